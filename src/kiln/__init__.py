@@ -1,0 +1,68 @@
+"""Kiln: an open engine for closed-loop materials and chemistry experiments.
+
+Quick start::
+
+    from kiln import Campaign, Continuous, Objective, SearchSpace
+
+    space = SearchSpace([Continuous("temperature", 20, 200), Continuous("time", 1, 60)])
+    campaign = Campaign.create("demo", space=space, objective=Objective.maximize("yield"), store="sqlite:///kiln.db")
+    for experiment in campaign.ask(2):
+        campaign.tell(experiment.id, 42.0)
+
+Importing kiln is light: PyTorch and BoTorch load only when a model is fitted.
+"""
+
+from kiln.campaign import Campaign, CampaignConfig
+from kiln.core import (
+    ConflictError,
+    Experiment,
+    ExperimentStatus,
+    KilnError,
+    NotFoundError,
+    SpecError,
+    StateError,
+    ValidationError,
+)
+from kiln.objective import Direction, Objective, Target
+from kiln.space import (
+    CandidatePool,
+    Categorical,
+    Composition,
+    Continuous,
+    Discrete,
+    Integer,
+    LinearConstraint,
+    SearchSpace,
+)
+from kiln.store import Store, open_store
+from kiln.strategies import strategy_from_config
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Campaign",
+    "CampaignConfig",
+    "CandidatePool",
+    "Categorical",
+    "Composition",
+    "ConflictError",
+    "Continuous",
+    "Direction",
+    "Discrete",
+    "Experiment",
+    "ExperimentStatus",
+    "Integer",
+    "KilnError",
+    "LinearConstraint",
+    "NotFoundError",
+    "Objective",
+    "SearchSpace",
+    "SpecError",
+    "StateError",
+    "Store",
+    "Target",
+    "ValidationError",
+    "__version__",
+    "open_store",
+    "strategy_from_config",
+]

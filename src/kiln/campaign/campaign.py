@@ -1,0 +1,208 @@
+"""Campaign: ask for experiments, tell their results, and keep every change in the store.
+
+The store is the source of truth: a Campaign holds no experiment state of its own, so two Campaign objects (in
+one process or several) on the same store see the same campaign, and reopening by name gives the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from kiln.campaign.config import CampaignConfig
+from kiln.campaign.table import experiments_to_frame, rows_to_import
+from kiln.core.errors import ConflictError, NotFoundError, ValidationError
+from kiln.core.ids import new_id
+from kiln.core.records import Experiment, ExperimentStatus, Origin
+from kiln.objective import Objective
+from kiln.space.config import Domain
+from kiln.space.pool import CandidatePool
+from kiln.store import DEFAULT_STORE_URL, Store, open_store
+from kiln.strategies.base import History, Strategy
+from kiln.strategies.registry import strategy_from_config
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MAX_BATCH = 1000
+
+
+class Campaign:
+    """A closed-loop campaign stored in a Store. Create with ``Campaign.create`` or reopen with ``Campaign.open``."""
+
+    def __init__(self, name: str, config: CampaignConfig, store: Store) -> None:
+        self.name = name
+        self.config = config
+        self.store = store
+
+    # ------------------------------------------------------------------------------------------ construction
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        *,
+        space: Domain,
+        objective: Objective,
+        strategy: Strategy | Mapping[str, Any] | str | None = None,
+        store: Store | str = DEFAULT_STORE_URL,
+        seed: int = 0,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Campaign:
+        """Create and store a new campaign. Raises ConflictError if the name is taken."""
+        if not isinstance(strategy, Strategy):
+            strategy = strategy_from_config(strategy)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValidationError("seed", seed, "a whole number >= 0 is required", "e.g. seed: 0")
+        config = CampaignConfig(space, objective, strategy, seed, extra)
+        backend = open_store(store) if isinstance(store, str) else store
+        backend.create_campaign(name, config.to_json())
+        return cls(name, config, backend)
+
+    @classmethod
+    def open(cls, name: str, *, store: Store | str = DEFAULT_STORE_URL) -> Campaign:
+        """Reopen a stored campaign by name. Raises NotFoundError listing known campaigns."""
+        backend = open_store(store) if isinstance(store, str) else store
+        record = backend.get_campaign(name)
+        return cls(record.name, CampaignConfig.from_json(record.config), backend)
+
+    @classmethod
+    def open_or_create(
+        cls, name: str, config: CampaignConfig, *, store: Store | str = DEFAULT_STORE_URL
+    ) -> tuple[Campaign, bool]:
+        """Reopen ``name`` if it exists with the same configuration, else create it. Returns (campaign, created)."""
+        backend = open_store(store) if isinstance(store, str) else store
+        try:
+            record = backend.get_campaign(name)
+        except NotFoundError:
+            backend.create_campaign(name, config.to_json())
+            return cls(name, config, backend), True
+        if dict(record.config) != config.to_json():
+            raise ConflictError(
+                f"campaign {name!r} exists in {backend.url} with a different configuration (space, objective, "
+                "strategy or seed); give the spec another name to start a new campaign, or restore the spec it "
+                "was started with to resume it"
+            )
+        return cls(name, CampaignConfig.from_json(record.config), backend), False
+
+    # --------------------------------------------------------------------------------------------- properties
+    @property
+    def domain(self) -> Domain:
+        return self.config.domain
+
+    @property
+    def objective(self) -> Objective:
+        return self.config.objective
+
+    @property
+    def strategy(self) -> Strategy:
+        return self.config.strategy
+
+    def experiments(self) -> list[Experiment]:
+        """Every experiment in creation order."""
+        return self.store.experiments(self.name)
+
+    def pending(self) -> list[Experiment]:
+        """Experiments suggested and not yet told or failed."""
+        return [e for e in self.experiments() if e.status is ExperimentStatus.PENDING]
+
+    def best(self) -> Experiment | None:
+        """The completed experiment with the best target value, or None."""
+        done = [e for e in self.experiments() if e.status is ExperimentStatus.COMPLETED]
+        index = self.objective.best_index([e.results for e in done])
+        return None if index is None else done[index]
+
+    # ------------------------------------------------------------------------------------------------- loop
+    def ask(self, n: int = 1) -> list[Experiment]:
+        """Propose ``n`` new experiments, store them as pending, and return them with their ids.
+
+        Fewer than ``n`` come back only when a candidate pool has run out.
+        """
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_BATCH:
+            raise ValidationError("n", n, f"a whole number from 1 to {MAX_BATCH} is required", "e.g. -n 4")
+        experiments = self.experiments()
+        history = History.from_experiments(experiments)
+        seed = int(np.random.SeedSequence([self.config.seed, len(experiments)]).generate_state(1)[0])
+        proposals = self.strategy.propose(self.domain, self.objective, history, int(n), seed=seed)
+        batch = max((e.batch for e in experiments), default=0) + 1
+        new = [
+            Experiment(
+                id=new_id(),
+                seq=0,
+                params=self.domain.validate(p.params),
+                strategy=self.strategy.kind,
+                batch=batch,
+                candidate=p.candidate,
+            )
+            for p in proposals
+        ]
+        return self.store.add_experiments(self.name, new) if new else []
+
+    def tell(self, experiment_id: str, value: float | Mapping[str, Any]) -> Experiment:
+        """Record the result of a pending experiment: a number for the target, or a map target -> number."""
+        results = self.objective.parse_results(value)
+        return self.store.complete(self.name, experiment_id, results)
+
+    def fail(self, experiment_id: str, reason: str) -> Experiment:
+        """Record that a pending experiment failed, and why."""
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValidationError("reason", reason, "a non-empty text is required", "say why the experiment failed")
+        return self.store.fail(self.name, experiment_id, reason.strip())
+
+    def add_data(self, data: pd.DataFrame | str | Sequence[Mapping[str, Any]]) -> list[Experiment]:
+        """Add measurements: a DataFrame, a CSV path, or a list of row dicts.
+
+        Columns: every parameter, every target, and optionally ``id`` (an existing pending suggestion to complete).
+        Columns written by ``to_dataframe`` are accepted and ignored. The whole table is checked before anything
+        is stored; a bad row raises ValidationError naming the row and column, and nothing is added.
+        """
+        rows = rows_to_import(data, self.domain.names, self.objective.names)
+        known = {e.id: e for e in self.experiments()}
+        tells: list[tuple[str, dict[str, float]]] = []
+        new: list[Experiment] = []
+        for number, row in enumerate(rows, start=1):
+            results = _checked(number, lambda r=row: self.objective.parse_results(r["results"]))
+            suggestion_id = row.get("id")
+            if suggestion_id:
+                existing = known.get(suggestion_id)
+                if existing is None:
+                    raise ValidationError(
+                        f"row {number}: id", suggestion_id, "ids must name experiments of this campaign", "remove the id to add the row as new data"
+                    )
+                if existing.status is not ExperimentStatus.PENDING:
+                    raise ValidationError(
+                        f"row {number}: id", suggestion_id, f"experiment is already {existing.status.value}", "remove the row"
+                    )
+                tells.append((suggestion_id, results))
+                continue
+            params = _checked(number, lambda r=row: self.domain.validate(r["params"]))
+            candidate = self.domain.key_of(params) if isinstance(self.domain, CandidatePool) else None
+            new.append(
+                Experiment(
+                    id=new_id(),
+                    seq=0,
+                    params=params,
+                    status=ExperimentStatus.COMPLETED,
+                    origin=Origin.IMPORTED,
+                    results=results,
+                    candidate=candidate,
+                )
+            )
+        told = [self.store.complete(self.name, i, r) for i, r in tells]
+        return told + (self.store.add_experiments(self.name, new) if new else [])
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per experiment: ids, status, parameters, results, and timestamps."""
+        return experiments_to_frame(self.experiments(), self.domain.names, self.objective.names)
+
+    def __repr__(self) -> str:
+        return f"Campaign({self.name!r}, store={self.store.url!r})"
+
+
+def _checked(row_number: int, build: Any) -> Any:
+    """Run ``build`` and prefix a ValidationError's field with the row number."""
+    try:
+        return build()
+    except ValidationError as error:
+        raise ValidationError(f"row {row_number}: {error.field}", error.value, error.allowed, error.fix) from None

@@ -1,0 +1,57 @@
+"""A campaign's configuration: the JSON document stored with it, and how it is built back into objects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kiln.core.errors import SpecError
+from kiln.objective import Objective, objective_from_config
+from kiln.space.config import Domain, space_from_config
+from kiln.strategies.base import Strategy
+from kiln.strategies.registry import strategy_from_config
+
+CONFIG_SCHEMA = 1
+"""Version of the stored configuration document; bumped when its shape changes."""
+
+
+@dataclass(frozen=True)
+class CampaignConfig:
+    """Everything that defines a campaign's behaviour, JSON-able through ``to_json``."""
+
+    domain: Domain
+    objective: Objective
+    strategy: Strategy
+    seed: int = 0
+    extra: Mapping[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "schema": CONFIG_SCHEMA,
+            "space": self.domain.to_config(),
+            "objective": self.objective.to_config(),
+            "strategy": self.strategy.to_config(),
+            "seed": self.seed,
+        }
+        if self.extra:
+            document["extra"] = dict(self.extra)
+        return document
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> CampaignConfig:
+        schema = document.get("schema")
+        if schema != CONFIG_SCHEMA:
+            raise SpecError(
+                "campaign config: schema",
+                schema,
+                f"this Kiln reads schema {CONFIG_SCHEMA}",
+                "upgrade Kiln to open campaigns written by a newer version",
+            )
+        return cls(
+            domain=space_from_config(document["space"]),
+            objective=objective_from_config(document["objective"]),
+            strategy=strategy_from_config(document["strategy"]),
+            seed=int(document.get("seed", 0)),
+            extra=document.get("extra"),
+        )

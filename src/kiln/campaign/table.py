@@ -1,0 +1,93 @@
+"""Experiments as tables: export to a DataFrame, and the rows of an import (DataFrame, CSV or records)."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from kiln.core.errors import ValidationError
+from kiln.core.records import Experiment
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+EXPORT_COLUMNS_BEFORE = ["id", "seq", "status", "origin"]
+EXPORT_COLUMNS_AFTER = ["reason", "strategy", "batch", "candidate", "created_at", "finished_at"]
+
+
+def experiments_to_frame(experiments: Sequence[Experiment], params: Sequence[str], targets: Sequence[str]) -> pd.DataFrame:
+    """One row per experiment; columns: id, seq, status, origin, parameters, targets, then bookkeeping."""
+    import pandas as pd
+
+    records = []
+    for e in experiments:
+        record: dict[str, Any] = {"id": e.id, "seq": e.seq, "status": e.status.value, "origin": e.origin.value}
+        record.update({p: e.params.get(p) for p in params})
+        record.update({t: e.results.get(t, math.nan) for t in targets})
+        record.update(
+            {
+                "reason": e.reason,
+                "strategy": e.strategy,
+                "batch": e.batch,
+                "candidate": e.candidate,
+                "created_at": e.created_at.isoformat(),
+                "finished_at": e.finished_at.isoformat() if e.finished_at else None,
+            }
+        )
+        records.append(record)
+    columns = [*EXPORT_COLUMNS_BEFORE, *params, *targets, *EXPORT_COLUMNS_AFTER]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def rows_to_import(
+    data: pd.DataFrame | str | os.PathLike[str] | Sequence[Mapping[str, Any]], params: Sequence[str], targets: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Rows of an import as ``{"id": str | None, "params": {...}, "results": {...}}``.
+
+    Exported tables are accepted: rows whose status is not completed are skipped, bookkeeping columns ignored.
+    Raises ValidationError for a missing or unknown column, or an unreadable file.
+    """
+    import pandas as pd
+
+    if isinstance(data, str | os.PathLike):
+        try:
+            frame = pd.read_csv(data)
+        except FileNotFoundError:
+            raise ValidationError("file", str(data), "the file does not exist", "check the path") from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise ValidationError("file", str(data), f"a CSV table is required ({error})", "export it as CSV") from None
+    elif isinstance(data, pd.DataFrame):
+        frame = data
+    else:
+        frame = pd.DataFrame.from_records(list(data))
+    columns = [str(c) for c in frame.columns]
+    missing = [c for c in (*params, *targets) if c not in columns]
+    allowed = {*params, *targets, *EXPORT_COLUMNS_BEFORE, *EXPORT_COLUMNS_AFTER}
+    unknown = [c for c in columns if c not in allowed]
+    if missing or unknown:
+        raise ValidationError(
+            "columns",
+            columns,
+            f"the table needs the columns {[*params, *targets]} and may have 'id' (missing {missing}, unknown {unknown})",
+            "rename or remove the columns named",
+        )
+    rows = []
+    for record in frame.to_dict(orient="records"):
+        status = record.get("status")
+        if isinstance(status, str) and status not in ("completed", ""):
+            continue
+        identifier = record.get("id")
+        rows.append(
+            {
+                "id": identifier if isinstance(identifier, str) and identifier else None,
+                "params": {p: _plain(record[p]) for p in params},
+                "results": {t: _plain(record[t]) for t in targets},
+            }
+        )
+    return rows
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value

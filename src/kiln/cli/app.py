@@ -1,0 +1,211 @@
+"""The ``kiln`` command. Thin: parses arguments, calls the campaign and lab layers, prints with rich.
+
+Heavy libraries (torch, botorch, SQLAlchemy) load inside the commands, so ``kiln --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from kiln.core.errors import KilnError
+
+app = typer.Typer(
+    name="kiln",
+    help="Kiln: closed-loop experiments with Bayesian optimisation, stored safely.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        envvar="KILN_STORE",
+        help="Store URL (sqlite:///file.db, postgresql+psycopg://...) or a SQLite file path. Default: kiln.db here.",
+        show_default=False,
+    ),
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(command: F) -> F:
+    """Print a KilnError as one clear line on stderr and exit 1, instead of a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except KilnError as error:
+            err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def store_url(option: str | None) -> str:
+    """The store URL from --store / KILN_STORE, a bare file path meaning a SQLite file."""
+    from kiln.store import DEFAULT_STORE_URL
+
+    if not option:
+        return DEFAULT_STORE_URL
+    return option if "://" in option else f"sqlite:///{option}"
+
+
+def open_campaign(name: str, store: str | None) -> Any:
+    from kiln.campaign import Campaign
+
+    return Campaign.open(name, store=store_url(store))
+
+
+@app.command()
+@reports_errors
+def run(
+    spec: Annotated[Path, typer.Argument(help="YAML spec naming the campaign, its space, objective and instrument.")],
+    store: StoreOption = None,
+    budget: Annotated[int | None, typer.Option(help="Total experiments (earlier runs count). Default: the spec's.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of a new campaign (overrides the spec's).")] = None,
+) -> None:
+    """Run the closed loop of SPEC against its instrument; resume the campaign if it exists already."""
+    from kiln.cli.run_command import run_spec
+
+    code = run_spec(spec, store_url(store), budget=budget, seed=seed, console=out)
+    raise typer.Exit(code)
+
+
+@app.command()
+@reports_errors
+def create(spec: Annotated[Path, typer.Argument(help="YAML spec.")], store: StoreOption = None) -> None:
+    """Create the campaign of SPEC without running it (for ask/tell by hand)."""
+    from kiln.campaign import Campaign
+    from kiln.lab.spec import load_spec
+
+    parsed = load_spec(spec)
+    campaign = Campaign.create(
+        parsed.name,
+        space=parsed.config.domain,
+        objective=parsed.config.objective,
+        strategy=parsed.config.strategy,
+        store=store_url(store),
+        seed=parsed.config.seed,
+    )
+    out.print(f"created campaign [bold]{campaign.name}[/] in {campaign.store.url}")
+
+
+@app.command()
+@reports_errors
+def ask(
+    name: str,
+    n: Annotated[int, typer.Option("-n", "--n", help="How many experiments to suggest.")] = 1,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Suggest the next N experiments of campaign NAME (stored as pending)."""
+    from kiln.cli.render import experiments_json, experiments_table
+
+    campaign = open_campaign(name, store)
+    suggestions = campaign.ask(n)
+    if json_output:
+        out.print_json(experiments_json(suggestions))
+        return
+    if not suggestions:
+        out.print("no candidates left in the pool")
+        return
+    out.print(experiments_table(suggestions, campaign.domain.names, [], title=f"{len(suggestions)} suggested"))
+    out.print(f"run them, then: kiln tell {name} ID VALUE   (or kiln fail {name} ID REASON)")
+
+
+@app.command()
+@reports_errors
+def tell(name: str, experiment_id: str, value: str, store: StoreOption = None) -> None:
+    """Record VALUE as the result of pending experiment ID."""
+    experiment = open_campaign(name, store).tell(experiment_id, value)
+    out.print(f"{experiment.id}: completed with {dict(experiment.results)}")
+
+
+@app.command()
+@reports_errors
+def fail(name: str, experiment_id: str, reason: str, store: StoreOption = None) -> None:
+    """Record that pending experiment ID failed, and why."""
+    experiment = open_campaign(name, store).fail(experiment_id, reason)
+    out.print(f"{experiment.id}: failed ({experiment.reason})")
+
+
+@app.command("import")
+@reports_errors
+def import_(name: str, file: Path, store: StoreOption = None) -> None:
+    """Add measurements from a CSV file (parameter and target columns, optional id of a pending suggestion)."""
+    added = open_campaign(name, store).add_data(str(file))
+    out.print(f"imported {len(added)} measurement(s) into {name}")
+
+
+@app.command("list")
+@reports_errors
+def list_(store: StoreOption = None) -> None:
+    """List the campaigns of the store."""
+    from kiln.cli.render import campaigns_table
+    from kiln.store import open_store
+
+    backend = open_store(store_url(store))
+    records = backend.list_campaigns()
+    if not records:
+        out.print(f"no campaigns in {backend.url}")
+        return
+    out.print(campaigns_table(backend, records))
+
+
+@app.command()
+@reports_errors
+def show(name: str, store: StoreOption = None) -> None:
+    """Show a campaign: its set-up, progress, best result and latest experiments."""
+    from kiln.cli.render import show_campaign
+
+    show_campaign(open_campaign(name, store), out)
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+@reports_errors
+def export(
+    name: str,
+    format: Annotated[ExportFormat, typer.Option("--format", help="csv or json.")] = ExportFormat.csv,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write. Default: stdout.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Write every experiment of NAME as CSV or JSON (to stdout unless --output is given)."""
+    frame = open_campaign(name, store).to_dataframe()
+    text = frame.to_csv(index=False) if format is ExportFormat.csv else frame.to_json(orient="records", indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {len(frame)} experiment(s) to {output}")
+
+
+@app.command()
+def datasets() -> None:
+    """List the built-in datasets (each has an emulator)."""
+    from kiln.lab.datasets import DATASETS
+
+    for info in DATASETS.values():
+        out.print(f"[bold]{info.name}[/]: {info.description}; target '{info.target}' ({info.direction})")
+
+
+def main() -> None:
+    """Entry point of the ``kiln`` console script."""
+    app()

@@ -1,0 +1,81 @@
+"""Rich tables and summaries for the command line."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from kiln.core.records import CampaignRecord, Experiment, ExperimentStatus
+
+
+def fmt(value: Any) -> str:
+    """A parameter or result value, short: floats with 6 significant digits."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def experiments_table(
+    experiments: Sequence[Experiment], params: Sequence[str], targets: Sequence[str], *, title: str = ""
+) -> Table:
+    table = Table(title=title or None, show_lines=False)
+    table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("#", justify="right")
+    table.add_column("status")
+    for name in params:
+        table.add_column(name, overflow="fold")
+    for name in targets:
+        table.add_column(name, style="bold")
+    for e in experiments:
+        results = [fmt(e.results[t]) if t in e.results else (e.reason if e.reason else "") for t in targets]
+        table.add_row(e.id, str(e.seq), e.status.value, *(fmt(e.params.get(p)) for p in params), *results)
+    return table
+
+
+def experiments_json(experiments: Sequence[Experiment]) -> str:
+    return json.dumps(
+        [{"id": e.id, "seq": e.seq, "status": e.status.value, "params": dict(e.params)} for e in experiments]
+    )
+
+
+def campaigns_table(store: Any, records: Sequence[CampaignRecord]) -> Table:
+    table = Table(title=f"campaigns in {store.url}")
+    for column in ("name", "created", "experiments", "completed", "pending", "failed"):
+        table.add_column(column, justify="right" if column not in ("name", "created") else "left")
+    for record in records:
+        counts = Counter(e.status for e in store.experiments(record.name))
+        table.add_row(
+            record.name,
+            record.created_at.strftime("%Y-%m-%d %H:%M"),
+            str(sum(counts.values())),
+            str(counts[ExperimentStatus.COMPLETED]),
+            str(counts[ExperimentStatus.PENDING]),
+            str(counts[ExperimentStatus.FAILED]),
+        )
+    return table
+
+
+def show_campaign(campaign: Any, console: Console) -> None:
+    experiments = campaign.experiments()
+    counts = Counter(e.status for e in experiments)
+    target = campaign.objective.target
+    console.print(f"[bold]{campaign.name}[/] in {campaign.store.url}")
+    console.print(f"  space: {campaign.domain!r}")
+    console.print(f"  objective: {target.direction.value}imise '{target.name}'")
+    console.print(f"  strategy: {campaign.strategy.to_config()}")
+    console.print(
+        f"  experiments: {len(experiments)} ({counts[ExperimentStatus.COMPLETED]} completed, "
+        f"{counts[ExperimentStatus.PENDING]} pending, {counts[ExperimentStatus.FAILED]} failed)"
+    )
+    best = campaign.best()
+    if best is not None:
+        console.print(experiments_table([best], campaign.domain.names, campaign.objective.names, title="best so far"))
+    if experiments:
+        console.print(
+            experiments_table(experiments[-10:], campaign.domain.names, campaign.objective.names, title="latest")
+        )

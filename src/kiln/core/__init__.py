@@ -1,0 +1,27 @@
+"""Leaf layer: ids, records, and the error hierarchy. Imports nothing else from Kiln."""
+
+from kiln.core.errors import (
+    ConflictError,
+    KilnError,
+    NotFoundError,
+    SpecError,
+    StateError,
+    ValidationError,
+)
+from kiln.core.ids import new_id
+from kiln.core.records import CampaignRecord, Event, Experiment, ExperimentStatus, Origin
+
+__all__ = [
+    "CampaignRecord",
+    "ConflictError",
+    "Event",
+    "Experiment",
+    "ExperimentStatus",
+    "KilnError",
+    "NotFoundError",
+    "Origin",
+    "SpecError",
+    "StateError",
+    "ValidationError",
+    "new_id",
+]

@@ -1,0 +1,85 @@
+"""Records that flow between the campaign, the strategies and the store.
+
+They are small frozen dataclasses of plain JSON-able values so that every store can persist them without pickle.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class ExperimentStatus(enum.StrEnum):
+    """Lifecycle of an experiment: pending -> completed | failed."""
+
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class Origin(enum.StrEnum):
+    """Where an experiment came from."""
+
+    SUGGESTED = "suggested"  # proposed by the campaign's strategy
+    IMPORTED = "imported"  # prior data added by the user
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment of a campaign: its parameters, and its results once it finished.
+
+    Attributes:
+        id: stable id, e.g. ``exp-3f9c2a71d0``.
+        seq: 1-based position in the campaign, in the order experiments were created.
+        params: parameter name -> value in lab units (float, int or str).
+        status: pending, completed or failed.
+        origin: suggested by the strategy or imported as prior data.
+        results: target name -> measured value (empty until completed).
+        reason: why it failed (empty unless failed).
+        strategy: the strategy kind that proposed it (empty for imported data).
+        batch: the ask() call that created it (0 for imported data).
+        candidate: row key in the candidate pool, when the campaign has one.
+        created_at / finished_at: UTC timestamps.
+    """
+
+    id: str
+    seq: int
+    params: Mapping[str, Any]
+    status: ExperimentStatus = ExperimentStatus.PENDING
+    origin: Origin = Origin.SUGGESTED
+    results: Mapping[str, float] = field(default_factory=dict)
+    reason: str = ""
+    strategy: str = ""
+    batch: int = 0
+    candidate: int | None = None
+    created_at: datetime = field(default_factory=utc_now)
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CampaignRecord:
+    """A campaign as stored: its name and its configuration (a JSON-able dict with a schema version)."""
+
+    id: int
+    name: str
+    config: Mapping[str, Any]
+    created_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of a campaign's append-only log; ``cursor`` grows strictly within a store."""
+
+    cursor: int
+    campaign: str
+    kind: str
+    payload: Mapping[str, Any]
+    at: datetime = field(default_factory=utc_now)

@@ -1,0 +1,76 @@
+"""The closed loop: ask the campaign, run each experiment on the instrument, tell or fail, until the budget.
+
+Every step is stored before the next begins, so the loop can be stopped at any moment (Ctrl-C, kill -9) and run
+again: experiments that were suggested but never got a result are run first, then new ones are asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kiln.campaign import Campaign
+from kiln.core.errors import ValidationError
+from kiln.core.records import Experiment, Origin
+from kiln.lab.instrument import ExperimentFailed, Instrument
+
+ProgressCallback = Callable[[Experiment, int], None]
+"""Called after each finished experiment with the stored record and the number of experiments run so far."""
+
+
+@dataclass(frozen=True)
+class LoopResult:
+    """What a run of the loop did: experiments finished in this run, total suggested, and whether it ran dry."""
+
+    finished: int
+    total: int
+    exhausted: bool
+
+
+def suggested_count(campaign: Campaign) -> int:
+    """Experiments the campaign's strategy has suggested so far (any status); imported data does not count."""
+    return sum(1 for e in campaign.experiments() if e.origin is Origin.SUGGESTED)
+
+
+def run_loop(
+    campaign: Campaign,
+    instrument: Instrument,
+    *,
+    budget: int,
+    batch: int = 1,
+    on_result: ProgressCallback | None = None,
+) -> LoopResult:
+    """Run experiments until ``budget`` suggested experiments exist in the campaign (those of earlier runs count).
+
+    Pending experiments left by an interrupted run are measured first, so none is lost or suggested twice.
+    """
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
+        raise ValidationError("budget", budget, "a whole number >= 0 is required", "e.g. --budget 40")
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValidationError("batch", batch, "a whole number >= 1 is required", "e.g. batch: 1")
+    finished = 0
+    total = suggested_count(campaign)
+    exhausted = False
+    queue = campaign.pending()
+    while True:
+        for experiment in queue:
+            stored = _run_one(campaign, instrument, experiment)
+            finished += 1
+            if on_result is not None:
+                on_result(stored, total)
+        if total >= budget:
+            break
+        queue = campaign.ask(min(batch, budget - total))
+        if not queue:
+            exhausted = True
+            break
+        total += len(queue)
+    return LoopResult(finished=finished, total=total, exhausted=exhausted)
+
+
+def _run_one(campaign: Campaign, instrument: Instrument, experiment: Experiment) -> Experiment:
+    try:
+        results = instrument.measure(experiment.params)
+    except ExperimentFailed as failure:
+        return campaign.fail(experiment.id, str(failure) or "failed")
+    return campaign.tell(experiment.id, dict(results))

@@ -1,0 +1,244 @@
+"""Parameter kinds of a design space: continuous, integer, discrete numeric levels, categorical.
+
+Each is a frozen value validated when built; an error names the parameter, the value, what is allowed and how to
+fix it. Values are in lab units; ``kiln.space.search_space`` maps them to model coordinates.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from kiln.core.errors import ValidationError
+
+_NAME = re.compile(r"^[^\s].{0,119}$")
+
+
+def check_name(name: Any, what: str = "parameter") -> str:
+    """A parameter or target name: a non-empty string of at most 120 characters, not starting with space."""
+    if not isinstance(name, str) or not _NAME.match(name) or name != name.strip():
+        raise ValidationError(
+            f"{what} name", name, "a name is 1-120 characters without leading or trailing spaces", "rename it"
+        )
+    return name
+
+
+def check_finite(field_name: str, value: Any) -> float:
+    """``value`` as a finite float, or ValidationError naming ``field_name``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValidationError(field_name, value, "a number is required", "give a finite number") from None
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValidationError(field_name, value, "NaN and infinite values are not allowed", "give a finite number")
+    return number
+
+
+@dataclass(frozen=True)
+class Continuous:
+    """A real-valued parameter in [low, high]; with ``log=True`` it is modelled on a log scale (low > 0)."""
+
+    name: str
+    low: float
+    high: float
+    log: bool = False
+    kind: ClassVar[str] = "continuous"
+
+    def __post_init__(self) -> None:
+        check_name(self.name)
+        low = check_finite(f"parameter '{self.name}': low", self.low)
+        high = check_finite(f"parameter '{self.name}': high", self.high)
+        if low >= high:
+            raise ValidationError(
+                f"parameter '{self.name}': bounds", [low, high], "low must be below high", "swap or widen them"
+            )
+        if self.log and low <= 0:
+            raise ValidationError(
+                f"parameter '{self.name}': low",
+                low,
+                "a log-scale parameter needs low > 0",
+                "raise low above zero or set log: false",
+            )
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+
+    def validate(self, value: Any) -> float:
+        """``value`` as a float inside the bounds, or ValidationError."""
+        number = check_finite(f"parameter '{self.name}'", value)
+        tolerance = 1e-9 * (self.high - self.low)
+        if not self.low - tolerance <= number <= self.high + tolerance:
+            raise ValidationError(
+                f"parameter '{self.name}'",
+                value,
+                f"allowed values lie in [{self.low:g}, {self.high:g}]",
+                "give a value inside the bounds or widen them in the spec",
+            )
+        return min(max(number, self.low), self.high)
+
+    def to_config(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.kind, "low": self.low, "high": self.high, "log": self.log}
+
+
+@dataclass(frozen=True)
+class Integer:
+    """An integer parameter in [low, high], both included."""
+
+    name: str
+    low: int
+    high: int
+    kind: ClassVar[str] = "integer"
+
+    def __post_init__(self) -> None:
+        check_name(self.name)
+        for label, value in (("low", self.low), ("high", self.high)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or float(value) != int(value):
+                raise ValidationError(
+                    f"parameter '{self.name}': {label}", value, "an integer is required", "give a whole number"
+                )
+        if int(self.low) >= int(self.high):
+            raise ValidationError(
+                f"parameter '{self.name}': bounds",
+                [self.low, self.high],
+                "low must be below high",
+                "swap or widen them",
+            )
+        object.__setattr__(self, "low", int(self.low))
+        object.__setattr__(self, "high", int(self.high))
+
+    def validate(self, value: Any) -> int:
+        number = check_finite(f"parameter '{self.name}'", value)
+        if number != round(number) or not self.low <= number <= self.high:
+            raise ValidationError(
+                f"parameter '{self.name}'",
+                value,
+                f"allowed values are the integers {self.low}..{self.high}",
+                "give a whole number inside the bounds",
+            )
+        return round(number)
+
+    def to_config(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.kind, "low": self.low, "high": self.high}
+
+
+@dataclass(frozen=True)
+class Discrete:
+    """A numeric parameter restricted to given levels, e.g. thickness in {0.7, 1.05, 1.4}."""
+
+    name: str
+    values: tuple[float, ...]
+    kind: ClassVar[str] = "discrete"
+
+    def __post_init__(self) -> None:
+        check_name(self.name)
+        if isinstance(self.values, str | bytes) or not isinstance(self.values, Sequence):
+            raise ValidationError(
+                f"parameter '{self.name}': values", self.values, "a list of numbers is required", "list the levels"
+            )
+        levels = sorted({check_finite(f"parameter '{self.name}': values", v) for v in self.values})
+        if len(levels) < 2:
+            raise ValidationError(
+                f"parameter '{self.name}': values",
+                list(self.values),
+                "at least two distinct levels are required",
+                "add levels, or leave a fixed value out of the space",
+            )
+        object.__setattr__(self, "values", tuple(levels))
+
+    def validate(self, value: Any) -> float:
+        number = check_finite(f"parameter '{self.name}'", value)
+        for level in self.values:
+            if math.isclose(number, level, rel_tol=1e-9, abs_tol=1e-12):
+                return level
+        raise ValidationError(
+            f"parameter '{self.name}'",
+            value,
+            f"allowed levels are {list(self.values)}",
+            "give one of the levels or add it to the spec",
+        )
+
+    def to_config(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.kind, "values": list(self.values)}
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """A choice among named categories (solvent, ligand, ...).
+
+    ``descriptors`` optionally maps each category to a numeric vector (e.g. molecular descriptors); the model then
+    sees the descriptors instead of a one-hot code, so similar categories are modelled as similar.
+    """
+
+    name: str
+    choices: tuple[str, ...]
+    descriptors: Mapping[str, tuple[float, ...]] | None = field(default=None)
+    kind: ClassVar[str] = "categorical"
+
+    def __post_init__(self) -> None:
+        check_name(self.name)
+        if isinstance(self.choices, str | bytes) or not isinstance(self.choices, Sequence):
+            raise ValidationError(
+                f"parameter '{self.name}': choices", self.choices, "a list of names is required", "list the choices"
+            )
+        choices = tuple(str(c) for c in self.choices)
+        if len(choices) < 2 or len(set(choices)) != len(choices):
+            raise ValidationError(
+                f"parameter '{self.name}': choices",
+                list(self.choices),
+                "at least two distinct choices are required",
+                "list each choice once",
+            )
+        object.__setattr__(self, "choices", choices)
+        if self.descriptors is not None:
+            object.__setattr__(self, "descriptors", self._checked_descriptors(choices))
+
+    def _checked_descriptors(self, choices: tuple[str, ...]) -> dict[str, tuple[float, ...]]:
+        assert self.descriptors is not None
+        table = {str(k): v for k, v in dict(self.descriptors).items()}
+        missing = [c for c in choices if c not in table]
+        extra = [k for k in table if k not in choices]
+        if missing or extra:
+            raise ValidationError(
+                f"parameter '{self.name}': descriptors",
+                sorted(table),
+                f"one descriptor row per choice is required (missing {missing}, unknown {extra})",
+                "give a row for every choice and no other",
+            )
+        rows = {c: tuple(check_finite(f"parameter '{self.name}': descriptors[{c}]", v) for v in table[c]) for c in choices}
+        widths = {len(r) for r in rows.values()}
+        if len(widths) != 1 or 0 in widths:
+            raise ValidationError(
+                f"parameter '{self.name}': descriptors",
+                {c: len(r) for c, r in rows.items()},
+                "every descriptor row needs the same non-zero length",
+                "give each choice the same descriptors",
+            )
+        return rows
+
+    def validate(self, value: Any) -> str:
+        text = str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else None
+        if text is None or text not in self.choices:
+            shown = list(self.choices[:20]) + (["..."] if len(self.choices) > 20 else [])
+            raise ValidationError(
+                f"parameter '{self.name}'", value, f"allowed choices are {shown}", "use one of them or add it to the spec"
+            )
+        return text
+
+    def to_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"name": self.name, "type": self.kind, "choices": list(self.choices)}
+        if self.descriptors is not None:
+            config["descriptors"] = {k: list(v) for k, v in self.descriptors.items()}
+        return config
+
+
+Parameter = Continuous | Integer | Discrete | Categorical
+PARAMETER_KINDS: dict[str, type[Continuous] | type[Integer] | type[Discrete] | type[Categorical]] = {
+    "continuous": Continuous,
+    "integer": Integer,
+    "discrete": Discrete,
+    "categorical": Categorical,
+}

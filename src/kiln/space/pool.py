@@ -1,0 +1,179 @@
+"""CandidatePool: a fixed table of allowed experiments (a materials library, a plate of wells).
+
+Suggestions are rows of the table, identified by their row key (0..N-1 after identical rows are merged). Numeric
+columns are min-max scaled over the pool for the model; text columns are one-hot encoded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from kiln.core.errors import ValidationError
+from kiln.space.parameters import check_finite
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class CandidatePool:
+    """Allowed rows of the design space.
+
+    Args:
+        columns: input column names.
+        rows: the candidates, one sequence of values per row (numbers or text), in ``columns`` order.
+        allow_repeats: whether a candidate may be suggested again after it was suggested once.
+    """
+
+    def __init__(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, allow_repeats: bool = False) -> None:
+        self.columns = [str(c) for c in columns]
+        if not self.columns or len(set(self.columns)) != len(self.columns):
+            raise ValidationError("pool: columns", list(columns), "distinct column names are required", "rename them")
+        if not rows:
+            raise ValidationError("pool: rows", [], "at least one candidate row is required", "give a non-empty table")
+        self.allow_repeats = bool(allow_repeats)
+        self.numeric = [self._is_numeric(j, rows) for j in range(len(self.columns))]
+        unique: dict[tuple[Any, ...], int] = {}
+        for i, row in enumerate(rows):
+            if len(row) != len(self.columns):
+                raise ValidationError(
+                    f"pool: row {i}", list(row), f"{len(self.columns)} values are required", "fix the row"
+                )
+            key = tuple(
+                check_finite(f"pool: row {i}, column '{c}'", v) if num else str(v)
+                for v, c, num in zip(row, self.columns, self.numeric, strict=True)
+            )
+            unique.setdefault(key, len(unique))
+        self.rows: list[tuple[Any, ...]] = list(unique)
+        self._index = unique
+        self._categories = {
+            c: sorted({row[j] for row in self.rows}) for j, c in enumerate(self.columns) if not self.numeric[j]
+        }
+        numeric_values = np.array(
+            [[row[j] for j, num in enumerate(self.numeric) if num] for row in self.rows], dtype=float
+        ).reshape(len(self.rows), -1)
+        self._low = numeric_values.min(0) if numeric_values.size else np.zeros(0)
+        span = np.ptp(numeric_values, 0) if numeric_values.size else np.zeros(0)
+        self._span = np.where(span > 0, span, 1.0)
+        self.dim = int(sum(self.numeric)) + sum(len(v) for v in self._categories.values())
+        self._encoded = self.encode([dict(zip(self.columns, row, strict=True)) for row in self.rows])
+
+    @staticmethod
+    def _is_numeric(j: int, rows: Sequence[Sequence[Any]]) -> bool:
+        for row in rows:
+            value = row[j] if j < len(row) else None
+            if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+                return False
+        return True
+
+    @classmethod
+    def from_dataframe(
+        cls, frame: pd.DataFrame, inputs: Sequence[str] | None = None, *, allow_repeats: bool = False
+    ) -> CandidatePool:
+        """A pool from the ``inputs`` columns of a DataFrame (all columns by default)."""
+        columns = list(inputs) if inputs is not None else [str(c) for c in frame.columns]
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise ValidationError(
+                "pool: inputs", missing, f"columns of the table are {list(map(str, frame.columns))}", "fix the names"
+            )
+        rows = [[_plain(v) for v in record] for record in frame[columns].itertuples(index=False, name=None)]
+        return cls(columns, rows, allow_repeats=allow_repeats)
+
+    # ------------------------------------------------------------------------------------------------- queries
+    @property
+    def names(self) -> list[str]:
+        return list(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def row(self, key: int) -> dict[str, Any]:
+        """The candidate with row key ``key`` as a dict in lab units."""
+        return dict(zip(self.columns, self.rows[key], strict=True))
+
+    def key_of(self, params: Mapping[str, Any]) -> int | None:
+        """The row key of a point equal to a candidate (numbers compared with a relative tolerance of 1e-9)."""
+        try:
+            clean = self.validate(params)
+        except ValidationError:
+            return None
+        key = tuple(clean[c] for c in self.columns)
+        if key in self._index:
+            return self._index[key]
+        for candidate, index in self._index.items():
+            if all(
+                math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) if num else a == b
+                for a, b, num in zip(key, candidate, self.numeric, strict=True)
+            ):
+                return index
+        return None
+
+    def validate(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Check a point given in lab units (every column; known categories; finite numbers)."""
+        if not isinstance(params, Mapping):
+            raise ValidationError("parameters", params, "a map of column -> value is required", "")
+        missing = [c for c in self.columns if c not in params]
+        unknown = [k for k in params if k not in self.columns]
+        if missing or unknown:
+            raise ValidationError(
+                "parameters",
+                sorted(map(str, params)),
+                f"exactly the pool's columns are required (missing {missing}, unknown {unknown})",
+                f"give values for {self.columns}",
+            )
+        clean: dict[str, Any] = {}
+        for column, numeric in zip(self.columns, self.numeric, strict=True):
+            value = params[column]
+            if numeric:
+                clean[column] = check_finite(f"parameter '{column}'", value)
+            elif str(value) in self._categories[column]:
+                clean[column] = str(value)
+            else:
+                raise ValidationError(
+                    f"parameter '{column}'",
+                    value,
+                    f"allowed values are the pool's {len(self._categories[column])} values of this column",
+                    "use a value that appears in the pool",
+                )
+        return clean
+
+    def encode(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Points in lab units -> model coordinates, shape n x dim."""
+        X = np.zeros((len(rows), self.dim))
+        numeric_columns = [c for c, num in zip(self.columns, self.numeric, strict=True) if num]
+        if numeric_columns:
+            values = np.array([[float(r[c]) for c in numeric_columns] for r in rows], dtype=float)
+            X[:, : len(numeric_columns)] = (values.reshape(len(rows), -1) - self._low) / self._span
+        start = len(numeric_columns)
+        for column, categories in self._categories.items():
+            for i, r in enumerate(rows):
+                X[i, start + categories.index(str(r[column]))] = 1.0
+            start += len(categories)
+        return X
+
+    @property
+    def encoded(self) -> np.ndarray:
+        """All candidates in model coordinates, N x dim, in row-key order (read-only)."""
+        view = self._encoded.view()
+        view.flags.writeable = False
+        return view
+
+    def to_config(self) -> dict[str, Any]:
+        return {
+            "kind": "pool",
+            "columns": self.columns,
+            "rows": [list(r) for r in self.rows],
+            "allow_repeats": self.allow_repeats,
+        }
+
+    def __repr__(self) -> str:
+        return f"CandidatePool({len(self.rows)} rows, columns={self.columns})"
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python scalars, so rows are JSON-able."""
+    return value.item() if isinstance(value, np.generic) else value

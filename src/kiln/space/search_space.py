@@ -1,0 +1,259 @@
+"""SearchSpace: parameters plus constraints, and the map between lab units and model coordinates.
+
+Model coordinates are floats in [0, 1]: continuous and integer parameters are min-max scaled (log-scaled first
+when ``log``), discrete levels are scaled by value, categorical choices are one-hot (or their min-max scaled
+descriptors), composition parts are scaled within their own bounds. Constraints become linear constraints on
+those coordinates in BoTorch's convention ``sum(coefficients * x[indices]) >= rhs`` (or ``== rhs``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from kiln.core.errors import ValidationError
+from kiln.space.constraints import Composition, LinearConstraint
+from kiln.space.parameters import Categorical, Continuous, Discrete, Integer, Parameter
+
+LinearForm = tuple[list[int], list[float], float]
+"""(column indices, coefficients, rhs) of a linear constraint in model coordinates."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """The model columns [start, stop) that encode one parameter."""
+
+    parameter: Parameter
+    start: int
+    stop: int
+
+
+class SearchSpace:
+    """A design space: parameters, composition groups and linear constraints.
+
+    Args:
+        parameters: the free parameters (composition parts are added from ``compositions``).
+        compositions: groups of parts that sum to a total.
+        constraints: linear inequalities over continuous parameters or composition parts.
+    """
+
+    def __init__(
+        self,
+        parameters: Sequence[Parameter] = (),
+        *,
+        compositions: Sequence[Composition] = (),
+        constraints: Sequence[LinearConstraint] = (),
+    ) -> None:
+        self.compositions = tuple(compositions)
+        self.constraints = tuple(constraints)
+        parts = [
+            Continuous(part, *group.bounds[part]) for group in self.compositions for part in group.parts
+        ]
+        self.parameters: tuple[Parameter, ...] = (*parameters, *parts)
+        if not self.parameters:
+            raise ValidationError("space: parameters", [], "at least one parameter is required", "declare parameters")
+        names = [p.name for p in self.parameters]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValidationError("space: parameters", duplicated, "each name may be used once", "rename them")
+        self.by_name = {p.name: p for p in self.parameters}
+        self._check_constraint_names()
+        self.blocks = self._layout()
+        self.dim = self.blocks[-1].stop
+
+    def _check_constraint_names(self) -> None:
+        for constraint in self.constraints:
+            for name in constraint.coefficients:
+                parameter = self.by_name.get(name)
+                if not isinstance(parameter, Continuous) or parameter.log:
+                    raise ValidationError(
+                        f"constraint '{constraint.description}'",
+                        name,
+                        "linear constraints may name only continuous linear-scale parameters or composition parts",
+                        f"known continuous parameters: {[p.name for p in self.parameters if isinstance(p, Continuous)]}",
+                    )
+
+    def _layout(self) -> list[Block]:
+        blocks, start = [], 0
+        for parameter in self.parameters:
+            width = 1
+            if isinstance(parameter, Categorical):
+                width = len(next(iter(parameter.descriptors.values()))) if parameter.descriptors else len(parameter.choices)
+            blocks.append(Block(parameter, start, start + width))
+            start += width
+        return blocks
+
+    # ----------------------------------------------------------------------------------------------- properties
+    @property
+    def names(self) -> list[str]:
+        """Parameter names in order, composition parts last."""
+        return [p.name for p in self.parameters]
+
+    @property
+    def is_continuous(self) -> bool:
+        """True when every parameter is continuous (no rounding needed after optimisation)."""
+        return all(isinstance(p, Continuous) for p in self.parameters)
+
+    @property
+    def constrained_names(self) -> list[str]:
+        """Parameters tied by a composition or a linear constraint."""
+        tied = {part for group in self.compositions for part in group.parts}
+        tied |= {name for c in self.constraints for name in c.coefficients}
+        return [n for n in self.names if n in tied]
+
+    # ----------------------------------------------------------------------------------------------- validation
+    def validate(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Check a point given in lab units; return it with canonical types. Raises ValidationError."""
+        if not isinstance(params, Mapping):
+            raise ValidationError("parameters", params, "a map of parameter name -> value is required", "")
+        missing = [n for n in self.names if n not in params]
+        unknown = [k for k in params if k not in self.by_name]
+        if missing or unknown:
+            raise ValidationError(
+                "parameters",
+                sorted(map(str, params)),
+                f"exactly the space's parameters are required (missing {missing}, unknown {unknown})",
+                f"give values for {self.names}",
+            )
+        clean = {p.name: p.validate(params[p.name]) for p in self.parameters}
+        for group in self.compositions:
+            group.check(clean)
+        for constraint in self.constraints:
+            constraint.check(clean)
+        return clean
+
+    # ------------------------------------------------------------------------------------------------- encoding
+    def encode(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Points in lab units -> model coordinates, shape n x dim (rows are assumed valid)."""
+        X = np.zeros((len(rows), self.dim))
+        for block in self.blocks:
+            X[:, block.start : block.stop] = _encode_column(block.parameter, [r[block.parameter.name] for r in rows])
+        return X
+
+    def decode(self, X: np.ndarray) -> list[dict[str, Any]]:
+        """Model coordinates (n x dim) -> valid points in lab units (rounded, snapped, re-normalised)."""
+        X = np.clip(np.asarray(X, dtype=float).reshape(-1, self.dim), 0.0, 1.0)
+        columns = {b.parameter.name: _decode_column(b.parameter, X[:, b.start : b.stop]) for b in self.blocks}
+        rows = [{name: columns[name][i] for name in self.names} for i in range(X.shape[0])]
+        for row in rows:
+            for group in self.compositions:
+                _renormalise(group, row)
+        return rows
+
+    def inequality_constraints(self) -> list[LinearForm]:
+        """Linear constraints in model coordinates, as ``sum(coefficients * x[indices]) >= rhs``."""
+        forms = []
+        for constraint in self.constraints:
+            indices, coefficients, rhs = self._to_model(constraint.coefficients, constraint.rhs)
+            if constraint.op == "<=":
+                coefficients, rhs = [-c for c in coefficients], -rhs
+            forms.append((indices, coefficients, rhs))
+        return forms
+
+    def equality_constraints(self) -> list[LinearForm]:
+        """Composition sums in model coordinates, as ``sum(coefficients * x[indices]) == rhs``."""
+        return [self._to_model(dict.fromkeys(group.parts, 1.0), group.total) for group in self.compositions]
+
+    def _to_model(self, coefficients: Mapping[str, float], rhs: float) -> LinearForm:
+        """Rewrite sum(c_i * x_i) (op) rhs in lab units for x_i = low_i + (high_i - low_i) * z_i, scaled to O(1)."""
+        indices, scaled, shift = [], [], 0.0
+        for block in self.blocks:
+            name = block.parameter.name
+            if name in coefficients:
+                assert isinstance(block.parameter, Continuous)
+                span = block.parameter.high - block.parameter.low
+                indices.append(block.start)
+                scaled.append(coefficients[name] * span)
+                shift += coefficients[name] * block.parameter.low
+        scale = max(abs(c) for c in scaled) or 1.0
+        return indices, [c / scale for c in scaled], (rhs - shift) / scale
+
+    # ------------------------------------------------------------------------------------------- serialisation
+    def to_config(self) -> dict[str, Any]:
+        """A JSON-able description that ``kiln.space.spec.space_from_config`` turns back into this space."""
+        composition_parts = {p for g in self.compositions for p in g.parts}
+        return {
+            "kind": "space",
+            "parameters": [p.to_config() for p in self.parameters if p.name not in composition_parts],
+            "compositions": [g.to_config() for g in self.compositions],
+            "constraints": [c.to_config() for c in self.constraints],
+        }
+
+    def __repr__(self) -> str:
+        return f"SearchSpace({self.names}, dim={self.dim})"
+
+
+def _encode_column(parameter: Parameter, values: list[Any]) -> np.ndarray:
+    """One parameter's values -> its model columns, shape n x width."""
+    if isinstance(parameter, Categorical):
+        if parameter.descriptors:
+            table = _scaled_descriptors(parameter)
+            return np.array([table[parameter.choices.index(v)] for v in values]).reshape(len(values), -1)
+        onehot = np.zeros((len(values), len(parameter.choices)))
+        for i, v in enumerate(values):
+            onehot[i, parameter.choices.index(v)] = 1.0
+        return onehot
+    x = np.asarray(values, dtype=float)
+    low, high = _numeric_range(parameter)
+    if isinstance(parameter, Continuous) and parameter.log:
+        x, low, high = np.log(x), math.log(low), math.log(high)
+    return ((x - low) / (high - low)).reshape(-1, 1)
+
+
+def _decode_column(parameter: Parameter, Z: np.ndarray) -> list[Any]:
+    """Model columns (n x width) -> one parameter's values in lab units."""
+    if isinstance(parameter, Categorical):
+        if parameter.descriptors:
+            table = _scaled_descriptors(parameter)
+            nearest = ((Z[:, None, :] - table[None, :, :]) ** 2).sum(-1).argmin(1)
+        else:
+            nearest = Z.argmax(1)
+        return [parameter.choices[int(i)] for i in nearest]
+    z = Z[:, 0]
+    low, high = _numeric_range(parameter)
+    if isinstance(parameter, Continuous) and parameter.log:
+        values = np.exp(math.log(low) + z * (math.log(high) - math.log(low)))
+        return [float(min(max(v, low), high)) for v in values]
+    values = low + z * (high - low)
+    if isinstance(parameter, Integer):
+        return [int(min(max(round(v), parameter.low), parameter.high)) for v in values]
+    if isinstance(parameter, Discrete):
+        levels = np.asarray(parameter.values)
+        return [float(levels[np.abs(levels - v).argmin()]) for v in values]
+    return [float(v) for v in values]
+
+
+def _numeric_range(parameter: Continuous | Integer | Discrete) -> tuple[float, float]:
+    if isinstance(parameter, Discrete):
+        return parameter.values[0], parameter.values[-1]
+    return float(parameter.low), float(parameter.high)
+
+
+def _scaled_descriptors(parameter: Categorical) -> np.ndarray:
+    """Descriptor table (choices x width), each column min-max scaled to [0, 1] (constant columns -> 0)."""
+    assert parameter.descriptors is not None
+    table = np.array([parameter.descriptors[c] for c in parameter.choices], dtype=float)
+    low, span = table.min(0), np.ptp(table, 0)
+    return (table - low) / np.where(span > 0, span, 1.0)
+
+
+def _renormalise(group: Composition, row: dict[str, Any]) -> None:
+    """Move a decoded composition onto its simplex: parts within bounds and summing exactly to the total."""
+    values = {p: min(max(float(row[p]), group.bounds[p][0]), group.bounds[p][1]) for p in group.parts}
+    for _ in range(20):
+        excess = sum(values.values()) - group.total
+        if abs(excess) <= 1e-12 * group.total:
+            break
+        room = {
+            p: (values[p] - group.bounds[p][0]) if excess > 0 else (group.bounds[p][1] - values[p]) for p in group.parts
+        }
+        total_room = sum(room.values())
+        if total_room <= 0:
+            break
+        for p in group.parts:
+            values[p] = min(max(values[p] - excess * room[p] / total_room, group.bounds[p][0]), group.bounds[p][1])
+    row.update(values)

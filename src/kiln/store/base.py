@@ -1,0 +1,81 @@
+"""The Store protocol: durable home of campaigns, their experiments and their event log.
+
+Contract (every implementation runs ``tests/store/conformance.py``):
+
+- Every method that changes state commits before it returns; after it returns, a crash loses nothing.
+- Methods are atomic: a call that raises has changed nothing.
+- A store may be used from several threads and several processes at once. State changes that race are
+  decided by the store: ``complete``/``fail`` succeed for exactly one caller, the others get StateError.
+- Experiments of a campaign are ordered by ``seq`` (1, 2, 3, ... in creation order, no gaps, unique per campaign).
+- Event cursors grow strictly across the whole store; ``events(after=c)`` returns events with cursor > c in order.
+- Records returned are immutable snapshots; changing the store later does not change them.
+- Configurations and results are JSON; no pickle anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from kiln.core.records import CampaignRecord, Event, Experiment
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Persistence of campaigns. See the module docstring for the contract."""
+
+    url: str
+
+    def create_campaign(self, name: str, config: Mapping[str, Any]) -> CampaignRecord:
+        """Create a campaign. Raises ConflictError if the name exists, ValidationError for a bad name."""
+        ...
+
+    def get_campaign(self, name: str) -> CampaignRecord:
+        """The campaign called ``name``. Raises NotFoundError listing the known names if there is none."""
+        ...
+
+    def list_campaigns(self) -> list[CampaignRecord]:
+        """All campaigns, oldest first."""
+        ...
+
+    def delete_campaign(self, name: str) -> None:
+        """Remove a campaign with its experiments and events. Raises NotFoundError if absent."""
+        ...
+
+    def add_experiments(self, campaign: str, experiments: Sequence[Experiment]) -> list[Experiment]:
+        """Append experiments (pending suggestions, or completed/failed imported data) in one transaction.
+
+        The store assigns ``seq`` (the ``seq`` given is ignored) and returns the stored records in order.
+        Raises ConflictError if an id exists already.
+        """
+        ...
+
+    def complete(
+        self, campaign: str, experiment_id: str, results: Mapping[str, float], at: datetime | None = None
+    ) -> Experiment:
+        """Mark a pending experiment completed with its results.
+
+        Raises NotFoundError for an unknown id, StateError if it is not pending.
+        """
+        ...
+
+    def fail(self, campaign: str, experiment_id: str, reason: str, at: datetime | None = None) -> Experiment:
+        """Mark a pending experiment failed with a reason. Same errors as ``complete``."""
+        ...
+
+    def experiments(self, campaign: str) -> list[Experiment]:
+        """All experiments of a campaign ordered by seq."""
+        ...
+
+    def get_experiment(self, campaign: str, experiment_id: str) -> Experiment:
+        """One experiment. Raises NotFoundError if absent."""
+        ...
+
+    def events(self, campaign: str | None = None, after: int = 0, limit: int = 1000) -> list[Event]:
+        """Events with cursor > after, oldest first, for one campaign or all."""
+        ...
+
+    def close(self) -> None:
+        """Release connections. The store must not be used afterwards."""
+        ...

@@ -1,0 +1,98 @@
+"""The Strategy protocol and what strategies receive and return.
+
+A strategy is configured once (constructor settings, JSON-able through ``to_config``) and gets the data in each
+``propose`` call. It never touches the store: the campaign gives it the history and stores what it proposes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from kiln.core.records import Experiment, ExperimentStatus
+from kiln.objective import Objective
+from kiln.space.config import Domain
+from kiln.space.pool import CandidatePool
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One proposed experiment: parameters in lab units, and the pool row key in pool mode."""
+
+    params: Mapping[str, Any]
+    candidate: int | None = None
+
+
+@dataclass(frozen=True)
+class History:
+    """What a campaign knows when it asks: finished and running experiments, in creation order."""
+
+    completed: Sequence[Experiment] = ()
+    pending: Sequence[Experiment] = ()
+    failed: Sequence[Experiment] = ()
+
+    @classmethod
+    def from_experiments(cls, experiments: Sequence[Experiment]) -> History:
+        by_status: dict[ExperimentStatus, list[Experiment]] = {s: [] for s in ExperimentStatus}
+        for experiment in experiments:
+            by_status[experiment.status].append(experiment)
+        return cls(
+            completed=tuple(by_status[ExperimentStatus.COMPLETED]),
+            pending=tuple(by_status[ExperimentStatus.PENDING]),
+            failed=tuple(by_status[ExperimentStatus.FAILED]),
+        )
+
+    @property
+    def size(self) -> int:
+        """Number of experiments of every status."""
+        return len(self.completed) + len(self.pending) + len(self.failed)
+
+    def used_candidates(self) -> set[int]:
+        """Pool row keys already suggested or measured (any status)."""
+        return {e.candidate for e in (*self.completed, *self.pending, *self.failed) if e.candidate is not None}
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Completed experiments in model coordinates: X (n x d) in [0, 1], y (n,) utility to maximise."""
+
+    X: np.ndarray
+    y: np.ndarray
+    pending: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+
+def training_data(domain: Domain, objective: Objective, history: History) -> TrainingData:
+    """Encode the completed (and pending) experiments of ``history`` for a model."""
+    X = domain.encode([e.params for e in history.completed]).reshape(-1, domain.dim)
+    y = np.array([objective.utility(e.results) for e in history.completed], dtype=float)
+    pending = domain.encode([e.params for e in history.pending]).reshape(-1, domain.dim)
+    return TrainingData(X, y, pending)
+
+
+def available_candidates(pool: CandidatePool, history: History) -> np.ndarray:
+    """Row keys of the pool that may still be suggested, ascending."""
+    if pool.allow_repeats:
+        return np.arange(len(pool))
+    used = history.used_candidates()
+    return np.array([k for k in range(len(pool)) if k not in used], dtype=int)
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """Proposes experiments.
+
+    Contract: ``propose`` is deterministic for a given seed and inputs; it returns at most ``n`` proposals (fewer
+    only when a pool runs out), each valid in the domain, distinct from each other and, in pool mode without
+    repeats, from every candidate in the history. Instances are immutable and safe to share between threads.
+    """
+
+    kind: str
+
+    def propose(
+        self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int
+    ) -> list[Proposal]: ...
+
+    def to_config(self) -> dict[str, Any]: ...

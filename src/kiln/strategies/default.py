@@ -1,0 +1,55 @@
+"""The default strategy: a few space-filling points, then Bayesian optimisation with a GP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from kiln.core.errors import ValidationError
+from kiln.objective import Objective
+from kiln.space.config import Domain
+from kiln.strategies.base import History, Proposal
+from kiln.strategies.simple import SpaceFillingStrategy
+
+
+@dataclass(frozen=True)
+class DefaultStrategy:
+    """Space-filling until ``initial`` experiments exist (measured or running), then BO.
+
+    Args:
+        initial: experiments before the model takes over (prior data counts).
+        kernel, acquisition, kappa: passed to the BayesStrategy.
+    """
+
+    initial: int = 5
+    kernel: str = "matern52"
+    acquisition: str = "logei"
+    kappa: float = 2.0
+    kind: ClassVar[str] = "default"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.initial, bool) or not isinstance(self.initial, int) or self.initial < 0:
+            raise ValidationError("strategy: initial", self.initial, "a whole number >= 0 is required", "e.g. 5")
+        self.bayes  # noqa: B018 - validates the BO settings now rather than at the first ask
+
+    @property
+    def bayes(self) -> Any:
+        from kiln.strategies.bayes import BayesStrategy
+
+        return BayesStrategy(kernel=self.kernel, acquisition=self.acquisition, kappa=self.kappa)
+
+    def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
+        started = len(history.completed) + len(history.pending)
+        if started < self.initial or len(history.completed) < 2:
+            return SpaceFillingStrategy().propose(domain, objective, history, n, seed=seed)
+        proposals: list[Proposal] = self.bayes.propose(domain, objective, history, n, seed=seed)
+        return proposals
+
+    def to_config(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "initial": self.initial,
+            "kernel": self.kernel,
+            "acquisition": self.acquisition,
+            "kappa": self.kappa,
+        }

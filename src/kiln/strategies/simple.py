@@ -1,0 +1,82 @@
+"""Model-free strategies: uniform random sampling and space-filling (maximin over a Sobol sample)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from kiln.objective import Objective
+from kiln.space.config import Domain
+from kiln.space.pool import CandidatePool
+from kiln.space.sampling import sample_points
+from kiln.strategies.base import History, Proposal, available_candidates
+
+
+@dataclass(frozen=True)
+class RandomStrategy:
+    """Uniformly random feasible points, or random unused rows of a pool."""
+
+    kind: ClassVar[str] = "random"
+
+    def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
+        rng = np.random.default_rng(seed)
+        if isinstance(domain, CandidatePool):
+            free = available_candidates(domain, history)
+            keys = rng.choice(free, size=min(n, len(free)), replace=False)
+            return [Proposal(domain.row(int(k)), int(k)) for k in keys]
+        return [Proposal(p) for p in sample_points(domain, n, seed=seed, method="random")]
+
+    def to_config(self) -> dict[str, Any]:
+        return {"kind": self.kind}
+
+
+@dataclass(frozen=True)
+class SpaceFillingStrategy:
+    """Points spread out over the space: each new point is the candidate farthest from every point so far.
+
+    Candidates are a scrambled Sobol sample of the space (``candidates`` points) or the unused pool rows; distances
+    are Euclidean in model coordinates, counting measured, running and failed experiments.
+    """
+
+    candidates: int = 1024
+    kind: ClassVar[str] = "sobol"
+
+    def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
+        rng = np.random.default_rng(seed)
+        if isinstance(domain, CandidatePool):
+            keys = available_candidates(domain, history)
+            points: list[Any] = [domain.row(int(k)) for k in keys]
+            X = domain.encoded[keys] if len(keys) else np.zeros((0, domain.dim))
+        else:
+            points = sample_points(domain, max(self.candidates, n), seed=seed, method="sobol")
+            keys = np.full(len(points), -1)
+            X = domain.encode(points)
+        seen = [e.params for e in (*history.completed, *history.pending, *history.failed)]
+        existing = domain.encode(seen).reshape(-1, domain.dim) if seen else np.zeros((0, domain.dim))
+        chosen = _maximin(X, existing, min(n, len(points)), rng)
+        return [Proposal(points[i], int(keys[i]) if keys[i] >= 0 else None) for i in chosen]
+
+    def to_config(self) -> dict[str, Any]:
+        return {"kind": self.kind, "candidates": self.candidates}
+
+
+def _maximin(X: np.ndarray, existing: np.ndarray, n: int, rng: np.random.Generator) -> list[int]:
+    """Greedily pick ``n`` rows of X, each maximising its distance to ``existing`` and to the rows picked before."""
+    if n <= 0 or len(X) == 0:
+        return []
+    if len(existing):
+        distance = np.full(len(X), np.inf)
+        for point in existing:  # one row at a time: memory stays O(len(X)) for large pools
+            distance = np.minimum(distance, ((X - point) ** 2).sum(1))
+    else:
+        distance = np.full(len(X), np.inf)
+        distance[int(rng.integers(len(X)))] = np.finfo(float).max  # random start, ties broken by rng
+    chosen: list[int] = []
+    for _ in range(n):
+        best = int(distance.argmax())
+        chosen.append(best)
+        distance = np.minimum(distance, ((X - X[best]) ** 2).sum(1))
+        distance[best] = -1.0
+    return chosen
