@@ -168,11 +168,17 @@ class Campaign:
                 existing = known.get(suggestion_id)
                 if existing is None:
                     raise ValidationError(
-                        f"row {number}: id", suggestion_id, "ids must name experiments of this campaign", "remove the id to add the row as new data"
+                        f"row {number}: id",
+                        suggestion_id,
+                        "ids must name experiments of this campaign",
+                        "remove the id to add the row as new data",
                     )
                 if existing.status is not ExperimentStatus.PENDING:
                     raise ValidationError(
-                        f"row {number}: id", suggestion_id, f"experiment is already {existing.status.value}", "remove the row"
+                        f"row {number}: id",
+                        suggestion_id,
+                        f"experiment is already {existing.status.value}",
+                        "remove the row",
                     )
                 tells.append((suggestion_id, results))
                 continue

@@ -17,7 +17,9 @@ EXPORT_COLUMNS_BEFORE = ["id", "seq", "status", "origin"]
 EXPORT_COLUMNS_AFTER = ["reason", "strategy", "batch", "candidate", "created_at", "finished_at"]
 
 
-def experiments_to_frame(experiments: Sequence[Experiment], params: Sequence[str], targets: Sequence[str]) -> pd.DataFrame:
+def experiments_to_frame(
+    experiments: Sequence[Experiment], params: Sequence[str], targets: Sequence[str]
+) -> pd.DataFrame:
     """One row per experiment; columns: id, seq, status, origin, parameters, targets, then bookkeeping."""
     import pandas as pd
 
@@ -42,7 +44,9 @@ def experiments_to_frame(experiments: Sequence[Experiment], params: Sequence[str
 
 
 def rows_to_import(
-    data: pd.DataFrame | str | os.PathLike[str] | Sequence[Mapping[str, Any]], params: Sequence[str], targets: Sequence[str]
+    data: pd.DataFrame | str | os.PathLike[str] | Sequence[Mapping[str, Any]],
+    params: Sequence[str],
+    targets: Sequence[str],
 ) -> list[dict[str, Any]]:
     """Rows of an import as ``{"id": str | None, "params": {...}, "results": {...}}``.
 
@@ -70,7 +74,8 @@ def rows_to_import(
         raise ValidationError(
             "columns",
             columns,
-            f"the table needs the columns {[*params, *targets]} and may have 'id' (missing {missing}, unknown {unknown})",
+            f"the table needs the columns {[*params, *targets]} and may have 'id' "
+            f"(missing {missing}, unknown {unknown})",
             "rename or remove the columns named",
         )
     rows = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -74,7 +74,9 @@ def open_campaign(name: str, store: str | None) -> Any:
 def run(
     spec: Annotated[Path, typer.Argument(help="YAML spec naming the campaign, its space, objective and instrument.")],
     store: StoreOption = None,
-    budget: Annotated[int | None, typer.Option(help="Total experiments (earlier runs count). Default: the spec's.")] = None,
+    budget: Annotated[
+        int | None, typer.Option(help="Total experiments (earlier runs count). Default: the spec's.")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of a new campaign (overrides the spec's).")] = None,
 ) -> None:
     """Run the closed loop of SPEC against its instrument; resume the campaign if it exists already."""
@@ -174,7 +176,7 @@ def show(name: str, store: StoreOption = None) -> None:
     show_campaign(open_campaign(name, store), out)
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     csv = "csv"
     json = "json"
 

@@ -74,8 +74,21 @@ def show_campaign(campaign: Any, console: Console) -> None:
     )
     best = campaign.best()
     if best is not None:
-        console.print(experiments_table([best], campaign.domain.names, campaign.objective.names, title="best so far"))
+        console.print(experiment_card(best, campaign.domain.names, campaign.objective.names, title="best so far"))
     if experiments:
         console.print(
             experiments_table(experiments[-10:], campaign.domain.names, campaign.objective.names, title="latest")
         )
+
+
+def experiment_card(experiment: Experiment, params: Sequence[str], targets: Sequence[str], *, title: str) -> Table:
+    """One experiment as a two-column table (name, value): readable however many parameters there are."""
+    table = Table(title=title, show_header=False)
+    table.add_column("name", style="cyan")
+    table.add_column("value")
+    table.add_row("id", f"{experiment.id} (#{experiment.seq}, {experiment.status.value})")
+    for name in params:
+        table.add_row(name, fmt(experiment.params.get(name)))
+    for name in targets:
+        table.add_row(f"[bold]{name}[/]", f"[bold]{fmt(experiment.results.get(name))}[/]")
+    return table

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kiln.campaign import Campaign
-from kiln.cli.render import experiments_table, fmt
+from kiln.cli.render import experiment_card, fmt
 from kiln.core.errors import SpecError
 from kiln.core.records import Experiment, ExperimentStatus
 from kiln.lab.emulator import DatasetEmulator
@@ -89,7 +89,7 @@ def _summary(campaign: Campaign, instrument: object, console: Console) -> None:
     console.print(f"{len(experiments)} experiments: {len(completed)} completed, {failed} failed")
     best = campaign.best()
     if best is not None:
-        console.print(experiments_table([best], campaign.domain.names, campaign.objective.names, title="best found"))
+        console.print(experiment_card(best, campaign.domain.names, campaign.objective.names, title="best found"))
     if isinstance(instrument, DatasetEmulator) and completed:
         top = instrument.top_keys(0.05)
         found_at = [
@@ -101,4 +101,6 @@ def _summary(campaign: Campaign, instrument: object, console: Console) -> None:
                 f"experiments; the first after {found_at[0]} experiments"
             )
         else:
-            console.print(f"top-5 % candidates of the dataset found: 0 of {len(top)} after {len(experiments)} experiments")
+            console.print(
+                f"top-5 % candidates of the dataset found: 0 of {len(top)} after {len(experiments)} experiments"
+            )

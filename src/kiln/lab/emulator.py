@@ -51,7 +51,13 @@ class DatasetEmulator:
         """The emulator of a built-in dataset: 'p3ht', 'crossed-barrel' or 'suzuki'."""
         info = dataset_info(dataset)
         return cls(
-            load_dataset(dataset), info.inputs, info.target, direction=info.direction, noise=noise, seed=seed, name=dataset
+            load_dataset(dataset),
+            info.inputs,
+            info.target,
+            direction=info.direction,
+            noise=noise,
+            seed=seed,
+            name=dataset,
         )
 
     def measure(self, params: Mapping[str, Any]) -> dict[str, float]:

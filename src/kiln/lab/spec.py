@@ -46,7 +46,10 @@ class RunSpec:
         """The instrument the spec names. Raises SpecError if it names none or an unknown kind."""
         if self.instrument is None:
             raise SpecError(
-                "instrument", None, "kiln run needs an instrument", "add instrument: {kind: emulator, dataset: p3ht}, or use kiln ask/tell"
+                "instrument",
+                None,
+                "kiln run needs an instrument",
+                "add instrument: {kind: emulator, dataset: p3ht}, or use kiln ask/tell",
             )
         return instrument_from_config(self.instrument, seed=seed)
 
@@ -78,7 +81,9 @@ def spec_from_dict(document: Any, *, base: Path = Path(), source: Path | None = 
     if not isinstance(name, str) or not name:
         raise SpecError("name", name, "every spec needs a campaign name", "add name: my-campaign")
     if "objective" not in document:
-        raise SpecError("objective", None, "every spec needs an objective", "add objective: {target: NAME, direction: max}")
+        raise SpecError(
+            "objective", None, "every spec needs an objective", "add objective: {target: NAME, direction: max}"
+        )
     objective = objective_from_config(document["objective"])
     instrument = document.get("instrument")
     if instrument is not None and not isinstance(instrument, Mapping):
@@ -110,13 +115,21 @@ def _count(document: Mapping[str, Any], key: str, default: int | None) -> int | 
 def _domain(document: Mapping[str, Any], objective: Objective, instrument: Any, base: Path) -> Domain:
     if ("space" in document) == ("pool" in document):
         raise SpecError(
-            "space/pool", sorted(k for k in ("space", "pool") if k in document), "exactly one of space and pool is required", "declare parameters under space, or a table of candidates under pool"
+            "space/pool",
+            sorted(k for k in ("space", "pool") if k in document),
+            "exactly one of space and pool is required",
+            "declare parameters under space, or a table of candidates under pool",
         )
     if "space" in document:
         return space_from_config(document["space"])
     pool = document["pool"]
     if not isinstance(pool, Mapping) or ("dataset" in pool) == ("csv" in pool):
-        raise SpecError("pool", pool, "a pool needs exactly one of dataset (built-in) or csv (a file)", "e.g. pool: {csv: candidates.csv}")
+        raise SpecError(
+            "pool",
+            pool,
+            "a pool needs exactly one of dataset (built-in) or csv (a file)",
+            "e.g. pool: {csv: candidates.csv}",
+        )
     unknown = sorted(set(pool) - {"dataset", "csv", "inputs", "allow_repeats"})
     if unknown:
         raise SpecError("pool", unknown, "fields are dataset, csv, inputs, allow_repeats", "remove the others")
@@ -142,9 +155,13 @@ def _read_csv(path: Path) -> Any:
     try:
         return pd.read_csv(path)
     except FileNotFoundError:
-        raise SpecError("pool.csv", str(path), "the file does not exist", "give a path relative to the spec file") from None
+        raise SpecError(
+            "pool.csv", str(path), "the file does not exist", "give a path relative to the spec file"
+        ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise SpecError("pool.csv", str(path), f"a CSV table is required ({error})", "export the table as CSV") from None
+        raise SpecError(
+            "pool.csv", str(path), f"a CSV table is required ({error})", "export the table as CSV"
+        ) from None
 
 
 def instrument_from_config(config: Mapping[str, Any], *, seed: int = 0) -> Instrument:

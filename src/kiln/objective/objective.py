@@ -21,8 +21,14 @@ class Direction(enum.StrEnum):
     MINIMIZE = "min"
 
 
-_DIRECTION_WORDS = {"max": Direction.MAXIMIZE, "maximize": Direction.MAXIMIZE, "maximise": Direction.MAXIMIZE,
-                    "min": Direction.MINIMIZE, "minimize": Direction.MINIMIZE, "minimise": Direction.MINIMIZE}
+_DIRECTION_WORDS = {
+    "max": Direction.MAXIMIZE,
+    "maximize": Direction.MAXIMIZE,
+    "maximise": Direction.MAXIMIZE,
+    "min": Direction.MINIMIZE,
+    "minimize": Direction.MINIMIZE,
+    "minimise": Direction.MINIMIZE,
+}
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,10 @@ class Target:
         word = str(self.direction).lower()
         if word not in _DIRECTION_WORDS:
             raise ValidationError(
-                f"target '{self.name}': direction", self.direction, "allowed directions are 'max' and 'min'", "use one of them"
+                f"target '{self.name}': direction",
+                self.direction,
+                "allowed directions are 'max' and 'min'",
+                "use one of them",
             )
         object.__setattr__(self, "direction", _DIRECTION_WORDS[word])
 
@@ -86,7 +95,10 @@ class Objective:
             missing = [n for n in self.names if n not in value]
             if unknown or missing:
                 raise ValidationError(
-                    "results", dict(value), f"values for exactly the targets {self.names} are required", f"missing {missing}, unknown {unknown}"
+                    "results",
+                    dict(value),
+                    f"values for exactly the targets {self.names} are required",
+                    f"missing {missing}, unknown {unknown}",
                 )
             return {name: check_finite(f"result '{name}'", value[name]) for name in self.names}
         return {self.target.name: check_finite(f"result '{self.target.name}'", value)}
@@ -116,7 +128,9 @@ def objective_from_config(config: Mapping[str, Any]) -> Objective:
             raise SpecError("objective.targets", raw, "a list of {name, direction} is required", "fix the list")
         return Objective(tuple(Target(t["name"], t.get("direction", "max")) for t in raw))
     if "target" not in config:
-        raise SpecError("objective", dict(config), "a target name is required", "add target: NAME and direction: max|min")
+        raise SpecError(
+            "objective", dict(config), "a target name is required", "add target: NAME and direction: max|min"
+        )
     unknown = sorted(set(config) - {"target", "direction"})
     if unknown:
         raise SpecError("objective", unknown, "fields are target and direction", "remove the others")

@@ -25,16 +25,22 @@ _FIELDS = {
 def parameter_from_config(config: Mapping[str, Any], where: str = "space.parameters") -> Parameter:
     """One parameter from ``{name, type, ...}``; unknown types and fields are named in the error."""
     if not isinstance(config, Mapping):
-        raise SpecError(where, config, "each parameter is a map with name and type", "e.g. {name: T, type: continuous, low: 20, high: 80}")
+        raise SpecError(
+            where,
+            config,
+            "each parameter is a map with name and type",
+            "e.g. {name: T, type: continuous, low: 20, high: 80}",
+        )
     kind = config.get("type")
     if kind not in PARAMETER_KINDS:
-        raise SpecError(
-            f"{where}: type", kind, f"known types are {sorted(PARAMETER_KINDS)}", "set type to one of them"
-        )
+        raise SpecError(f"{where}: type", kind, f"known types are {sorted(PARAMETER_KINDS)}", "set type to one of them")
     unknown = sorted(set(config) - _FIELDS[str(kind)])
     if unknown:
         raise SpecError(
-            f"{where} '{config.get('name')}'", unknown, f"fields of a {kind} parameter are {sorted(_FIELDS[str(kind)])}", "remove or rename them"
+            f"{where} '{config.get('name')}'",
+            unknown,
+            f"fields of a {kind} parameter are {sorted(_FIELDS[str(kind)])}",
+            "remove or rename them",
         )
     arguments = {k: v for k, v in config.items() if k != "type"}
     if "name" not in arguments:
@@ -45,7 +51,9 @@ def parameter_from_config(config: Mapping[str, Any], where: str = "space.paramet
     try:
         return PARAMETER_KINDS[str(kind)](**arguments)
     except TypeError as error:
-        raise SpecError(where, dict(config), f"missing fields for a {kind} parameter ({error})", "see docs/spec.md") from None
+        raise SpecError(
+            where, dict(config), f"missing fields for a {kind} parameter ({error})", "see docs/spec.md"
+        ) from None
 
 
 def space_from_config(config: Mapping[str, Any]) -> Domain:
@@ -82,7 +90,10 @@ def space_from_config(config: Mapping[str, Any]) -> Domain:
     for i, constraint in enumerate(_as_list(config, "constraints")):
         if not isinstance(constraint, Mapping) or "coefficients" not in constraint or "rhs" not in constraint:
             raise SpecError(
-                f"space.constraints[{i}]", constraint, "a constraint needs coefficients, op and rhs", "e.g. {coefficients: {x: 1, y: 1}, op: '<=', rhs: 10}"
+                f"space.constraints[{i}]",
+                constraint,
+                "a constraint needs coefficients, op and rhs",
+                "e.g. {coefficients: {x: 1, y: 1}, op: '<=', rhs: 10}",
             )
         constraints.append(LinearConstraint(constraint["coefficients"], constraint["rhs"], constraint.get("op", "<=")))
     return SearchSpace(parameters, compositions=compositions, constraints=constraints)

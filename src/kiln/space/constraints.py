@@ -30,7 +30,10 @@ class Composition:
         check_name(self.name, "composition")
         if isinstance(self.parts, str) or not isinstance(self.parts, Sequence) or len(self.parts) < 2:
             raise ValidationError(
-                f"composition '{self.name}': parts", self.parts, "at least two part names are required", "list the parts"
+                f"composition '{self.name}': parts",
+                self.parts,
+                "at least two part names are required",
+                "list the parts",
             )
         parts = tuple(check_name(p, "part") for p in self.parts)
         if len(set(parts)) != len(parts):
@@ -43,7 +46,10 @@ class Composition:
         unknown = [k for k in self.bounds if k not in parts]
         if unknown:
             raise ValidationError(
-                f"composition '{self.name}': bounds", unknown, f"bounds may name only the parts {list(parts)}", "fix the names"
+                f"composition '{self.name}': bounds",
+                unknown,
+                f"bounds may name only the parts {list(parts)}",
+                "fix the names",
             )
         bounds: dict[str, tuple[float, float]] = {}
         for part in parts:
@@ -73,7 +79,7 @@ class Composition:
         object.__setattr__(self, "total", total)
         object.__setattr__(self, "bounds", bounds)
 
-    def check(self, values: Mapping[str, float]) -> None:
+    def check(self, values: Mapping[str, Any]) -> None:
         """Raise ValidationError unless the parts (already validated one by one) sum to the total."""
         given = sum(values[p] for p in self.parts)
         if not math.isclose(given, self.total, rel_tol=_RELATIVE_TOLERANCE, abs_tol=1e-9):
@@ -104,11 +110,12 @@ class LinearConstraint:
     def __post_init__(self) -> None:
         if not isinstance(self.coefficients, Mapping) or not self.coefficients:
             raise ValidationError(
-                "constraint: coefficients", self.coefficients, "a map parameter -> coefficient is required", "e.g. {x: 1, y: 2}"
+                "constraint: coefficients",
+                self.coefficients,
+                "a map parameter -> coefficient is required",
+                "e.g. {x: 1, y: 2}",
             )
-        coefficients = {
-            str(k): check_finite(f"constraint: coefficients[{k}]", v) for k, v in self.coefficients.items()
-        }
+        coefficients = {str(k): check_finite(f"constraint: coefficients[{k}]", v) for k, v in self.coefficients.items()}
         if self.op not in ("<=", ">="):
             raise ValidationError("constraint: op", self.op, "allowed operators are '<=' and '>='", "use one of them")
         object.__setattr__(self, "coefficients", coefficients)
@@ -119,12 +126,12 @@ class LinearConstraint:
         terms = " + ".join(f"{c:g}*{n}" for n, c in self.coefficients.items())
         return f"{terms} {self.op} {self.rhs:g}"
 
-    def holds(self, values: Mapping[str, float]) -> bool:
+    def holds(self, values: Mapping[str, Any]) -> bool:
         lhs = sum(c * float(values[n]) for n, c in self.coefficients.items())
         slack = 1e-9 * max(1.0, abs(self.rhs), *(abs(c) for c in self.coefficients.values()))
         return lhs <= self.rhs + slack if self.op == "<=" else lhs >= self.rhs - slack
 
-    def check(self, values: Mapping[str, float]) -> None:
+    def check(self, values: Mapping[str, Any]) -> None:
         if not self.holds(values):
             raise ValidationError(
                 f"constraint '{self.description}'",

@@ -208,7 +208,9 @@ class Categorical:
                 f"one descriptor row per choice is required (missing {missing}, unknown {extra})",
                 "give a row for every choice and no other",
             )
-        rows = {c: tuple(check_finite(f"parameter '{self.name}': descriptors[{c}]", v) for v in table[c]) for c in choices}
+        rows = {
+            c: tuple(check_finite(f"parameter '{self.name}': descriptors[{c}]", v) for v in table[c]) for c in choices
+        }
         widths = {len(r) for r in rows.values()}
         if len(widths) != 1 or 0 in widths:
             raise ValidationError(
@@ -224,7 +226,10 @@ class Categorical:
         if text is None or text not in self.choices:
             shown = list(self.choices[:20]) + (["..."] if len(self.choices) > 20 else [])
             raise ValidationError(
-                f"parameter '{self.name}'", value, f"allowed choices are {shown}", "use one of them or add it to the spec"
+                f"parameter '{self.name}'",
+                value,
+                f"allowed choices are {shown}",
+                "use one of them or add it to the spec",
             )
         return text
 

@@ -144,6 +144,8 @@ class CandidatePool:
     def encode(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Points in lab units -> model coordinates, shape n x dim."""
         X = np.zeros((len(rows), self.dim))
+        if not rows:
+            return X
         numeric_columns = [c for c, num in zip(self.columns, self.numeric, strict=True) if num]
         if numeric_columns:
             values = np.array([[float(r[c]) for c in numeric_columns] for r in rows], dtype=float)

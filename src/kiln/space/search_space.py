@@ -50,9 +50,7 @@ class SearchSpace:
     ) -> None:
         self.compositions = tuple(compositions)
         self.constraints = tuple(constraints)
-        parts = [
-            Continuous(part, *group.bounds[part]) for group in self.compositions for part in group.parts
-        ]
+        parts = [Continuous(part, *group.bounds[part]) for group in self.compositions for part in group.parts]
         self.parameters: tuple[Parameter, ...] = (*parameters, *parts)
         if not self.parameters:
             raise ValidationError("space: parameters", [], "at least one parameter is required", "declare parameters")
@@ -74,7 +72,7 @@ class SearchSpace:
                         f"constraint '{constraint.description}'",
                         name,
                         "linear constraints may name only continuous linear-scale parameters or composition parts",
-                        f"known continuous parameters: {[p.name for p in self.parameters if isinstance(p, Continuous)]}",
+                        f"continuous parameters: {[p.name for p in self.parameters if isinstance(p, Continuous)]}",
                     )
 
     def _layout(self) -> list[Block]:
@@ -82,7 +80,9 @@ class SearchSpace:
         for parameter in self.parameters:
             width = 1
             if isinstance(parameter, Categorical):
-                width = len(next(iter(parameter.descriptors.values()))) if parameter.descriptors else len(parameter.choices)
+                width = (
+                    len(next(iter(parameter.descriptors.values()))) if parameter.descriptors else len(parameter.choices)
+                )
             blocks.append(Block(parameter, start, start + width))
             start += width
         return blocks

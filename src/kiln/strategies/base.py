@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -89,7 +89,7 @@ class Strategy(Protocol):
     repeats, from every candidate in the history. Instances are immutable and safe to share between threads.
     """
 
-    kind: str
+    kind: ClassVar[str]
 
     def propose(
         self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int

@@ -66,4 +66,6 @@ def strategy_from_config(config: Mapping[str, Any] | str | None) -> Strategy:
     try:
         return STRATEGY_KINDS[kind](options)
     except TypeError as error:
-        raise SpecError(f"strategy '{kind}'", sorted(options), f"unknown or missing options ({error})", "see docs/spec.md") from None
+        raise SpecError(
+            f"strategy '{kind}'", sorted(options), f"unknown or missing options ({error})", "see docs/spec.md"
+        ) from None

@@ -1,0 +1,1 @@
+"""Alembic revisions of the SQL store, oldest first (``0001_initial`` creates the tables)."""

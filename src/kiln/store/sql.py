@@ -1,0 +1,412 @@
+"""SqlStore: the Store protocol on SQLAlchemy 2 Core (SQLite by default, PostgreSQL-ready).
+
+SQLite runs in WAL mode with foreign keys on and a 30 s busy timeout; transactions that write begin with
+``BEGIN IMMEDIATE`` so that concurrent processes queue for the write lock instead of failing, and ``seq``
+assignment cannot race. On PostgreSQL a transaction-level advisory lock does the same, which also makes event
+cursors commit in cursor order (so ``events(after=c)`` never skips a late commit).
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+from kiln.core.errors import ConflictError, NotFoundError, StateError, ValidationError
+from kiln.core.records import CampaignRecord, Event, Experiment, ExperimentStatus, utc_now
+from kiln.store.migrations import PG_WRITE_LOCK_KEY, upgrade_to_head
+from kiln.store.schema import (
+    aware_utc,
+    check_campaign_name,
+    check_experiment,
+    json_object,
+    results_map,
+    row_to_campaign,
+    row_to_experiment,
+)
+from kiln.store.schema import campaigns as campaign_table
+from kiln.store.schema import events as event_table
+from kiln.store.schema import experiments as experiment_table
+
+BUSY_TIMEOUT_S = 30.0
+_WRITE_OPTION = "kiln_write"  # execution option that makes SQLite begin with BEGIN IMMEDIATE
+_KNOWN_NAMES_SHOWN = 10
+
+
+def _sqlite_on_connect(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
+    """Hand transaction control to SQLAlchemy and set the pragmas every connection needs."""
+    dbapi_connection.isolation_level = None  # sqlite3 must not emit BEGIN itself; _sqlite_on_begin does
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")  # persistent; a no-op answer 'memory' for :memory:
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    """Begin a transaction: IMMEDIATE (write lock now) for writers, deferred for readers."""
+    immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _sqlite_engine(parsed: URL, url: str) -> tuple[Engine, bool]:
+    """An engine for a SQLite URL, and whether the database lives in memory."""
+    database = parsed.database or ""
+    memory = database in ("", ":memory:") or parsed.query.get("mode") == "memory"
+    if memory:
+        engine = create_engine(parsed, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        if not database.startswith("file:"):  # sqlite3 URI filenames are left to sqlite3
+            folder = Path(database).parent
+            if not folder.is_dir():
+                raise ValidationError(
+                    "store",
+                    url,
+                    f"the folder {str(folder)!r} of the database file does not exist",
+                    f"create the folder first (mkdir -p {folder}) or choose another store path",
+                )
+        engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine, memory
+
+
+def _make_engine(url: str) -> tuple[Engine, bool]:
+    """Create the engine for ``url``; ValidationError for a malformed URL or a missing driver."""
+    example = "a SQLAlchemy URL such as sqlite:///kiln.db or postgresql+psycopg://user@host/kiln"
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ValidationError("store", url, f"expected {example}", "check the spelling of the store URL") from exc
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(parsed, url)
+        return create_engine(parsed, pool_pre_ping=True), False
+    except (NoSuchModuleError, ImportError) as exc:
+        raise ValidationError(
+            "store",
+            url,
+            f"its database driver is not available ({exc})",
+            "install the driver, e.g. pip install psycopg",
+        ) from exc
+
+
+class SqlStore:
+    """Campaigns, experiments and events in a SQL database; see ``kiln.store.base`` for the contract.
+
+    Opening a store creates the tables, or migrates them to this Kiln's schema revision.
+    """
+
+    url: str
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine, memory = _make_engine(url)
+        self._writer = self._engine.execution_options(**{_WRITE_OPTION: True})
+        self._postgres = self._engine.dialect.name == "postgresql"
+        # One shared connection serves an in-memory database: threads take turns on it.
+        self._lock: AbstractContextManager[Any] = threading.RLock() if memory else nullcontext()
+        self._closed = False
+        try:
+            with self._lock:
+                upgrade_to_head(self._engine, self._writer, url)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.url!r})"
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- transactions ---------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A read transaction (one consistent snapshot), rolled back at the end."""
+        self._check_open()
+        with self._lock, self._engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction holding the write lock from its start; commits on success, else rolls back."""
+        self._check_open()
+        with self._lock, self._writer.begin() as conn:
+            if self._postgres:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK_KEY})
+            yield conn
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StateError(f"store {self.url} is closed; open it again with open_store({self.url!r})")
+
+    # -- helpers --------------------------------------------------------------------------------------------
+
+    def _campaign_id(self, conn: Connection, name: str) -> int:
+        """The id of campaign ``name``; NotFoundError listing the known names."""
+        found = conn.execute(select(campaign_table.c.id).where(campaign_table.c.name == name)).scalar_one_or_none()
+        if found is None:
+            raise self._unknown_campaign(conn, name)
+        return int(found)
+
+    def _unknown_campaign(self, conn: Connection, name: str) -> NotFoundError:
+        names = list(
+            conn.execute(
+                select(campaign_table.c.name).order_by(campaign_table.c.id).limit(_KNOWN_NAMES_SHOWN + 1)
+            ).scalars()
+        )
+        if not names:
+            return NotFoundError(f"campaign {name!r} not found in store {self.url}: it has no campaigns yet")
+        shown = ", ".join(names[:_KNOWN_NAMES_SHOWN]) + (", ..." if len(names) > _KNOWN_NAMES_SHOWN else "")
+        message = f"campaign {name!r} not found in store {self.url}; known campaigns: {shown}"
+        close = difflib.get_close_matches(str(name), names, n=1)
+        if close:
+            message += f"; did you mean {close[0]!r}?"
+        return NotFoundError(message)
+
+    def _unknown_experiment(self, campaign: str, experiment_id: str) -> NotFoundError:
+        return NotFoundError(
+            f"experiment {experiment_id!r} not found in campaign {campaign!r}; "
+            "check the id against the campaign's experiments"
+        )
+
+    def _log(self, conn: Connection, campaign_id: int, kind: str, payload: Mapping[str, Any]) -> None:
+        """Append an event in the caller's transaction."""
+        conn.execute(
+            insert(event_table).values(campaign_id=campaign_id, kind=kind, payload=dict(payload), at=utc_now())
+        )
+
+    def _select_experiment(self, conn: Connection, campaign_id: int, experiment_id: str) -> Row[Any] | None:
+        query = select(experiment_table).where(
+            experiment_table.c.id == experiment_id, experiment_table.c.campaign_id == campaign_id
+        )
+        return conn.execute(query).first()
+
+    # -- campaigns ------------------------------------------------------------------------------------------
+
+    def create_campaign(self, name: str, config: Mapping[str, Any]) -> CampaignRecord:
+        """Create a campaign. Raises ConflictError if the name exists, ValidationError for a bad name."""
+        check_campaign_name(name)
+        stored_config = json_object(config, "config")
+        with self._write() as conn:  # writers are serialised, so check-then-insert cannot race
+            by_name = select(campaign_table).where(campaign_table.c.name == name)
+            if conn.execute(by_name).first() is not None:
+                raise ConflictError(
+                    f"campaign {name!r} exists already in store {self.url}; choose another name or delete it"
+                )
+            conn.execute(insert(campaign_table).values(name=name, config=stored_config, created_at=utc_now()))
+            row = conn.execute(by_name).one()
+            self._log(conn, row.id, "campaign_created", {"name": name})
+        return row_to_campaign(row)
+
+    def get_campaign(self, name: str) -> CampaignRecord:
+        """The campaign called ``name``. Raises NotFoundError listing the known names if there is none."""
+        with self._read() as conn:
+            row = conn.execute(select(campaign_table).where(campaign_table.c.name == name)).first()
+            if row is None:
+                raise self._unknown_campaign(conn, name)
+        return row_to_campaign(row)
+
+    def list_campaigns(self) -> list[CampaignRecord]:
+        """All campaigns, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(select(campaign_table).order_by(campaign_table.c.id)).all()
+        return [row_to_campaign(row) for row in rows]
+
+    def delete_campaign(self, name: str) -> None:
+        """Remove a campaign with its experiments and events (ON DELETE CASCADE)."""
+        with self._write() as conn:
+            campaign_id = self._campaign_id(conn, name)
+            conn.execute(delete(campaign_table).where(campaign_table.c.id == campaign_id))
+
+    # -- experiments ----------------------------------------------------------------------------------------
+
+    def add_experiments(self, campaign: str, experiments: Sequence[Experiment]) -> list[Experiment]:
+        """Append experiments in one transaction, assigning seq; ConflictError if an id exists already."""
+        rows = [check_experiment(experiment, index) for index, experiment in enumerate(experiments)]
+        ids = [row["id"] for row in rows]
+        twice = sorted(i for i, n in Counter(ids).items() if n > 1)
+        if twice:
+            raise ConflictError(f"experiment id {twice[0]} appears twice in the batch; give each experiment its own id")
+        with self._write() as conn:
+            campaign_id = self._campaign_id(conn, campaign)
+            if not rows:
+                return []
+            self._check_new_ids(conn, ids)
+            last = conn.execute(
+                select(func.coalesce(func.max(experiment_table.c.seq), 0)).where(
+                    experiment_table.c.campaign_id == campaign_id
+                )
+            ).scalar_one()
+            for offset, row in enumerate(rows, start=1):
+                row["campaign_id"] = campaign_id
+                row["seq"] = int(last) + offset
+            conn.execute(insert(experiment_table), rows)
+            self._log(conn, campaign_id, "experiments_added", {"ids": ids})
+            stored = conn.execute(
+                select(experiment_table)
+                .where(experiment_table.c.campaign_id == campaign_id, experiment_table.c.seq > last)
+                .order_by(experiment_table.c.seq)
+            ).all()
+        return [row_to_experiment(row) for row in stored]
+
+    def _check_new_ids(self, conn: Connection, ids: Sequence[str]) -> None:
+        """ConflictError if any of ``ids`` is stored already (in any campaign)."""
+        chunk = 500  # stay below every backend's limit on bound parameters
+        for start in range(0, len(ids), chunk):
+            taken = conn.execute(
+                select(experiment_table.c.id).where(experiment_table.c.id.in_(ids[start : start + chunk])).limit(1)
+            ).scalar_one_or_none()
+            if taken is not None:
+                raise ConflictError(
+                    f"experiment id {taken} exists already in store {self.url}; give new ids (kiln.core.ids.new_id())"
+                )
+
+    def complete(
+        self, campaign: str, experiment_id: str, results: Mapping[str, float], at: datetime | None = None
+    ) -> Experiment:
+        """Mark a pending experiment completed with its results; StateError if it is not pending."""
+        stored_results = results_map(results, "results")
+        finished_at = utc_now() if at is None else aware_utc(at, "at")
+        return self._finish(
+            campaign,
+            experiment_id,
+            {
+                "status": ExperimentStatus.COMPLETED.value,
+                "results": stored_results,
+                "finished_at": finished_at,
+            },
+            "experiment_completed",
+            {"id": experiment_id, "results": stored_results},
+        )
+
+    def fail(self, campaign: str, experiment_id: str, reason: str, at: datetime | None = None) -> Experiment:
+        """Mark a pending experiment failed with a reason; StateError if it is not pending."""
+        if not isinstance(reason, str):
+            raise ValidationError("reason", reason, "expected a string saying why the experiment failed")
+        finished_at = utc_now() if at is None else aware_utc(at, "at")
+        return self._finish(
+            campaign,
+            experiment_id,
+            {"status": ExperimentStatus.FAILED.value, "reason": reason, "finished_at": finished_at},
+            "experiment_failed",
+            {"id": experiment_id, "reason": reason},
+        )
+
+    def _finish(
+        self,
+        campaign: str,
+        experiment_id: str,
+        values: dict[str, Any],
+        kind: str,
+        payload: Mapping[str, Any],
+    ) -> Experiment:
+        """Move a pending experiment to a final state with a conditional UPDATE; one caller wins."""
+        with self._write() as conn:
+            campaign_id = self._campaign_id(conn, campaign)
+            result = conn.execute(
+                update(experiment_table)
+                .where(
+                    experiment_table.c.id == experiment_id,
+                    experiment_table.c.campaign_id == campaign_id,
+                    experiment_table.c.status == ExperimentStatus.PENDING.value,
+                )
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                row = self._select_experiment(conn, campaign_id, experiment_id)
+                if row is None:
+                    raise self._unknown_experiment(campaign, experiment_id)
+                raise StateError(
+                    f"experiment {experiment_id} is already {row.status}; a finished experiment cannot be "
+                    "told again (add a new experiment to repeat the measurement)"
+                )
+            self._log(conn, campaign_id, kind, payload)
+            row = self._select_experiment(conn, campaign_id, experiment_id)
+            assert row is not None
+        return row_to_experiment(row)
+
+    def experiments(self, campaign: str) -> list[Experiment]:
+        """All experiments of a campaign ordered by seq."""
+        with self._read() as conn:
+            campaign_id = self._campaign_id(conn, campaign)
+            rows = conn.execute(
+                select(experiment_table)
+                .where(experiment_table.c.campaign_id == campaign_id)
+                .order_by(experiment_table.c.seq)
+            ).all()
+        return [row_to_experiment(row) for row in rows]
+
+    def get_experiment(self, campaign: str, experiment_id: str) -> Experiment:
+        """One experiment. Raises NotFoundError if absent."""
+        with self._read() as conn:
+            row = self._select_experiment(conn, self._campaign_id(conn, campaign), experiment_id)
+        if row is None:
+            raise self._unknown_experiment(campaign, experiment_id)
+        return row_to_experiment(row)
+
+    # -- events ---------------------------------------------------------------------------------------------
+
+    def events(self, campaign: str | None = None, after: int = 0, limit: int = 1000) -> list[Event]:
+        """Events with cursor > after, oldest first, for one campaign or all."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValidationError("limit", limit, "expected a whole number of at least 1")
+        query = (
+            select(
+                event_table.c.cursor,
+                campaign_table.c.name,
+                event_table.c.kind,
+                event_table.c.payload,
+                event_table.c.at,
+            )
+            .join(campaign_table, campaign_table.c.id == event_table.c.campaign_id)
+            .where(event_table.c.cursor > int(after))
+            .order_by(event_table.c.cursor)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            if campaign is not None:
+                query = query.where(event_table.c.campaign_id == self._campaign_id(conn, campaign))
+            rows = conn.execute(query).all()
+        return [
+            Event(cursor=row.cursor, campaign=row.name, kind=row.kind, payload=dict(row.payload), at=row.at)
+            for row in rows
+        ]
+
+    def close(self) -> None:
+        """Release connections. The store must not be used afterwards."""
+        if not self._closed:
+            self._closed = True
+            self._engine.dispose()
+
+
+__all__ = ["BUSY_TIMEOUT_S", "SqlStore"]

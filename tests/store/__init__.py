@@ -1,0 +1,1 @@
+"""Tests of the store layer: the conformance suite every Store runs, and SQLite specifics."""

@@ -1,0 +1,381 @@
+"""Conformance suite of the Store protocol (see ``kiln.store.base``).
+
+Every Store implementation runs it: subclass ``StoreConformance`` in a test module that provides a ``store``
+fixture yielding a fresh, empty store (``test_conformance.py`` does it for each backend).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
+from kiln.core.records import Experiment, ExperimentStatus, Origin
+from kiln.store.base import Store
+
+
+def exp(exp_id: str, **fields: Any) -> Experiment:
+    """A pending suggestion with a given id (seq is ignored by stores)."""
+    fields.setdefault("params", {"temperature": 120.0, "solvent": "toluene"})
+    fields.setdefault("seq", 0)
+    return Experiment(id=exp_id, **fields)
+
+
+def kinds(store: Store, campaign: str | None = None) -> list[str]:
+    return [event.kind for event in store.events(campaign)]
+
+
+class StoreConformance:
+    """Behaviour every Store must show. Needs a ``store`` fixture: a new empty store per test."""
+
+    # -- campaigns ------------------------------------------------------------------------------------------
+
+    def test_is_a_store(self, store: Store) -> None:
+        assert isinstance(store, Store)
+        assert isinstance(store.url, str)
+
+    def test_campaign_round_trip(self, store: Store) -> None:
+        config = {"schema_version": 1, "space": [{"name": "t", "low": 0.0, "high": 1.5}], "note": None}
+        created = store.create_campaign("p3ht", config)
+        assert created.name == "p3ht"
+        assert created.config == config
+        assert store.get_campaign("p3ht") == created
+        assert [c.name for c in store.list_campaigns()] == ["p3ht"]
+
+    def test_list_campaigns_oldest_first(self, store: Store) -> None:
+        for name in ["zeta", "alpha", "mid"]:
+            store.create_campaign(name, {})
+        assert [c.name for c in store.list_campaigns()] == ["zeta", "alpha", "mid"]
+        assert store.list_campaigns() == sorted(store.list_campaigns(), key=lambda c: c.created_at)
+
+    def test_duplicate_campaign_conflicts_and_changes_nothing(self, store: Store) -> None:
+        store.create_campaign("a", {"v": 1})
+        with pytest.raises(ConflictError, match="'a' exists already"):
+            store.create_campaign("a", {"v": 2})
+        assert store.get_campaign("a").config == {"v": 1}
+        assert kinds(store) == ["campaign_created"]
+
+    @pytest.mark.parametrize("name", ["a", "A9", "p3ht-run_2.1", "7up", "x" * 200])
+    def test_valid_campaign_names(self, store: Store, name: str) -> None:
+        assert store.create_campaign(name, {}).name == name
+
+    @pytest.mark.parametrize("name", ["", "-a", "_a", ".a", "a b", "a/b", "a:b", "é", "x" * 201, "a\n", 12])
+    def test_invalid_campaign_names(self, store: Store, name: Any) -> None:
+        with pytest.raises(ValidationError) as info:
+            store.create_campaign(name, {})
+        assert info.value.field == "name"
+        assert store.list_campaigns() == []
+
+    def test_config_must_be_json(self, store: Store) -> None:
+        for config in [{"x": float("nan")}, {"x": object()}, {1: "a"}, ["not", "a", "dict"]]:
+            with pytest.raises(ValidationError):
+                store.create_campaign("c", config)  # type: ignore[arg-type]
+        assert store.list_campaigns() == []
+
+    def test_unknown_campaign_lists_known_names(self, store: Store) -> None:
+        with pytest.raises(NotFoundError, match="no campaigns yet"):
+            store.get_campaign("nope")
+        names = [f"c{i:02d}" for i in range(12)]
+        for name in names:
+            store.create_campaign(name, {})
+        with pytest.raises(NotFoundError) as info:
+            store.get_campaign("nope")
+        message = str(info.value)
+        assert "'nope'" in message
+        assert all(name in message for name in names[:10])
+        assert "c10" not in message and "c11" not in message
+        assert isinstance(info.value, KilnError) and isinstance(info.value, KeyError)
+
+    def test_unknown_campaign_in_every_method(self, store: Store) -> None:
+        store.create_campaign("real", {})
+        calls = [
+            lambda: store.delete_campaign("ghost"),
+            lambda: store.add_experiments("ghost", [exp("e1")]),
+            lambda: store.add_experiments("ghost", []),
+            lambda: store.complete("ghost", "e1", {"y": 1.0}),
+            lambda: store.fail("ghost", "e1", "broken"),
+            lambda: store.experiments("ghost"),
+            lambda: store.get_experiment("ghost", "e1"),
+            lambda: store.events("ghost"),
+        ]
+        for call in calls:
+            with pytest.raises(NotFoundError, match="real"):
+                call()
+
+    # -- experiments ----------------------------------------------------------------------------------------
+
+    def test_experiment_round_trip(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        created = datetime(2024, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
+        given = [
+            exp(
+                "e-1",
+                params={"t": 1.5, "n": 3, "s": "x", "v": [1, 2]},
+                strategy="qlognei",
+                batch=2,
+                candidate=7,
+            ),
+            Experiment(
+                id="e-2",
+                seq=0,
+                params={"t": 2.0},
+                status=ExperimentStatus.COMPLETED,
+                origin=Origin.IMPORTED,
+                results={"y": 0.25, "z": -3.0},
+                created_at=created,
+                finished_at=created + timedelta(hours=1),
+            ),
+            Experiment(
+                id="e-3",
+                seq=0,
+                params={},
+                status=ExperimentStatus.FAILED,
+                origin=Origin.IMPORTED,
+                reason="spill",
+            ),
+        ]
+        stored = store.add_experiments("c", given)
+        for original, record in zip(given, stored, strict=True):
+            assert record == dataclasses.replace(original, seq=record.seq, finished_at=record.finished_at)
+            assert isinstance(record.status, ExperimentStatus) and isinstance(record.origin, Origin)
+        assert stored[1].finished_at == created + timedelta(hours=1)
+        assert stored[2].finished_at is not None  # imported without a finish time gets one
+        assert store.experiments("c") == stored
+        assert [store.get_experiment("c", e.id) for e in given] == stored
+
+    def test_seq_assigned_in_creation_order(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.create_campaign("d", {})
+        first = store.add_experiments("c", [exp("a", seq=99), exp("b", seq=-1), exp("c")])
+        second = store.add_experiments("c", [exp("d"), exp("e")])
+        other = store.add_experiments("d", [exp("f")])
+        assert [e.seq for e in first + second] == [1, 2, 3, 4, 5]
+        assert [e.id for e in store.experiments("c")] == ["a", "b", "c", "d", "e"]
+        assert [e.seq for e in other] == [1]
+
+    def test_add_nothing(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        assert store.add_experiments("c", []) == []
+        assert kinds(store) == ["campaign_created"]
+
+    def test_existing_id_conflicts_and_adds_nothing(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.create_campaign("d", {})
+        store.add_experiments("c", [exp("e1")])
+        before = store.events()
+        for campaign in ["c", "d"]:  # ids are unique across the whole store
+            with pytest.raises(ConflictError, match="e1"):
+                store.add_experiments(campaign, [exp("e2"), exp("e1"), exp("e3")])
+        assert [e.id for e in store.experiments("c")] == ["e1"]
+        assert store.experiments("d") == []
+        assert store.events() == before
+
+    def test_duplicate_id_inside_batch_adds_nothing(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        with pytest.raises(ConflictError, match="dup"):
+            store.add_experiments("c", [exp("x1"), exp("dup"), exp("dup")])
+        assert store.experiments("c") == []
+        assert store.add_experiments("c", [exp("x1")])[0].seq == 1  # nothing half-written
+
+    def test_malformed_experiments_add_nothing(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        bad = [
+            exp("e2", params={"t": float("inf")}),
+            exp("e2", params={"t": object()}),
+            exp("e2", results={"y": 1.0}),  # pending with results
+            exp("e2", created_at=datetime(2024, 1, 1)),  # naive
+            exp(""),
+            exp("x" * 65),
+        ]
+        for experiment in bad:
+            with pytest.raises(ValidationError):
+                store.add_experiments("c", [exp("e1"), experiment])
+        assert store.experiments("c") == []
+
+    def test_unknown_experiment(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.create_campaign("d", {})
+        store.add_experiments("d", [exp("in-d")])
+        for call in [
+            lambda: store.get_experiment("c", "nope"),
+            lambda: store.get_experiment("c", "in-d"),  # exists, but in another campaign
+            lambda: store.complete("c", "in-d", {"y": 1.0}),
+            lambda: store.fail("c", "nope", "why"),
+        ]:
+            with pytest.raises(NotFoundError, match="not found in campaign 'c'"):
+                call()
+        assert store.get_experiment("d", "in-d").status is ExperimentStatus.PENDING
+
+    # -- complete / fail ------------------------------------------------------------------------------------
+
+    def test_complete(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        pending = store.add_experiments("c", [exp("e1"), exp("e2")])[0]
+        at = datetime(2025, 2, 3, 4, 5, 6, tzinfo=UTC)
+        done = store.complete("c", "e1", {"yield": 0.75, "cost": 3}, at=at)
+        assert done == dataclasses.replace(
+            pending, status=ExperimentStatus.COMPLETED, results={"yield": 0.75, "cost": 3.0}, finished_at=at
+        )
+        assert store.get_experiment("c", "e1") == done
+        assert store.get_experiment("c", "e2").status is ExperimentStatus.PENDING
+
+    def test_fail(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1")])
+        failed = store.fail("c", "e1", "furnace tripped")
+        assert failed.status is ExperimentStatus.FAILED
+        assert failed.reason == "furnace tripped"
+        assert failed.results == {}
+        assert failed.finished_at is not None and failed.finished_at >= failed.created_at
+        assert store.get_experiment("c", "e1") == failed
+
+    def test_finished_experiments_cannot_be_told_again(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1"), exp("e2")])
+        done = store.complete("c", "e1", {"y": 1.0})
+        store.fail("c", "e2", "broken")
+        with pytest.raises(StateError, match="e1 is already completed"):
+            store.complete("c", "e1", {"y": 2.0})
+        with pytest.raises(StateError, match="e1 is already completed"):
+            store.fail("c", "e1", "late")
+        with pytest.raises(StateError, match="e2 is already failed"):
+            store.complete("c", "e2", {"y": 2.0})
+        assert store.get_experiment("c", "e1") == done
+        assert kinds(store).count("experiment_completed") == 1
+
+    def test_bad_results_change_nothing(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1")])
+        for results in [{"y": "high"}, {"y": float("nan")}, {"y": None}, [1.0]]:
+            with pytest.raises(ValidationError):
+                store.complete("c", "e1", results)  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="timezone-aware"):
+            store.complete("c", "e1", {"y": 1.0}, at=datetime(2024, 1, 1))
+        assert store.get_experiment("c", "e1").status is ExperimentStatus.PENDING
+
+    def test_racing_completions_have_one_winner(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1")])
+        outcomes: list[str] = []
+        barrier = threading.Barrier(8)
+
+        def tell(i: int) -> None:
+            barrier.wait()
+            try:
+                store.complete("c", "e1", {"y": float(i)})
+                outcomes.append("ok")
+            except StateError:
+                outcomes.append("state")
+            except Exception as exc:  # pragma: no cover - reported by the assertion below
+                outcomes.append(repr(exc))
+
+        threads = [threading.Thread(target=tell, args=(i,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["ok"] + ["state"] * 7
+        assert kinds(store).count("experiment_completed") == 1
+
+    # -- events ---------------------------------------------------------------------------------------------
+
+    def test_every_change_logs_an_event(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1"), exp("e2")])
+        store.complete("c", "e1", {"y": 0.5})
+        store.fail("c", "e2", "clogged")
+        log = store.events()
+        assert [(e.campaign, e.kind, dict(e.payload)) for e in log] == [
+            ("c", "campaign_created", {"name": "c"}),
+            ("c", "experiments_added", {"ids": ["e1", "e2"]}),
+            ("c", "experiment_completed", {"id": "e1", "results": {"y": 0.5}}),
+            ("c", "experiment_failed", {"id": "e2", "reason": "clogged"}),
+        ]
+
+    def test_event_cursors_after_limit_and_filter(self, store: Store) -> None:
+        for name in ["a", "b"]:
+            store.create_campaign(name, {})
+            store.add_experiments(name, [exp(f"{name}1"), exp(f"{name}2")])
+        store.complete("a", "a1", {"y": 1.0})
+        everything = store.events()
+        cursors = [e.cursor for e in everything]
+        assert cursors == sorted(set(cursors)) and len(cursors) == 5
+        assert store.events(after=cursors[1]) == everything[2:]
+        assert store.events(after=cursors[-1]) == []
+        assert store.events(limit=2) == everything[:2]
+        assert store.events(after=cursors[0], limit=2) == everything[1:3]
+        only_a = store.events("a")
+        assert [e.kind for e in only_a] == ["campaign_created", "experiments_added", "experiment_completed"]
+        assert all(e.campaign == "a" for e in only_a)
+        assert store.events("a", after=only_a[1].cursor) == only_a[2:]
+        with pytest.raises(ValidationError):
+            store.events(limit=0)
+
+    def test_cursors_keep_growing_after_delete(self, store: Store) -> None:
+        store.create_campaign("a", {})
+        store.add_experiments("a", [exp("e1")])
+        last = store.events()[-1].cursor
+        store.delete_campaign("a")
+        store.create_campaign("b", {})
+        assert store.events()[0].cursor > last
+
+    # -- delete ---------------------------------------------------------------------------------------------
+
+    def test_delete_cascades(self, store: Store) -> None:
+        store.create_campaign("gone", {})
+        store.create_campaign("kept", {})
+        store.add_experiments("gone", [exp("g1"), exp("g2")])
+        store.add_experiments("kept", [exp("k1")])
+        store.complete("gone", "g1", {"y": 1.0})
+        store.delete_campaign("gone")
+        assert [c.name for c in store.list_campaigns()] == ["kept"]
+        assert all(e.campaign == "kept" for e in store.events())
+        with pytest.raises(NotFoundError):
+            store.experiments("gone")
+        with pytest.raises(NotFoundError):
+            store.delete_campaign("gone")
+        # the rows are gone, not just hidden: the ids are free again and seq restarts
+        store.create_campaign("gone", {})
+        assert store.experiments("gone") == []
+        assert [e.seq for e in store.add_experiments("gone", [exp("g2"), exp("g1")])] == [1, 2]
+        assert [e.id for e in store.experiments("kept")] == ["k1"]
+
+    # -- timestamps and snapshots ---------------------------------------------------------------------------
+
+    def test_timestamps_are_aware_utc(self, store: Store) -> None:
+        campaign = store.create_campaign("c", {})
+        plus_two = timezone(timedelta(hours=2))
+        local = datetime(2024, 6, 1, 14, 0, tzinfo=plus_two)
+        store.add_experiments("c", [exp("e1", created_at=local)])
+        done = store.complete("c", "e1", {"y": 1.0}, at=local + timedelta(minutes=5))
+        stamps = [campaign.created_at, done.created_at, done.finished_at, *(e.at for e in store.events())]
+        for stamp in stamps:
+            assert stamp is not None and stamp.tzinfo is not None and stamp.utcoffset() == timedelta(0)
+        assert done.created_at == local and done.created_at.hour == 12
+        assert done.finished_at == datetime(2024, 6, 1, 12, 5, tzinfo=UTC)
+        now = datetime.now(UTC)
+        assert abs(now - campaign.created_at) < timedelta(minutes=1)
+
+    def test_records_are_immutable_snapshots(self, store: Store) -> None:
+        config: dict[str, Any] = {"space": {"t": [0, 1]}}
+        campaign = store.create_campaign("c", config)
+        config["space"]["t"].append(2)  # the caller's dict is not the stored one
+        params = {"t": 1.0}
+        record = store.add_experiments("c", [exp("e1", params=params)])[0]
+        params["t"] = 99.0
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            record.seq = 5  # type: ignore[misc]
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            campaign.name = "other"  # type: ignore[misc]
+        record.params["t"] = -1.0  # type: ignore[index]  # a copy: the store keeps its own
+        store.complete("c", "e1", {"y": 2.0})
+        assert record.status is ExperimentStatus.PENDING  # later changes do not reach old records
+        assert store.get_experiment("c", "e1").params == {"t": 1.0}
+        assert store.get_campaign("c").config == {"space": {"t": [0, 1]}}
+        event = store.events()[0]
+        event.payload["name"] = "hacked"  # type: ignore[index]
+        assert store.events()[0].payload == {"name": "c"}
