@@ -32,7 +32,7 @@ def parameter_from_config(config: Mapping[str, Any], where: str = "space.paramet
             "e.g. {name: T, type: continuous, low: 20, high: 80}",
         )
     kind = config.get("type")
-    if kind not in PARAMETER_KINDS:
+    if not isinstance(kind, str) or kind not in PARAMETER_KINDS:
         raise SpecError(f"{where}: type", kind, f"known types are {sorted(PARAMETER_KINDS)}", "set type to one of them")
     unknown = sorted(set(config) - _FIELDS[str(kind)])
     if unknown:
@@ -78,12 +78,16 @@ def space_from_config(config: Mapping[str, Any]) -> Domain:
     for i, group in enumerate(_as_list(config, "compositions")):
         if not isinstance(group, Mapping) or "parts" not in group:
             raise SpecError(f"space.compositions[{i}]", group, "a composition needs name and parts", "add them")
+        _reject_unknown(group, {"name", "parts", "total", "bounds"}, f"space.compositions[{i}]")
+        bounds = group.get("bounds") or {}
+        if not isinstance(bounds, Mapping):
+            raise SpecError(f"space.compositions[{i}].bounds", bounds, "a map part -> [low, high]", "e.g. {A: [0, 50]}")
         compositions.append(
             Composition(
                 name=str(group.get("name", f"composition{i + 1}")),
-                parts=tuple(group["parts"]),
+                parts=group["parts"],
                 total=group.get("total", 100.0),
-                bounds={k: tuple(v) for k, v in dict(group.get("bounds") or {}).items()},
+                bounds=dict(bounds),
             )
         )
     constraints = []
@@ -95,8 +99,15 @@ def space_from_config(config: Mapping[str, Any]) -> Domain:
                 "a constraint needs coefficients, op and rhs",
                 "e.g. {coefficients: {x: 1, y: 1}, op: '<=', rhs: 10}",
             )
+        _reject_unknown(constraint, {"coefficients", "op", "rhs"}, f"space.constraints[{i}]")
         constraints.append(LinearConstraint(constraint["coefficients"], constraint["rhs"], constraint.get("op", "<=")))
     return SearchSpace(parameters, compositions=compositions, constraints=constraints)
+
+
+def _reject_unknown(config: Mapping[str, Any], known: set[str], where: str) -> None:
+    unknown = sorted(map(str, set(config) - known))
+    if unknown:
+        raise SpecError(where, unknown, f"known fields are {sorted(known)}", "remove or rename them")
 
 
 def _as_list(config: Mapping[str, Any], key: str) -> list[Any]:

@@ -28,7 +28,9 @@ def check_name(name: Any, what: str = "parameter") -> str:
 
 def check_finite(field_name: str, value: Any) -> float:
     """``value`` as a finite float, or ValidationError naming ``field_name``."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool):
+        raise ValidationError(field_name, value, "a number is required, not true/false", "give a finite number")
+    if not isinstance(value, int | float):
         try:
             value = float(value)
         except (TypeError, ValueError):
@@ -96,7 +98,12 @@ class Integer:
     def __post_init__(self) -> None:
         check_name(self.name)
         for label, value in (("low", self.low), ("high", self.high)):
-            if isinstance(value, bool) or not isinstance(value, int | float) or float(value) != int(value):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or float(value) != int(value)
+            ):
                 raise ValidationError(
                     f"parameter '{self.name}': {label}", value, "an integer is required", "give a whole number"
                 )
@@ -208,9 +215,14 @@ class Categorical:
                 f"one descriptor row per choice is required (missing {missing}, unknown {extra})",
                 "give a row for every choice and no other",
             )
-        rows = {
-            c: tuple(check_finite(f"parameter '{self.name}': descriptors[{c}]", v) for v in table[c]) for c in choices
-        }
+        rows = {}
+        for choice in choices:
+            raw = table[choice]
+            if isinstance(raw, str | bytes) or not isinstance(raw, Sequence):
+                raise ValidationError(
+                    f"parameter '{self.name}': descriptors[{choice}]", raw, "a list of numbers is required", "e.g. [0.1, 2.0]"
+                )
+            rows[choice] = tuple(check_finite(f"parameter '{self.name}': descriptors[{choice}]", v) for v in raw)
         widths = {len(r) for r in rows.values()}
         if len(widths) != 1 or 0 in widths:
             raise ValidationError(
@@ -218,6 +230,13 @@ class Categorical:
                 {c: len(r) for c, r in rows.items()},
                 "every descriptor row needs the same non-zero length",
                 "give each choice the same descriptors",
+            )
+        if len(set(rows.values())) != len(rows):
+            raise ValidationError(
+                f"parameter '{self.name}': descriptors",
+                {c: list(r) for c, r in rows.items()},
+                "each choice needs a distinct descriptor row (identical rows cannot be told apart)",
+                "add a descriptor that separates them",
             )
         return rows
 

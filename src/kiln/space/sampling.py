@@ -77,7 +77,8 @@ def _polytope_points(space: SearchSpace, n: int, *, seed: int, method: Method) -
         ]
         return out or None
 
-    draws = n if method == "random" else max(16 * n, 64)
+    # Maximin subsets of a larger hit-and-run sample only for small designs: large samples are spread already.
+    draws = n if method == "random" or n >= 256 else max(4 * n, 64)
     bounds = torch.stack([torch.zeros(len(columns)), torch.ones(len(columns))]).double()
     Z = get_polytope_samples(
         n=draws,

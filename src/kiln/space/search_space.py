@@ -62,6 +62,8 @@ class SearchSpace:
         self._check_constraint_names()
         self.blocks = self._layout()
         self.dim = self.blocks[-1].stop
+        if self.constraints:
+            self._check_feasible()
 
     def _check_constraint_names(self) -> None:
         for constraint in self.constraints:
@@ -74,6 +76,39 @@ class SearchSpace:
                         "linear constraints may name only continuous linear-scale parameters or composition parts",
                         f"continuous parameters: {[p.name for p in self.parameters if isinstance(p, Continuous)]}",
                     )
+
+    def _check_feasible(self) -> None:
+        """Raise ValidationError when no point satisfies the bounds, compositions and linear constraints together."""
+        from scipy.optimize import linprog
+
+        inequalities, equalities = self.inequality_constraints(), self.equality_constraints()
+
+        def dense(forms: list[LinearForm]) -> tuple[np.ndarray | None, np.ndarray | None]:
+            if not forms:
+                return None, None
+            A = np.zeros((len(forms), self.dim))
+            for row, (indices, coefficients, _) in enumerate(forms):
+                A[row, indices] = coefficients
+            return A, np.array([rhs for *_, rhs in forms])
+
+        A_ub, b_ub = dense(inequalities)
+        A_eq, b_eq = dense(equalities)
+        result = linprog(
+            np.zeros(self.dim),
+            A_ub=None if A_ub is None else -A_ub,  # BoTorch's >= form to linprog's <= form
+            b_ub=None if b_ub is None else -b_ub,
+            A_eq=A_eq,
+            b_eq=b_eq,
+            bounds=[(0.0, 1.0)] * self.dim,
+            method="highs",
+        )
+        if result.status == 2:
+            raise ValidationError(
+                "space: constraints",
+                [c.description for c in self.constraints],
+                "no point satisfies the bounds, compositions and constraints together",
+                "loosen a constraint or widen the bounds",
+            )
 
     def _layout(self) -> list[Block]:
         blocks, start = [], 0
@@ -136,7 +171,12 @@ class SearchSpace:
 
     def decode(self, X: np.ndarray) -> list[dict[str, Any]]:
         """Model coordinates (n x dim) -> valid points in lab units (rounded, snapped, re-normalised)."""
-        X = np.clip(np.asarray(X, dtype=float).reshape(-1, self.dim), 0.0, 1.0)
+        X = np.asarray(X, dtype=float)
+        if X.ndim == 1 and X.shape[0] == self.dim:
+            X = X.reshape(1, -1)
+        if X.ndim != 2 or X.shape[1] != self.dim:
+            raise ValueError(f"decode needs an n x {self.dim} array of model coordinates, got shape {X.shape}")
+        X = np.clip(X, 0.0, 1.0)
         columns = {b.parameter.name: _decode_column(b.parameter, X[:, b.start : b.stop]) for b in self.blocks}
         rows = [{name: columns[name][i] for name in self.names} for i in range(X.shape[0])]
         for row in rows:
@@ -192,7 +232,8 @@ def _encode_column(parameter: Parameter, values: list[Any]) -> np.ndarray:
     if isinstance(parameter, Categorical):
         if parameter.descriptors:
             table = _scaled_descriptors(parameter)
-            return np.array([table[parameter.choices.index(v)] for v in values]).reshape(len(values), -1)
+            rows = [table[parameter.choices.index(v)] for v in values]
+            return np.array(rows, dtype=float).reshape(len(values), table.shape[1])
         onehot = np.zeros((len(values), len(parameter.choices)))
         for i, v in enumerate(values):
             onehot[i, parameter.choices.index(v)] = 1.0

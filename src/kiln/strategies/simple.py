@@ -26,7 +26,7 @@ class RandomStrategy:
             free = available_candidates(domain, history)
             keys = rng.choice(free, size=min(n, len(free)), replace=False)
             return [Proposal(domain.row(int(k)), int(k)) for k in keys]
-        return [Proposal(p) for p in sample_points(domain, n, seed=seed, method="random")]
+        return [Proposal(p) for p in _distinct(sample_points(domain, 4 * n, seed=seed, method="random"), n)]
 
     def to_config(self) -> dict[str, Any]:
         return {"kind": self.kind}
@@ -50,7 +50,9 @@ class SpaceFillingStrategy:
             points: list[Any] = [domain.row(int(k)) for k in keys]
             X = domain.encoded[keys] if len(keys) else np.zeros((0, domain.dim))
         else:
-            points = sample_points(domain, max(self.candidates, n), seed=seed, method="sobol")
+            # Hit-and-run sampling of constrained spaces costs a step per point: a smaller candidate set there.
+            size = self.candidates if not domain.constrained_names else min(self.candidates, 256)
+            points = sample_points(domain, max(size, n), seed=seed, method="sobol")
             keys = np.full(len(points), -1)
             X = domain.encode(points)
         seen = [e.params for e in (*history.completed, *history.pending, *history.failed)]
@@ -60,6 +62,20 @@ class SpaceFillingStrategy:
 
     def to_config(self) -> dict[str, Any]:
         return {"kind": self.kind, "candidates": self.candidates}
+
+
+def _distinct(points: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    """The first ``n`` points that differ from each other (fewer if the space is too small to allow n)."""
+    seen: set[tuple[Any, ...]] = set()
+    kept = []
+    for point in points:
+        key = tuple(point.values())
+        if key not in seen:
+            seen.add(key)
+            kept.append(point)
+        if len(kept) == n:
+            break
+    return kept
 
 
 def _maximin(X: np.ndarray, existing: np.ndarray, n: int, rng: np.random.Generator) -> list[int]:

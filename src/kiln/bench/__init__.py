@@ -1,0 +1,1 @@
+"""Backtests on real data and benchmarks."""
