@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kiln.core.records import Experiment, ExperimentStatus
-from kiln.objective import Objective, Target
+from kiln.objective import Direction, Objective, Target
 from kiln.space.pool import CandidatePool
 from kiln.strategies.base import History
 from kiln.strategies.registry import strategy_from_config
@@ -44,7 +44,9 @@ class PoolProblem:
         values = np.asarray(table[target], dtype=float)
         count = math.ceil(top_fraction * len(values))
         order = np.argsort(-values if direction == "max" else values, kind="stable")
-        return cls(pool, values, Objective((Target(target, direction),)), frozenset(int(k) for k in order[:count]))
+        return cls(
+            pool, values, Objective((Target(target, Direction(direction)),)), frozenset(int(k) for k in order[:count])
+        )
 
 
 def run_backtest(

@@ -6,6 +6,7 @@ one process or several) on the same store see the same campaign, and reopening b
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from kiln.campaign.config import CampaignConfig
 from kiln.campaign.table import experiments_to_frame, rows_to_import
-from kiln.core.errors import ConflictError, NotFoundError, ValidationError
+from kiln.core.errors import ConflictError, NotFoundError, StaleHistoryError, ValidationError
 from kiln.core.ids import new_id
 from kiln.core.records import Experiment, ExperimentStatus, Origin
 from kiln.objective import Objective
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MAX_BATCH = 1000
+ASK_ATTEMPTS = 5
 
 
 class Campaign:
@@ -121,10 +123,18 @@ class Campaign:
         """
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_BATCH:
             raise ValidationError("n", n, f"a whole number from 1 to {MAX_BATCH} is required", "e.g. -n 4")
+        for _ in range(ASK_ATTEMPTS - 1):
+            try:
+                return self._propose_and_store(int(n))
+            except StaleHistoryError:
+                continue  # another client stored experiments meanwhile: propose again from the fresh history
+        return self._propose_and_store(int(n))
+
+    def _propose_and_store(self, n: int) -> list[Experiment]:
         experiments = self.experiments()
         history = History.from_experiments(experiments)
         seed = int(np.random.SeedSequence([self.config.seed, len(experiments)]).generate_state(1)[0])
-        proposals = self.strategy.propose(self.domain, self.objective, history, int(n), seed=seed)
+        proposals = self.strategy.propose(self.domain, self.objective, history, n, seed=seed)
         batch = max((e.batch for e in experiments), default=0) + 1
         new = [
             Experiment(
@@ -137,7 +147,8 @@ class Campaign:
             )
             for p in proposals
         ]
-        return self.store.add_experiments(self.name, new) if new else []
+        last_seq = experiments[-1].seq if experiments else 0
+        return self.store.add_experiments(self.name, new, after_seq=last_seq) if new else []
 
     def tell(self, experiment_id: str, value: float | Mapping[str, Any]) -> Experiment:
         """Record the result of a pending experiment: a number for the target, or a map target -> number."""
@@ -165,6 +176,13 @@ class Campaign:
             results = _checked(number, lambda r=row: self.objective.parse_results(r["results"]))
             suggestion_id = row.get("id")
             if suggestion_id:
+                if any(suggestion_id == told for told, _ in tells):
+                    raise ValidationError(
+                        f"row {number}: id",
+                        suggestion_id,
+                        "each experiment may be told once",
+                        "remove the repeated row",
+                    )
                 existing = known.get(suggestion_id)
                 if existing is None:
                     raise ValidationError(
@@ -179,6 +197,16 @@ class Campaign:
                         suggestion_id,
                         f"experiment is already {existing.status.value}",
                         "remove the row",
+                    )
+                params = _checked(number, lambda r=row: self.domain.validate(r["params"]))
+                differing = [k for k, v in params.items() if not _same(v, existing.params.get(k))]
+                if differing:
+                    raise ValidationError(
+                        f"row {number}: parameters {differing}",
+                        {k: params[k] for k in differing},
+                        f"the row's parameters must be those of experiment {suggestion_id} "
+                        f"({ {k: existing.params.get(k) for k in differing} })",
+                        "correct the row, or remove the id to add it as new data",
                     )
                 tells.append((suggestion_id, results))
                 continue
@@ -204,6 +232,13 @@ class Campaign:
 
     def __repr__(self) -> str:
         return f"Campaign({self.name!r}, store={self.store.url!r})"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal parameter values; numbers within a relative tolerance of 1e-9."""
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return bool(a == b)
 
 
 def _checked(row_number: int, build: Any) -> Any:

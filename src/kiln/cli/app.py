@@ -6,6 +6,7 @@ Heavy libraries (torch, botorch, SQLAlchemy) load inside the commands, so ``kiln
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -14,8 +15,9 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from kiln.core.errors import KilnError
+from kiln.core.errors import KilnError, ValidationError
 
 app = typer.Typer(
     name="kiln",
@@ -48,7 +50,7 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except KilnError as error:
-            err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            err.print("[bold red]error:[/]", escape(str(error)), highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -63,10 +65,39 @@ def store_url(option: str | None) -> str:
     return option if "://" in option else f"sqlite:///{option}"
 
 
+def missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite store file that does not exist, or None (it exists, or the store is not a file)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # malformed URLs are reported by the store itself
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" and not Path(database).exists():
+        return database
+    return None
+
+
+def existing_store_url(option: str | None, campaign: str | None = None) -> str:
+    """Like ``store_url``, but a SQLite file must exist already: reading never creates an empty store."""
+    from kiln.core.errors import NotFoundError
+
+    url = store_url(option)
+    database = missing_sqlite_file(url)
+    if database is not None:
+        subject = f"campaign {campaign!r} not found: " if campaign else ""
+        raise NotFoundError(
+            f"{subject}no SQLite store file at {database!r} ({url}); check --store or KILN_STORE, "
+            "or create a campaign first with kiln create or kiln run"
+        )
+    return url
+
+
 def open_campaign(name: str, store: str | None) -> Any:
     from kiln.campaign import Campaign
 
-    return Campaign.open(name, store=store_url(store))
+    return Campaign.open(name, store=existing_store_url(store, name))
 
 
 @app.command()
@@ -128,7 +159,7 @@ def ask(
     out.print(f"run them, then: kiln tell {name} ID VALUE   (or kiln fail {name} ID REASON)")
 
 
-@app.command()
+@app.command(context_settings={"ignore_unknown_options": True})
 @reports_errors
 def tell(name: str, experiment_id: str, value: str, store: StoreOption = None) -> None:
     """Record VALUE as the result of pending experiment ID."""
@@ -159,7 +190,11 @@ def list_(store: StoreOption = None) -> None:
     from kiln.cli.render import campaigns_table
     from kiln.store import open_store
 
-    backend = open_store(store_url(store))
+    url = store_url(store)
+    if missing_sqlite_file(url) is not None:
+        out.print(f"no campaigns: there is no store at {url} yet")
+        return
+    backend = open_store(url)
     records = backend.list_campaigns()
     if not records:
         out.print(f"no campaigns in {backend.url}")
@@ -191,11 +226,20 @@ def export(
 ) -> None:
     """Write every experiment of NAME as CSV or JSON (to stdout unless --output is given)."""
     frame = open_campaign(name, store).to_dataframe()
-    text = frame.to_csv(index=False) if format is ExportFormat.csv else frame.to_json(orient="records", indent=2) + "\n"
+    if format is ExportFormat.csv:
+        text = frame.to_csv(index=False)
+    else:
+        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        text = json.dumps(records, indent=2) + "\n"
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise ValidationError(
+                "--output", str(output), f"the file cannot be written ({error.strerror})", "check the folder exists"
+            ) from None
         err.print(f"wrote {len(frame)} experiment(s) to {output}")
 
 

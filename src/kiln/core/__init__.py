@@ -5,6 +5,7 @@ from kiln.core.errors import (
     KilnError,
     NotFoundError,
     SpecError,
+    StaleHistoryError,
     StateError,
     ValidationError,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "NotFoundError",
     "Origin",
     "SpecError",
+    "StaleHistoryError",
     "StateError",
     "ValidationError",
     "new_id",

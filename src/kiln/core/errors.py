@@ -48,3 +48,7 @@ class StateError(KilnError):
 
 class ConflictError(KilnError):
     """Something with this name or id exists already."""
+
+
+class StaleHistoryError(ConflictError):
+    """The campaign changed between reading its history and storing new experiments; retry with fresh data."""

@@ -13,6 +13,7 @@ Example (``examples/p3ht.yaml``)::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,10 @@ def load_spec(path: str | Path) -> RunSpec:
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise SpecError("spec", str(path), f"valid YAML is required ({error})", "fix the syntax") from None
+        where = getattr(error, "problem_mark", None)
+        line = f" at line {where.line + 1}, column {where.column + 1}" if where is not None else ""
+        problem = getattr(error, "problem", None) or type(error).__name__
+        raise SpecError("spec", str(path), f"valid YAML is required ({problem}{line})", "fix the syntax") from None
     return spec_from_dict(document, base=file.parent, source=file)
 
 
@@ -172,7 +176,10 @@ def instrument_from_config(config: Mapping[str, Any], *, seed: int = 0) -> Instr
     unknown = sorted(set(config) - {"kind", "dataset", "noise"})
     if unknown:
         raise SpecError("instrument", unknown, "fields of an emulator are dataset and noise", "remove the others")
+    noise = config.get("noise", 0.0)
+    if isinstance(noise, bool) or not isinstance(noise, int | float) or not math.isfinite(noise) or noise < 0:
+        raise SpecError("instrument.noise", noise, "a finite number >= 0 is required", "e.g. noise: 0.5")
     try:
-        return DatasetEmulator.builtin(str(config.get("dataset")), noise=float(config.get("noise", 0.0)), seed=seed)
+        return DatasetEmulator.builtin(str(config.get("dataset")), noise=float(noise), seed=seed)
     except NotFoundError as error:
         raise SpecError("instrument.dataset", config.get("dataset"), str(error), "use a built-in dataset") from None

@@ -220,7 +220,10 @@ class Categorical:
             raw = table[choice]
             if isinstance(raw, str | bytes) or not isinstance(raw, Sequence):
                 raise ValidationError(
-                    f"parameter '{self.name}': descriptors[{choice}]", raw, "a list of numbers is required", "e.g. [0.1, 2.0]"
+                    f"parameter '{self.name}': descriptors[{choice}]",
+                    raw,
+                    "a list of numbers is required",
+                    "e.g. [0.1, 2.0]",
                 )
             rows[choice] = tuple(check_finite(f"parameter '{self.name}': descriptors[{choice}]", v) for v in raw)
         widths = {len(r) for r in rows.values()}

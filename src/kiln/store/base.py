@@ -43,11 +43,15 @@ class Store(Protocol):
         """Remove a campaign with its experiments and events. Raises NotFoundError if absent."""
         ...
 
-    def add_experiments(self, campaign: str, experiments: Sequence[Experiment]) -> list[Experiment]:
+    def add_experiments(
+        self, campaign: str, experiments: Sequence[Experiment], *, after_seq: int | None = None
+    ) -> list[Experiment]:
         """Append experiments (pending suggestions, or completed/failed imported data) in one transaction.
 
         The store assigns ``seq`` (the ``seq`` given is ignored) and returns the stored records in order.
-        Raises ConflictError if an id exists already.
+        Raises ConflictError if an id exists already. With ``after_seq``, raises StaleHistoryError (adding
+        nothing) unless the campaign's last seq is still ``after_seq``: a campaign that proposed from a history
+        of that length then retries with a fresh one, so concurrent asks never suggest the same candidate.
         """
         ...
 

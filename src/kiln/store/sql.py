@@ -34,7 +34,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
-from kiln.core.errors import ConflictError, NotFoundError, StateError, ValidationError
+from kiln.core.errors import ConflictError, NotFoundError, StaleHistoryError, StateError, ValidationError
 from kiln.core.records import CampaignRecord, Event, Experiment, ExperimentStatus, utc_now
 from kiln.store.migrations import PG_WRITE_LOCK_KEY, upgrade_to_head
 from kiln.store.schema import (
@@ -250,8 +250,13 @@ class SqlStore:
 
     # -- experiments ----------------------------------------------------------------------------------------
 
-    def add_experiments(self, campaign: str, experiments: Sequence[Experiment]) -> list[Experiment]:
-        """Append experiments in one transaction, assigning seq; ConflictError if an id exists already."""
+    def add_experiments(
+        self, campaign: str, experiments: Sequence[Experiment], *, after_seq: int | None = None
+    ) -> list[Experiment]:
+        """Append experiments in one transaction, assigning seq; ConflictError if an id exists already.
+
+        With ``after_seq``, StaleHistoryError unless the campaign's last seq is still ``after_seq``.
+        """
         rows = [check_experiment(experiment, index) for index, experiment in enumerate(experiments)]
         ids = [row["id"] for row in rows]
         twice = sorted(i for i, n in Counter(ids).items() if n > 1)
@@ -267,6 +272,11 @@ class SqlStore:
                     experiment_table.c.campaign_id == campaign_id
                 )
             ).scalar_one()
+            if after_seq is not None and int(last) != after_seq:
+                raise StaleHistoryError(
+                    f"campaign {campaign!r} changed while this batch was prepared (last seq {last}, expected "
+                    f"{after_seq}); ask again"
+                )
             for offset, row in enumerate(rows, start=1):
                 row["campaign_id"] = campaign_id
                 row["seq"] = int(last) + offset

@@ -82,15 +82,17 @@ def _maximin(X: np.ndarray, existing: np.ndarray, n: int, rng: np.random.Generat
     """Greedily pick ``n`` rows of X, each maximising its distance to ``existing`` and to the rows picked before."""
     if n <= 0 or len(X) == 0:
         return []
+    chosen: list[int] = []
     if len(existing):
         distance = np.full(len(X), np.inf)
         for point in existing:  # one row at a time: memory stays O(len(X)) for large pools
             distance = np.minimum(distance, ((X - point) ** 2).sum(1))
-    else:
-        distance = np.full(len(X), np.inf)
-        distance[int(rng.integers(len(X)))] = np.finfo(float).max  # random start, ties broken by rng
-    chosen: list[int] = []
-    for _ in range(n):
+    else:  # nothing measured yet: a random start
+        start = int(rng.integers(len(X)))
+        chosen.append(start)
+        distance = ((X - X[start]) ** 2).sum(1)
+        distance[start] = -1.0
+    while len(chosen) < n:
         best = int(distance.argmax())
         chosen.append(best)
         distance = np.minimum(distance, ((X - X[best]) ** 2).sum(1))

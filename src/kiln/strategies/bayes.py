@@ -1,0 +1,250 @@
+"""Bayesian optimisation: a Gaussian-process model of the utility and an acquisition function.
+
+Each ``propose`` call fits a GP to the completed experiments (model coordinates in [0, 1]^d, standardised utility)
+and picks points one at a time (sequential greedy): each chosen point joins the pending set, so the acquisition of
+the next one accounts for experiments in flight. With a CandidatePool every remaining row is scored exactly; with a
+SearchSpace the acquisition is optimised over the box (respecting linear and composition constraints) from the
+best of ``raw_samples`` random feasible points, decoded to lab units (rounded, snapped, renormalised) and compared
+with those points (at least 1024 of them when the space has integer, discrete or categorical parameters); a point
+equal to an earlier experiment or batch member is never proposed. With fewer than two results (or no spread in
+them) it falls back to a space-filling design.
+
+torch and BoTorch are imported inside the methods: importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from kiln.core.errors import ValidationError
+from kiln.models.gp import check_kernel
+from kiln.objective import Objective
+from kiln.space.config import Domain
+from kiln.space.pool import CandidatePool
+from kiln.space.sampling import sample_points
+from kiln.space.search_space import LinearForm, SearchSpace
+from kiln.strategies.acquisition import build_acquisition, check_acquisition, score
+from kiln.strategies.base import History, Proposal, available_candidates, training_data
+from kiln.strategies.simple import SpaceFillingStrategy
+
+if TYPE_CHECKING:
+    from botorch.acquisition import AcquisitionFunction
+
+    from kiln.models.gp import FittedGP
+
+DISCRETE_CANDIDATES = 1024
+"""Random feasible points compared with the decoded optimum in spaces that are not fully continuous."""
+
+SAME = 1e-7
+"""Points closer than this in every model coordinate count as the same experiment."""
+
+
+@dataclass(frozen=True)
+class BayesStrategy:
+    """GP-based Bayesian optimisation.
+
+    Args:
+        kernel: GP kernel, "matern52" (default) or "rbf".
+        acquisition: "logei" (log expected improvement, default), "ucb", "pi" (log probability of improvement)
+            or "ts" (Thompson sampling).
+        kappa: UCB width in posterior standard deviations (UCB = mean + kappa * std); > 0.
+        raw_samples: random feasible points scored to choose the optimiser's starts; they also stand in for
+            the optimum when it is taken or infeasible (search spaces only).
+        restarts: local optimiser runs, from the best raw samples (search spaces only).
+    """
+
+    kernel: str = "matern52"
+    acquisition: str = "logei"
+    kappa: float = 2.0
+    raw_samples: int = 256
+    restarts: int = 4
+    kind: ClassVar[str] = "bayes"
+
+    def __post_init__(self) -> None:
+        check_kernel(self.kernel, "strategy 'bayes': kernel")
+        check_acquisition(self.acquisition, "strategy 'bayes': acquisition")
+        kappa = self.kappa
+        if isinstance(kappa, bool) or not isinstance(kappa, int | float) or not math.isfinite(kappa) or kappa <= 0:
+            raise ValidationError("strategy 'bayes': kappa", kappa, "kappa must be a finite number > 0", "e.g. 2.0")
+        object.__setattr__(self, "kappa", float(kappa))
+        for name, low in (("raw_samples", 2), ("restarts", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValidationError(
+                    f"strategy 'bayes': {name}", value, f"{name} must be an integer >= {low}", "e.g. the default"
+                )
+        if self.restarts > self.raw_samples:
+            raise ValidationError(
+                "strategy 'bayes': restarts", self.restarts, "restarts must not exceed raw_samples", "lower restarts"
+            )
+
+    def to_config(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "kernel": self.kernel,
+            "acquisition": self.acquisition,
+            "kappa": self.kappa,
+            "raw_samples": self.raw_samples,
+            "restarts": self.restarts,
+        }
+
+    # ------------------------------------------------------------------------------------------------ proposing
+    def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
+        """Up to ``n`` distinct proposals (fewer only when a pool runs out); deterministic for a given seed."""
+        from kiln.models.gp import fit_gp, torch_threads
+
+        if n <= 0 or (isinstance(domain, CandidatePool) and len(available_candidates(domain, history)) == 0):
+            return []
+        data = training_data(domain, objective, history)
+        if len(data.y) < 2 or float(np.ptp(data.y)) <= 0.0:
+            return SpaceFillingStrategy().propose(domain, objective, history, n, seed=seed)
+        seeds = [int(s) for s in np.random.default_rng(seed).integers(0, 2**31 - 1, size=n)]
+        with torch_threads():
+            fitted = fit_gp(data.X, data.y, kernel=self.kernel, seed=seed)
+            if isinstance(domain, CandidatePool):
+                return self._from_pool(domain, fitted, history, data.pending, n, seeds)
+            return self._from_space(domain, fitted, history, data.pending, n, seeds)
+
+    def _acquisition(self, fitted: FittedGP, pending: np.ndarray, seed: int) -> AcquisitionFunction:
+        return build_acquisition(
+            self.acquisition, fitted, pending=pending if len(pending) else None, kappa=self.kappa, seed=seed
+        )
+
+    def _from_pool(
+        self,
+        pool: CandidatePool,
+        fitted: FittedGP,
+        history: History,
+        pending: np.ndarray,
+        n: int,
+        seeds: list[int],
+    ) -> list[Proposal]:
+        """Score every remaining row exactly; take the best; repeat with it pending."""
+        keys = available_candidates(pool, history)
+        X = pool.encoded[keys] if len(keys) else np.zeros((0, pool.dim))
+        alive = np.ones(len(keys), dtype=bool)
+        proposals: list[Proposal] = []
+        for i in range(min(n, len(keys))):
+            rows = np.flatnonzero(alive)
+            order = self._order(self._acquisition(fitted, pending, seeds[i]), fitted, X[rows])
+            best = int(rows[int(order[0])])
+            alive[best] = False
+            pending = np.vstack([pending.reshape(-1, pool.dim), X[best]])
+            key = int(keys[best])
+            proposals.append(Proposal(pool.row(key), key))
+        return proposals
+
+    def _from_space(
+        self,
+        space: SearchSpace,
+        fitted: FittedGP,
+        history: History,
+        pending: np.ndarray,
+        n: int,
+        seeds: list[int],
+    ) -> list[Proposal]:
+        """Optimise the acquisition over [0, 1]^dim, decode, compare with discrete candidates; repeat."""
+        seen = [e.params for e in (*history.completed, *history.pending, *history.failed)]
+        taken = space.encode(seen).reshape(-1, space.dim) if seen else np.zeros((0, space.dim))
+        size = self.raw_samples if space.is_continuous else max(self.raw_samples, DISCRETE_CANDIDATES)
+        sampled = sample_points(space, size, seed=seeds[0], method="random")
+        sampled_X = space.encode(sampled).reshape(-1, space.dim)
+        pending = pending.reshape(-1, space.dim)
+        proposals: list[Proposal] = []
+        for i in range(n):
+            acquisition = self._acquisition(fitted, pending, seeds[i])
+            starts = sampled_X[self._order(acquisition, fitted, sampled_X)[: self.restarts]]
+            optimum = space.decode(self._optimise(space, acquisition, starts, seeds[i]))
+            options = optimum + sampled
+            X = np.vstack([space.encode(optimum), sampled_X])
+            point = _first_new(space, options, X, self._order(acquisition, fitted, X), taken)
+            if point is None:  # every option is taken: try fresh random feasible points
+                extra = sample_points(space, size, seed=seeds[i] + 1, method="random")
+                extra_X = space.encode(extra)
+                point = _first_new(space, extra, extra_X, self._order(acquisition, fitted, extra_X), taken)
+            if point is None:
+                break
+            x = space.encode([point])
+            taken = np.vstack([taken, x])
+            pending = np.vstack([pending, x])
+            proposals.append(Proposal(point))
+        return proposals
+
+    def _order(self, acquisition: AcquisitionFunction, fitted: FittedGP, X: np.ndarray) -> np.ndarray:
+        """Indices of the points X (m x d), best acquisition value first.
+
+        Ties at the top (probabilities of improvement saturate at 1 where the model is sure) are broken by the
+        same acquisition without pending points, then by the posterior mean.
+        """
+        import torch
+
+        values = np.round(score(acquisition, fitted, X), 12)
+        alone, mean = np.zeros(len(X)), np.zeros(len(X))
+        top = np.flatnonzero(values == values.max())
+        if len(top) > 1 and self.acquisition != "ts":
+            single = self._acquisition(fitted, np.zeros((0, fitted.dim)), 0)
+            alone[top] = np.round(score(single, fitted, X[top]), 12)
+            mean[top] = fitted.moments(torch.as_tensor(X[top], dtype=torch.float64))[0].numpy()
+        return np.lexsort((-mean, -alone, -values))
+
+    def _optimise(
+        self, space: SearchSpace, acquisition: AcquisitionFunction, starts: np.ndarray, seed: int
+    ) -> np.ndarray:
+        """The acquisition's maximiser over [0, 1]^dim under the space's linear constraints, shape 1 x dim.
+
+        The local optimiser starts from ``starts`` (restarts x dim): the best of ``raw_samples`` random feasible
+        points, which also keeps BoTorch from sampling its own start points from the constraint polytope.
+        """
+        import torch
+        from botorch.optim import optimize_acqf
+
+        from kiln.models.gp import quiet
+
+        bounds = torch.stack([torch.zeros(space.dim), torch.ones(space.dim)]).to(torch.float64)
+        initial = torch.as_tensor(np.clip(starts, 0.0, 1.0), dtype=torch.float64).unsqueeze(-2)
+        with torch.random.fork_rng(), quiet():
+            torch.manual_seed(seed)
+            try:
+                candidate, _ = optimize_acqf(
+                    acquisition,
+                    bounds=bounds,
+                    q=1,
+                    num_restarts=len(initial),
+                    batch_initial_conditions=initial,
+                    inequality_constraints=_tensors(space.inequality_constraints()),
+                    equality_constraints=_tensors(space.equality_constraints()),
+                    options={"maxiter": 200},
+                )
+            except Exception:  # a failed local optimisation leaves the best start
+                return starts[:1].reshape(1, space.dim)
+        x = candidate.detach().numpy().reshape(1, space.dim)
+        return x if np.isfinite(x).all() else starts[:1].reshape(1, space.dim)
+
+
+def _tensors(forms: list[LinearForm]) -> list[tuple[Any, Any, float]] | None:
+    """(indices, coefficients, rhs) lists -> BoTorch's (long tensor, float64 tensor, rhs); None when empty."""
+    import torch
+
+    out = [
+        (torch.tensor(idx, dtype=torch.long), torch.tensor(coef, dtype=torch.float64), float(rhs))
+        for idx, coef, rhs in forms
+    ]
+    return out or None
+
+
+def _first_new(
+    space: SearchSpace, options: list[dict[str, Any]], X: np.ndarray, order: np.ndarray, taken: np.ndarray
+) -> dict[str, Any] | None:
+    """The first option in ``order`` that is valid and differs from every row of ``taken`` (m x dim)."""
+    for j in order:
+        if len(taken) and bool((np.abs(taken - X[j]).max(1) < SAME).any()):
+            continue
+        try:
+            return space.validate(options[int(j)])
+        except ValidationError:
+            continue
+    return None
