@@ -101,3 +101,28 @@ def test_ask_json_through_a_real_process(tmp_path: Path) -> None:
     assert missing.stderr.startswith("error: ") and len(missing.stderr.strip().splitlines()) == 1
     assert "Traceback" not in missing.stderr
     assert not (tmp_path / "kiln.db").exists()  # KILN_STORE was used, not the default store
+
+
+def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    url = f"sqlite:///{db}"
+    command = [str(KILN), "run", str(EXAMPLES / "p3ht.yaml"), "--store", url, "--budget", "15"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)
+    try:
+        _wait_for(url, db, process, 6)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    text = output.decode()
+    assert process.returncode == 130, text
+    assert "interrupted" in text and "run the same command again to resume" in text
+    assert "Traceback" not in text
+    before = _stored(url)
+    rerun = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    after = _stored(url)
+    assert len(after) == 15 and all(e.status is ExperimentStatus.COMPLETED for e in after)
+    assert [e.id for e in after[: len(before)]] == [e.id for e in before]
+    assert len({e.candidate for e in after}) == 15

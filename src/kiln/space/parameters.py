@@ -41,6 +41,21 @@ def check_finite(field_name: str, value: Any) -> float:
     return number
 
 
+def check_point_keys(params: Any, names: Sequence[str], what: str) -> None:
+    """Raise ValidationError unless ``params`` is a map with exactly the keys ``names`` (of ``what``)."""
+    if not isinstance(params, Mapping):
+        raise ValidationError("parameters", params, f"a map of {what} name -> value is required", "")
+    missing = [n for n in names if n not in params]
+    unknown = [k for k in params if k not in set(names)]
+    if missing or unknown:
+        raise ValidationError(
+            "parameters",
+            sorted(map(str, params)),
+            f"exactly the {what}s are required (missing {missing}, unknown {unknown})",
+            f"give values for {list(names)}",
+        )
+
+
 @dataclass(frozen=True)
 class Continuous:
     """A real-valued parameter in [low, high]; with ``log=True`` it is modelled on a log scale (low > 0)."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kiln.core.errors import ValidationError
-from kiln.space.parameters import check_finite
+from kiln.space.parameters import check_finite, check_point_keys
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,17 +114,7 @@ class CandidatePool:
 
     def validate(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Check a point given in lab units (every column; known categories; finite numbers)."""
-        if not isinstance(params, Mapping):
-            raise ValidationError("parameters", params, "a map of column -> value is required", "")
-        missing = [c for c in self.columns if c not in params]
-        unknown = [k for k in params if k not in self.columns]
-        if missing or unknown:
-            raise ValidationError(
-                "parameters",
-                sorted(map(str, params)),
-                f"exactly the pool's columns are required (missing {missing}, unknown {unknown})",
-                f"give values for {self.columns}",
-            )
+        check_point_keys(params, self.columns, "pool column")
         clean: dict[str, Any] = {}
         for column, numeric in zip(self.columns, self.numeric, strict=True):
             value = params[column]

@@ -17,7 +17,7 @@ import numpy as np
 
 from kiln.core.errors import ValidationError
 from kiln.space.constraints import Composition, LinearConstraint
-from kiln.space.parameters import Categorical, Continuous, Discrete, Integer, Parameter
+from kiln.space.parameters import Categorical, Continuous, Discrete, Integer, Parameter, check_point_keys
 
 LinearForm = tuple[list[int], list[float], float]
 """(column indices, coefficients, rhs) of a linear constraint in model coordinates."""
@@ -143,17 +143,7 @@ class SearchSpace:
     # ----------------------------------------------------------------------------------------------- validation
     def validate(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Check a point given in lab units; return it with canonical types. Raises ValidationError."""
-        if not isinstance(params, Mapping):
-            raise ValidationError("parameters", params, "a map of parameter name -> value is required", "")
-        missing = [n for n in self.names if n not in params]
-        unknown = [k for k in params if k not in self.by_name]
-        if missing or unknown:
-            raise ValidationError(
-                "parameters",
-                sorted(map(str, params)),
-                f"exactly the space's parameters are required (missing {missing}, unknown {unknown})",
-                f"give values for {self.names}",
-            )
+        check_point_keys(params, self.names, "space parameter")
         clean = {p.name: p.validate(params[p.name]) for p in self.parameters}
         for group in self.compositions:
             group.check(clean)
