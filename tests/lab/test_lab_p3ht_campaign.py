@@ -35,5 +35,8 @@ def test_default_strategy_finds_a_top_candidate_for_most_seeds(tmp_path: Path) -
         assert len(set(candidates)) == BUDGET  # never the same film twice
         for e in experiments:  # the stored result is the emulator's value for the stored candidate
             assert e.results == {emulator.target: emulator.values[e.candidate]}
-        hits[seed] = any(c in top for c in candidates)
-    assert sum(hits.values()) >= 4, hits
+        hits[seed] = sum(c in top for c in candidates)
+    assert sum(count > 0 for count in hits.values()) >= 4, hits
+    # Random sampling finds 40/178 * 9 = 2.0 of the 9 top films on average (a median of 4 or more over five
+    # seeds happens about 3 % of the time); BO should do clearly better.
+    assert sorted(hits.values())[len(hits) // 2] >= 4, hits
