@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -187,3 +189,13 @@ def test_from_dataframe_missing_input() -> None:
 
 def test_repr() -> None:
     assert repr(small_pool()) == "CandidatePool(3 rows, columns=['x', 'solvent', 'k'])"
+
+
+def test_pool_from_csv(tmp_path: Path) -> None:
+    path = tmp_path / "plate.csv"
+    path.write_text("x,solvent,note\n1.0,water,a\n2.0,ethanol,b\n1.0,water,a\n")
+    pool = CandidatePool.from_csv(path, ["x", "solvent"])
+    assert len(pool) == 2 and pool.columns == ["x", "solvent"]
+    assert pool.row(1) == {"x": 2.0, "solvent": "ethanol"}
+    with pytest.raises(ValidationError, match="does not exist"):
+        CandidatePool.from_csv(tmp_path / "absent.csv")

@@ -7,6 +7,7 @@ columns are min-max scaled over the pool for the model; text columns are one-hot
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +83,23 @@ class CandidatePool:
             )
         rows = [[_plain(v) for v in record] for record in frame[columns].itertuples(index=False, name=None)]
         return cls(columns, rows, allow_repeats=allow_repeats)
+
+    @classmethod
+    def from_csv(
+        cls, path: str | os.PathLike[str], inputs: Sequence[str] | None = None, *, allow_repeats: bool = False
+    ) -> CandidatePool:
+        """A pool from the ``inputs`` columns of a CSV file (all columns by default)."""
+        import pandas as pd
+
+        try:
+            frame = pd.read_csv(path)
+        except FileNotFoundError:
+            raise ValidationError("pool: csv", str(path), "the file does not exist", "check the path") from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise ValidationError(
+                "pool: csv", str(path), f"a CSV table is required ({error})", "export as CSV"
+            ) from None
+        return cls.from_dataframe(frame, inputs, allow_repeats=allow_repeats)
 
     # ------------------------------------------------------------------------------------------------- queries
     @property
