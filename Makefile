@@ -8,12 +8,13 @@ STAMP := $(VENV)/.kiln-installed
 
 venv: $(STAMP)
 
-# torch is installed first and pinned, so that nothing else pulls another (CUDA) build.
-$(STAMP): pyproject.toml
+# torch is installed first and pinned (constraints.txt), so that nothing else pulls another (CUDA) build.
+# The peers extra (scikit-optimize, Optuna, BayBE, Ax) is installed too: the benchmark tests compare against them.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,peers]'
 	touch $(STAMP)
 
 run: venv
