@@ -1,67 +1,45 @@
-"""Pool-based backtests of strategies on the built-in datasets (Liang et al. 2021 procedure).
+"""Pool-based backtests of several strategies on several built-in datasets, as one markdown table.
 
-Prints, per dataset and strategy, the median cycles to find 50 % and 80 % of the top-5 % set and the median share
-of the top set found within the budget, over ``--runs`` seeded runs in parallel processes.
+A thin wrapper of ``kiln bench pool`` (kiln.bench.runner), which runs one dataset at a time and also writes JSON
+results and a plot; this script loops over datasets for the tables of docs/benchmarks.md. Strategies are names
+(``kiln bench strategies``) or JSON configs.
 
     .venv/bin/python benchmarks/pool_backtest.py --datasets p3ht crossed-barrel --runs 10 --budget 60 \
-        --strategy '{"kind": "default"}' --strategy '{"kind": "random"}'
+        --strategy kiln --strategy random --strategy '{"kind": "default", "kernel": "rbf"}'
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any
 
-from kiln.bench.backtest import PoolProblem, cycles_to_fraction, run_backtest
-from kiln.lab.datasets import dataset_info, load_dataset
-
-
-def one_run(dataset: str, strategy: dict[str, Any], seed: int, budget: int) -> list[int]:
-    import torch
-
-    torch.set_num_threads(1)
-    info = dataset_info(dataset)
-    problem = PoolProblem.from_frame(load_dataset(dataset), info.inputs, info.target, info.direction)
-    return run_backtest(problem, strategy, seed=seed, budget=budget)
-
-
-def median_or_none(values: list[int | None], budget: int) -> str:
-    reached = [v for v in values if v is not None]
-    if len(reached) * 2 <= len(values):
-        return f">{budget}"
-    padded = sorted(v if v is not None else budget + 1 for v in values)
-    return f"{statistics.median(padded):g}"
+from kiln.bench.registry import resolve_strategies
+from kiln.bench.runner import check_settings, load_problem, results_json, run_bench
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", nargs="+", default=["p3ht", "crossed-barrel"])
-    parser.add_argument("--strategy", action="append", default=None, help="JSON strategy config; repeatable")
+    parser.add_argument("--strategy", action="append", default=None, help="name or JSON config; repeatable")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--initial", type=int, default=2)
     parser.add_argument("--budget", type=int, default=60)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    strategies = [json.loads(s) for s in (args.strategy or ['{"kind": "default"}'])]
+    entries = resolve_strategies(args.strategy or ["kiln"])
     print("| dataset | strategy | cycles to Top% 0.5 | cycles to Top% 0.8 | share of top found at budget |")
     print("|---|---|---|---|---|")
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for dataset in args.datasets:
-            info = dataset_info(dataset)
-            top_size = len(PoolProblem.from_frame(load_dataset(dataset), info.inputs, info.target).top)
-            for strategy in strategies:
-                futures = [pool.submit(one_run, dataset, strategy, seed, args.budget) for seed in range(args.runs)]
-                runs = [f.result() for f in futures]
-                half = [cycles_to_fraction(r, top_size, 0.5) for r in runs]
-                most = [cycles_to_fraction(r, top_size, 0.8) for r in runs]
-                share = statistics.median(r[-1] / top_size for r in runs)
-                print(
-                    f"| {dataset} | {json.dumps(strategy)} | {median_or_none(half, args.budget)} | "
-                    f"{median_or_none(most, args.budget)} | {share:.2f} |",
-                    flush=True,
-                )
+    for dataset in args.datasets:
+        problem, meta = load_problem(dataset=dataset)
+        settings = check_settings(
+            problem.size, runs=args.runs, initial=args.initial, budget=args.budget, seed=args.seed, jobs=args.jobs
+        )
+        results = results_json(problem, meta, settings, entries, run_bench(problem, entries, settings))
+        for name, block in results["strategies"].items():
+            cycles = [block["cycles_to_top"][a] for a in ("0.5", "0.8")]
+            shown = [f">{settings.budget}" if c is None else f"{c:g}" for c in cycles]
+            share = block["top_percent"]["median"][-1]
+            print(f"| {dataset} | {name} | {shown[0]} | {shown[1]} | {share:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from kiln.cli.bench_command import bench_app
 from kiln.core.errors import KilnError, ValidationError
 
 app = typer.Typer(
@@ -250,6 +251,9 @@ def datasets() -> None:
 
     for info in DATASETS.values():
         out.print(f"[bold]{info.name}[/]: {info.description}; target '{info.target}' ({info.direction})")
+
+
+app.add_typer(bench_app, name="bench")
 
 
 def main() -> None:

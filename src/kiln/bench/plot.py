@@ -1,0 +1,103 @@
+"""The Top% plot of a pool benchmark: one self-contained HTML file (plotly, its JavaScript included)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kiln.core.errors import ValidationError
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+_PALETTE = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+)
+
+
+def _rgba(color: str, alpha: float) -> str:
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {alpha})"
+
+
+def figure(results: dict[str, Any]) -> go.Figure:
+    """Top%(i) against experiments i, from a results dict (``kiln.bench.runner.results_json``).
+
+    Per strategy: the median over runs as a line and the 5-95 % band as a shaded area; random sampling's expected
+    i / N as a dashed black line.
+    """
+    import plotly.graph_objects as go
+
+    dataset, settings = results["dataset"], results["settings"]
+    fig = go.Figure()
+    for index, (name, block) in enumerate(results["strategies"].items()):
+        color = _PALETTE[index % len(_PALETTE)]
+        curves = block["top_percent"]
+        cycles = list(range(1, len(curves["median"]) + 1))
+        fig.add_trace(
+            go.Scatter(
+                x=cycles + cycles[::-1],
+                y=list(curves["p95"]) + list(curves["p5"])[::-1],
+                fill="toself",
+                fillcolor=_rgba(color, 0.18),
+                line={"width": 0},
+                hoverinfo="skip",
+                name=f"{name} 5-95 %",
+                legendgroup=name,
+                showlegend=False,
+            )
+        )
+        reached = block["cycles_to_top"].get("0.8")
+        label = (
+            f"{name} (Top% 0.8 in {reached:g} cycles)" if reached is not None else f"{name} (Top% 0.8: >{len(cycles)})"
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=cycles,
+                y=curves["median"],
+                mode="lines",
+                line={"color": color, "width": 2},
+                name=label,
+                legendgroup=name,
+                hovertemplate=f"{name}<br>experiments %{{x}}<br>median Top% %{{y:.2f}}<extra></extra>",
+            )
+        )
+    baseline = results["random_baseline"]["top_percent"]
+    fig.add_trace(
+        go.Scatter(
+            x=list(range(1, len(baseline) + 1)),
+            y=baseline,
+            mode="lines",
+            line={"color": "black", "dash": "dash", "width": 1.5},
+            name="random baseline i / N",
+        )
+    )
+    fig.update_layout(
+        title=(
+            f"Pool backtest on {dataset['name']}: N = {dataset['N']}, top set = {dataset['top_size']} "
+            f"({dataset['direction']} {dataset['target']}), {settings['runs']} runs, median and 5-95 % band"
+        ),
+        xaxis_title=f"experiments i ({settings['initial']} random initial ones included)",
+        yaxis_title="Top%(i): share of the top set found",
+        yaxis={"range": [0, 1.02]},
+        legend={"title": {"text": "strategy"}},
+        template="plotly_white",
+    )
+    return fig
+
+
+def write_plot(results: dict[str, Any], path: Path) -> None:
+    """Write ``figure(results)`` to ``path`` as one HTML file that opens offline."""
+    try:
+        figure(results).write_html(str(path), include_plotlyjs=True, full_html=True)
+    except OSError as error:
+        raise ValidationError("--plot", str(path), f"the file cannot be written ({error.strerror})", None) from None

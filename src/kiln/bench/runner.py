@@ -1,0 +1,308 @@
+"""Running a pool benchmark: loading the data, many seeded runs in parallel processes, and the results file.
+
+Run r of every strategy starts from the same initial candidates: they derive from ``run_seed(seed, r)`` only (see
+``kiln.bench.backtest``). Results do not depend on ``jobs`` or on scheduling: torch uses one thread everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from kiln.bench.backtest import PoolProblem, Trajectory, run_seed, run_trajectory
+from kiln.bench.metrics import FRACTIONS, random_top_percent, summarize
+from kiln.bench.registry import StrategyEntry
+from kiln.core.errors import KilnError, ValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DEFAULT_BUDGET = 150
+
+
+class BenchRunError(KilnError):
+    """A strategy failed during a benchmark run."""
+
+
+@dataclass(frozen=True)
+class DatasetMeta:
+    """What the results file says about the data: where it came from and how the pool was set up."""
+
+    name: str
+    file: str | None
+    rows: int
+    target: str
+    direction: str
+    inputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """Runs per strategy, initial random candidates, experiments per run (initial included), seed, processes."""
+
+    runs: int = 50
+    initial: int = 2
+    budget: int = DEFAULT_BUDGET
+    seed: int = 0
+    jobs: int = 1
+
+
+def check_settings(
+    size: int, *, runs: int, initial: int, budget: int | None, seed: int, jobs: int | None
+) -> BenchSettings:
+    """Validated settings for a pool of N = ``size``: budget defaults to min(N, 150) and is capped at N."""
+    if runs < 1:
+        raise ValidationError("--runs", runs, "at least 1 run is required", "e.g. --runs 50")
+    if not 1 <= initial < size:
+        raise ValidationError("--initial", initial, f"between 1 and N - 1 = {size - 1} is required", "e.g. 2")
+    if budget is not None and budget < 1:
+        raise ValidationError("--budget", budget, "at least 1 experiment is required", "e.g. --budget 100")
+    effective = min(size, DEFAULT_BUDGET) if budget is None else min(budget, size)
+    if effective < initial:
+        raise ValidationError("--budget", budget, f"at least --initial = {initial} is required", "raise --budget")
+    if seed < 0:
+        raise ValidationError("--seed", seed, "a whole number >= 0 is required", "e.g. --seed 0")
+    if jobs is not None and jobs < 1:
+        raise ValidationError("--jobs", jobs, "at least 1 process is required", "e.g. --jobs 4")
+    return BenchSettings(runs, initial, effective, seed, jobs or os.cpu_count() or 1)
+
+
+def _columns_error(option: str, value: Any, frame: pd.DataFrame) -> ValidationError:
+    return ValidationError(option, value, f"columns of the table are {[str(c) for c in frame.columns]}", None)
+
+
+def load_problem(
+    *,
+    data: Path | None = None,
+    dataset: str | None = None,
+    target: str | None = None,
+    direction: str | None = None,
+    inputs: Sequence[str] | None = None,
+) -> tuple[PoolProblem, DatasetMeta]:
+    """The grouped pool of a CSV file (``data``) or a built-in ``dataset``, and its description.
+
+    With a CSV, ``target`` and ``direction`` are required and ``inputs`` default to every other column; with a
+    built-in dataset they default to the dataset's.
+    """
+    import pandas as pd
+
+    if (data is None) == (dataset is None):
+        raise ValidationError("--data", data, "exactly one of --data FILE.csv or --dataset NAME is required", None)
+    if dataset is not None:
+        from kiln.lab.datasets import DATASETS, dataset_info, load_dataset
+
+        if dataset not in DATASETS:
+            raise ValidationError("--dataset", dataset, f"built-in datasets are {sorted(DATASETS)}", None)
+        info = dataset_info(dataset)
+        frame = load_dataset(dataset)
+        name, file = dataset, None
+        target, direction = target or info.target, direction or info.direction
+        inputs = inputs or info.inputs
+    else:
+        assert data is not None
+        try:
+            frame = pd.read_csv(data)
+        except FileNotFoundError:
+            raise ValidationError("--data", str(data), "the file does not exist", "check the path") from None
+        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise ValidationError("--data", str(data), f"a readable CSV file is required ({error})", None) from None
+        name, file = data.stem, str(data)
+        if target is None:
+            raise ValidationError("--target", None, "the objective column is required with --data", None)
+        if direction is None:
+            raise ValidationError("--direction", None, "max or min is required with --data", None)
+    frame.columns = [str(c) for c in frame.columns]
+    if direction not in ("max", "min"):
+        raise ValidationError("--direction", direction, "max or min is required", None)
+    if target not in frame.columns:
+        raise _columns_error("--target", target, frame)
+    if not pd.api.types.is_numeric_dtype(frame[target]) or pd.api.types.is_bool_dtype(frame[target]):
+        raise ValidationError("--target", target, "a numeric column is required", "pick the measured objective")
+    count = int((~np.isfinite(frame[target].to_numpy(dtype=float))).sum())
+    if count:
+        raise ValidationError("--target", target, f"{count} row(s) have no finite value", "remove those rows")
+    columns = list(inputs) if inputs else [c for c in frame.columns if c != target]
+    unknown = [c for c in columns if c not in frame.columns]
+    if unknown or not columns:
+        raise _columns_error("--inputs", unknown or columns, frame)
+    if target in columns:
+        raise ValidationError("--inputs", columns, "the target cannot be an input", "remove it from --inputs")
+    if frame[columns].isna().any().any():
+        raise ValidationError("--inputs", columns, "every input must have a value in every row", "fill the blanks")
+    try:
+        problem = PoolProblem.from_frame(frame, columns, target, direction)
+    except ValidationError as error:
+        raise ValidationError("--inputs", columns, str(error), None) from None
+    if problem.size < 2:
+        raise ValidationError("--data", file or name, "at least 2 distinct candidates are required", None)
+    return problem, DatasetMeta(name, file, len(frame), target, direction, tuple(columns))
+
+
+# ----------------------------------------------------------------------------------------------------- running
+_WORKER_PROBLEM: PoolProblem | None = None
+
+
+_NUMPY_ONLY = frozenset({"random", "sobol"})
+
+
+def _needs_torch(entries: Sequence[StrategyEntry]) -> bool:
+    """Whether a strategy may use torch (all but Kiln's model-free ones): then torch is limited to one thread."""
+    return any(entry.peer or (entry.config or {}).get("kind") not in _NUMPY_ONLY for entry in entries)
+
+
+def _limit_threads() -> int | None:
+    """One torch thread in this process; the previous thread count, or None without torch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    return previous
+
+
+def _init_worker(problem: PoolProblem, torch_threads: bool) -> None:
+    global _WORKER_PROBLEM
+    _WORKER_PROBLEM = problem
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
+    if torch_threads:
+        _limit_threads()
+
+
+def _one_run(entry: StrategyEntry, run: int, settings: BenchSettings) -> Trajectory | str:
+    """Run ``run`` of ``entry`` on the worker's problem; a KilnError comes back as its message (picklable)."""
+    assert _WORKER_PROBLEM is not None
+    try:
+        return run_trajectory(
+            _WORKER_PROBLEM,
+            entry.build(),
+            seed=run_seed(settings.seed, run),
+            budget=settings.budget,
+            initial=settings.initial,
+        )
+    except KilnError as error:
+        return str(error)
+
+
+def check_strategies(entries: Sequence[StrategyEntry]) -> None:
+    """Build every strategy once: a config that cannot be built fails here, before any run starts."""
+    for entry in entries:
+        entry.build()
+
+
+def run_bench(
+    problem: PoolProblem,
+    entries: Sequence[StrategyEntry],
+    settings: BenchSettings,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, list[Trajectory]]:
+    """``settings.runs`` runs of every strategy, in ``settings.jobs`` processes: name -> trajectories by run.
+
+    ``check_strategies`` runs first. ``on_progress(done, total)`` is called after each finished run.
+    """
+    global _WORKER_PROBLEM
+    check_strategies(entries)
+    tasks = [(entry, run) for run in range(settings.runs) for entry in entries]
+    results: dict[tuple[str, int], Trajectory] = {}
+
+    def collect(entry: StrategyEntry, run: int, outcome: Trajectory | str) -> None:
+        if isinstance(outcome, str):
+            raise BenchRunError(f"strategy {entry.name!r}, run {run}: {outcome}")
+        results[entry.name, run] = outcome
+        if on_progress is not None:
+            on_progress(len(results), len(tasks))
+
+    jobs, torch_threads = min(settings.jobs, len(tasks)), _needs_torch(entries)
+    if jobs <= 1:
+        previous, saved = _limit_threads() if torch_threads else None, _WORKER_PROBLEM
+        _WORKER_PROBLEM = problem
+        try:
+            for entry, run in tasks:
+                collect(entry, run, _one_run(entry, run, settings))
+        finally:
+            _WORKER_PROBLEM = saved
+            if previous is not None:
+                import torch
+
+                torch.set_num_threads(previous)
+    else:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")  # no fork of a process that may hold torch threads
+        executor = ProcessPoolExecutor(
+            jobs, mp_context=context, initializer=_init_worker, initargs=(problem, torch_threads)
+        )
+        try:
+            futures: dict[Future[Trajectory | str], tuple[StrategyEntry, int]] = {
+                executor.submit(_one_run, entry, run, settings): (entry, run) for entry, run in tasks
+            }
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    collect(*futures[future], future.result())
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+    return {entry.name: [results[entry.name, run] for run in range(settings.runs)] for entry in entries}
+
+
+# ----------------------------------------------------------------------------------------------------- results
+def _curve(values: Any) -> list[float]:
+    return [float(v) for v in values]
+
+
+def results_json(
+    problem: PoolProblem,
+    meta: DatasetMeta,
+    settings: BenchSettings,
+    entries: Sequence[StrategyEntry],
+    trajectories: dict[str, list[Trajectory]],
+) -> dict[str, Any]:
+    """The results file's content (see docs/bench.md): dataset, settings, baseline and one block per strategy."""
+    top_size = len(problem.top)
+    strategies: dict[str, Any] = {}
+    for entry in entries:
+        runs = trajectories[entry.name]
+        summary = summarize([t.found for t in runs], top_size, problem.size)
+        strategies[entry.name] = {
+            **entry.describe(),
+            "cycles_to_top": {f"{a:.1f}": summary.cycles_to_top[a] for a in FRACTIONS},
+            "reached": {f"{a:.1f}": summary.reached[a] for a in FRACTIONS},
+            "cycles_to_top_mean_curve": {f"{a:.1f}": summary.mean_curve_cycles_to_top[a] for a in FRACTIONS},
+            "ef_max": summary.ef_max,
+            "af_at_0.8": summary.af_at_08,
+            "top_percent": {k: _curve(v) for k, v in summary.top_percent.items()},
+            "enhancement": {k: _curve(v) for k, v in summary.enhancement.items()},
+            "runs": [
+                {"run": r, "seed": t.seed, "initial": list(t.initial), "found": list(t.found), "chosen": list(t.chosen)}
+                for r, t in enumerate(runs)
+            ],
+        }
+    return {
+        "dataset": {
+            "name": meta.name,
+            "file": meta.file,
+            "rows": meta.rows,
+            "N": problem.size,
+            "top_size": top_size,
+            "threshold": problem.threshold,
+            "target": meta.target,
+            "direction": meta.direction,
+            "inputs": list(meta.inputs),
+        },
+        "settings": {
+            "runs": settings.runs,
+            "initial": settings.initial,
+            "budget": settings.budget,
+            "seed": settings.seed,
+            "top_fraction": 0.05,
+        },
+        "random_baseline": {"top_percent": _curve(random_top_percent(settings.budget, problem.size))},
+        "strategies": strategies,
+    }

@@ -1,0 +1,169 @@
+"""``kiln bench``: backtests of strategies on measured data (the pool-based procedure of Liang et al. 2021).
+
+Heavy libraries (pandas, torch, plotly) load inside the commands, so ``kiln --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+bench_app = typer.Typer(
+    name="bench",
+    help="Benchmark strategies on measured data (pool-based backtests).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reports_errors(command: F) -> F:
+    """kiln.cli.app.reports_errors, looked up when the command runs (app imports this module)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from kiln.cli.app import reports_errors
+
+        return reports_errors(command)(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class DirectionChoice(StrEnum):
+    max = "max"
+    min = "min"
+
+
+def _writable(option: str, path: Path | None) -> None:
+    from kiln.core.errors import ValidationError
+
+    if path is not None and not path.parent.resolve().is_dir():
+        raise ValidationError(option, str(path), "its folder does not exist", "create the folder first")
+
+
+def _cycles(value: float | None, budget: int) -> str:
+    return f">{budget}" if value is None else f"{value:g}"
+
+
+@bench_app.command()
+@_reports_errors
+def pool(
+    data: Annotated[Path | None, typer.Option("--data", help="CSV file: one row per measurement.")] = None,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="Built-in dataset instead of --data: p3ht, crossed-barrel, suzuki.")
+    ] = None,
+    target: Annotated[str | None, typer.Option("--target", help="Objective column (required with --data).")] = None,
+    direction: Annotated[
+        DirectionChoice | None, typer.Option("--direction", help="max or min (required with --data).")
+    ] = None,
+    inputs: Annotated[
+        list[str] | None, typer.Option("--inputs", help="Input column; repeat it. Default: every other column.")
+    ] = None,
+    strategy: Annotated[
+        list[str] | None,
+        typer.Option("--strategy", help="Strategy name or JSON config; repeat it. Default: kiln and random."),
+    ] = None,
+    runs: Annotated[int, typer.Option("--runs", help="Runs per strategy.")] = 50,
+    initial: Annotated[int, typer.Option("--initial", help="Random initial candidates per run.")] = 2,
+    budget: Annotated[
+        int | None,
+        typer.Option(
+            "--budget", help="Experiments per run, initial ones included. Default: min(N, 150).", show_default=False
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", help="Parallel processes. Default: the number of CPUs.", show_default=False)
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the whole benchmark.")] = 0,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the results as JSON to this file.")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write the Top% plot as HTML to this file.")] = None,
+) -> None:
+    """Backtest strategies on a pool of measured candidates: how fast each finds the best 5 %."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from kiln.bench.registry import resolve_strategies
+    from kiln.bench.runner import check_settings, check_strategies, load_problem, results_json, run_bench
+    from kiln.cli.app import err
+    from kiln.cli.app import out as console
+
+    _writable("--out", out)
+    _writable("--plot", plot)
+    problem, meta = load_problem(
+        data=data,
+        dataset=dataset,
+        target=target,
+        direction=direction.value if direction is not None else None,
+        inputs=inputs,
+    )
+    settings = check_settings(problem.size, runs=runs, initial=initial, budget=budget, seed=seed, jobs=jobs)
+    entries = resolve_strategies(strategy)
+    check_strategies(entries)
+    err.print(
+        f"{meta.name}: N = {problem.size} candidates ({meta.rows} rows), top set = {len(problem.top)} "
+        f"({meta.direction} {meta.target}, threshold {problem.threshold:g}); {settings.runs} runs x "
+        f"{len(entries)} strategies, {settings.budget} experiments each, {settings.jobs} processes",
+        highlight=False,
+        soft_wrap=True,
+    )
+    columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task("runs", total=settings.runs * len(entries))
+        trajectories = run_bench(
+            problem, entries, settings, on_progress=lambda done, total: progress.update(task, completed=done)
+        )
+    results = results_json(problem, meta, settings, entries, trajectories)
+
+    table = Table(title=f"{meta.name}: cycles to Top% a (median of {settings.runs} runs)")
+    for header in ("strategy", "Top% 0.5", "Top% 0.8", "Top% 1.0", "EF max", "AF(0.8)", "Top% at budget"):
+        table.add_column(header, justify="left" if header == "strategy" else "right")
+    for name, block in results["strategies"].items():
+        cycles = block["cycles_to_top"]
+        af = block["af_at_0.8"]
+        table.add_row(
+            name,
+            *(_cycles(cycles[a], settings.budget) for a in ("0.5", "0.8", "1.0")),
+            f"{block['ef_max']:.2f}",
+            "-" if af is None else f"{af:.2f}",
+            f"{block['top_percent']['median'][-1]:.2f}",
+        )
+    console.print(table)
+    if out is not None:
+        _write_json(out, results)
+        err.print(f"wrote results to {out}")
+    if plot is not None:
+        from kiln.bench.plot import write_plot
+
+        write_plot(results, plot)
+        err.print(f"wrote plot to {plot}")
+
+
+def _write_json(path: Path, results: dict[str, Any]) -> None:
+    from kiln.core.errors import ValidationError
+
+    try:
+        path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise ValidationError("--out", str(path), f"the file cannot be written ({error.strerror})", None) from None
+
+
+@bench_app.command("strategies")
+def strategies() -> None:
+    """List the strategy names that --strategy accepts (peer libraries come with the kiln "peers" extra)."""
+    from kiln.bench.registry import STRATEGIES, available_peers, peer_factories
+    from kiln.cli.app import out as console
+
+    for name, config in STRATEGIES.items():
+        console.print(f"[bold]{name}[/]: {json.dumps(config)}", highlight=False, soft_wrap=True)
+    installed = set(available_peers())
+    for name in sorted(set(peer_factories()) - set(STRATEGIES)):
+        state = "installed" if name in installed else "not installed"
+        console.print(f"[bold]{name}[/]: peer library ({state})", highlight=False)

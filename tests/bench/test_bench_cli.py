@@ -1,0 +1,173 @@
+"""``kiln bench pool`` end to end on a small synthetic CSV: summary, JSON results, plot, determinism, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from kiln.cli.app import app
+
+
+@pytest.fixture
+def csv(tmp_path: Path) -> Path:
+    """60 rows: 2 numeric inputs and a text input; the last 6 rows repeat earlier inputs (54 candidates)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0, 1, 54), rng.integers(1, 5, 54)
+    solvent = np.array(["water", "ethanol", "toluene"])[np.arange(54) % 3]
+    frame = pd.DataFrame({"a": a, "b": b, "solvent": solvent})
+    frame = pd.concat([frame, frame.iloc[:6]], ignore_index=True)
+    frame["y"] = (
+        -((frame["a"] - 0.7) ** 2) + 0.1 * frame["b"] + (frame["solvent"] == "ethanol") + rng.normal(0, 0.01, 60)
+    )
+    path = tmp_path / "pool.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def kiln(*args: Any) -> Any:
+    return CliRunner().invoke(app, ["bench", "pool", *(str(a) for a in args)])
+
+
+def ok(result: Any) -> Any:
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    return result
+
+
+def error_line(result: Any) -> str:
+    assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_pool_command_end_to_end(csv: Path, tmp_path: Path) -> None:
+    common = ["--data", csv, "--target", "y", "--direction", "max", "--runs", 2, "--budget", 8, "--seed", 3]
+    common += ["--strategy", "kiln", "--strategy", "random"]
+    first = ok(kiln(*common, "--jobs", 1, "--out", tmp_path / "one.json", "--plot", tmp_path / "one.html"))
+    assert "kiln" in first.stdout and "random" in first.stdout and "Top% 0.8" in first.stdout
+    assert "N = 54 candidates (60 rows)" in first.stderr
+
+    results = json.loads((tmp_path / "one.json").read_text())
+    assert results["dataset"] | {"threshold": None} == {
+        "name": "pool",
+        "file": str(csv),
+        "rows": 60,
+        "N": 54,
+        "top_size": 3,
+        "threshold": None,
+        "target": "y",
+        "direction": "max",
+        "inputs": ["a", "b", "solvent"],
+    }
+    assert results["settings"] == {"runs": 2, "initial": 2, "budget": 8, "seed": 3, "top_fraction": 0.05}
+    assert list(results["strategies"]) == ["kiln", "random"]
+    kiln_runs, random_runs = (results["strategies"][n]["runs"] for n in ("kiln", "random"))
+    for mine, theirs in zip(kiln_runs, random_runs, strict=True):
+        assert mine["initial"] == theirs["initial"] and mine["seed"] == theirs["seed"]
+        assert len(mine["found"]) == 8 and len(mine["chosen"]) == 6
+    block = results["strategies"]["kiln"]
+    assert block["config"] == {"kind": "default"}
+    assert all(v is None or 1 <= v <= 8 for v in block["cycles_to_top"].values())
+    assert block["af_at_0.8"] is None or block["af_at_0.8"] > 0
+
+    page = (tmp_path / "one.html").read_text()
+    assert "<html>" in page[:100] and "kiln" in page and "random baseline" in page and "Top%" in page
+    assert len(page) > 1_000_000  # plotly.js is inlined: the page opens offline
+
+    # Same command, same results: also with two processes instead of one.
+    ok(kiln(*common, "--jobs", 2, "--out", tmp_path / "two.json"))
+    assert (tmp_path / "two.json").read_text() == (tmp_path / "one.json").read_text()
+
+
+def test_builtin_dataset_and_minimisation(csv: Path, tmp_path: Path) -> None:
+    ok(
+        kiln(
+            "--dataset",
+            "p3ht",
+            "--strategy",
+            "random",
+            "--runs",
+            2,
+            "--budget",
+            5,
+            "--jobs",
+            1,
+            "--out",
+            tmp_path / "p.json",
+        )
+    )
+    results = json.loads((tmp_path / "p.json").read_text())
+    assert results["dataset"]["N"] == 178 and results["dataset"]["top_size"] == 9
+    ok(
+        kiln(
+            "--data",
+            csv,
+            "--target",
+            "y",
+            "--direction",
+            "min",
+            "--inputs",
+            "a",
+            "--inputs",
+            "solvent",
+            "--strategy",
+            '{"kind": "sobol"}',
+            "--runs",
+            1,
+            "--budget",
+            4,
+            "--jobs",
+            1,
+            "--out",
+            tmp_path / "m.json",
+        )
+    )
+    results = json.loads((tmp_path / "m.json").read_text())
+    assert results["dataset"]["inputs"] == ["a", "solvent"] and results["dataset"]["N"] <= 54
+    assert list(results["strategies"]) == ['{"kind":"sobol"}']
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--data", "missing.csv", "--target", "y", "--direction", "max"], "--data"),
+        (["--target", "y", "--direction", "max"], "--data"),
+        (["--dataset", "p3ht", "--data", "CSV"], "--data"),
+        (["--dataset", "nope"], "--dataset"),
+        (["--data", "CSV", "--target", "nope", "--direction", "max"], "--target"),
+        (["--data", "CSV", "--target", "solvent", "--direction", "max"], "--target"),
+        (["--data", "CSV", "--direction", "max"], "--target"),
+        (["--data", "CSV", "--target", "y"], "--direction"),
+        (["--data", "CSV", "--target", "y", "--direction", "max", "--inputs", "zz"], "--inputs"),
+        (["--data", "CSV", "--target", "y", "--direction", "max", "--runs", "0"], "--runs"),
+        (["--data", "CSV", "--target", "y", "--direction", "max", "--budget", "0"], "--budget"),
+        (["--data", "CSV", "--target", "y", "--direction", "max", "--initial", "0"], "--initial"),
+        (["--data", "CSV", "--target", "y", "--direction", "max", "--initial", "54"], "--initial"),
+        (["--data", "CSV", "--target", "y", "--direction", "max", "--strategy", "gp-magic"], "--strategy"),
+        (["--data", "CSV", "--target", "y", "--direction", "max", "--strategy", '{"kind": "nope"}'], "--strategy"),
+        (["--data", "CSV", "--target", "y", "--direction", "max", "--out", "no/such/dir/r.json"], "--out"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_option(csv: Path, args: list[str], field: str) -> None:
+    line = error_line(kiln(*(str(csv) if a == "CSV" else a for a in args)))
+    assert line.startswith(f"error: {field}"), line
+
+
+def test_strategies_are_listed_and_help_is_light() -> None:
+    listing = CliRunner().invoke(app, ["bench", "strategies"])
+    assert listing.exit_code == 0 and "gp-ard-ei" in listing.stdout and "kiln" in listing.stdout
+    code = (
+        "import sys\nsys.argv = ['kiln', 'bench', 'pool', '--help']\nfrom kiln.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'pandas', 'plotly') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "--dataset" in result.stdout and result.stdout.strip().endswith("[]"), result.stdout + result.stderr
