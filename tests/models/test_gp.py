@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -134,3 +136,50 @@ def test_fast_moments_equal_botorch_posterior(kernel: str) -> None:
         torch.testing.assert_close(mean_p, joint_posterior.mean.squeeze(-1)[1:], rtol=1e-6, atol=1e-8)
         torch.testing.assert_close(cross[0], joint[0, 1:], rtol=1e-4, atol=1e-8)
         torch.testing.assert_close(cov_p, joint[1:, 1:], rtol=1e-4, atol=1e-8)
+
+
+# ----------------------------------------------------------------------------------------- isotropic kernels
+def _base(fitted: FittedGP) -> Any:
+    from gpytorch.kernels import ScaleKernel
+
+    kernel = fitted.model.covar_module
+    return kernel.base_kernel if isinstance(kernel, ScaleKernel) else kernel
+
+
+def _lengthscale(fitted: FittedGP) -> np.ndarray:
+    return _base(fitted).lengthscale.detach().numpy().reshape(-1)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("kernel", sorted(KERNELS))
+def test_isotropic_kernel_has_one_lengthscale_and_the_same_prior(kernel: str) -> None:
+    rng = np.random.default_rng(9)
+    X = rng.random((25, 3))
+    y = np.sin(3 * X[:, 0]) + X[:, 1]
+    iso, ard = fit_gp(X, y, kernel=kernel, ard=False, seed=0), fit_gp(X, y, kernel=kernel, seed=0)
+    assert iso.converged and not iso.ard and ard.ard
+    assert _lengthscale(iso).shape == (1,) and _lengthscale(ard).shape == (3,)
+    assert float(_base(iso).lengthscale_prior.loc) == pytest.approx(np.sqrt(2) + 0.5 * np.log(3))
+    T = rng.random((100, 3))
+    mean, _ = iso.posterior_mean_std(T)
+    assert np.sqrt(np.mean((mean - np.sin(3 * T[:, 0]) - T[:, 1]) ** 2)) < 0.1
+
+
+@pytest.mark.parametrize("kernel", sorted(KERNELS))
+def test_fast_loss_equals_gpytorch_marginal_likelihood_when_isotropic(kernel: str) -> None:
+    import torch
+    from botorch.models import SingleTaskGP
+    from botorch.optim.closures import get_loss_closure_with_grads
+    from botorch.optim.utils import get_parameters
+    from gpytorch.mlls import ExactMarginalLogLikelihood
+
+    rng = np.random.default_rng(10)
+    X = torch.as_tensor(rng.random((20, 3)))
+    Y = torch.as_tensor(rng.standard_normal((20, 1)))
+    model = SingleTaskGP(X, Y, covar_module=KERNELS[kernel](3, ard=False), outcome_transform=None).double()
+    mll = ExactMarginalLogLikelihood(model.likelihood, model).train()
+    loss, grads = get_loss_closure_with_grads(mll, parameters=get_parameters(mll, requires_grad=True))()
+    expected = [g.clone() for g in grads if g is not None]
+    fast_loss, fast_grads = loss_closure(model, mll)()
+    assert fast_loss.item() == pytest.approx(loss.item(), rel=1e-10)
+    for got, want in zip(fast_grads, expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-8, atol=1e-10)

@@ -330,6 +330,33 @@ def test_propose_leaves_torch_threads_as_it_found_them() -> None:
     assert torch.get_num_threads() == before
 
 
+# ---------------------------------------------------------------------------------------------- isotropic GP
+@pytest.mark.parametrize("kernel", ["matern52", "rbf"])
+def test_isotropic_gp_has_one_lengthscale_and_finds_the_bowl(kernel: str) -> None:
+    from gpytorch.kernels import ScaleKernel
+
+    strategy = BayesStrategy(kernel=kernel, ard=False, **FAST)
+    h = cube_history()
+    data = training_data(CUBE, OBJECTIVE, h)
+    fitted = strategy.fit(data.X, data.y, seed=0)
+    covar = fitted.model.covar_module
+    base = covar.base_kernel if isinstance(covar, ScaleKernel) else covar
+    assert base.lengthscale.numel() == 1
+    [proposal] = strategy.propose(CUBE, OBJECTIVE, h, 1, seed=0)
+    distance = np.linalg.norm(CUBE.encode([proposal.params])[0] - OPTIMUM)
+    random = np.linalg.norm(CUBE.encode(sample_points(CUBE, 1000, seed=9)) - OPTIMUM, axis=1)
+    assert distance < np.quantile(random, 0.1)
+
+
+def test_isotropic_gp_in_a_pool_exploits_the_peak() -> None:
+    def peak(x: float) -> float:
+        return float(np.exp(-(((x - 0.62) / 0.1) ** 2)))
+
+    h = line_history(list(range(0, 101, 4)), peak)
+    [proposal] = BayesStrategy(ard=False, kappa=0.5).propose(LINE, OBJECTIVE, h, 1, seed=0)
+    assert proposal.candidate is not None and abs(proposal.candidate - 62) <= 4
+
+
 # ------------------------------------------------------------------------------------------ settings and config
 def test_settings_round_trip_through_the_registry() -> None:
     strategy = strategy_from_config({"kind": "bayes", "acquisition": "ucb", "kappa": 3, "kernel": "rbf"})

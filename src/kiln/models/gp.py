@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -41,8 +41,9 @@ cost far more than they gain: a 100 x 100 Cholesky took 0.04 ms on one thread an
 2-core machine."""
 
 
-def _matern52(d: int) -> Any:
-    """ScaleKernel(Matern 5/2 with ARD) with BoTorch's dimension-scaled LogNormal lengthscale prior.
+def _matern52(d: int, ard: bool = True) -> Any:
+    """ScaleKernel(Matern 5/2) with BoTorch's dimension-scaled LogNormal lengthscale prior: one lengthscale per
+    dimension (ARD), or one shared by all (isotropic) when ``ard`` is False.
 
     Lengthscales are optimised on a log scale (above 0.025): fits take about half the iterations of the linear
     scale BoTorch uses.
@@ -55,19 +56,35 @@ def _matern52(d: int) -> Any:
 
     prior = LogNormalPrior(loc=SQRT2 + 0.5 * math.log(d), scale=SQRT3)
     constraint = GreaterThan(2.5e-2, transform=torch.exp, inv_transform=torch.log, initial_value=prior.mode)
-    base = MaternKernel(nu=2.5, ard_num_dims=d, lengthscale_prior=prior, lengthscale_constraint=constraint)
+    base = MaternKernel(
+        nu=2.5, ard_num_dims=d if ard else None, lengthscale_prior=prior, lengthscale_constraint=constraint
+    )
     return ScaleKernel(base, outputscale_prior=GammaPrior(2.0, 0.15))
 
 
-def _rbf(d: int) -> Any:
-    """BoTorch's default kernel: RBF with ARD and the dimension-scaled LogNormal lengthscale prior."""
-    from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+def _rbf(d: int, ard: bool = True) -> Any:
+    """BoTorch's default kernel: RBF with ARD and the dimension-scaled LogNormal lengthscale prior; with ``ard``
+    False the same kernel and prior with one shared lengthscale (isotropic)."""
+    from botorch.models.utils.gpytorch_modules import SQRT2, SQRT3, get_covar_module_with_dim_scaled_prior
+    from gpytorch.constraints import GreaterThan
+    from gpytorch.kernels import RBFKernel
+    from gpytorch.priors import LogNormalPrior
 
-    return get_covar_module_with_dim_scaled_prior(ard_num_dims=d)
+    if ard:
+        return get_covar_module_with_dim_scaled_prior(ard_num_dims=d)
+    prior = LogNormalPrior(loc=SQRT2 + 0.5 * math.log(d), scale=SQRT3)
+    constraint = GreaterThan(2.5e-2, transform=None, initial_value=prior.mode)
+    return RBFKernel(ard_num_dims=None, lengthscale_prior=prior, lengthscale_constraint=constraint)
 
 
-KERNELS: dict[str, Callable[[int], Any]] = {"matern52": _matern52, "rbf": _rbf}
-"""Kernel kind -> factory taking the input dimension and returning a GPyTorch covariance module."""
+class KernelFactory(Protocol):
+    """Input dimension d (and ``ard``: one lengthscale per dimension, else one shared) -> GPyTorch kernel."""
+
+    def __call__(self, d: int, ard: bool = True) -> Any: ...
+
+
+KERNELS: dict[str, KernelFactory] = {"matern52": _matern52, "rbf": _rbf}
+"""Kernel kind -> factory taking the input dimension (and ``ard``) and returning a GPyTorch covariance module."""
 
 
 def check_kernel(kind: str, field: str = "kernel") -> str:
@@ -132,6 +149,7 @@ class FittedGP:
         best_f: the best observed utility in standardised units (the incumbent for acquisitions).
         kernel: the kernel kind.
         converged: False when hyperparameter fitting failed and the initial hyperparameters were kept.
+        ard: one lengthscale per input dimension (True) or one shared by all (isotropic).
     """
 
     model: SingleTaskGP
@@ -140,6 +158,7 @@ class FittedGP:
     best_f: float
     kernel: str
     converged: bool
+    ard: bool = True
 
     @property
     def dim(self) -> int:
@@ -209,8 +228,9 @@ class FittedGP:
             return mean, variance, cross, mean_p, cov_p
 
 
-def fit_gp(X: np.ndarray, y: np.ndarray, *, kernel: str = "matern52", seed: int = 0) -> FittedGP:
-    """Fit a GP to X (n x d, in [0, 1]) and utilities y (n,); deterministic for a given seed.
+def fit_gp(X: np.ndarray, y: np.ndarray, *, kernel: str = "matern52", seed: int = 0, ard: bool = True) -> FittedGP:
+    """Fit a GP to X (n x d, in [0, 1]) and utilities y (n,); deterministic for a given seed. ``ard`` False
+    gives the kernel one lengthscale shared by every dimension (isotropic), with the same prior.
 
     Hyperparameters are fitted by maximising the marginal likelihood (plus priors) with L-BFGS-B. When fitting
     fails, the initial hyperparameters (the prior modes) are kept and ``converged`` is False; it never raises for
@@ -245,7 +265,7 @@ def fit_gp(X: np.ndarray, y: np.ndarray, *, kernel: str = "matern52", seed: int 
             train_X,
             train_Y,
             likelihood=likelihood,
-            covar_module=KERNELS[kernel](X.shape[1]),
+            covar_module=KERNELS[kernel](X.shape[1], ard=bool(ard)),
             outcome_transform=None,
         ).to(torch.float64)
         initial = {k: v.clone() for k, v in model.state_dict().items()}
@@ -264,7 +284,7 @@ def fit_gp(X: np.ndarray, y: np.ndarray, *, kernel: str = "matern52", seed: int 
         if not converged:
             model.load_state_dict(initial)
         model.eval()
-    return FittedGP(model, y_mean, y_std, float(z.max()), kernel, bool(converged))
+    return FittedGP(model, y_mean, y_std, float(z.max()), kernel, bool(converged), bool(ard))
 
 
 def loss_closure(model: Any, mll: Any) -> Any:
@@ -295,7 +315,8 @@ def loss_closure(model: Any, mll: Any) -> Any:
     constant = 0.5 * n * math.log(2 * math.pi)
 
     def loss() -> Any:
-        r2 = differences @ base.lengthscale.reshape(-1).pow(-2)  # squared scaled distances, n x n
+        inverse = base.lengthscale.reshape(-1).pow(-2).expand(X.shape[-1])  # d (one shared when isotropic)
+        r2 = differences @ inverse  # squared scaled distances, n x n
         if matern:
             s = (5.0 * r2).clamp_min(1e-30).sqrt()
             K = (1.0 + s + s * s / 3.0) * torch.exp(-s)

@@ -1,10 +1,14 @@
 """Acquisition functions by kind: log expected improvement, upper confidence bound, log probability of
-improvement and Thompson sampling, built on a fitted GP (standardised outputs).
+improvement and Thompson sampling, built on a fitted surrogate (standardised outputs).
 
-Without pending experiments the analytic BoTorch versions are used; with pending experiments (k x d) the Monte
+GP: without pending experiments the analytic BoTorch versions are used; with pending experiments (k x d) the Monte
 Carlo versions, which score a point jointly with the pending ones (so a batch spreads out). Thompson sampling
 draws one posterior function per call (pathwise / Matheron sampling) and needs no pending points: each proposal
 of a batch gets its own draw.
+
+Random forest: always the analytic BoTorch versions, on the Normal(mean, std) of the trees at each point (the
+forest's ``model`` view). Pending points are handled by the "kriging believer": the forest is refitted with them
+added at its predicted means. Thompson sampling takes one tree, chosen by the seed, as the sampled function.
 
 torch and BoTorch are imported inside the functions, so importing this module stays cheap.
 """
@@ -17,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kiln.core.errors import SpecError
+from kiln.models.base import Surrogate
+from kiln.models.forest import FittedForest
 from kiln.models.gp import FittedGP, quiet, torch_threads
 
 if TYPE_CHECKING:
@@ -29,7 +35,7 @@ MC_SAMPLES = 128
 CHUNK = 4096
 """Rows scored at once when evaluating an acquisition on a candidate table."""
 
-Builder = Callable[[FittedGP, "Tensor | None", float, int], "AcquisitionFunction"]
+Builder = Callable[[Surrogate, "Tensor | None", float, int], "AcquisitionFunction"]
 
 
 def _sampler(seed: int) -> Any:
@@ -39,7 +45,7 @@ def _sampler(seed: int) -> Any:
     return SobolQMCNormalSampler(sample_shape=torch.Size([MC_SAMPLES]), seed=seed)
 
 
-def _logei(fitted: FittedGP, pending: Tensor | None, kappa: float, seed: int) -> AcquisitionFunction:
+def _logei(fitted: Surrogate, pending: Tensor | None, kappa: float, seed: int) -> AcquisitionFunction:
     from botorch.acquisition import LogExpectedImprovement, qLogExpectedImprovement
 
     if pending is None:
@@ -47,7 +53,7 @@ def _logei(fitted: FittedGP, pending: Tensor | None, kappa: float, seed: int) ->
     return qLogExpectedImprovement(fitted.model, best_f=fitted.best_f, sampler=_sampler(seed), X_pending=pending)
 
 
-def _ucb(fitted: FittedGP, pending: Tensor | None, kappa: float, seed: int) -> AcquisitionFunction:
+def _ucb(fitted: Surrogate, pending: Tensor | None, kappa: float, seed: int) -> AcquisitionFunction:
     from botorch.acquisition import UpperConfidenceBound, qUpperConfidenceBound
 
     if pending is None:
@@ -55,7 +61,7 @@ def _ucb(fitted: FittedGP, pending: Tensor | None, kappa: float, seed: int) -> A
     return qUpperConfidenceBound(fitted.model, beta=kappa**2, sampler=_sampler(seed), X_pending=pending)
 
 
-def _pi(fitted: FittedGP, pending: Tensor | None, kappa: float, seed: int) -> AcquisitionFunction:
+def _pi(fitted: Surrogate, pending: Tensor | None, kappa: float, seed: int) -> AcquisitionFunction:
     from botorch.acquisition import monte_carlo
     from botorch.acquisition.analytic import LogProbabilityOfImprovement
 
@@ -65,10 +71,13 @@ def _pi(fitted: FittedGP, pending: Tensor | None, kappa: float, seed: int) -> Ac
     return batch_pi(fitted.model, best_f=fitted.best_f, sampler=_sampler(seed), X_pending=pending)  # type: ignore[no-any-return]
 
 
-def _ts(fitted: FittedGP, pending: Tensor | None, kappa: float, seed: int) -> AcquisitionFunction:
+def _ts(fitted: Surrogate, pending: Tensor | None, kappa: float, seed: int) -> AcquisitionFunction:
     import torch
+    from botorch.acquisition.analytic import PosteriorMean
     from botorch.acquisition.thompson_sampling import PathwiseThompsonSampling
 
+    if isinstance(fitted, FittedForest):
+        return PosteriorMean(fitted.sample_model(seed))  # one tree, chosen by the seed
     acquisition = PathwiseThompsonSampling(fitted.model)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
@@ -89,30 +98,35 @@ def check_acquisition(kind: str, field: str = "acquisition") -> str:
 
 
 def build_acquisition(
-    kind: str, fitted: FittedGP, *, pending: np.ndarray | None = None, kappa: float = 2.0, seed: int = 0
+    kind: str, fitted: Surrogate, *, pending: np.ndarray | None = None, kappa: float = 2.0, seed: int = 0
 ) -> AcquisitionFunction:
     """The acquisition ``kind`` on ``fitted``, aware of pending points (k x d, model coordinates) when given.
 
     ``kappa`` is the UCB width in posterior standard deviations (UCB = mean + kappa * std); ``seed`` fixes the
-    quasi-Monte-Carlo base samples and the Thompson draw.
+    quasi-Monte-Carlo base samples and the Thompson draw. A forest with pending points is refitted with them
+    as believed observations (see ``FittedForest.believe``).
     """
     import torch
 
     check_acquisition(kind)
     X_pending = None
     if pending is not None and len(pending) and kind != "ts":
-        X_pending = torch.as_tensor(np.asarray(pending, dtype=float).reshape(-1, fitted.dim), dtype=torch.float64)
+        rows = np.asarray(pending, dtype=float).reshape(-1, fitted.dim)
+        if isinstance(fitted, FittedForest):
+            fitted = fitted.believe(rows)
+        else:
+            X_pending = torch.as_tensor(rows, dtype=torch.float64)
     with quiet():
         return ACQUISITIONS[kind](fitted, X_pending, float(kappa), int(seed))
 
 
-def score(acquisition: AcquisitionFunction, fitted: FittedGP, X: np.ndarray, *, chunk: int = CHUNK) -> np.ndarray:
+def score(acquisition: AcquisitionFunction, fitted: Surrogate, X: np.ndarray, *, chunk: int = CHUNK) -> np.ndarray:
     """Acquisition values of single points X (m x d), shape (m,); -inf where not finite.
 
-    The botorch acquisition computes every value, but the posterior it needs is supplied from ``fitted``'s exact
-    2-D computations (see ``FittedGP.joint``) instead of batched GPyTorch posteriors, which are slow for
+    The botorch acquisition computes every value. For a GP the posterior it needs is supplied from ``fitted``'s
+    exact 2-D computations (see ``FittedGP.joint``) instead of batched GPyTorch posteriors, which are slow for
     thousands of single points; the values agree up to round-off (and, with pending points, quasi-MC base
-    samples).
+    samples). Other surrogates' acquisitions read the moments through their own model view.
     """
     import torch
     from botorch.acquisition.analytic import AnalyticAcquisitionFunction
@@ -125,13 +139,16 @@ def score(acquisition: AcquisitionFunction, fitted: FittedGP, X: np.ndarray, *, 
     evaluate: Callable[[Tensor], Tensor]
     values = []
     with torch.no_grad(), torch_threads(), quiet():
-        if isinstance(acquisition, AnalyticAcquisitionFunction):
-            evaluate = _analytic(acquisition, fitted)
+        gp = fitted if isinstance(fitted, FittedGP) and acquisition.model is fitted.model else None
+        if gp is not None and isinstance(acquisition, AnalyticAcquisitionFunction):
+            evaluate = _analytic(acquisition, gp)
         elif isinstance(acquisition, PathwiseThompsonSampling) and acquisition.samples is not None:
             path = acquisition.samples
             evaluate = lambda rows: path(rows)  # noqa: E731 - one draw: 1 x m x 1
-        elif isinstance(acquisition, SampleReducingMCAcquisitionFunction) and _reducible(acquisition):
-            evaluate = _monte_carlo(acquisition, fitted)
+        elif (
+            gp is not None and isinstance(acquisition, SampleReducingMCAcquisitionFunction) and _reducible(acquisition)
+        ):
+            evaluate = _monte_carlo(acquisition, gp)
         else:
             evaluate = lambda rows: acquisition(rows.unsqueeze(-2))  # noqa: E731
         for start in range(0, len(X), chunk):

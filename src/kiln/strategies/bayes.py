@@ -1,13 +1,16 @@
-"""Bayesian optimisation: a Gaussian-process model of the utility and an acquisition function.
+"""Bayesian optimisation: a surrogate model of the utility (a Gaussian process or a random forest) and an
+acquisition function.
 
-Each ``propose`` call fits a GP to the completed experiments (model coordinates in [0, 1]^d, standardised utility)
-and picks points one at a time (sequential greedy): each chosen point joins the pending set, so the acquisition of
-the next one accounts for experiments in flight. With a CandidatePool every remaining row is scored exactly; with a
-SearchSpace the acquisition is optimised over the box (respecting linear and composition constraints) from the
-best of ``raw_samples`` random feasible points, decoded to lab units (rounded, snapped, renormalised) and compared
-with those points (at least 1024 of them when the space has integer, discrete or categorical parameters); a point
-equal to an earlier experiment or batch member is never proposed. With fewer than two results (or no spread in
-them) it falls back to a space-filling design.
+Each ``propose`` call fits the surrogate to the completed experiments (model coordinates in [0, 1]^d, standardised
+utility) and picks points one at a time (sequential greedy): each chosen point joins the pending set, so the
+acquisition of the next one accounts for experiments in flight. With a CandidatePool every remaining row is scored
+exactly. With a SearchSpace and a GP the acquisition is optimised over the box (respecting linear and composition
+constraints) from the best of ``raw_samples`` random feasible points, decoded to lab units (rounded, snapped,
+renormalised) and compared with those points (at least 1024 of them when the space has integer, discrete or
+categorical parameters). A forest is not differentiable: it scores at least 1024 random feasible points and
+``LOCAL_CANDIDATES`` decoded perturbations of the best experiments so far, and takes the best. A point equal to an
+earlier experiment or batch member is never proposed. With fewer than two results (or no spread in them) it falls
+back to a space-filling design.
 
 torch and BoTorch are imported inside the methods: importing this module stays cheap.
 """
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from kiln.core.errors import ValidationError
+from kiln.models.base import Surrogate
 from kiln.models.gp import check_kernel
 from kiln.objective import Objective
 from kiln.space.config import Domain
@@ -34,27 +38,40 @@ from kiln.strategies.simple import SpaceFillingStrategy
 if TYPE_CHECKING:
     from botorch.acquisition import AcquisitionFunction
 
-    from kiln.models.gp import FittedGP
-
 DISCRETE_CANDIDATES = 1024
 """Random feasible points compared with the decoded optimum in spaces that are not fully continuous."""
 
 SAME = 1e-7
 """Points closer than this in every model coordinate count as the same experiment."""
 
+MODELS = ("gp", "forest")
+"""Surrogate model kinds."""
+
+LOCAL_CANDIDATES = 256
+"""Forest in a search space: perturbations of the best experiments scored besides the random points."""
+
+LOCAL_SCALES = (0.02, 0.05, 0.1, 0.2)
+"""Standard deviations (model coordinates) of those perturbations, one drawn per point."""
+
+INCUMBENTS = 5
+"""Best experiments that the perturbations start from."""
+
 
 @dataclass(frozen=True)
 class BayesStrategy:
-    """GP-based Bayesian optimisation.
+    """Bayesian optimisation with a GP (default) or random-forest surrogate.
 
     Args:
+        model: surrogate, "gp" (default) or "forest" (scikit-learn random forest; mean and spread of the trees).
         kernel: GP kernel, "matern52" (default) or "rbf".
+        ard: GP only: one lengthscale per input dimension (True, default) or one shared by all (isotropic).
+        trees: forest only: number of trees (>= 2).
         acquisition: "logei" (log expected improvement, default), "ucb", "pi" (log probability of improvement)
             or "ts" (Thompson sampling).
         kappa: UCB width in posterior standard deviations (UCB = mean + kappa * std); > 0.
         raw_samples: random feasible points scored to choose the optimiser's starts; they also stand in for
             the optimum when it is taken or infeasible (search spaces only).
-        restarts: local optimiser runs, from the best raw samples (search spaces only).
+        restarts: local optimiser runs, from the best raw samples (search spaces, GP only).
     """
 
     kernel: str = "matern52"
@@ -62,9 +79,21 @@ class BayesStrategy:
     kappa: float = 2.0
     raw_samples: int = 256
     restarts: int = 4
+    model: str = "gp"
+    ard: bool = True
+    trees: int = 100
     kind: ClassVar[str] = "bayes"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or self.model not in MODELS:
+            raise ValidationError(
+                "strategy 'bayes': model", self.model, f"known models are {sorted(MODELS)}", "use one of them"
+            )
+        if not isinstance(self.ard, bool):
+            raise ValidationError("strategy 'bayes': ard", self.ard, "ard must be true or false", "e.g. true")
+        trees = self.trees
+        if isinstance(trees, bool) or not isinstance(trees, int) or trees < 2:
+            raise ValidationError("strategy 'bayes': trees", trees, "trees must be an integer >= 2", "e.g. 100")
         check_kernel(self.kernel, "strategy 'bayes': kernel")
         check_acquisition(self.acquisition, "strategy 'bayes': acquisition")
         kappa = self.kappa
@@ -83,7 +112,9 @@ class BayesStrategy:
             )
 
     def to_config(self) -> dict[str, Any]:
-        return {
+        """The settings; model, ard and trees only where they differ from their defaults, so the configs of
+        strategies without them (stored before they existed) are unchanged."""
+        config: dict[str, Any] = {
             "kind": self.kind,
             "kernel": self.kernel,
             "acquisition": self.acquisition,
@@ -91,11 +122,15 @@ class BayesStrategy:
             "raw_samples": self.raw_samples,
             "restarts": self.restarts,
         }
+        for name in ("model", "ard", "trees"):
+            if getattr(self, name) != BayesStrategy.__dataclass_fields__[name].default:
+                config[name] = getattr(self, name)
+        return config
 
     # ------------------------------------------------------------------------------------------------ proposing
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
         """Up to ``n`` distinct proposals (fewer only when a pool runs out); deterministic for a given seed."""
-        from kiln.models.gp import fit_gp, torch_threads
+        from kiln.models.gp import torch_threads
 
         if n <= 0 or (isinstance(domain, CandidatePool) and len(available_candidates(domain, history)) == 0):
             return []
@@ -104,12 +139,23 @@ class BayesStrategy:
             return SpaceFillingStrategy().propose(domain, objective, history, n, seed=seed)
         seeds = [int(s) for s in np.random.default_rng(seed).integers(0, 2**31 - 1, size=n)]
         with torch_threads():
-            fitted = fit_gp(data.X, data.y, kernel=self.kernel, seed=seed)
+            fitted = self.fit(data.X, data.y, seed=seed)
             if isinstance(domain, CandidatePool):
                 return self._from_pool(domain, fitted, history, data.pending, n, seeds)
-            return self._from_space(domain, fitted, history, data.pending, n, seeds)
+            local = _local_points(domain, data.X, data.y, seeds[0]) if self.model == "forest" else []
+            return self._from_space(domain, fitted, history, data.pending, n, seeds, local)
 
-    def _acquisition(self, fitted: FittedGP, pending: np.ndarray, seed: int) -> AcquisitionFunction:
+    def fit(self, X: np.ndarray, y: np.ndarray, *, seed: int) -> Surrogate:
+        """The surrogate of this strategy fitted to X (n x d, model coordinates) and utilities y (n,)."""
+        if self.model == "forest":
+            from kiln.models.forest import fit_forest
+
+            return fit_forest(X, y, trees=self.trees, seed=seed)
+        from kiln.models.gp import fit_gp
+
+        return fit_gp(X, y, kernel=self.kernel, seed=seed, ard=self.ard)
+
+    def _acquisition(self, fitted: Surrogate, pending: np.ndarray, seed: int) -> AcquisitionFunction:
         return build_acquisition(
             self.acquisition, fitted, pending=pending if len(pending) else None, kappa=self.kappa, seed=seed
         )
@@ -117,7 +163,7 @@ class BayesStrategy:
     def _from_pool(
         self,
         pool: CandidatePool,
-        fitted: FittedGP,
+        fitted: Surrogate,
         history: History,
         pending: np.ndarray,
         n: int,
@@ -130,7 +176,7 @@ class BayesStrategy:
         proposals: list[Proposal] = []
         for i in range(min(n, len(keys))):
             rows = np.flatnonzero(alive)
-            order = self._order(self._acquisition(fitted, pending, seeds[i]), fitted, X[rows])
+            order = self._order(self._acquisition(fitted, pending, seeds[i]), fitted, X[rows], seeds[i])
             best = int(rows[int(order[0])])
             alive[best] = False
             pending = np.vstack([pending.reshape(-1, pool.dim), X[best]])
@@ -141,31 +187,36 @@ class BayesStrategy:
     def _from_space(
         self,
         space: SearchSpace,
-        fitted: FittedGP,
+        fitted: Surrogate,
         history: History,
         pending: np.ndarray,
         n: int,
         seeds: list[int],
+        local: list[dict[str, Any]],
     ) -> list[Proposal]:
-        """Optimise the acquisition over [0, 1]^dim, decode, compare with discrete candidates; repeat."""
+        """GP: optimise the acquisition over [0, 1]^dim, decode, compare with discrete candidates; forest: score
+        random feasible points and the ``local`` ones (lab units); take the best new point; repeat."""
         seen = [e.params for e in (*history.completed, *history.pending, *history.failed)]
         taken = space.encode(seen).reshape(-1, space.dim) if seen else np.zeros((0, space.dim))
-        size = self.raw_samples if space.is_continuous else max(self.raw_samples, DISCRETE_CANDIDATES)
-        sampled = sample_points(space, size, seed=seeds[0], method="random")
+        gp = self.model == "gp"
+        size = self.raw_samples if space.is_continuous and gp else max(self.raw_samples, DISCRETE_CANDIDATES)
+        sampled = sample_points(space, size, seed=seeds[0], method="random") + local
         sampled_X = space.encode(sampled).reshape(-1, space.dim)
         pending = pending.reshape(-1, space.dim)
         proposals: list[Proposal] = []
         for i in range(n):
             acquisition = self._acquisition(fitted, pending, seeds[i])
-            starts = sampled_X[self._order(acquisition, fitted, sampled_X)[: self.restarts]]
-            optimum = space.decode(self._optimise(space, acquisition, starts, seeds[i]))
-            options = optimum + sampled
-            X = np.vstack([space.encode(optimum), sampled_X])
-            point = _first_new(space, options, X, self._order(acquisition, fitted, X), taken)
+            options, X = sampled, sampled_X
+            if gp:
+                starts = sampled_X[self._order(acquisition, fitted, sampled_X)[: self.restarts]]
+                optimum = space.decode(self._optimise(space, acquisition, starts, seeds[i]))
+                options, X = optimum + sampled, np.vstack([space.encode(optimum), sampled_X])
+            point = _first_new(space, options, X, self._order(acquisition, fitted, X, seeds[i]), taken)
             if point is None:  # every option is taken: try fresh random feasible points
                 extra = sample_points(space, size, seed=seeds[i] + 1, method="random")
                 extra_X = space.encode(extra)
-                point = _first_new(space, extra, extra_X, self._order(acquisition, fitted, extra_X), taken)
+                order = self._order(acquisition, fitted, extra_X, seeds[i])
+                point = _first_new(space, extra, extra_X, order, taken)
             if point is None:
                 break
             x = space.encode([point])
@@ -174,11 +225,12 @@ class BayesStrategy:
             proposals.append(Proposal(point))
         return proposals
 
-    def _order(self, acquisition: AcquisitionFunction, fitted: FittedGP, X: np.ndarray) -> np.ndarray:
+    def _order(self, acquisition: AcquisitionFunction, fitted: Surrogate, X: np.ndarray, seed: int = 0) -> np.ndarray:
         """Indices of the points X (m x d), best acquisition value first.
 
         Ties at the top (probabilities of improvement saturate at 1 where the model is sure) are broken by the
-        same acquisition without pending points, then by the posterior mean.
+        same acquisition without pending points, then by the posterior mean. A forest is piecewise constant, so
+        its remaining ties are broken at random (by ``seed``) rather than by position.
         """
         import torch
 
@@ -189,6 +241,8 @@ class BayesStrategy:
             single = self._acquisition(fitted, np.zeros((0, fitted.dim)), 0)
             alone[top] = np.round(score(single, fitted, X[top]), 12)
             mean[top] = fitted.moments(torch.as_tensor(X[top], dtype=torch.float64))[0].numpy()
+        if self.model == "forest":
+            return np.lexsort((np.random.default_rng(seed).permutation(len(X)), -mean, -alone, -values))
         return np.lexsort((-mean, -alone, -values))
 
     def _optimise(
@@ -234,6 +288,19 @@ def _tensors(forms: list[LinearForm]) -> list[tuple[Any, Any, float]] | None:
         for idx, coef, rhs in forms
     ]
     return out or None
+
+
+def _local_points(space: SearchSpace, X: np.ndarray, y: np.ndarray, seed: int) -> list[dict[str, Any]]:
+    """``LOCAL_CANDIDATES`` perturbations of the ``INCUMBENTS`` best experiments (X n x dim, utilities y),
+    Gaussian in model coordinates, decoded to lab units (rounded, snapped, renormalised); points that break a
+    linear constraint are dropped later by ``_first_new``."""
+    if len(X) == 0:
+        return []
+    rng = np.random.default_rng(seed + 1)
+    best = X[np.argsort(-y, kind="stable")[:INCUMBENTS]]
+    centres = best[rng.integers(len(best), size=LOCAL_CANDIDATES)]
+    scales = rng.choice(LOCAL_SCALES, size=(LOCAL_CANDIDATES, 1))
+    return space.decode(np.clip(centres + scales * rng.standard_normal(centres.shape), 0.0, 1.0))
 
 
 def _first_new(

@@ -1,0 +1,108 @@
+"""The Surrogate protocol shared by the GP and the random forest, and a BoTorch Model view of any surrogate.
+
+torch and BoTorch are imported inside the functions, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+Moments = Callable[["Tensor"], "tuple[Tensor, Tensor]"]
+"""X (m x d, float64) -> (mean (m,), variance (m,)), standardised units."""
+
+
+@runtime_checkable
+class Surrogate(Protocol):
+    """A fitted model of the utility on model coordinates in [0, 1]^d.
+
+    Contract:
+        - The model works in standardised units: z = (y - y_mean) / y_std of the training utilities y.
+        - ``best_f`` is the best observed utility in standardised units (the incumbent for EI and PI).
+        - ``posterior_mean_std(X)``: X (m x d) -> predictive mean and std (each (m,)) in utility units.
+        - ``moments(X)``: X (m x d float64 tensor) -> mean and variance (each (m,)) in standardised units, the
+          variance >= 0; it is what the acquisition functions read, so it must be cheap for thousands of rows.
+        - ``model``: a BoTorch Model whose posterior at X (b x q x d) is Normal with these moments (independent
+          points for a non-GP surrogate), so BoTorch's analytic acquisition classes work on it.
+        - Fitting is deterministic for a given seed; a fitted surrogate is immutable.
+    """
+
+    @property
+    def y_mean(self) -> float: ...
+
+    @property
+    def y_std(self) -> float: ...
+
+    @property
+    def best_f(self) -> float: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def model(self) -> Any: ...
+
+    def standardise(self, y: np.ndarray) -> np.ndarray: ...
+
+    def posterior_mean_std(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def moments(self, X: Tensor) -> tuple[Tensor, Tensor]: ...
+
+
+def moment_model(moments: Moments, dim: int) -> Any:
+    """A BoTorch Model whose posterior at X (b x q x d) is Normal(mean, diag(variance)) from ``moments``.
+
+    Points are independent (a diagonal covariance), so it suits analytic (q = 1) acquisitions. The moments need
+    not be differentiable: such a model is scored, not optimised by gradients.
+    """
+    return _moment_model_class()(moments, dim)
+
+
+@cache
+def _moment_model_class() -> type:
+    """The Model subclass behind ``moment_model``, defined on first use so that BoTorch loads lazily."""
+    import torch
+    from botorch.models.model import Model
+    from botorch.posteriors.gpytorch import GPyTorchPosterior
+    from gpytorch.distributions import MultivariateNormal
+    from linear_operator.operators import DiagLinearOperator
+
+    class MomentModel(Model):  # type: ignore[misc]
+        """Single-output BoTorch Model defined by a moments function (standardised units)."""
+
+        def __init__(self, moments: Moments, dim: int) -> None:
+            super().__init__()
+            self._moments = moments
+            self._dim = dim
+
+        @property
+        def num_outputs(self) -> int:
+            return 1
+
+        @property
+        def batch_shape(self) -> torch.Size:
+            return torch.Size([])
+
+        def posterior(
+            self,
+            X: Tensor,
+            output_indices: list[int] | None = None,
+            observation_noise: bool | Tensor = False,
+            posterior_transform: Any = None,
+            **kwargs: Any,
+        ) -> Any:
+            shape = X.shape[:-1]
+            rows = X.detach().reshape(-1, self._dim).to(torch.float64)
+            mean, variance = self._moments(rows)
+            mean = mean.to(X.dtype).reshape(shape)
+            variance = variance.to(X.dtype).clamp_min(1e-12).reshape(shape)
+            posterior = GPyTorchPosterior(MultivariateNormal(mean, DiagLinearOperator(variance)))
+            return posterior_transform(posterior) if posterior_transform is not None else posterior
+
+    return MomentModel
