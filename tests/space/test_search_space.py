@@ -90,7 +90,7 @@ def test_constrained_names_and_is_continuous() -> None:
             lambda: SearchSpace([Continuous("x", 0, 1)], constraints=[LinearConstraint({"x": 1, "y": 1}, 1)]),
             "constraint '1*x + 1*y <= 1'",
             "'y'",
-            "continuous parameters: ['x']",
+            "name continuous parameters only",
         ),
         (
             lambda: SearchSpace(

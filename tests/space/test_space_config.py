@@ -77,8 +77,16 @@ def test_parameter_defaults_and_list_values() -> None:
             "discrete",
         ),
         ({"type": "integer", "low": 0, "high": 1}, "space.parameters: name: got None", "needs a name"),
-        ({"name": "x", "type": "continuous", "low": 0}, "space.parameters: got {", "missing fields for a continuous"),
-        ({"name": "c", "type": "categorical"}, "space.parameters: got {", "missing fields for a categorical"),
+        (
+            {"name": "x", "type": "continuous", "low": 0},
+            "space.parameters 'x': got [",
+            "a continuous parameter needs the fields ['high']",
+        ),
+        (
+            {"name": "c", "type": "categorical"},
+            "space.parameters 'c': got [",
+            "a categorical parameter needs the fields ['choices']",
+        ),
     ],
 )
 def test_parameter_spec_errors(config: Any, start: str, words: str) -> None:
@@ -130,8 +138,15 @@ def test_space_defaults() -> None:
     assert isinstance(space_from_config({"parameters": FULL["parameters"][:1], "constraints": None}), SearchSpace)
 
 
+def test_pool_allow_repeats_must_be_a_bool() -> None:
+    with pytest.raises(ValidationError, match="allow_repeats: got 'false'; true or false"):
+        space_from_config({"kind": "pool", "columns": ["x"], "rows": [[1], [2]], "allow_repeats": "false"})
+
+
 def test_pool_config() -> None:
-    pool = space_from_config({"kind": "pool", "columns": ["x", "s"], "rows": [[1, "a"], [2, "b"]], "allow_repeats": 1})
+    pool = space_from_config(
+        {"kind": "pool", "columns": ["x", "s"], "rows": [[1, "a"], [2, "b"]], "allow_repeats": True}
+    )
     assert isinstance(pool, CandidatePool)
     assert len(pool) == 2 and pool.allow_repeats is True
 

@@ -139,7 +139,11 @@ def test_validate_cleans_values() -> None:
         ([1, 2, 3], "parameters: got [1, 2, 3]", "a map of pool column"),
         ({"x": 1, "solvent": "dmso"}, "parameters: got ['solvent', 'x']", "missing ['k']"),
         ({"x": 1, "solvent": "dmso", "k": 2, "q": 0}, "parameters: got ['k', 'q', 'solvent', 'x']", "unknown ['q']"),
-        ({"x": 1, "solvent": "acetone", "k": 2}, "parameter 'solvent': got 'acetone'", "3 values of this column"),
+        (
+            {"x": 1, "solvent": "acetone", "k": 2},
+            "parameter 'solvent': got 'acetone'",
+            "values of this column: dmso, ethanol, water",
+        ),
         ({"x": float("inf"), "solvent": "dmso", "k": 2}, "parameter 'x': got inf", "NaN"),
         ({"x": "abc", "solvent": "dmso", "k": 2}, "parameter 'x': got 'abc'", "a number is required"),
     ],

@@ -233,6 +233,30 @@ class StoreConformance:
         assert failed.finished_at is not None and failed.finished_at >= failed.created_at
         assert store.get_experiment("c", "e1") == failed
 
+    def test_record_results_completes_and_adds_in_one_go(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1"), exp("e2")])
+        imported = exp("e3", status=ExperimentStatus.COMPLETED, origin=Origin.IMPORTED, results={"yield": 2.0})
+        stored = store.record_results("c", [("e2", {"yield": 1.5})], [imported])
+        assert [(e.id, e.seq, e.status) for e in stored] == [
+            ("e2", 2, ExperimentStatus.COMPLETED),
+            ("e3", 3, ExperimentStatus.COMPLETED),
+        ]
+        assert stored[0].results == {"yield": 1.5}
+        assert store.get_experiment("c", "e1").status is ExperimentStatus.PENDING
+
+    def test_record_results_is_all_or_nothing(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1"), exp("e2")])
+        store.complete("c", "e2", {"yield": 1.0})
+        before = store.experiments("c"), kinds(store, "c")
+        imported = exp("e3", status=ExperimentStatus.COMPLETED, origin=Origin.IMPORTED, results={"yield": 2.0})
+        with pytest.raises(StateError):  # e2 is finished: the completion of e1 and the new row are rolled back
+            store.record_results("c", [("e1", {"yield": 1.5}), ("e2", {"yield": 9.0})], [imported])
+        with pytest.raises(ConflictError):  # an existing id among the new rows
+            store.record_results("c", [("e1", {"yield": 1.5})], [exp("e2", status=ExperimentStatus.COMPLETED)])
+        assert (store.experiments("c"), kinds(store, "c")) == before
+
     def test_finished_experiments_cannot_be_told_again(self, store: Store) -> None:
         store.create_campaign("c", {})
         store.add_experiments("c", [exp("e1"), exp("e2")])

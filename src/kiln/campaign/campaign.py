@@ -19,6 +19,7 @@ from kiln.core.ids import new_id
 from kiln.core.records import Experiment, ExperimentStatus, Origin
 from kiln.objective import Objective
 from kiln.space.config import Domain
+from kiln.space.parameters import Categorical
 from kiln.space.pool import CandidatePool
 from kiln.store import DEFAULT_STORE_URL, Store, open_store
 from kiln.strategies.base import History, Strategy
@@ -168,7 +169,7 @@ class Campaign:
         Columns written by ``to_dataframe`` are accepted and ignored. The whole table is checked before anything
         is stored; a bad row raises ValidationError naming the row and column, and nothing is added.
         """
-        rows = rows_to_import(data, self.domain.names, self.objective.names)
+        rows = rows_to_import(data, self.domain.names, self.objective.names, text=self._text_columns())
         known = {e.id: e for e in self.experiments()}
         tells: list[tuple[str, dict[str, float]]] = []
         new: list[Experiment] = []
@@ -223,8 +224,13 @@ class Campaign:
                     candidate=candidate,
                 )
             )
-        told = [self.store.complete(self.name, i, r) for i, r in tells]
-        return told + (self.store.add_experiments(self.name, new) if new else [])
+        return self.store.record_results(self.name, tells, new)
+
+    def _text_columns(self) -> list[str]:
+        """Parameters whose values are names (read as text from CSV files, so '01' stays '01')."""
+        if isinstance(self.domain, CandidatePool):
+            return [c for c, numeric in zip(self.domain.columns, self.domain.numeric, strict=True) if not numeric]
+        return [p.name for p in self.domain.parameters if isinstance(p, Categorical)]
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per experiment: ids, status, parameters, results, and timestamps."""

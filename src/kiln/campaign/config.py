@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kiln.campaign.table import EXPORT_COLUMNS_AFTER, EXPORT_COLUMNS_BEFORE
 from kiln.core.errors import SpecError
 from kiln.objective import Objective, objective_from_config
 from kiln.space.config import Domain, space_from_config
@@ -25,6 +26,9 @@ class CampaignConfig:
     strategy: Strategy
     seed: int = 0
     extra: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        check_column_names(self.domain.names, self.objective.names)
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -55,3 +59,19 @@ class CampaignConfig:
             seed=int(document.get("seed", 0)),
             extra=document.get("extra"),
         )
+
+
+def check_column_names(parameters: list[str], targets: list[str]) -> None:
+    """Parameters and targets become columns of exports and imports: their names must not collide."""
+    reserved = {*EXPORT_COLUMNS_BEFORE, *EXPORT_COLUMNS_AFTER}
+    for name in (*parameters, *targets):
+        if name in reserved:
+            raise SpecError(
+                "name",
+                name,
+                f"names of parameters and targets may not be one of the table's own columns {sorted(reserved)}",
+                "rename it, e.g. with a unit or a prefix",
+            )
+    shared = sorted(set(parameters) & set(targets))
+    if shared:
+        raise SpecError("objective: target", shared, "a target may not share its name with a parameter", "rename one")

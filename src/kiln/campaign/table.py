@@ -47,17 +47,21 @@ def rows_to_import(
     data: pd.DataFrame | str | os.PathLike[str] | Sequence[Mapping[str, Any]],
     params: Sequence[str],
     targets: Sequence[str],
+    *,
+    text: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Rows of an import as ``{"id": str | None, "params": {...}, "results": {...}}``.
 
-    Exported tables are accepted: rows whose status is not completed are skipped, bookkeeping columns ignored.
-    Raises ValidationError for a missing or unknown column, or an unreadable file.
+    Exported tables are accepted: bookkeeping columns are ignored, and rows of pending or failed experiments that
+    carry no result are skipped (a row with a result is always imported, whatever its status column says).
+    Columns named in ``text`` are read from CSV as text. Raises ValidationError for a missing or unknown column,
+    or an unreadable file.
     """
     import pandas as pd
 
     if isinstance(data, str | os.PathLike):
         try:
-            frame = pd.read_csv(data)
+            frame = pd.read_csv(data, dtype=dict.fromkeys(text, str))
         except FileNotFoundError:
             raise ValidationError("file", str(data), "the file does not exist", "check the path") from None
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
@@ -81,7 +85,8 @@ def rows_to_import(
     rows = []
     for record in frame.to_dict(orient="records"):
         status = record.get("status")
-        if isinstance(status, str) and status not in ("completed", ""):
+        no_result = all(_missing(record[t]) for t in targets)
+        if no_result and isinstance(status, str) and status in ("pending", "failed"):
             continue
         identifier = record.get("id")
         rows.append(
@@ -92,6 +97,15 @@ def rows_to_import(
             }
         )
     return rows
+
+
+def _missing(value: Any) -> bool:
+    """An empty cell: None, NaN or blank text."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and not value.strip()
 
 
 def _plain(value: Any) -> Any:

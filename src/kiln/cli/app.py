@@ -53,8 +53,20 @@ def reports_errors(command: F) -> F:
         except KilnError as error:
             err.print("[bold red]error:[/]", escape(str(error)), highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
+        except Exception as error:
+            if not _is_database_error(error):
+                raise
+            first_line = str(getattr(error, "orig", None) or error).splitlines()[0]
+            message = f"store: the database could not be used ({type(error).__name__}: {first_line})"
+            err.print("[bold red]error:[/]", escape(message), highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _is_database_error(error: Exception) -> bool:
+    """True for SQLAlchemy's errors (a file that is not a database, a server that does not answer, ...)."""
+    return any(cls.__module__.startswith("sqlalchemy") for cls in type(error).__mro__)
 
 
 def store_url(option: str | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -12,7 +13,7 @@ from kiln.cli.render import experiment_card, fmt
 from kiln.core.errors import SpecError
 from kiln.core.records import Experiment, ExperimentStatus
 from kiln.lab.emulator import DatasetEmulator
-from kiln.lab.loop import run_loop, suggested_count
+from kiln.lab.loop import experiment_count, run_loop
 from kiln.lab.spec import load_spec
 
 DEFAULT_BUDGET = 40
@@ -30,8 +31,12 @@ def run_spec(path: Path, store: str, *, budget: int | None, seed: int | None, co
     if total_budget < 1:
         raise SpecError("--budget", total_budget, "a whole number >= 1 is required", "e.g. --budget 40")
     instrument = spec.build_instrument(seed=config.seed)
+    if isinstance(instrument, DatasetEmulator):
+        instrument.check_compatible(config.domain.names, config.objective.names)
     campaign, created = Campaign.open_or_create(spec.name, config, store=store)
-    done = suggested_count(campaign)
+    done = experiment_count(campaign)
+    if isinstance(instrument, DatasetEmulator) and done:  # fresh noise for a resumed run, not a replay
+        instrument.reseed(int(np.random.SeedSequence([config.seed, done]).generate_state(1)[0]))
     verb = "started" if created else f"resumed ({done} experiments stored)"
     console.print(f"campaign [bold]{campaign.name}[/] {verb} in {campaign.store.url}; budget {total_budget}")
     target = campaign.objective.target
@@ -67,7 +72,7 @@ def run_spec(path: Path, store: str, *, budget: int | None, seed: int | None, co
             result = run_loop(campaign, instrument, budget=total_budget, batch=spec.batch, on_result=on_result)
     except KeyboardInterrupt:
         console.print(
-            f"[yellow]interrupted[/]: {suggested_count(campaign)} experiments are stored in {campaign.store.url}; "
+            f"[yellow]interrupted[/]: {experiment_count(campaign)} experiments are stored in {campaign.store.url}; "
             f"run the same command again to resume"
         )
         return 130
@@ -91,7 +96,7 @@ def _summary(campaign: Campaign, instrument: object, console: Console) -> None:
     if best is not None:
         console.print(experiment_card(best, campaign.domain.names, campaign.objective.names, title="best found"))
     if isinstance(instrument, DatasetEmulator) and completed:
-        top = instrument.top_keys(0.05)
+        top = instrument.top_keys(0.05, campaign.objective.target.direction.value)
         found_at = [
             i for i, e in enumerate(experiments, start=1) if e in completed and instrument.pool.key_of(e.params) in top
         ]

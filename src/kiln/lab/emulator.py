@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kiln.core.errors import ValidationError
+from kiln.core.errors import SpecError, ValidationError
 from kiln.lab.datasets import dataset_info, grouped, load_dataset
 from kiln.lab.instrument import ExperimentFailed
 from kiln.space.pool import CandidatePool
@@ -60,6 +60,27 @@ class DatasetEmulator:
             name=dataset,
         )
 
+    def reseed(self, seed: int) -> None:
+        """Restart the noise generator from ``seed`` (a resumed run passes a seed that depends on its progress)."""
+        self._rng = np.random.default_rng(seed)
+
+    def check_compatible(self, inputs: Sequence[str], targets: Sequence[str]) -> None:
+        """SpecError unless a campaign with these input and target names can be run on this emulator."""
+        if sorted(inputs) != sorted(self.pool.columns):
+            raise SpecError(
+                "space/pool",
+                sorted(inputs),
+                f"the {self.name} emulator measures points with exactly the inputs {self.pool.columns}",
+                f"use pool: {{dataset: {self.name}}}",
+            )
+        if list(targets) != [self.target]:
+            raise SpecError(
+                "objective: target",
+                list(targets),
+                f"the {self.name} emulator measures {self.target!r}",
+                f"set target: {self.target!r}",
+            )
+
     def measure(self, params: Mapping[str, Any]) -> dict[str, float]:
         key = self.pool.key_of(params)
         if key is None:
@@ -69,8 +90,9 @@ class DatasetEmulator:
             value += float(self._rng.normal(0.0, self.noise))
         return {self.target: value}
 
-    def top_keys(self, fraction: float = 0.05) -> set[int]:
-        """Row keys of the best ceil(fraction * N) candidates (ties broken by row order)."""
+    def top_keys(self, fraction: float = 0.05, direction: str | None = None) -> set[int]:
+        """Row keys of the best ceil(fraction * N) candidates for ``direction`` (default: the dataset's)."""
         count = math.ceil(fraction * len(self.values))
-        order = np.argsort(-self.values if self.direction == "max" else self.values, kind="stable")
+        maximise = (direction or self.direction) == "max"
+        order = np.argsort(-self.values if maximise else self.values, kind="stable")
         return {int(k) for k in order[:count]}

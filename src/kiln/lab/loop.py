@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from kiln.campaign import Campaign
-from kiln.core.errors import ValidationError
-from kiln.core.records import Experiment, Origin
+from kiln.core.errors import StateError, ValidationError
+from kiln.core.records import Experiment
 from kiln.lab.instrument import ExperimentFailed, Instrument
 
 ProgressCallback = Callable[[Experiment, int], None]
@@ -20,16 +21,17 @@ ProgressCallback = Callable[[Experiment, int], None]
 
 @dataclass(frozen=True)
 class LoopResult:
-    """What a run of the loop did: experiments finished in this run, total suggested, and whether it ran dry."""
+    """What a run of the loop did: experiments finished in this run, experiments in the campaign, and whether
+    the candidate pool ran dry."""
 
     finished: int
     total: int
     exhausted: bool
 
 
-def suggested_count(campaign: Campaign) -> int:
-    """Experiments the campaign's strategy has suggested so far (any status); imported data does not count."""
-    return sum(1 for e in campaign.experiments() if e.origin is Origin.SUGGESTED)
+def experiment_count(campaign: Campaign) -> int:
+    """Experiments of the campaign so far, of every status and origin (imported prior data counts)."""
+    return len(campaign.experiments())
 
 
 def run_loop(
@@ -40,7 +42,7 @@ def run_loop(
     batch: int = 1,
     on_result: ProgressCallback | None = None,
 ) -> LoopResult:
-    """Run experiments until ``budget`` suggested experiments exist in the campaign (those of earlier runs count).
+    """Run experiments until the campaign holds ``budget`` experiments (earlier runs and imported data count).
 
     Pending experiments left by an interrupted run are measured first, so none is lost or suggested twice.
     """
@@ -49,7 +51,7 @@ def run_loop(
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise ValidationError("batch", batch, "a whole number >= 1 is required", "e.g. batch: 1")
     finished = 0
-    total = suggested_count(campaign)
+    total = experiment_count(campaign)
     exhausted = False
     queue = campaign.pending()
     while True:
@@ -69,8 +71,16 @@ def run_loop(
 
 
 def _run_one(campaign: Campaign, instrument: Instrument, experiment: Experiment) -> Experiment:
+    """Measure one experiment and store the outcome; if someone finished it meanwhile (kiln tell), keep theirs."""
     try:
         results = instrument.measure(experiment.params)
     except ExperimentFailed as failure:
-        return campaign.fail(experiment.id, str(failure) or "failed")
-    return campaign.tell(experiment.id, dict(results))
+        outcome: tuple[str, Any] = ("fail", str(failure) or "failed")
+    else:
+        outcome = ("tell", dict(results))
+    try:
+        if outcome[0] == "fail":
+            return campaign.fail(experiment.id, outcome[1])
+        return campaign.tell(experiment.id, outcome[1])
+    except StateError:
+        return campaign.store.get_experiment(campaign.name, experiment.id)

@@ -150,7 +150,7 @@ def _domain(document: Mapping[str, Any], objective: Objective, instrument: Any, 
     inputs = pool.get("inputs", default_inputs)
     if not isinstance(inputs, list) or not inputs:
         raise SpecError("pool.inputs", inputs, "a non-empty list of column names is required", "list the input columns")
-    return CandidatePool.from_dataframe(frame, inputs, allow_repeats=bool(pool.get("allow_repeats", False)))
+    return CandidatePool.from_dataframe(frame, inputs, allow_repeats=pool.get("allow_repeats", False))
 
 
 def _read_csv(path: Path) -> Any:

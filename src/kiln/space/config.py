@@ -48,12 +48,16 @@ def parameter_from_config(config: Mapping[str, Any], where: str = "space.paramet
     for key in ("values", "choices"):
         if key in arguments and isinstance(arguments[key], list):
             arguments[key] = tuple(arguments[key])
-    try:
-        return PARAMETER_KINDS[str(kind)](**arguments)
-    except TypeError as error:
+    required = {"continuous": ["low", "high"], "integer": ["low", "high"], "discrete": ["values"]}
+    missing = [f for f in required.get(str(kind), ["choices"]) if f not in arguments]
+    if missing:
         raise SpecError(
-            where, dict(config), f"missing fields for a {kind} parameter ({error})", "see docs/spec.md"
-        ) from None
+            f"{where} '{arguments['name']}'",
+            sorted(config),
+            f"a {kind} parameter needs the fields {missing}",
+            "add them (see docs/spec.md)",
+        )
+    return PARAMETER_KINDS[str(kind)](**arguments)
 
 
 def space_from_config(config: Mapping[str, Any]) -> Domain:
@@ -65,7 +69,7 @@ def space_from_config(config: Mapping[str, Any]) -> Domain:
         for key in ("columns", "rows"):
             if key not in config:
                 raise SpecError(f"space.{key}", None, "a pool needs columns and rows", "give a CSV file or a dataset")
-        return CandidatePool(config["columns"], config["rows"], allow_repeats=bool(config.get("allow_repeats", False)))
+        return CandidatePool(config["columns"], config["rows"], allow_repeats=config.get("allow_repeats", False))
     if kind != "space":
         raise SpecError("space: kind", kind, "known kinds are 'space' and 'pool'", "fix the kind")
     unknown = sorted(set(config) - {"kind", "parameters", "compositions", "constraints"})

@@ -74,6 +74,10 @@ class Continuous:
             raise ValidationError(
                 f"parameter '{self.name}': bounds", [low, high], "low must be below high", "swap or widen them"
             )
+        if not isinstance(self.log, bool):
+            raise ValidationError(
+                f"parameter '{self.name}': log", self.log, "true or false is required", "write log: true or log: false"
+            )
         if self.log and low <= 0:
             raise ValidationError(
                 f"parameter '{self.name}': low",

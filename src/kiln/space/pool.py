@@ -35,7 +35,11 @@ class CandidatePool:
             raise ValidationError("pool: columns", list(columns), "distinct column names are required", "rename them")
         if not rows:
             raise ValidationError("pool: rows", [], "at least one candidate row is required", "give a non-empty table")
-        self.allow_repeats = bool(allow_repeats)
+        if not isinstance(allow_repeats, bool):
+            raise ValidationError(
+                "pool: allow_repeats", allow_repeats, "true or false is required", "write allow_repeats: true or false"
+            )
+        self.allow_repeats = allow_repeats
         self.numeric = [self._is_numeric(j, rows) for j in range(len(self.columns))]
         unique: dict[tuple[Any, ...], int] = {}
         for i, row in enumerate(rows):
@@ -144,7 +148,7 @@ class CandidatePool:
                 raise ValidationError(
                     f"parameter '{column}'",
                     value,
-                    f"allowed values are the pool's {len(self._categories[column])} values of this column",
+                    f"allowed values are the pool's values of this column: {_shown(self._categories[column])}",
                     "use a value that appears in the pool",
                 )
         return clean
@@ -182,6 +186,12 @@ class CandidatePool:
 
     def __repr__(self) -> str:
         return f"CandidatePool({len(self.rows)} rows, columns={self.columns})"
+
+
+def _shown(values: Sequence[Any], most: int = 20) -> str:
+    """A list for a message: at most ``most`` items, then how many more."""
+    head = ", ".join(map(str, values[:most]))
+    return head + (f", ... ({len(values) - most} more)" if len(values) > most else "")
 
 
 def _plain(value: Any) -> Any:

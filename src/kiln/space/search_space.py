@@ -74,7 +74,7 @@ class SearchSpace:
                         f"constraint '{constraint.description}'",
                         name,
                         "linear constraints may name only continuous linear-scale parameters or composition parts",
-                        f"continuous parameters: {[p.name for p in self.parameters if isinstance(p, Continuous)]}",
+                        "name continuous parameters only, or model this one as continuous",
                     )
 
     def _check_feasible(self) -> None:

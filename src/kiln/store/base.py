@@ -55,6 +55,19 @@ class Store(Protocol):
         """
         ...
 
+    def record_results(
+        self,
+        campaign: str,
+        completions: Sequence[tuple[str, Mapping[str, float]]],
+        experiments: Sequence[Experiment],
+    ) -> list[Experiment]:
+        """Complete pending experiments (id, results) and append ``experiments``, all in one transaction.
+
+        Returns the completed records, then the appended ones. Same errors as ``complete`` and
+        ``add_experiments``; on any error nothing is changed.
+        """
+        ...
+
     def complete(
         self, campaign: str, experiment_id: str, results: Mapping[str, float], at: datetime | None = None
     ) -> Experiment:

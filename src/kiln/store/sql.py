@@ -257,36 +257,75 @@ class SqlStore:
 
         With ``after_seq``, StaleHistoryError unless the campaign's last seq is still ``after_seq``.
         """
-        rows = [check_experiment(experiment, index) for index, experiment in enumerate(experiments)]
-        ids = [row["id"] for row in rows]
-        twice = sorted(i for i, n in Counter(ids).items() if n > 1)
-        if twice:
-            raise ConflictError(f"experiment id {twice[0]} appears twice in the batch; give each experiment its own id")
+        rows = self._checked_rows(experiments)
         with self._write() as conn:
             campaign_id = self._campaign_id(conn, campaign)
-            if not rows:
-                return []
-            self._check_new_ids(conn, ids)
-            last = conn.execute(
-                select(func.coalesce(func.max(experiment_table.c.seq), 0)).where(
-                    experiment_table.c.campaign_id == campaign_id
+            return self._insert(conn, campaign, campaign_id, rows, after_seq)
+
+    def record_results(
+        self,
+        campaign: str,
+        completions: Sequence[tuple[str, Mapping[str, float]]],
+        experiments: Sequence[Experiment],
+    ) -> list[Experiment]:
+        """Complete pending experiments and append new ones, all in one transaction (an import)."""
+        rows = self._checked_rows(experiments)
+        checked = [(experiment_id, results_map(results, "results")) for experiment_id, results in completions]
+        at = utc_now()
+        with self._write() as conn:
+            campaign_id = self._campaign_id(conn, campaign)
+            told = [
+                row_to_experiment(
+                    self._finish_in(
+                        conn,
+                        campaign,
+                        campaign_id,
+                        experiment_id,
+                        {"status": ExperimentStatus.COMPLETED.value, "results": results, "finished_at": at},
+                        "experiment_completed",
+                        {"id": experiment_id, "results": results},
+                    )
                 )
-            ).scalar_one()
-            if after_seq is not None and int(last) != after_seq:
-                raise StaleHistoryError(
-                    f"campaign {campaign!r} changed while this batch was prepared (last seq {last}, expected "
-                    f"{after_seq}); ask again"
-                )
-            for offset, row in enumerate(rows, start=1):
-                row["campaign_id"] = campaign_id
-                row["seq"] = int(last) + offset
-            conn.execute(insert(experiment_table), rows)
-            self._log(conn, campaign_id, "experiments_added", {"ids": ids})
-            stored = conn.execute(
-                select(experiment_table)
-                .where(experiment_table.c.campaign_id == campaign_id, experiment_table.c.seq > last)
-                .order_by(experiment_table.c.seq)
-            ).all()
+                for experiment_id, results in checked
+            ]
+            return told + self._insert(conn, campaign, campaign_id, rows, None)
+
+    @staticmethod
+    def _checked_rows(experiments: Sequence[Experiment]) -> list[dict[str, Any]]:
+        rows = [check_experiment(experiment, index) for index, experiment in enumerate(experiments)]
+        twice = sorted(i for i, n in Counter(row["id"] for row in rows).items() if n > 1)
+        if twice:
+            raise ConflictError(f"experiment id {twice[0]} appears twice in the batch; give each experiment its own id")
+        return rows
+
+    def _insert(
+        self, conn: Connection, campaign: str, campaign_id: int, rows: list[dict[str, Any]], after_seq: int | None
+    ) -> list[Experiment]:
+        """Insert checked rows after the campaign's last seq, inside the caller's transaction."""
+        if not rows:
+            return []
+        ids = [row["id"] for row in rows]
+        self._check_new_ids(conn, ids)
+        last = conn.execute(
+            select(func.coalesce(func.max(experiment_table.c.seq), 0)).where(
+                experiment_table.c.campaign_id == campaign_id
+            )
+        ).scalar_one()
+        if after_seq is not None and int(last) != after_seq:
+            raise StaleHistoryError(
+                f"campaign {campaign!r} changed while this batch was prepared (last seq {last}, expected "
+                f"{after_seq}); ask again"
+            )
+        for offset, row in enumerate(rows, start=1):
+            row["campaign_id"] = campaign_id
+            row["seq"] = int(last) + offset
+        conn.execute(insert(experiment_table), rows)
+        self._log(conn, campaign_id, "experiments_added", {"ids": ids})
+        stored = conn.execute(
+            select(experiment_table)
+            .where(experiment_table.c.campaign_id == campaign_id, experiment_table.c.seq > last)
+            .order_by(experiment_table.c.seq)
+        ).all()
         return [row_to_experiment(row) for row in stored]
 
     def _check_new_ids(self, conn: Connection, ids: Sequence[str]) -> None:
@@ -343,27 +382,41 @@ class SqlStore:
         """Move a pending experiment to a final state with a conditional UPDATE; one caller wins."""
         with self._write() as conn:
             campaign_id = self._campaign_id(conn, campaign)
-            result = conn.execute(
-                update(experiment_table)
-                .where(
-                    experiment_table.c.id == experiment_id,
-                    experiment_table.c.campaign_id == campaign_id,
-                    experiment_table.c.status == ExperimentStatus.PENDING.value,
-                )
-                .values(**values)
-            )
-            if result.rowcount != 1:
-                row = self._select_experiment(conn, campaign_id, experiment_id)
-                if row is None:
-                    raise self._unknown_experiment(campaign, experiment_id)
-                raise StateError(
-                    f"experiment {experiment_id} is already {row.status}; a finished experiment cannot be "
-                    "told again (add a new experiment to repeat the measurement)"
-                )
-            self._log(conn, campaign_id, kind, payload)
-            row = self._select_experiment(conn, campaign_id, experiment_id)
-            assert row is not None
+            row = self._finish_in(conn, campaign, campaign_id, experiment_id, values, kind, payload)
         return row_to_experiment(row)
+
+    def _finish_in(
+        self,
+        conn: Connection,
+        campaign: str,
+        campaign_id: int,
+        experiment_id: str,
+        values: dict[str, Any],
+        kind: str,
+        payload: Mapping[str, Any],
+    ) -> Any:
+        """``_finish`` inside the caller's transaction; returns the updated row."""
+        result = conn.execute(
+            update(experiment_table)
+            .where(
+                experiment_table.c.id == experiment_id,
+                experiment_table.c.campaign_id == campaign_id,
+                experiment_table.c.status == ExperimentStatus.PENDING.value,
+            )
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            row = self._select_experiment(conn, campaign_id, experiment_id)
+            if row is None:
+                raise self._unknown_experiment(campaign, experiment_id)
+            raise StateError(
+                f"experiment {experiment_id} is already {row.status}; a finished experiment cannot be "
+                "told again (add a new experiment to repeat the measurement)"
+            )
+        self._log(conn, campaign_id, kind, payload)
+        row = self._select_experiment(conn, campaign_id, experiment_id)
+        assert row is not None
+        return row
 
     def experiments(self, campaign: str) -> list[Experiment]:
         """All experiments of a campaign ordered by seq."""

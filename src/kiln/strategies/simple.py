@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from kiln.core.errors import ValidationError
 from kiln.objective import Objective
 from kiln.space.config import Domain
 from kiln.space.pool import CandidatePool
@@ -42,6 +43,12 @@ class SpaceFillingStrategy:
 
     candidates: int = 1024
     kind: ClassVar[str] = "sobol"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.candidates, bool) or not isinstance(self.candidates, int) or self.candidates < 1:
+            raise ValidationError(
+                "strategy 'sobol': candidates", self.candidates, "a whole number >= 1 is required", "e.g. 1024"
+            )
 
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
         rng = np.random.default_rng(seed)
