@@ -167,3 +167,13 @@ def strategies() -> None:
     for name in sorted(set(peer_factories()) - set(STRATEGIES)):
         state = "installed" if name in installed else "not installed"
         console.print(f"[bold]{name}[/]: peer library ({state})", highlight=False)
+
+
+def _register_latency() -> None:
+    """``kiln bench latency``: defined in latency_command (heavy imports happen inside it when it runs)."""
+    from kiln.cli.latency_command import latency
+
+    bench_app.command("latency")(_reports_errors(latency))
+
+
+_register_latency()

@@ -1,0 +1,100 @@
+"""BayBE's default recommender (TwoPhaseMetaRecommender: random, then BotorchRecommender), a fresh Campaign per call.
+
+In a pool, BayBE gets a discrete search space made of the pool's rows (``SubspaceDiscrete.from_dataframe``: numeric
+columns as NumericalDiscreteParameter with the column's values, text columns as CategoricalParameter), so it
+recommends pool rows itself; rows suggested before (measured, running or failed) are switched off with
+``toggle_discrete_candidates`` and ``allow_recommending_already_measured=False``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from kiln.bench.peers.common import PeerProblem, empty_result, peer_problem, quiet, small_seed, to_proposals
+from kiln.objective import Objective
+from kiln.space.config import Domain
+from kiln.space.pool import CandidatePool
+from kiln.strategies.base import History, Proposal
+
+TARGET = "utility"
+
+
+@dataclass(frozen=True)
+class BayBEDefault:
+    """A BayBE ``Campaign`` with its default recommender, told every completed experiment (maximising utility)."""
+
+    kind: ClassVar[str] = "baybe"
+
+    def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
+        problem = peer_problem(domain, objective, history, self.kind)
+        if empty_result(problem, n):
+            return []
+        with quiet():
+            from baybe.settings import Settings
+
+            # No recommendation cache and no disk cache: every call starts from nothing, like the other peers.
+            with Settings(random_seed=small_seed(seed), cache_campaign_recommendations=False, cache_directory=None):
+                answers = _recommend(problem, history, min(n, len(problem.free)) if problem.is_pool else n)
+        return to_proposals(problem, answers, n, seed)
+
+    def to_config(self) -> dict[str, Any]:
+        return {"kind": self.kind}
+
+
+def _recommend(problem: PeerProblem, history: History, n: int) -> list[dict[str, Any]]:
+    import pandas as pd
+    from baybe import Campaign
+    from baybe.parameters import CategoricalParameter, NumericalContinuousParameter, NumericalDiscreteParameter
+    from baybe.searchspace import SearchSpace, SubspaceDiscrete
+    from baybe.targets import NumericalTarget
+
+    warnings.simplefilter("ignore")  # again: importing baybe puts a "default" filter for its warnings first
+    keys = [d.key for d in problem.dims]
+    if isinstance(problem.domain, CandidatePool):
+        pool = problem.domain
+        columns = [pool.columns.index(d.name) for d in problem.dims]
+        table = pd.DataFrame([[row[j] for j in columns] for row in pool.rows], columns=keys)
+        parameters: list[Any] = [
+            CategoricalParameter(d.key, values=d.choices)
+            if d.choices is not None
+            else NumericalDiscreteParameter(d.key, values=tuple(sorted(set(table[d.key]))))
+            for d in problem.dims
+        ]
+        space = SearchSpace(discrete=SubspaceDiscrete.from_dataframe(table, parameters=parameters))
+    else:  # BayBE has no log scale: log parameters are given to it as their logarithm
+        space = SearchSpace.from_product(
+            [NumericalContinuousParameter(d.key, bounds=_bounds(d.low, d.high, d.log)) for d in problem.dims]
+        )
+    repeats = isinstance(problem.domain, CandidatePool) and problem.domain.allow_repeats
+    # the flag is for discrete spaces only (BayBE refuses it in a continuous one)
+    flags: dict[str, Any] = (
+        {"allow_recommending_already_measured": repeats} if isinstance(problem.domain, CandidatePool) else {}
+    )
+    campaign = Campaign(space, NumericalTarget(TARGET), **flags)
+    if problem.X:
+        measured = pd.DataFrame([[_forward(x[d.key], d.log) for d in problem.dims] for x in problem.X], columns=keys)
+        measured[TARGET] = problem.y
+        campaign.add_measurements(measured)
+    if isinstance(problem.domain, CandidatePool) and not repeats and history.used_candidates():
+        used = sorted(history.used_candidates())
+        campaign.toggle_discrete_candidates(table.iloc[used].reset_index(drop=True), exclude=True)
+    recommended = campaign.recommend(batch_size=n)
+    return [
+        {d.key: _backward(record[d.key], d.log) for d in problem.dims}
+        for record in recommended.to_dict(orient="records")
+    ]
+
+
+def _bounds(low: float, high: float, log: bool) -> tuple[float, float]:
+    return (math.log(low), math.log(high)) if log else (low, high)
+
+
+def _forward(value: Any, log: bool) -> Any:
+    return math.log(value) if log else value
+
+
+def _backward(value: Any, log: bool) -> Any:
+    return math.exp(float(value)) if log else value
