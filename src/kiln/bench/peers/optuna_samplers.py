@@ -44,17 +44,7 @@ class OptunaTPE:
     kind: ClassVar[str] = "optuna-tpe"
 
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
-        problem = peer_problem(domain, objective, history, self.kind)
-        if empty_result(problem, n):
-            return []
-        with quiet():
-            from optuna.samplers import TPESampler
-
-            options: dict[str, Any] = {}
-            if self.initial_points is not None:
-                options["n_startup_trials"] = self.initial_points
-            answers = _ask(problem, TPESampler(seed=small_seed(seed), **options), n)
-        return to_proposals(problem, answers, n, seed)
+        return _propose_with("TPESampler", self.kind, self.initial_points, domain, objective, history, n, seed)
 
     def to_config(self) -> dict[str, Any]:
         return {"kind": self.kind, "initial_points": self.initial_points}
@@ -72,17 +62,31 @@ class OptunaGP:
     kind: ClassVar[str] = "optuna-gp"
 
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
-        problem = peer_problem(domain, objective, history, self.kind)
-        if empty_result(problem, n):
-            return []
-        with quiet():
-            from optuna.samplers import GPSampler
-
-            options: dict[str, Any] = {}
-            if self.initial_points is not None:
-                options["n_startup_trials"] = self.initial_points
-            answers = _ask(problem, GPSampler(seed=small_seed(seed), **options), n)
-        return to_proposals(problem, answers, n, seed)
+        return _propose_with("GPSampler", self.kind, self.initial_points, domain, objective, history, n, seed)
 
     def to_config(self) -> dict[str, Any]:
         return {"kind": self.kind, "initial_points": self.initial_points}
+
+
+def _propose_with(
+    sampler: str,
+    kind: str,
+    initial_points: int | None,
+    domain: Domain,
+    objective: Objective,
+    history: History,
+    n: int,
+    seed: int,
+) -> list[Proposal]:
+    """Tell the history to a fresh Optuna study with ``optuna.samplers.<sampler>``, then ask it ``n`` times."""
+    problem = peer_problem(domain, objective, history, kind)
+    if empty_result(problem, n):
+        return []
+    with quiet():
+        import optuna.samplers
+
+        options: dict[str, Any] = {}
+        if initial_points is not None:
+            options["n_startup_trials"] = initial_points
+        answers = _ask(problem, getattr(optuna.samplers, sampler)(seed=small_seed(seed), **options), n)
+    return to_proposals(problem, answers, n, seed)
