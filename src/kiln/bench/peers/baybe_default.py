@@ -47,7 +47,7 @@ class BayBEDefault:
 def _recommend(problem: PeerProblem, history: History, n: int) -> list[dict[str, Any]]:
     import pandas as pd
     from baybe import Campaign
-    from baybe.parameters import CategoricalParameter, NumericalContinuousParameter, NumericalDiscreteParameter
+    from baybe.parameters import NumericalContinuousParameter
     from baybe.searchspace import SearchSpace, SubspaceDiscrete
     from baybe.targets import NumericalTarget
 
@@ -57,13 +57,12 @@ def _recommend(problem: PeerProblem, history: History, n: int) -> list[dict[str,
         pool = problem.domain
         columns = [pool.columns.index(d.name) for d in problem.dims]
         table = pd.DataFrame([[row[j] for j in columns] for row in pool.rows], columns=keys)
-        parameters: list[Any] = [
-            CategoricalParameter(d.key, values=d.choices)
-            if d.choices is not None
-            else NumericalDiscreteParameter(d.key, values=tuple(sorted(set(table[d.key]))))
-            for d in problem.dims
-        ]
-        space = SearchSpace(discrete=SubspaceDiscrete.from_dataframe(table, parameters=parameters))
+        # BayBE infers the parameters from the columns: NumericalDiscreteParameter for numbers,
+        # CategoricalParameter for text (given explicitly, each value would be range-checked against every
+        # other value of its column: minutes for a 10,000-row pool)
+        space = SearchSpace(discrete=SubspaceDiscrete.from_dataframe(table))
+        kinds = {p.name: p.is_numerical for p in space.parameters}
+        assert all(kinds[d.key] == (d.choices is None) for d in problem.dims), kinds
     else:  # BayBE has no log scale: log parameters are given to it as their logarithm
         space = SearchSpace.from_product(
             [NumericalContinuousParameter(d.key, bounds=_bounds(d.low, d.high, d.log)) for d in problem.dims]
@@ -77,7 +76,8 @@ def _recommend(problem: PeerProblem, history: History, n: int) -> list[dict[str,
     if problem.X:
         measured = pd.DataFrame([[_forward(x[d.key], d.log) for d in problem.dims] for x in problem.X], columns=keys)
         measured[TARGET] = problem.y
-        campaign.add_measurements(measured)
+        # the values are pool rows (or inside the bounds): BayBE's per-value tolerance check, O(n x values), is skipped
+        campaign.add_measurements(measured, numerical_measurements_must_be_within_tolerance=False)
     if isinstance(problem.domain, CandidatePool) and not repeats and history.used_candidates():
         used = sorted(history.used_candidates())
         campaign.toggle_discrete_candidates(table.iloc[used].reset_index(drop=True), exclude=True)
