@@ -93,8 +93,8 @@ def latency_table(
     """Strategies as rows, cases as columns, median seconds per recommendation in the cells."""
     cell = {(r.strategy, r.case): r.cell for r in results}
     table = Table(
-        title="Seconds per recommendation",
-        caption=f"median of up to {repeats}; {setting['cpus']} CPUs, {setting['torch_threads']} torch thread(s)",
+        title=f"Seconds per recommendation (median of up to {repeats})",
+        caption=f"{setting['cpus']} CPUs, {setting['torch_threads']} torch thread(s)",
     )
     table.add_column("strategy", no_wrap=True)
     for case in cases:
