@@ -14,6 +14,28 @@ import numpy as np
 if TYPE_CHECKING:
     from torch import Tensor
 
+Y_STD_FLOOR = 1e-9
+"""Lower bound of the standard deviation used to standardise the training utilities."""
+
+
+def standardised(X: np.ndarray, y: np.ndarray, where: str) -> tuple[np.ndarray, float, float, np.ndarray]:
+    """Check training data and standardise it: X (n x d) and y (n,) -> (X, y_mean, y_std, z = (y - mean) / std).
+
+    Raises ValidationError naming ``where`` (e.g. "fit_gp") for shapes that do not match or non-finite values.
+    """
+    from kiln.core.errors import ValidationError
+
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float).reshape(-1)
+    if X.ndim != 2 or X.shape[0] != y.shape[0] or X.shape[0] == 0:
+        raise ValidationError(f"{where}: X, y", (X.shape, y.shape), "X must be n x d and y of length n, n >= 1")
+    if not (np.isfinite(X).all() and np.isfinite(y).all()):
+        raise ValidationError(f"{where}: X, y", "non-finite values", "X and y must be finite")
+    y_mean = float(y.mean())
+    y_std = max(float(y.std()), Y_STD_FLOOR) if len(y) > 1 else 1.0
+    return X, y_mean, y_std, (y - y_mean) / y_std
+
+
 Moments = Callable[["Tensor"], "tuple[Tensor, Tensor]"]
 """X (m x d, float64) -> (mean (m,), variance (m,)), standardised units."""
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kiln.core.errors import ValidationError
-from kiln.models.base import moment_model
+from kiln.models.base import moment_model, standardised
 
 if TYPE_CHECKING:
     from sklearn.ensemble import RandomForestRegressor
@@ -38,9 +38,6 @@ uncertainty) while keeping every dimension available to most splits."""
 
 STD_FLOOR = 1e-6
 """Lower bound of the predictive standard deviation, in standardised units."""
-
-Y_STD_FLOOR = 1e-9
-"""Lower bound of the standard deviation used to standardise y."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,16 +144,8 @@ def _grow(X: np.ndarray, z: np.ndarray, trees: int, seed: int) -> RandomForestRe
 def fit_forest(X: np.ndarray, y: np.ndarray, *, trees: int = TREES, seed: int = 0) -> FittedForest:
     """Fit a random forest of ``trees`` trees to X (n x d, in [0, 1]) and utilities y (n,); deterministic per
     seed."""
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float).reshape(-1)
-    if X.ndim != 2 or X.shape[0] != y.shape[0] or X.shape[0] == 0:
-        raise ValidationError("fit_forest: X, y", (X.shape, y.shape), "X must be n x d and y of length n, n >= 1")
-    if not (np.isfinite(X).all() and np.isfinite(y).all()):
-        raise ValidationError("fit_forest: X, y", "non-finite values", "X and y must be finite")
+    X, y_mean, y_std, z = standardised(X, y, "fit_forest")
     if isinstance(trees, bool) or not isinstance(trees, int) or trees < 1:
         raise ValidationError("fit_forest: trees", trees, "trees must be an integer >= 1", "e.g. 100")
-    y_mean = float(y.mean())
-    y_std = max(float(y.std()), Y_STD_FLOOR) if len(y) > 1 else 1.0
-    z = (y - y_mean) / y_std
     seed = int(seed) % 2**32
     return FittedForest(_grow(X, z, trees, seed), X, z, y_mean, y_std, float(z.max()), seed)

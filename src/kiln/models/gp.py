@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from kiln.core.errors import SpecError, ValidationError
+from kiln.core.errors import SpecError
+from kiln.models.base import standardised
 
 if TYPE_CHECKING:
     from botorch.models import SingleTaskGP
@@ -28,9 +29,6 @@ if TYPE_CHECKING:
 
 NOISE_FLOOR = 1e-6
 """Lower bound of the noise variance, in standardised units."""
-
-STD_FLOOR = 1e-9
-"""Lower bound of the standard deviation used to standardise y."""
 
 FIT_MAXITER = 100
 """L-BFGS-B iterations at most per hyperparameter fit (typically 15-50 are used at n = 100, d = 6)."""
@@ -245,15 +243,7 @@ def fit_gp(X: np.ndarray, y: np.ndarray, *, kernel: str = "matern52", seed: int 
     from gpytorch.priors import LogNormalPrior
 
     check_kernel(kernel)
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float).reshape(-1)
-    if X.ndim != 2 or X.shape[0] != y.shape[0] or X.shape[0] == 0:
-        raise ValidationError("fit_gp: X, y", (X.shape, y.shape), "X must be n x d and y of length n, n >= 1")
-    if not (np.isfinite(X).all() and np.isfinite(y).all()):
-        raise ValidationError("fit_gp: X, y", "non-finite values", "X and y must be finite")
-    y_mean = float(y.mean())
-    y_std = max(float(y.std()), STD_FLOOR) if len(y) > 1 else 1.0
-    z = (y - y_mean) / y_std
+    X, y_mean, y_std, z = standardised(X, y, "fit_gp")
     with torch.random.fork_rng(), torch_threads(), quiet():
         torch.manual_seed(seed)
         train_X = torch.as_tensor(X, dtype=torch.float64)
