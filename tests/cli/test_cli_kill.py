@@ -17,7 +17,7 @@ from kiln import Campaign, ExperimentStatus, KilnError, NotFoundError
 
 KILN = Path(sys.executable).parent / "kiln"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-BUDGET = 25
+BUDGET = 60
 KILL_AFTER = 8
 
 

@@ -183,3 +183,51 @@ def test_fast_loss_equals_gpytorch_marginal_likelihood_when_isotropic(kernel: st
     assert fast_loss.item() == pytest.approx(loss.item(), rel=1e-10)
     for got, want in zip(fast_grads, expected, strict=True):
         torch.testing.assert_close(got, want, rtol=1e-8, atol=1e-10)
+
+
+# ------------------------------------------------------------------------------------------ fast prediction
+@pytest.mark.parametrize("ard", [True, False])
+@pytest.mark.parametrize("kernel", sorted(KERNELS))
+def test_direct_covariance_equals_gpytorch_kernel_and_passes_input_gradients(kernel: str, ard: bool) -> None:
+    import torch
+
+    from kiln.models.gp import covariance, prior_variance
+
+    rng = np.random.default_rng(11)
+    fitted = fit_gp(rng.random((20, 3)), rng.random(20), kernel=kernel, ard=ard, seed=0)
+    A = torch.as_tensor(rng.random((7, 3)), dtype=torch.float64)
+    B = torch.tensor(rng.random((300, 3)), dtype=torch.float64, requires_grad=True)
+    kernel_module = fitted.model.covar_module
+    direct = covariance(kernel_module, A, B)
+    want = kernel_module(A, B).to_dense()
+    torch.testing.assert_close(direct, want.detach(), rtol=1e-9, atol=1e-12)
+    (direct.sum()).backward()
+    grad_direct = B.grad.clone()  # type: ignore[union-attr]
+    B.grad = None
+    want.sum().backward()
+    torch.testing.assert_close(grad_direct, B.grad, rtol=1e-7, atol=1e-10)
+    with torch.no_grad():  # the in-place path
+        torch.testing.assert_close(covariance(kernel_module, A, B), want.detach(), rtol=1e-9, atol=1e-12)
+        torch.testing.assert_close(prior_variance(kernel_module, A), kernel_module(A, diag=True))
+
+
+def test_large_data_fit_hyperparameters_on_a_subset_and_condition_on_everything() -> None:
+    from kiln.models.gp import FIT_SUBSET, fit_subset
+
+    rng = np.random.default_rng(12)
+    n = FIT_SUBSET + 150
+    X = rng.random((n, 2))
+    y = np.sin(4 * X[:, 0]) + X[:, 1] ** 2
+    fitted = fit_gp(X, y, seed=3)
+    assert fitted.converged
+    assert fitted.model.train_inputs[0].shape == (n, 2)
+    subset = fit_subset(n, 3)
+    assert len(subset) == FIT_SUBSET == len(set(subset.tolist()))
+    assert not np.array_equal(subset, fit_subset(n, 4))
+    np.testing.assert_array_equal(fit_subset(50, 3), np.arange(50))
+    left_out = np.setdiff1d(np.arange(n), subset)
+    mean, std = fitted.posterior_mean_std(X[left_out])
+    assert np.abs(mean - y[left_out]).max() < 0.02  # conditioned on the points the fit did not see
+    assert std.max() < 0.05
+    again = fit_gp(X, y, seed=3)
+    np.testing.assert_array_equal(again.posterior_mean_std(X[:5])[0], fitted.posterior_mean_std(X[:5])[0])

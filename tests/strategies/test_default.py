@@ -33,15 +33,18 @@ class FakeBayes:
     """Records its settings and calls; proposes a fixed marker point."""
 
     kernel: str = "matern52"
-    acquisition: str = "logei"
+    acquisition: str = "ucb"
     kappa: float = 2.0
+    transform: str = "power"
     calls: ClassVar[list[tuple[Any, ...]]] = []
     made: ClassVar[list[dict[str, Any]]] = []
 
     def __post_init__(self) -> None:
         if self.kernel not in ("matern52", "rbf"):
             raise ValidationError("strategy 'bayes': kernel", self.kernel, "known kernels are matern52, rbf")
-        FakeBayes.made.append({"kernel": self.kernel, "acquisition": self.acquisition, "kappa": self.kappa})
+        FakeBayes.made.append(
+            {"kernel": self.kernel, "acquisition": self.acquisition, "kappa": self.kappa, "transform": self.transform}
+        )
 
     def propose(self, domain: Any, objective: Any, history: Any, n: int, *, seed: int) -> list[Proposal]:
         FakeBayes.calls.append((domain, objective, history, n, seed))
@@ -81,7 +84,7 @@ def test_bo_settings_are_checked_when_built(fake_bayes: type[FakeBayes]) -> None
     with pytest.raises(ValidationError, match="kernel"):
         DefaultStrategy(kernel="cubic")
     DefaultStrategy(initial=0, kernel="rbf", acquisition="ucb", kappa=1.5)
-    assert fake_bayes.made[-1] == {"kernel": "rbf", "acquisition": "ucb", "kappa": 1.5}
+    assert fake_bayes.made[-1] == {"kernel": "rbf", "acquisition": "ucb", "kappa": 1.5, "transform": "power"}
 
 
 def test_to_config(fake_bayes: type[FakeBayes]) -> None:
@@ -89,8 +92,9 @@ def test_to_config(fake_bayes: type[FakeBayes]) -> None:
         "kind": "default",
         "initial": 5,
         "kernel": "matern52",
-        "acquisition": "logei",
+        "acquisition": "ucb",
         "kappa": 2.0,
+        "transform": "power",
     }
     assert DefaultStrategy(initial=0, acquisition="ucb").to_config()["initial"] == 0
 

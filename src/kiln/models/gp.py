@@ -33,6 +33,14 @@ NOISE_FLOOR = 1e-6
 FIT_MAXITER = 100
 """L-BFGS-B iterations at most per hyperparameter fit (typically 15-50 are used at n = 100, d = 6)."""
 
+FIT_SUBSET = 300
+"""Observations at most used to fit the hyperparameters. Beyond it they are fitted on a random subset of this
+size (fixed by the seed) and the model then conditions on every observation with them: the fit costs O(n^3) per
+iteration, the conditioning one Cholesky factorisation. Below it nothing changes."""
+
+PREDICT_CHUNK = 2048
+"""Points predicted at once: the n x chunk cross-covariance then stays in the processor's cache."""
+
 THREADS = 1
 """Torch threads while fitting and scoring. GP matrices are small, and OpenMP threads that wait for a busy core
 cost far more than they gain: a 100 x 100 Cholesky took 0.04 ms on one thread and 1.5 ms on two on a loaded
@@ -171,8 +179,12 @@ class FittedGP:
         import torch
 
         X = np.asarray(X, dtype=float).reshape(-1, self.dim)
-        mean, var = self.moments(torch.as_tensor(X, dtype=torch.float64))
-        return mean.numpy() * self.y_std + self.y_mean, var.sqrt().numpy() * self.y_std
+        means, stds = [np.zeros(0)], [np.zeros(0)]
+        for start in range(0, len(X), PREDICT_CHUNK):
+            mean, var = self.moments(torch.as_tensor(X[start : start + PREDICT_CHUNK], dtype=torch.float64))
+            means.append(mean.numpy())
+            stds.append(var.sqrt().numpy())
+        return np.concatenate(means) * self.y_std + self.y_mean, np.concatenate(stds) * self.y_std
 
     # Exact posterior moments with plain 2-D tensor algebra: for thousands of single points this is far faster
     # than batched GPyTorch posteriors (b x 1 x d), and equal to them up to round-off.
@@ -185,7 +197,7 @@ class FittedGP:
         model = self.model
         X = model.train_inputs[0]
         with torch.no_grad():
-            K = model.covar_module(X).to_dense()
+            K = covariance(model.covar_module, X, X)
             K = K + model.likelihood.noise.reshape(()) * torch.eye(len(X), dtype=K.dtype)
             L = psd_safe_cholesky(K)
             residual = (model.train_targets - model.mean_module(X)).unsqueeze(-1)
@@ -197,8 +209,8 @@ class FittedGP:
         import torch
 
         train, L, alpha = self._train
-        cross = self.model.covar_module(train, X).to_dense()
-        mean = self.model.mean_module(X) + (cross * alpha).sum(0)
+        cross = covariance(self.model.covar_module, train, X)
+        mean = self.model.mean_module(X).detach() + (alpha.T @ cross).reshape(-1)  # a constant mean: no X gradient
         return mean, torch.linalg.solve_triangular(L, cross, upper=False)
 
     def moments(self, X: Tensor) -> tuple[Tensor, Tensor]:
@@ -206,9 +218,13 @@ class FittedGP:
         import torch
 
         with torch.no_grad(), torch_threads():
-            mean, V = self._projection(X)
-            prior = self.model.covar_module(X, diag=True)
-            return mean, (prior - (V * V).sum(0)).clamp_min(0.0)
+            return self.differentiable_moments(X)
+
+    def differentiable_moments(self, X: Tensor) -> tuple[Tensor, Tensor]:
+        """``moments`` with gradients with respect to X (none flow to the hyperparameters): what an acquisition
+        optimiser needs, at a fraction of the cost of a GPyTorch posterior."""
+        mean, V = self._projection(X)
+        return mean, (prior_variance(self.model.covar_module, X) - (V * V).sum(0)).clamp_min(0.0)
 
     def joint(self, X: Tensor, P: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
         """Posterior of candidates X (m x d) each jointly with the points P (k x d), standardised units.
@@ -219,10 +235,10 @@ class FittedGP:
 
         with torch.no_grad(), torch_threads():
             mean, V = self._projection(X)
-            variance = (self.model.covar_module(X, diag=True) - (V * V).sum(0)).clamp_min(0.0)
+            variance = (prior_variance(self.model.covar_module, X) - (V * V).sum(0)).clamp_min(0.0)
             mean_p, V_p = self._projection(P)
-            cross = self.model.covar_module(X, P).to_dense() - V.T @ V_p
-            cov_p = self.model.covar_module(P).to_dense() - V_p.T @ V_p
+            cross = covariance(self.model.covar_module, X, P) - V.T @ V_p
+            cov_p = covariance(self.model.covar_module, P, P) - V_p.T @ V_p
             return mean, variance, cross, mean_p, cov_p
 
 
@@ -230,9 +246,10 @@ def fit_gp(X: np.ndarray, y: np.ndarray, *, kernel: str = "matern52", seed: int 
     """Fit a GP to X (n x d, in [0, 1]) and utilities y (n,); deterministic for a given seed. ``ard`` False
     gives the kernel one lengthscale shared by every dimension (isotropic), with the same prior.
 
-    Hyperparameters are fitted by maximising the marginal likelihood (plus priors) with L-BFGS-B. When fitting
-    fails, the initial hyperparameters (the prior modes) are kept and ``converged`` is False; it never raises for
-    numerical reasons.
+    Hyperparameters are fitted by maximising the marginal likelihood (plus priors) with L-BFGS-B, on at most
+    ``FIT_SUBSET`` observations (a random subset fixed by the seed); the model then conditions on all of them.
+    When fitting fails, the initial hyperparameters (the prior modes) are kept and ``converged`` is False; it
+    never raises for numerical reasons.
     """
     import torch
     from botorch.fit import fit_gpytorch_mll
@@ -246,8 +263,10 @@ def fit_gp(X: np.ndarray, y: np.ndarray, *, kernel: str = "matern52", seed: int 
     X, y_mean, y_std, z = standardised(X, y, "fit_gp")
     with torch.random.fork_rng(), torch_threads(), quiet():
         torch.manual_seed(seed)
-        train_X = torch.as_tensor(X, dtype=torch.float64)
-        train_Y = torch.as_tensor(z, dtype=torch.float64).unsqueeze(-1)
+        all_X = torch.as_tensor(X, dtype=torch.float64)
+        all_z = torch.as_tensor(z, dtype=torch.float64)
+        subset = fit_subset(len(z), seed)
+        train_X, train_Y = all_X[subset], all_z[subset].unsqueeze(-1)
         noise_prior = LogNormalPrior(loc=-4.0, scale=1.0)  # BoTorch's default, on a log scale (see _matern52)
         noise = GreaterThan(NOISE_FLOOR, transform=torch.exp, inv_transform=torch.log, initial_value=noise_prior.mode)
         likelihood = GaussianLikelihood(noise_prior=noise_prior, noise_constraint=noise)
@@ -273,8 +292,82 @@ def fit_gp(X: np.ndarray, y: np.ndarray, *, kernel: str = "matern52", seed: int 
             converged = False
         if not converged:
             model.load_state_dict(initial)
+        if len(subset) < len(z):
+            model.set_train_data(inputs=all_X, targets=all_z, strict=False)  # type: ignore[operator]
         model.eval()
     return FittedGP(model, y_mean, y_std, float(z.max()), kernel, bool(converged), bool(ard))
+
+
+def _stationary_parts(kernel: Any) -> tuple[Any, Any, bool] | None:
+    """(ScaleKernel or None, base kernel, is Matern-5/2) for a (Scale)Matern-5/2 or RBF kernel on all inputs;
+    None for any other kernel."""
+    from gpytorch.kernels import MaternKernel, RBFKernel, ScaleKernel
+
+    scale = kernel if isinstance(kernel, ScaleKernel) else None
+    base = kernel.base_kernel if scale is not None else kernel
+    matern = isinstance(base, MaternKernel) and base.nu == 2.5
+    if not (matern or isinstance(base, RBFKernel)) or base.active_dims is not None:
+        return None
+    return scale, base, matern
+
+
+def _from_squared_distances(r2: Tensor, scale: Any, matern: bool) -> Tensor:
+    """Kernel values from squared lengthscale-scaled distances (any shape). Without gradients ``r2`` is
+    overwritten: in-place arithmetic halves the memory traffic on large matrices."""
+    import torch
+
+    if r2.requires_grad:
+        if matern:
+            s = (5.0 * r2).clamp_min(1e-30).sqrt()
+            K = (1.0 + s + s * s / 3.0) * torch.exp(-s)
+        else:
+            K = torch.exp(-0.5 * r2)
+    elif matern:
+        s = r2.mul_(5.0).clamp_min_(1e-30).sqrt_()
+        decay = torch.exp(-s)
+        K = s.mul(s).div_(3.0).add_(s).add_(1.0).mul_(decay)
+    else:
+        K = r2.mul_(-0.5).exp_()
+    return K if scale is None else scale.outputscale * K
+
+
+def covariance(kernel: Any, A: Tensor, B: Tensor) -> Tensor:
+    """The covariance matrix k(A, B), len(A) x len(B), of a GPyTorch kernel (gradients flow to A and B only).
+
+    A (Scale)Matern-5/2 or RBF kernel is evaluated directly from the lengthscale-scaled inputs, one matrix product
+    for the squared distances: about ten times faster than GPyTorch's lazy kernel for 500 x 100,000 points and
+    equal to it up to round-off. Other kernels are evaluated by GPyTorch.
+    """
+    parts = _stationary_parts(kernel)
+    if parts is None:
+        return kernel(A, B).to_dense().detach()  # type: ignore[no-any-return]
+    scale, base, matern = parts
+    lengthscale = base.lengthscale.detach().reshape(1, -1)
+    centre = A.mean(0, keepdim=True)
+    a, b = (A - centre) / lengthscale, (B - centre) / lengthscale
+    r2 = (a.square().sum(1, keepdim=True) + b.square().sum(1) - 2.0 * (a @ b.T)).clamp_min(0.0)
+    K = _from_squared_distances(r2, None, matern)
+    return K if scale is None else scale.outputscale.detach() * K
+
+
+def prior_variance(kernel: Any, X: Tensor) -> Tensor:
+    """The prior variance k(x, x) at each point of X (m x d), shape (m,), without hyperparameter gradients."""
+    import torch
+
+    parts = _stationary_parts(kernel)
+    if parts is None:
+        return kernel(X, diag=True).detach()  # type: ignore[no-any-return]
+    scale = parts[0]
+    one = torch.ones(len(X), dtype=X.dtype)
+    return one if scale is None else scale.outputscale.detach() * one
+
+
+def fit_subset(n: int, seed: int) -> np.ndarray:
+    """Indices of the observations the hyperparameters are fitted on: all n, or ``FIT_SUBSET`` of them drawn at
+    random (fixed by the seed), sorted."""
+    if n <= FIT_SUBSET:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=FIT_SUBSET, replace=False))
 
 
 def loss_closure(model: Any, mll: Any) -> Any:
@@ -288,15 +381,12 @@ def loss_closure(model: Any, mll: Any) -> Any:
     import torch
     from botorch.optim.closures import ForwardBackwardClosure
     from botorch.optim.utils import get_parameters
-    from gpytorch.kernels import MaternKernel, RBFKernel, ScaleKernel
     from linear_operator.utils.cholesky import psd_safe_cholesky
 
-    kernel = model.covar_module
-    scale = kernel if isinstance(kernel, ScaleKernel) else None
-    base = kernel.base_kernel if isinstance(kernel, ScaleKernel) else kernel
-    matern = isinstance(base, MaternKernel) and base.nu == 2.5
-    if not (matern or isinstance(base, RBFKernel)) or base.active_dims is not None:
+    parts = _stationary_parts(model.covar_module)
+    if parts is None:
         return None
+    scale, base, matern = parts
     X, y = model.train_inputs[0], model.train_targets
     n = len(y)
     differences = (X.unsqueeze(1) - X.unsqueeze(0)).square()  # n x n x d
@@ -306,14 +396,7 @@ def loss_closure(model: Any, mll: Any) -> Any:
 
     def loss() -> Any:
         inverse = base.lengthscale.reshape(-1).pow(-2).expand(X.shape[-1])  # d (one shared when isotropic)
-        r2 = differences @ inverse  # squared scaled distances, n x n
-        if matern:
-            s = (5.0 * r2).clamp_min(1e-30).sqrt()
-            K = (1.0 + s + s * s / 3.0) * torch.exp(-s)
-        else:
-            K = torch.exp(-0.5 * r2)
-        if scale is not None:
-            K = scale.outputscale * K
+        K = _from_squared_distances(differences @ inverse, scale, matern)  # n x n
         L = psd_safe_cholesky(K + model.likelihood.noise.reshape(()) * eye)
         residual = (y - model.mean_module(X)).unsqueeze(-1)
         alpha = torch.cholesky_solve(residual, L)

@@ -26,12 +26,13 @@ import numpy as np
 from kiln.core.errors import ValidationError
 from kiln.models.base import Surrogate
 from kiln.models.gp import check_kernel
+from kiln.models.warping import check_transform, warp
 from kiln.objective import Objective
 from kiln.space.config import Domain
 from kiln.space.pool import CandidatePool
 from kiln.space.sampling import sample_points
 from kiln.space.search_space import LinearForm, SearchSpace
-from kiln.strategies.acquisition import build_acquisition, check_acquisition, score
+from kiln.strategies.acquisition import build_acquisition, check_acquisition, exact_posterior, score
 from kiln.strategies.base import History, Proposal, available_candidates, training_data
 from kiln.strategies.simple import SpaceFillingStrategy
 
@@ -72,6 +73,8 @@ class BayesStrategy:
         raw_samples: random feasible points scored to choose the optimiser's starts; they also stand in for
             the optimum when it is taken or infeasible (search spaces only).
         restarts: local optimiser runs, from the best raw samples (search spaces, GP only).
+        transform: output transform of the utilities before the surrogate is fitted: "none" (default) or
+            "power" (Yeo-Johnson fitted to the observed utilities; see ``kiln.models.warping``).
     """
 
     kernel: str = "matern52"
@@ -82,6 +85,7 @@ class BayesStrategy:
     model: str = "gp"
     ard: bool = True
     trees: int = 100
+    transform: str = "none"
     kind: ClassVar[str] = "bayes"
 
     def __post_init__(self) -> None:
@@ -95,6 +99,7 @@ class BayesStrategy:
         if isinstance(trees, bool) or not isinstance(trees, int) or trees < 2:
             raise ValidationError("strategy 'bayes': trees", trees, "trees must be an integer >= 2", "e.g. 100")
         check_kernel(self.kernel, "strategy 'bayes': kernel")
+        check_transform(self.transform, "strategy 'bayes': transform")
         check_acquisition(self.acquisition, "strategy 'bayes': acquisition")
         kappa = self.kappa
         if isinstance(kappa, bool) or not isinstance(kappa, int | float) or not math.isfinite(kappa) or kappa <= 0:
@@ -112,7 +117,7 @@ class BayesStrategy:
             )
 
     def to_config(self) -> dict[str, Any]:
-        """The settings; model, ard and trees only where they differ from their defaults, so the configs of
+        """The settings; model, ard, trees and transform only where they differ from their defaults, so the configs of
         strategies without them (stored before they existed) are unchanged."""
         config: dict[str, Any] = {
             "kind": self.kind,
@@ -122,7 +127,7 @@ class BayesStrategy:
             "raw_samples": self.raw_samples,
             "restarts": self.restarts,
         }
-        for name in ("model", "ard", "trees"):
+        for name in ("model", "ard", "trees", "transform"):
             if getattr(self, name) != BayesStrategy.__dataclass_fields__[name].default:
                 config[name] = getattr(self, name)
         return config
@@ -146,7 +151,9 @@ class BayesStrategy:
             return self._from_space(domain, fitted, history, data.pending, n, seeds, local)
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, seed: int) -> Surrogate:
-        """The surrogate of this strategy fitted to X (n x d, model coordinates) and utilities y (n,)."""
+        """The surrogate of this strategy fitted to X (n x d, model coordinates) and utilities y (n,) (after the
+        output transform)."""
+        y = warp(y, self.transform)
         if self.model == "forest":
             from kiln.models.forest import fit_forest
 
@@ -209,7 +216,7 @@ class BayesStrategy:
             options, X = sampled, sampled_X
             if gp:
                 starts = sampled_X[self._order(acquisition, fitted, sampled_X)[: self.restarts]]
-                optimum = space.decode(self._optimise(space, acquisition, starts, seeds[i]))
+                optimum = space.decode(self._optimise(space, acquisition, fitted, starts, seeds[i]))
                 options, X = optimum + sampled, np.vstack([space.encode(optimum), sampled_X])
             point = _first_new(space, options, X, self._order(acquisition, fitted, X, seeds[i]), taken)
             if point is None:  # every option is taken: try fresh random feasible points
@@ -246,7 +253,7 @@ class BayesStrategy:
         return np.lexsort((-mean, -alone, -values))
 
     def _optimise(
-        self, space: SearchSpace, acquisition: AcquisitionFunction, starts: np.ndarray, seed: int
+        self, space: SearchSpace, acquisition: AcquisitionFunction, fitted: Surrogate, starts: np.ndarray, seed: int
     ) -> np.ndarray:
         """The acquisition's maximiser over [0, 1]^dim under the space's linear constraints, shape 1 x dim.
 
@@ -260,7 +267,7 @@ class BayesStrategy:
 
         bounds = torch.stack([torch.zeros(space.dim), torch.ones(space.dim)]).to(torch.float64)
         initial = torch.as_tensor(np.clip(starts, 0.0, 1.0), dtype=torch.float64).unsqueeze(-2)
-        with torch.random.fork_rng(), quiet():
+        with torch.random.fork_rng(), quiet(), exact_posterior(acquisition, fitted):
             torch.manual_seed(seed)
             try:
                 candidate, _ = optimize_acqf(

@@ -1,4 +1,7 @@
-"""The default strategy: a few space-filling points, then Bayesian optimisation with a GP."""
+"""The default strategy: a few space-filling points, then Bayesian optimisation with a GP.
+
+The BO settings (ARD Matern-5/2 GP on power-transformed utilities, UCB with kappa = 2) were chosen on the pool
+backtests of docs/benchmarks.md; the same settings serve every dataset."""
 
 from __future__ import annotations
 
@@ -18,13 +21,14 @@ class DefaultStrategy:
 
     Args:
         initial: experiments before the model takes over (prior data counts).
-        kernel, acquisition, kappa: passed to the BayesStrategy.
+        kernel, acquisition, kappa, transform: passed to the BayesStrategy.
     """
 
     initial: int = 5
     kernel: str = "matern52"
-    acquisition: str = "logei"
+    acquisition: str = "ucb"
     kappa: float = 2.0
+    transform: str = "power"
     kind: ClassVar[str] = "default"
 
     def __post_init__(self) -> None:
@@ -36,7 +40,9 @@ class DefaultStrategy:
     def bayes(self) -> Any:
         from kiln.strategies.bayes import BayesStrategy
 
-        return BayesStrategy(kernel=self.kernel, acquisition=self.acquisition, kappa=self.kappa)
+        return BayesStrategy(
+            kernel=self.kernel, acquisition=self.acquisition, kappa=self.kappa, transform=self.transform
+        )
 
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
         started = len(history.completed) + len(history.pending)
@@ -52,4 +58,5 @@ class DefaultStrategy:
             "kernel": self.kernel,
             "acquisition": self.acquisition,
             "kappa": self.kappa,
+            "transform": self.transform,
         }
