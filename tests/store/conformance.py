@@ -233,6 +233,41 @@ class StoreConformance:
         assert failed.finished_at is not None and failed.finished_at >= failed.created_at
         assert store.get_experiment("c", "e1") == failed
 
+    def test_dispatch_is_recorded_before_and_after_the_instrument_accepts(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        (added,) = store.add_experiments("c", [exp("e1")])
+        assert (added.instrument, added.handle, added.dispatched_at, added.attention) == ("", "", None, "")
+        sending = store.dispatch("c", "e1", "robot")
+        assert (sending.instrument, sending.handle) == ("robot", "")
+        assert sending.dispatched_at is not None and sending.status is ExperimentStatus.PENDING
+        accepted = store.dispatch("c", "e1", "robot", "job-17")
+        assert accepted.handle == "job-17" and store.get_experiment("c", "e1") == accepted
+        assert kinds(store, "c")[-2:] == ["experiment_dispatched", "experiment_dispatched"]
+        done = store.complete("c", "e1", {"yield": 1.0})
+        assert (done.instrument, done.handle) == ("robot", "job-17")  # kept with the finished record
+
+    def test_dispatch_and_flag_need_a_pending_experiment(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1")])
+        store.fail("c", "e1", "broken")
+        with pytest.raises(StateError, match="already failed"):
+            store.dispatch("c", "e1", "robot")
+        with pytest.raises(StateError):
+            store.flag("c", "e1", "look")
+        with pytest.raises(NotFoundError):
+            store.dispatch("c", "nope", "robot")
+        with pytest.raises(ValidationError, match="instrument"):
+            store.dispatch("c", "e1", "")
+        assert store.get_experiment("c", "e1").instrument == ""
+
+    def test_flag_marks_and_clears(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1")])
+        assert store.flag("c", "e1", "in flight at a crash; check the robot").attention.startswith("in flight")
+        assert store.get_experiment("c", "e1").attention != ""
+        assert store.flag("c", "e1", "").attention == ""
+        assert "experiment_flagged" in kinds(store, "c")
+
     def test_record_results_completes_and_adds_in_one_go(self, store: Store) -> None:
         store.create_campaign("c", {})
         store.add_experiments("c", [exp("e1"), exp("e2")])

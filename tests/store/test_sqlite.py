@@ -157,7 +157,7 @@ def test_processes_add_and_complete_concurrently(db_path: Path) -> None:
 
 
 def test_fresh_database_is_at_head(store: SqlStore) -> None:
-    assert head_revisions() == {"0001"}
+    assert head_revisions() == {"0002"}
     with store._engine.connect() as conn:
         assert current_revisions(conn) == head_revisions()
 
@@ -189,6 +189,29 @@ def test_downgraded_database_is_upgraded_on_open(store: SqlStore, db_path: Path)
     with SqlStore(f"sqlite:///{db_path}") as reopened:
         assert reopened.list_campaigns() == []
         assert reopened.create_campaign("c", {}).name == "c"
+
+
+def test_database_at_the_first_revision_keeps_its_experiments_on_upgrade(store: SqlStore, db_path: Path) -> None:
+    store.create_campaign("c", {})
+    with store._writer.begin() as conn:
+        command.downgrade(alembic_config(conn), "0001")
+        conn.exec_driver_sql(
+            "INSERT INTO experiments (id, campaign_id, seq, params, status, origin, results, reason, strategy, batch,"
+            " created_at) VALUES ('old', 1, 1, '{\"x\": 1}', 'pending', 'suggested', '{}', '', 'random', 1,"
+            " '2026-01-01 00:00:00')"
+        )
+    store.close()
+    with SqlStore(f"sqlite:///{db_path}") as reopened:
+        (old,) = reopened.experiments("c")
+        assert (old.id, old.params, old.instrument, old.handle, old.dispatched_at, old.attention) == (
+            "old",
+            {"x": 1},
+            "",
+            "",
+            None,
+            "",
+        )
+        assert reopened.dispatch("c", "old", "robot", "job-1").handle == "job-1"
 
 
 def test_unknown_revision_means_newer_kiln(store: SqlStore, db_path: Path) -> None:

@@ -48,6 +48,10 @@ class Experiment:
         batch: the ask() call that created it (0 for imported data).
         candidate: row key in the candidate pool, when the campaign has one.
         created_at / finished_at: UTC timestamps.
+        instrument / handle / dispatched_at: where and when it was sent to run (empty until dispatched; the
+            handle is empty while the dispatch is recorded but not yet acknowledged by the instrument).
+        attention: why an operator must look at it (e.g. in flight on an instrument that cannot be asked
+            after a crash); empty when nothing is needed.
     """
 
     id: str
@@ -62,6 +66,10 @@ class Experiment:
     candidate: int | None = None
     created_at: datetime = field(default_factory=utc_now)
     finished_at: datetime | None = None
+    instrument: str = ""
+    handle: str = ""
+    dispatched_at: datetime | None = None
+    attention: str = ""
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,17 @@ class Store(Protocol):
         """Mark a pending experiment failed with a reason. Same errors as ``complete``."""
         ...
 
+    def dispatch(self, campaign: str, experiment_id: str, instrument: str, handle: str = "") -> Experiment:
+        """Record that a pending experiment is being sent to ``instrument`` (before it is sent, with an empty
+        ``handle``) or that the instrument accepted it under ``handle``. Raises NotFoundError for an unknown
+        id, StateError if it is not pending."""
+        ...
+
+    def flag(self, campaign: str, experiment_id: str, note: str) -> Experiment:
+        """Mark a pending experiment for an operator (``note`` says why; empty clears it). Same errors as
+        ``dispatch``."""
+        ...
+
     def experiments(self, campaign: str) -> list[Experiment]:
         """All experiments of a campaign ordered by seq."""
         ...

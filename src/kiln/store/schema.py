@@ -104,6 +104,10 @@ experiments = Table(
     Column("candidate", Integer, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("finished_at", UtcDateTime, nullable=True),
+    Column("instrument", String(NAME_MAX), nullable=False, server_default=""),
+    Column("handle", Text, nullable=False, server_default=""),
+    Column("dispatched_at", UtcDateTime, nullable=True),
+    Column("attention", Text, nullable=False, server_default=""),
     UniqueConstraint("campaign_id", "seq"),
     Index("ix_experiments_campaign_id_status", "campaign_id", "status"),
 )
@@ -259,6 +263,10 @@ def check_experiment(experiment: Any, index: int) -> dict[str, Any]:
         "candidate": _optional_int(experiment.candidate, f"{where}.candidate"),
         "created_at": created_at,
         "finished_at": finished_at,
+        "instrument": "",
+        "handle": "",
+        "dispatched_at": None,
+        "attention": "",
     }
 
 
@@ -278,6 +286,10 @@ def row_to_experiment(row: Row[Any]) -> Experiment:
         candidate=m["candidate"],
         created_at=m["created_at"],
         finished_at=m["finished_at"],
+        instrument=m["instrument"],
+        handle=m["handle"],
+        dispatched_at=m["dispatched_at"],
+        attention=m["attention"],
     )
 
 

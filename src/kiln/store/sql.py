@@ -38,6 +38,7 @@ from kiln.core.errors import ConflictError, NotFoundError, StaleHistoryError, St
 from kiln.core.records import CampaignRecord, Event, Experiment, ExperimentStatus, utc_now
 from kiln.store.migrations import PG_WRITE_LOCK_KEY, upgrade_to_head
 from kiln.store.schema import (
+    NAME_MAX,
     aware_utc,
     check_campaign_name,
     check_experiment,
@@ -418,6 +419,54 @@ class SqlStore:
         assert row is not None
         return row
 
+    def dispatch(self, campaign: str, experiment_id: str, instrument: str, handle: str = "") -> Experiment:
+        """Record that a pending experiment is being sent to ``instrument`` (``handle`` empty: not yet
+        acknowledged) or was accepted under ``handle``; StateError if it is not pending."""
+        name = _bounded_text(instrument, "instrument", NAME_MAX)
+        if not name:
+            raise ValidationError("instrument", instrument, "an instrument name is not empty", "name the instrument")
+        values = {"instrument": name, "handle": _bounded_text(handle, "handle", 10_000), "dispatched_at": utc_now()}
+        return self._update_pending(
+            campaign,
+            experiment_id,
+            values,
+            "experiment_dispatched",
+            {"id": experiment_id, "instrument": name, "handle": handle},
+        )
+
+    def flag(self, campaign: str, experiment_id: str, note: str) -> Experiment:
+        """Mark a pending experiment for an operator with ``note`` (empty clears it); StateError if it is not
+        pending."""
+        text = _bounded_text(note, "note", 10_000)
+        return self._update_pending(
+            campaign, experiment_id, {"attention": text}, "experiment_flagged", {"id": experiment_id, "note": text}
+        )
+
+    def _update_pending(
+        self, campaign: str, experiment_id: str, values: dict[str, Any], kind: str, payload: Mapping[str, Any]
+    ) -> Experiment:
+        """Change columns of a pending experiment (conditional UPDATE) and log ``kind``."""
+        with self._write() as conn:
+            campaign_id = self._campaign_id(conn, campaign)
+            result = conn.execute(
+                update(experiment_table)
+                .where(
+                    experiment_table.c.id == experiment_id,
+                    experiment_table.c.campaign_id == campaign_id,
+                    experiment_table.c.status == ExperimentStatus.PENDING.value,
+                )
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                row = self._select_experiment(conn, campaign_id, experiment_id)
+                if row is None:
+                    raise self._unknown_experiment(campaign, experiment_id)
+                raise StateError(f"experiment {experiment_id} is already {row.status}; only pending ones change")
+            self._log(conn, campaign_id, kind, payload)
+            row = self._select_experiment(conn, campaign_id, experiment_id)
+        assert row is not None
+        return row_to_experiment(row)
+
     def experiments(self, campaign: str) -> list[Experiment]:
         """All experiments of a campaign ordered by seq."""
         with self._read() as conn:
@@ -473,3 +522,10 @@ class SqlStore:
 
 
 __all__ = ["BUSY_TIMEOUT_S", "SqlStore"]
+
+
+def _bounded_text(value: Any, field: str, most: int) -> str:
+    """``value`` if it is a string of at most ``most`` characters, else ValidationError naming ``field``."""
+    if not isinstance(value, str) or len(value) > most:
+        raise ValidationError(field, value, f"a string of at most {most} characters", "shorten it")
+    return value

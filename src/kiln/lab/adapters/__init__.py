@@ -1,0 +1,1 @@
+"""Instrument adapters: Python callables, command lines, HTTP services, simulated instruments."""

@@ -1,0 +1,308 @@
+"""The Orchestrator: up to k experiments in flight over one or several instruments, safely.
+
+Order of writes for each experiment (so that a crash at any moment loses nothing and sends nothing twice):
+
+1. the strategy's suggestion is stored (pending) by ``Campaign.ask``, which counts running experiments;
+2. the dispatch is recorded (instrument name, empty handle) before the instrument is called;
+3. the instrument's handle is recorded once it accepted the experiment;
+4. the outcome is stored (``tell`` / ``fail``) before the loop moves on.
+
+At start, ``reconcile`` looks at the campaign's pending experiments: never dispatched ones are sent first;
+dispatched ones are reattached when their instrument can be asked about the handle (``resumable``), and otherwise
+flagged for the operator (``Store.flag``), who finishes them with ``kiln tell`` / ``kiln fail``. Flagged
+experiments stay pending, so the strategy treats them as running and never proposes them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiln.campaign import Campaign
+from kiln.core.errors import StateError, ValidationError
+from kiln.core.records import Experiment, ExperimentStatus
+from kiln.lab.protocol import AsyncInstrument, Failure, Observation, Outcome, RunStatus
+from kiln.lab.stopping import StopRules
+
+
+@dataclass(frozen=True)
+class LoopEvent:
+    """Something the loop did: ``kind`` is dispatched, finished, failed, flagged or reattached."""
+
+    kind: str
+    experiment: Experiment
+    instrument: str
+    in_flight: int
+
+
+@dataclass
+class LoopSummary:
+    """What a run did: experiments finished and failed in it, flagged for the operator, the campaign's total,
+    and the rule that stopped it ("budget", "max_cost", "max_seconds", "target", "patience", "exhausted" (no
+    candidate left) or "interrupted")."""
+
+    finished: int = 0
+    failed: int = 0
+    flagged: int = 0
+    total: int = 0
+    stopped_by: str = ""
+    cost: float = 0.0
+    seconds: float = 0.0
+    outcomes: list[Experiment] = field(default_factory=list)
+
+
+class Orchestrator:
+    """Keeps up to ``in_flight`` experiments running on ``instruments`` until a stop rule holds.
+
+    Args:
+        campaign: the campaign to run (its strategy proposes, its store records).
+        instruments: where experiments run; each new one goes to the instrument with the fewest in flight.
+        in_flight: experiments running at once (k >= 1).
+        stop: the stop rules.
+        timeout: seconds one experiment may take on its instrument; it is then cancelled and failed.
+        retries / backoff: a dispatch that raises is retried ``retries`` times, waiting backoff, 2 backoff, ...
+            seconds; then the experiment fails with the error.
+        costs: instrument name -> cost of one experiment on it (default 1).
+        on_event: called with every LoopEvent (progress displays).
+    """
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        instruments: Sequence[AsyncInstrument],
+        *,
+        in_flight: int = 1,
+        stop: StopRules | None = None,
+        timeout: float | None = None,
+        retries: int = 3,
+        backoff: float = 0.5,
+        costs: Mapping[str, float] | None = None,
+        on_event: Callable[[LoopEvent], None] | None = None,
+    ) -> None:
+        if not instruments:
+            raise ValidationError("instruments", [], "at least one instrument", "add an instrument to the spec")
+        names = [instrument.name for instrument in instruments]
+        if len(set(names)) != len(names):
+            raise ValidationError("instruments", names, "instrument names must differ", "rename the duplicates")
+        if isinstance(in_flight, bool) or not isinstance(in_flight, int) or in_flight < 1:
+            raise ValidationError("in_flight", in_flight, "a whole number >= 1", "e.g. in_flight: 4")
+        for name, value in (("timeout", timeout), ("backoff", backoff)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
+                raise ValidationError(name, value, "a number of seconds >= 0", "e.g. 60")
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ValidationError("retries", retries, "a whole number >= 0", "e.g. 3")
+        self.campaign = campaign
+        self.instruments = {instrument.name: instrument for instrument in instruments}
+        self.in_flight = in_flight
+        self.stop = stop or StopRules()
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = float(backoff)
+        self.costs = {name: float((costs or {}).get(name, 1.0)) for name in self.instruments}
+        self.on_event = on_event
+        self._running: dict[str, int] = dict.fromkeys(self.instruments, 0)
+        self._stop_requested = False
+        self._best: float | None = None
+        self._since_best = 0
+
+    # ------------------------------------------------------------------------------------------------ control
+    def request_stop(self) -> None:
+        """Stop dispatching; experiments in flight finish and are stored (the first Ctrl-C)."""
+        self._stop_requested = True
+
+    def run_sync(self) -> LoopSummary:
+        """``run`` on a new event loop."""
+        return asyncio.run(self.run())
+
+    async def run(self) -> LoopSummary:
+        """Reconcile, then dispatch until a stop rule holds and every experiment in flight has ended."""
+        summary = LoopSummary()
+        started = time.monotonic()
+        self._seed_best()
+        tasks: dict[asyncio.Task[Experiment | None], str] = {}
+        ready = await self._reconcile(summary, tasks)
+        total = len(await asyncio.to_thread(self.campaign.experiments))
+        try:
+            while True:
+                reason = self._stop_reason(summary, total, started)
+                while not reason and len(tasks) < self.in_flight:
+                    if ready:
+                        experiment = ready.pop(0)
+                    else:
+                        asked = await asyncio.to_thread(self.campaign.ask, 1)
+                        if not asked:
+                            reason = "exhausted"
+                            break
+                        experiment = asked[0]
+                        total += 1
+                    instrument = min(self._running, key=lambda name: self._running[name])
+                    summary.cost += self.costs[instrument]
+                    self._running[instrument] += 1
+                    task = asyncio.create_task(self._execute(experiment, instrument))
+                    tasks[task] = instrument
+                    reason = self._stop_reason(summary, total, started)
+                if reason and not summary.stopped_by:
+                    summary.stopped_by = reason
+                if not tasks:
+                    break
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    self._running[tasks.pop(task)] -= 1
+                    self._record(summary, task.result())
+        except asyncio.CancelledError:
+            summary.stopped_by = "interrupted"
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        finally:
+            summary.total = total
+            summary.seconds = time.monotonic() - started
+        return summary
+
+    # ---------------------------------------------------------------------------------------------- stopping
+    def _stop_reason(self, summary: LoopSummary, total: int, started: float) -> str:
+        rules = self.stop
+        if self._stop_requested:
+            return "interrupted"
+        if rules.budget is not None and total >= rules.budget:
+            return "budget"
+        if rules.max_cost is not None and summary.cost + min(self.costs.values()) > rules.max_cost + 1e-12:
+            return "max_cost"
+        if rules.max_seconds is not None and time.monotonic() - started >= rules.max_seconds:
+            return "max_seconds"
+        if rules.target is not None and self._best is not None and self._best >= self._target_utility():
+            return "target"
+        if rules.patience is not None and self._since_best >= rules.patience:
+            return "patience"
+        return ""
+
+    def _target_utility(self) -> float:
+        assert self.stop.target is not None
+        return self.campaign.objective.utility({self.campaign.objective.target.name: self.stop.target})
+
+    def _seed_best(self) -> None:
+        completed = [e for e in self.campaign.experiments() if e.status is ExperimentStatus.COMPLETED]
+        utilities = [self.campaign.objective.utility(e.results) for e in completed]
+        self._best = max(utilities) if utilities else None
+
+    def _record(self, summary: LoopSummary, experiment: Experiment | None) -> None:
+        if experiment is None:
+            return
+        summary.outcomes.append(experiment)
+        if experiment.status is ExperimentStatus.FAILED:
+            summary.failed += 1
+            self._since_best += 1
+            return
+        if experiment.status is not ExperimentStatus.COMPLETED:
+            return
+        summary.finished += 1
+        utility = self.campaign.objective.utility(experiment.results)
+        if self._best is None or utility > self._best:
+            self._best, self._since_best = utility, 0
+        else:
+            self._since_best += 1
+
+    # ------------------------------------------------------------------------------------------ reconciling
+    async def _reconcile(
+        self, summary: LoopSummary, tasks: dict[asyncio.Task[Experiment | None], str]
+    ) -> list[Experiment]:
+        """Experiments pending at start -> those to dispatch first; reattach or flag the dispatched ones."""
+        ready: list[Experiment] = []
+        for experiment in await asyncio.to_thread(self.campaign.pending):
+            if experiment.attention:
+                continue  # waiting for the operator
+            if not experiment.instrument:
+                ready.append(experiment)
+                continue
+            instrument = self.instruments.get(experiment.instrument)
+            note = ""
+            if instrument is None:
+                note = f"was dispatched to instrument {experiment.instrument!r}, which this run does not have"
+            elif not experiment.handle:
+                note = f"was being sent to {experiment.instrument!r} when the loop stopped; it may or may not run"
+            elif not instrument.resumable:
+                note = f"was running on {experiment.instrument!r}, which cannot be asked after a restart"
+            else:
+                status = await instrument.status(experiment.handle)
+                if status in (RunStatus.UNKNOWN, RunStatus.CANCELLED):
+                    note = f"{experiment.instrument!r} reports {status.value} for handle {experiment.handle!r}"
+            if note:
+                await self._flag(summary, experiment, note + "; check it, then kiln tell or kiln fail")
+                continue
+            assert instrument is not None
+            self._running[instrument.name] += 1
+            task = asyncio.create_task(self._collect(experiment, instrument, experiment.handle))
+            tasks[task] = instrument.name
+            self._emit("reattached", experiment, instrument.name)
+        return ready
+
+    async def _flag(self, summary: LoopSummary, experiment: Experiment, note: str) -> None:
+        try:
+            flagged = await asyncio.to_thread(self.campaign.store.flag, self.campaign.name, experiment.id, note)
+        except StateError:
+            return  # finished meanwhile
+        summary.flagged += 1
+        self._emit("flagged", flagged, experiment.instrument)
+
+    # -------------------------------------------------------------------------------------------- executing
+    async def _execute(self, experiment: Experiment, instrument_name: str) -> Experiment | None:
+        """Record the dispatch, send, record the handle, wait for the outcome and store it."""
+        store, name = self.campaign.store, self.campaign.name
+        instrument = self.instruments[instrument_name]
+        try:
+            await asyncio.to_thread(store.dispatch, name, experiment.id, instrument_name)
+        except StateError:
+            return None  # finished by someone else (kiln tell) before it was sent
+        handle, error = None, ""
+        for attempt in range(self.retries + 1):
+            try:
+                handle = await instrument.submit(dict(experiment.params))
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                if attempt < self.retries:
+                    await asyncio.sleep(self.backoff * 2**attempt)
+        if handle is None:
+            return await self._store(experiment, Failure(f"dispatch to {instrument_name!r} failed: {error}"))
+        dispatched = await asyncio.to_thread(store.dispatch, name, experiment.id, instrument_name, handle)
+        self._emit("dispatched", dispatched, instrument_name)
+        return await self._collect(dispatched, instrument, handle)
+
+    async def _collect(self, experiment: Experiment, instrument: AsyncInstrument, handle: str) -> Experiment | None:
+        """Wait for the outcome of ``handle`` (cancelling it after ``timeout``) and store it."""
+        try:
+            outcome: Outcome = await asyncio.wait_for(instrument.outcome(handle), timeout=self.timeout)
+        except TimeoutError:
+            await instrument.cancel(handle)
+            outcome = Failure(f"timed out after {self.timeout:g} s on {instrument.name!r}")
+        return await self._store(experiment, outcome)
+
+    async def _store(self, experiment: Experiment, outcome: Outcome) -> Experiment | None:
+        """Tell or fail; an experiment someone finished meanwhile keeps their result."""
+        targets = self.campaign.objective.names
+        if isinstance(outcome, Observation):
+            missing = [t for t in targets if t not in outcome.values or not math.isfinite(outcome.values[t])]
+            if missing:
+                outcome = Failure(f"the instrument reported no value for {missing}; it gave {sorted(outcome.values)}")
+        try:
+            if isinstance(outcome, Failure):
+                stored = await asyncio.to_thread(self.campaign.fail, experiment.id, outcome.reason or "failed")
+            else:
+                results: dict[str, Any] = {t: outcome.values[t] for t in targets}
+                stored = await asyncio.to_thread(self.campaign.tell, experiment.id, results)
+        except StateError:
+            stored = await asyncio.to_thread(self.campaign.store.get_experiment, self.campaign.name, experiment.id)
+        kind = "failed" if stored.status is ExperimentStatus.FAILED else "finished"
+        self._emit(kind, stored, experiment.instrument)
+        return stored
+
+    def _emit(self, kind: str, experiment: Experiment, instrument: str) -> None:
+        if self.on_event is not None:
+            self.on_event(LoopEvent(kind, experiment, instrument, sum(self._running.values())))

@@ -1,0 +1,192 @@
+"""The Orchestrator: experiments in flight, several instruments, failures, timeouts, retries, stop rules and
+reconciling after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from kiln import Campaign, CandidatePool, ExperimentStatus, Objective
+from kiln.core.errors import ValidationError
+from kiln.lab.adapters.callable import CallableInstrument
+from kiln.lab.adapters.simulated import SimulatedInstrument
+from kiln.lab.orchestrator import LoopEvent, Orchestrator
+from kiln.lab.protocol import Failure, Observation, Outcome, RunStatus
+from kiln.lab.stopping import StopRules
+
+
+def value(params: Mapping[str, Any]) -> dict[str, float]:
+    return {"y": float(params["x"])}
+
+
+@pytest.fixture
+def campaign(store_url: str) -> Campaign:
+    pool = CandidatePool(["x"], [[float(i)] for i in range(60)])
+    return Campaign.create("orch", space=pool, objective=Objective.maximize("y"), strategy="random", store=store_url)
+
+
+def test_keeps_k_in_flight_over_several_instruments(campaign: Campaign) -> None:
+    events: list[LoopEvent] = []
+    slow = SimulatedInstrument(value, name="slow", latency=0.03, seed=1)
+    fast = SimulatedInstrument(value, name="fast", latency=0.01, seed=2)
+    summary = Orchestrator(
+        campaign, [slow, fast], in_flight=4, stop=StopRules(budget=24), on_event=events.append
+    ).run_sync()
+    assert summary.stopped_by == "budget" and summary.total == 24 and summary.finished == 24
+    stored = campaign.experiments()
+    assert len(stored) == 24 and all(e.status is ExperimentStatus.COMPLETED for e in stored)
+    assert all(e.results["y"] == e.params["x"] for e in stored)
+    assert {e.instrument for e in stored} == {"slow", "fast"}
+    assert all(e.handle and e.dispatched_at is not None for e in stored)
+    in_flight = [event.in_flight for event in events if event.kind == "dispatched"]
+    assert max(in_flight) == 4  # k in flight, never more
+    assert len({e.params["x"] for e in stored}) == 24  # nothing suggested twice
+
+
+def test_failures_timeouts_and_missing_values_are_stored_with_their_reason(campaign: Campaign) -> None:
+    async def measure(params: Mapping[str, Any]) -> Outcome:
+        x = params["x"]
+        if x % 3 == 0:
+            return Failure("sample cracked")
+        if x % 3 == 1:
+            await asyncio.sleep(5)
+        return Observation({"z": 1.0})
+
+    summary = Orchestrator(
+        campaign, [CallableInstrument(measure, name="rig")], in_flight=3, stop=StopRules(budget=9), timeout=0.2
+    ).run_sync()
+    assert summary.failed == 9 and summary.finished == 0
+    reasons = {e.params["x"] % 3: e.reason for e in campaign.experiments()}
+    assert reasons[0] == "sample cracked"
+    assert reasons[1] == "timed out after 0.2 s on 'rig'"
+    assert "no value for ['y']" in reasons[2]
+
+
+class Flaky:
+    """An instrument whose dispatch raises ``errors`` times before it accepts experiments."""
+
+    name = "flaky"
+    resumable = False
+
+    def __init__(self, errors: int) -> None:
+        self.errors = errors
+        self.attempts = 0
+        self.inner = CallableInstrument(value, name="inner")
+
+    async def submit(self, params: Mapping[str, Any]) -> str:
+        self.attempts += 1
+        if self.attempts <= self.errors:
+            raise ConnectionError("robot busy")
+        return await self.inner.submit(params)
+
+    async def status(self, handle: str) -> RunStatus:
+        return await self.inner.status(handle)
+
+    async def outcome(self, handle: str) -> Outcome:
+        return await self.inner.outcome(handle)
+
+    async def cancel(self, handle: str) -> None:
+        await self.inner.cancel(handle)
+
+
+def test_dispatch_is_retried_with_backoff_then_failed(campaign: Campaign) -> None:
+    flaky = Flaky(errors=2)
+    summary = Orchestrator(campaign, [flaky], stop=StopRules(budget=1), retries=3, backoff=0.01).run_sync()
+    assert summary.finished == 1 and flaky.attempts == 3
+    hopeless = Flaky(errors=100)
+    summary = Orchestrator(campaign, [hopeless], stop=StopRules(budget=2), retries=2, backoff=0.01).run_sync()
+    assert hopeless.attempts == 3 and summary.failed == 1
+    assert "dispatch to 'flaky' failed: ConnectionError: robot busy" in campaign.experiments()[-1].reason
+
+
+def test_stop_rules(campaign: Campaign) -> None:
+    instrument = SimulatedInstrument(value, name="sim")
+    summary = Orchestrator(campaign, [instrument], stop=StopRules(target=50.0)).run_sync()
+    assert summary.stopped_by == "target" and max(e.results["y"] for e in campaign.experiments()) >= 50
+    summary = Orchestrator(campaign, [instrument], stop=StopRules(max_cost=5.0), costs={"sim": 2.5}).run_sync()
+    assert summary.stopped_by == "max_cost" and summary.cost == 5.0 and summary.finished == 2
+    summary = Orchestrator(campaign, [instrument], stop=StopRules(patience=3)).run_sync()
+    assert summary.stopped_by == "patience" and summary.finished >= 3
+    slow = SimulatedInstrument(value, name="slow", latency=0.05)
+    summary = Orchestrator(campaign, [slow], in_flight=2, stop=StopRules(max_seconds=0.2)).run_sync()
+    assert summary.stopped_by == "max_seconds" and 0.2 <= summary.seconds < 2.0
+
+
+def test_runs_until_the_pool_is_exhausted(store_url: str) -> None:
+    pool = CandidatePool(["x"], [[1.0], [2.0], [3.0]])
+    campaign = Campaign.create(
+        "tiny", space=pool, objective=Objective.maximize("y"), strategy="random", store=store_url
+    )
+    summary = Orchestrator(campaign, [SimulatedInstrument(value)], in_flight=2).run_sync()
+    assert summary.stopped_by == "exhausted" and summary.finished == 3
+
+
+class Resumable:
+    """An instrument that keeps its experiments outside this process (here: a dict shared across 'restarts')."""
+
+    name = "remote"
+    resumable = True
+    counter = itertools.count(1)
+
+    def __init__(self, jobs: dict[str, Mapping[str, Any]]) -> None:
+        self.jobs = jobs
+
+    async def submit(self, params: Mapping[str, Any]) -> str:
+        handle = f"job-{next(self.counter)}"
+        self.jobs[handle] = dict(params)
+        return handle
+
+    async def status(self, handle: str) -> RunStatus:
+        return RunStatus.DONE if handle in self.jobs else RunStatus.UNKNOWN
+
+    async def outcome(self, handle: str) -> Outcome:
+        return Observation(value(self.jobs[handle]))
+
+    async def cancel(self, handle: str) -> None:
+        self.jobs.pop(handle, None)
+
+
+def test_reconcile_dispatches_new_reattaches_resumable_and_flags_the_rest(campaign: Campaign) -> None:
+    store, name = campaign.store, campaign.name
+    never_sent, sending, on_remote, on_local, lost = campaign.ask(5)
+    jobs: dict[str, Mapping[str, Any]] = {"job-a": dict(on_remote.params)}
+    store.dispatch(name, sending.id, "remote")  # crashed before the instrument answered
+    store.dispatch(name, on_remote.id, "remote", "job-a")
+    store.dispatch(name, on_local.id, "sim", "sim-1")  # an in-process instrument: gone with the crash
+    store.dispatch(name, lost.id, "remote", "job-gone")
+    events: list[LoopEvent] = []
+    summary = Orchestrator(
+        campaign,
+        [Resumable(jobs), SimulatedInstrument(value, name="sim")],
+        stop=StopRules(budget=6),
+        on_event=events.append,
+    ).run_sync()
+    by_id = {e.id: e for e in campaign.experiments()}
+    assert by_id[never_sent.id].status is ExperimentStatus.COMPLETED
+    assert by_id[on_remote.id].status is ExperimentStatus.COMPLETED and by_id[on_remote.id].handle == "job-a"
+    for flagged in (sending, on_local, lost):
+        assert by_id[flagged.id].status is ExperimentStatus.PENDING
+        assert "kiln tell or kiln fail" in by_id[flagged.id].attention
+    assert "may or may not run" in by_id[sending.id].attention
+    assert "cannot be asked after a restart" in by_id[on_local.id].attention
+    assert "reports unknown" in by_id[lost.id].attention
+    assert summary.flagged == 3 and summary.total == 6 and len(by_id) == 6
+    assert [e.kind for e in events].count("reattached") == 1
+    again = Orchestrator(campaign, [Resumable(jobs)], stop=StopRules(budget=6)).run_sync()
+    assert again.flagged == 0 and again.finished == 0  # flagged ones wait for the operator, not re-flagged
+
+
+def test_settings_are_checked(campaign: Campaign) -> None:
+    instrument = SimulatedInstrument(value)
+    with pytest.raises(ValidationError, match="in_flight"):
+        Orchestrator(campaign, [instrument], in_flight=0)
+    with pytest.raises(ValidationError, match="instruments"):
+        Orchestrator(campaign, [])
+    with pytest.raises(ValidationError, match="instrument names must differ"):
+        Orchestrator(campaign, [instrument, SimulatedInstrument(value)])
+    with pytest.raises(ValidationError, match="stop: patience"):
+        StopRules(patience=0)
