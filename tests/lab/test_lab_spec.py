@@ -57,10 +57,11 @@ def test_every_example_parses(file: str, name: str, rows: int, budget: int) -> N
     assert len(spec.config.domain) == rows
     assert spec.config.strategy.kind == "default"
     assert spec.config.seed == 0
-    instrument = spec.build_instrument()
-    assert isinstance(instrument, DatasetEmulator)
-    assert instrument.target == spec.config.objective.target.name
-    assert instrument.pool.rows == spec.config.domain.rows  # the pool's row keys are the emulator's
+    ((instrument, cost, emulator),) = spec.build_instruments()
+    assert instrument.name == "emulator" and cost == 1.0 and getattr(instrument, "replayable", False)
+    assert isinstance(emulator, DatasetEmulator)
+    assert emulator.target == spec.config.objective.target.name
+    assert emulator.pool.rows == spec.config.domain.rows  # the pool's row keys are the emulator's
 
 
 def test_examples_folder_has_only_parseable_specs() -> None:
@@ -73,14 +74,14 @@ def test_examples_folder_has_only_parseable_specs() -> None:
 def test_a_space_spec_from_a_dict() -> None:
     spec = spec_from_dict(copy.deepcopy(SPACE_SPEC))
     assert spec.name == "by-hand"
-    assert spec.instrument is None
+    assert spec.instruments == ()
     assert (spec.budget, spec.batch, spec.config.seed) == (12, 3, 4)
     assert isinstance(spec.config.domain, SearchSpace)
     assert spec.config.domain.names == ["temperature", "solvent", "A", "B"]
     assert spec.config.objective.target.direction.value == "min"
     assert spec.config.strategy.kind == "sobol"
     with pytest.raises(SpecError, match=r"^instrument"):
-        spec.build_instrument()
+        spec.build_instruments()
 
 
 def test_defaults_of_a_minimal_spec() -> None:
@@ -171,7 +172,7 @@ def test_malformed_specs_name_the_field(tmp_path: Path, document: Any, field: st
 def test_a_bad_instrument_is_named_when_built(instrument: dict[str, Any], field: str) -> None:
     spec = spec_from_dict(_broken(POOL_SPEC, instrument=instrument))
     with pytest.raises(SpecError) as error:
-        spec.build_instrument()
+        spec.build_instruments()
     assert error.value.field == field
 
 
@@ -179,7 +180,7 @@ def test_a_bad_instrument_is_named_when_built(instrument: dict[str, Any], field:
 def test_a_non_numeric_noise_is_a_spec_error(noise: Any) -> None:
     spec = spec_from_dict(_broken(POOL_SPEC, instrument={"kind": "emulator", "dataset": "p3ht", "noise": noise}))
     with pytest.raises(KilnError, match="noise"):
-        spec.build_instrument()
+        spec.build_instruments()
 
 
 def test_missing_spec_file(tmp_path: Path) -> None:
@@ -211,3 +212,69 @@ def test_an_empty_yaml_file_is_a_spec_error(tmp_path: Path) -> None:
     path.write_text("")
     with pytest.raises(SpecError, match="a YAML map is required"):
         load_spec(path)
+
+
+def test_the_simulated_lab_example_has_three_instruments_and_four_in_flight() -> None:
+    spec = load_spec(EXAMPLES / "simulated-lab.yaml")
+    assert spec.in_flight == 4 and spec.timeout == 60 and spec.stop.patience == 40 and spec.budget == 60
+    built = spec.build_instruments()
+    assert [instrument.name for instrument, _, _ in built] == ["fast-robot", "slow-robot", "bench"]
+    assert [cost for _, cost, _ in built] == [1.0, 1.0, 2.0]
+    fast = built[0][0]
+    assert fast.in_failure_region({"D2 content (%)": 25.0})  # type: ignore[attr-defined]
+    assert not fast.in_failure_region({"D2 content (%)": 5.0})  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"stop": {"patience": 0}}, "stop: patience"),
+        ({"stop": {"budget": 3}}, "stop"),
+        ({"in_flight": 0}, "in_flight"),
+        ({"timeout": -1}, "timeout"),
+        ({"instruments": [], "instrument": _DROP}, "instruments"),
+        (
+            {"instruments": [{"kind": "emulator", "dataset": "p3ht"}], "instrument": {"kind": "emulator"}},
+            "instrument/instruments",
+        ),
+    ],
+)
+def test_bad_loop_settings_are_named(changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(SpecError) as error:
+        spec_from_dict(_broken(POOL_SPEC, **changes))
+    assert error.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("instruments", "field"),
+    [
+        ([{"kind": "emulator", "dataset": "p3ht"}, {"kind": "emulator", "dataset": "p3ht"}], "instruments: name"),
+        ([{"kind": "callable", "function": "nowhere.at.all:f"}], "instrument.function"),
+        ([{"kind": "simulated"}], "instrument"),
+        ([{"kind": "simulated", "dataset": "p3ht", "latency": {"kind": "gamma"}}], "instrument"),
+        ([{"kind": "emulator", "dataset": "p3ht", "cost": -1}], "instrument.cost"),
+    ],
+)
+def test_bad_instruments_are_named_when_built(instruments: list[dict[str, Any]], field: str) -> None:
+    spec = spec_from_dict(_broken(POOL_SPEC, instrument=_DROP, instruments=instruments))
+    with pytest.raises(SpecError) as error:
+        spec.build_instruments()
+    assert error.value.field == field
+
+
+def test_command_and_callable_instruments_from_a_spec(tmp_path: Path) -> None:
+    spec = spec_from_dict(
+        _broken(
+            POOL_SPEC,
+            instrument=_DROP,
+            instruments=[
+                {"kind": "command", "name": "cli", "command": ["python", "measure.py"], "timeout": 5},
+                {"kind": "callable", "name": "py", "function": "math:sqrt"},
+            ],
+        ),
+        base=tmp_path,
+        source=tmp_path / "spec.yaml",
+    )
+    (cli, _, none), (py, _, _) = spec.build_instruments()
+    assert none is None and cli.cwd == str(tmp_path) and cli.timeout == 5.0  # type: ignore[attr-defined]
+    assert py.name == "py"

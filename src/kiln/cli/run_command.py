@@ -1,19 +1,24 @@
-"""``kiln run``: the closed loop of a spec with a progress bar, resumable, and a summary at the end."""
+"""``kiln run``: the closed loop of a spec (the Orchestrator) with a live display, resumable, and a summary."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kiln.campaign import Campaign
-from kiln.cli.render import experiment_card, fmt
+from kiln.cli.live import LiveDisplay
+from kiln.cli.render import experiment_card
 from kiln.core.errors import SpecError
-from kiln.core.records import Experiment, ExperimentStatus
+from kiln.core.records import ExperimentStatus
 from kiln.lab.emulator import DatasetEmulator
-from kiln.lab.loop import experiment_count, run_loop
+from kiln.lab.loop import experiment_count
+from kiln.lab.orchestrator import LoopSummary, Orchestrator
 from kiln.lab.spec import load_spec
 
 DEFAULT_BUDGET = 40
@@ -30,64 +35,83 @@ def run_spec(path: Path, store: str, *, budget: int | None, seed: int | None, co
     total_budget = budget if budget is not None else (spec.budget or DEFAULT_BUDGET)
     if total_budget < 1:
         raise SpecError("--budget", total_budget, "a whole number >= 1 is required", "e.g. --budget 40")
-    instrument = spec.build_instrument(seed=config.seed)
-    if isinstance(instrument, DatasetEmulator):
-        instrument.check_compatible(config.domain.names, config.objective.names)
+    built = spec.build_instruments(seed=config.seed)
+    emulators = [emulator for _, _, emulator in built if emulator is not None]
+    for emulator in emulators:
+        emulator.check_compatible(config.domain.names, config.objective.names)
     campaign, created = Campaign.open_or_create(spec.name, config, store=store)
     done = experiment_count(campaign)
-    if isinstance(instrument, DatasetEmulator) and done:  # fresh noise for a resumed run, not a replay
-        instrument.reseed(int(np.random.SeedSequence([config.seed, done]).generate_state(1)[0]))
+    for index, emulator in enumerate(emulators):  # fresh noise for a resumed run, not a replay
+        if done:
+            emulator.reseed(int(np.random.SeedSequence([config.seed, done, index]).generate_state(1)[0]))
     verb = "started" if created else f"resumed ({done} experiments stored)"
     console.print(f"campaign [bold]{campaign.name}[/] {verb} in {campaign.store.url}; budget {total_budget}")
-    target = campaign.objective.target
-    best: dict[str, float | None] = {"value": _best_value(campaign)}
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("best {task.fields[best]}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
+    display = LiveDisplay(campaign, total_budget, console)
+    orchestrator = Orchestrator(
+        campaign,
+        [instrument for instrument, _, _ in built],
+        in_flight=max(spec.in_flight, spec.batch),
+        stop=replace(spec.stop, budget=total_budget),
+        timeout=spec.timeout,
+        retries=spec.retries,
+        costs={instrument.name: cost for instrument, cost, _ in built},
+        on_event=display.update,
+    )
+    try:
+        with display:
+            summary = asyncio.run(_run_with_signals(orchestrator, console))
+    except KeyboardInterrupt:
+        _say_interrupted(campaign, console)
+        return 130
+    if summary.stopped_by == "interrupted":
+        _say_interrupted(campaign, console)
+    elif summary.stopped_by == "exhausted":
+        console.print("the candidate pool is used up: every candidate has been suggested")
+    elif summary.stopped_by not in ("budget", "interrupted"):
+        console.print(f"stopped by the rule [bold]{summary.stopped_by}[/]")
+    if summary.flagged:
+        console.print(
+            f"[yellow]{summary.flagged} experiment(s) need an operator[/] (see kiln show {campaign.name}); "
+            "finish them with kiln tell or kiln fail"
+        )
+    _summary(campaign, emulators[0] if emulators else None, console)
+    return 130 if summary.stopped_by == "interrupted" else 0
+
+
+async def _run_with_signals(orchestrator: Orchestrator, console: Console) -> LoopSummary:
+    """Run the orchestrator; the first Ctrl-C stops dispatching (experiments in flight finish and are stored),
+    the second cancels those too (they stay pending and are reconciled by the next run)."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    presses = {"count": 0}
+
+    def on_interrupt() -> None:
+        presses["count"] += 1
+        if presses["count"] == 1:
+            console.print("[yellow]stopping[/]: waiting for the experiments in flight (Ctrl-C again to abandon them)")
+            orchestrator.request_stop()
+        elif main is not None:
+            main.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or no signal support
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    try:
+        return await orchestrator.run()
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+
+
+def _say_interrupted(campaign: Campaign, console: Console) -> None:
+    console.print(
+        f"[yellow]interrupted[/]: {experiment_count(campaign)} experiments are stored in {campaign.store.url}; "
+        f"run the same command again to resume"
     )
 
-    finished = {"count": done - len(campaign.pending())}
 
-    def on_result(experiment: Experiment, total: int) -> None:
-        finished["count"] += 1
-        if experiment.status is ExperimentStatus.COMPLETED:
-            value = experiment.results[target.name]
-            current = best["value"]
-            if current is None or campaign.objective.utility({target.name: value}) > campaign.objective.utility(
-                {target.name: current}
-            ):
-                best["value"] = value
-        progress.update(task, completed=finished["count"], best=fmt(best["value"]))
-
-    try:
-        with progress:
-            task = progress.add_task(
-                "experiments", total=total_budget, completed=finished["count"], best=fmt(best["value"])
-            )
-            result = run_loop(campaign, instrument, budget=total_budget, batch=spec.batch, on_result=on_result)
-    except KeyboardInterrupt:
-        console.print(
-            f"[yellow]interrupted[/]: {experiment_count(campaign)} experiments are stored in {campaign.store.url}; "
-            f"run the same command again to resume"
-        )
-        return 130
-    if result.exhausted:
-        console.print("the candidate pool is used up: every candidate has been suggested")
-    _summary(campaign, instrument, console)
-    return 0
-
-
-def _best_value(campaign: Campaign) -> float | None:
-    best = campaign.best()
-    return None if best is None else best.results[campaign.objective.target.name]
-
-
-def _summary(campaign: Campaign, instrument: object, console: Console) -> None:
+def _summary(campaign: Campaign, instrument: DatasetEmulator | None, console: Console) -> None:
     experiments = campaign.experiments()
     completed = [e for e in experiments if e.status is ExperimentStatus.COMPLETED]
     failed = sum(1 for e in experiments if e.status is ExperimentStatus.FAILED)
@@ -95,7 +119,7 @@ def _summary(campaign: Campaign, instrument: object, console: Console) -> None:
     best = campaign.best()
     if best is not None:
         console.print(experiment_card(best, campaign.domain.names, campaign.objective.names, title="best found"))
-    if isinstance(instrument, DatasetEmulator) and completed:
+    if instrument is not None and completed:
         top = instrument.top_keys(0.05, campaign.objective.target.direction.value)
         found_at = [
             i for i, e in enumerate(experiments, start=1) if e in completed and instrument.pool.key_of(e.params) in top

@@ -8,9 +8,10 @@ Order of writes for each experiment (so that a crash at any moment loses nothing
 4. the outcome is stored (``tell`` / ``fail``) before the loop moves on.
 
 At start, ``reconcile`` looks at the campaign's pending experiments: never dispatched ones are sent first;
-dispatched ones are reattached when their instrument can be asked about the handle (``resumable``), and otherwise
-flagged for the operator (``Store.flag``), who finishes them with ``kiln tell`` / ``kiln fail``. Flagged
-experiments stay pending, so the strategy treats them as running and never proposes them again.
+dispatched ones are reattached when their instrument can be asked about the handle (``resumable``), sent again
+when running them twice is harmless (``replayable``, e.g. an emulator), and otherwise flagged for the operator
+(``Store.flag``), who finishes them with ``kiln tell`` / ``kiln fail``. Flagged experiments stay pending, so the
+strategy treats them as running and never proposes them again.
 """
 
 from __future__ import annotations
@@ -221,6 +222,10 @@ class Orchestrator:
                 continue
             instrument = self.instruments.get(experiment.instrument)
             note = ""
+            replayable = getattr(instrument, "replayable", False)
+            if replayable and not (experiment.handle and instrument is not None and instrument.resumable):
+                ready.append(experiment)  # running it again is harmless
+                continue
             if instrument is None:
                 note = f"was dispatched to instrument {experiment.instrument!r}, which this run does not have"
             elif not experiment.handle:

@@ -56,6 +56,9 @@ class AsyncInstrument(Protocol):
         name: shown in progress displays and stored with each dispatch.
         resumable: whether ``status``/``outcome`` work for handles issued before a restart of Kiln; if not,
             experiments in flight at a crash are marked for the operator instead of being reattached.
+
+    An instrument may also set ``replayable = True``: running an experiment again is harmless (an emulator's
+    lookup), so experiments it had in flight at a crash are simply sent again.
     """
 
     name: str

@@ -13,46 +13,77 @@ Example (``examples/p3ht.yaml``)::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kiln.campaign.config import CampaignConfig
-from kiln.core.errors import NotFoundError, SpecError
+from kiln.core.errors import NotFoundError, SpecError, ValidationError
 from kiln.lab.datasets import dataset_info, grouped, load_dataset
 from kiln.lab.emulator import DatasetEmulator
-from kiln.lab.instrument import Instrument
+from kiln.lab.instrument_config import instruments_from_spec
+from kiln.lab.protocol import AsyncInstrument
+from kiln.lab.stopping import StopRules
 from kiln.objective import Objective, objective_from_config
 from kiln.space.config import Domain, space_from_config
 from kiln.space.pool import CandidatePool
 from kiln.strategies.registry import strategy_from_config
 
-SPEC_FIELDS = {"name", "description", "space", "pool", "objective", "strategy", "instrument", "budget", "batch", "seed"}
+SPEC_FIELDS = {
+    "name",
+    "description",
+    "space",
+    "pool",
+    "objective",
+    "strategy",
+    "instrument",
+    "instruments",
+    "budget",
+    "batch",
+    "seed",
+    "in_flight",
+    "stop",
+    "timeout",
+    "retries",
+}
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """A parsed specification. ``instrument`` is None for campaigns run by hand (ask/tell)."""
+    """A parsed specification.
+
+    Attributes:
+        instruments: the instrument configs (``instrument:`` or ``instruments:``); empty for campaigns run by hand.
+        in_flight: experiments running at once under ``kiln run``.
+        stop: stop rules besides the budget (max_cost, max_seconds, target, patience).
+        timeout: seconds one experiment may take before it is cancelled and failed (None: no limit).
+        retries: how often a failed dispatch is retried (with backoff).
+    """
 
     name: str
     config: CampaignConfig
-    instrument: Mapping[str, Any] | None
+    instruments: tuple[Mapping[str, Any], ...]
     budget: int | None
     batch: int
     source: Path | None = None
+    in_flight: int = 1
+    stop: StopRules = field(default_factory=StopRules)
+    timeout: float | None = None
+    retries: int = 3
 
-    def build_instrument(self, seed: int = 0) -> Instrument:
-        """The instrument the spec names. Raises SpecError if it names none or an unknown kind."""
-        if self.instrument is None:
+    def build_instruments(self, seed: int = 0) -> list[tuple[AsyncInstrument, float, DatasetEmulator | None]]:
+        """(instrument, cost, dataset emulator or None) for each instrument of the spec. SpecError if there is
+        none or one is malformed (naming the field)."""
+        if not self.instruments:
             raise SpecError(
                 "instrument",
                 None,
                 "kiln run needs an instrument",
                 "add instrument: {kind: emulator, dataset: p3ht}, or use kiln ask/tell",
             )
-        return instrument_from_config(self.instrument, seed=seed)
+        base = self.source.parent if self.source is not None else Path()
+        return instruments_from_spec(self.instruments, seed=seed, base=base)
 
 
 def load_spec(path: str | Path) -> RunSpec:
@@ -89,22 +120,66 @@ def spec_from_dict(document: Any, *, base: Path = Path(), source: Path | None = 
             "objective", None, "every spec needs an objective", "add objective: {target: NAME, direction: max}"
         )
     objective = objective_from_config(document["objective"])
-    instrument = document.get("instrument")
-    if instrument is not None and not isinstance(instrument, Mapping):
-        raise SpecError("instrument", instrument, "a map is required", "e.g. {kind: emulator, dataset: p3ht}")
-    domain = _domain(document, objective, instrument, base)
+    instruments = _instruments(document)
+    domain = _domain(document, objective, base)
     seed = document.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SpecError("seed", seed, "a whole number >= 0 is required", "e.g. seed: 0")
     config = CampaignConfig(domain, objective, strategy_from_config(document.get("strategy")), seed)
+    timeout = document.get("timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
+        raise SpecError("timeout", timeout, "a number of seconds > 0 is required", "e.g. timeout: 3600")
+    retries = document.get("retries", 3)
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise SpecError("retries", retries, "a whole number >= 0 is required", "e.g. retries: 3")
     return RunSpec(
         name=name,
         config=config,
-        instrument=dict(instrument) if instrument is not None else None,
+        instruments=instruments,
         budget=_count(document, "budget", None),
         batch=_count(document, "batch", 1) or 1,
         source=source,
+        in_flight=_count(document, "in_flight", 1) or 1,
+        stop=_stop(document.get("stop")),
+        timeout=None if timeout is None else float(timeout),
+        retries=retries,
     )
+
+
+def _instruments(document: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
+    if "instrument" in document and "instruments" in document:
+        raise SpecError(
+            "instrument/instruments",
+            ["instrument", "instruments"],
+            "give one of them, not both",
+            "move the instrument into the list",
+        )
+    if "instruments" in document:
+        listed = document["instruments"]
+        if not isinstance(listed, list) or not listed or not all(isinstance(i, Mapping) for i in listed):
+            raise SpecError("instruments", listed, "a non-empty list of maps is required", "e.g. - {kind: emulator}")
+        return tuple(dict(i) for i in listed)
+    single = document.get("instrument")
+    if single is None:
+        return ()
+    if not isinstance(single, Mapping):
+        raise SpecError("instrument", single, "a map is required", "e.g. {kind: emulator, dataset: p3ht}")
+    return (dict(single),)
+
+
+def _stop(config: Any) -> StopRules:
+    if config is None:
+        return StopRules()
+    if not isinstance(config, Mapping):
+        raise SpecError("stop", config, "a map of stop rules is required", "e.g. stop: {patience: 20}")
+    allowed = {"max_cost", "max_seconds", "target", "patience"}
+    unknown = sorted(set(config) - allowed)
+    if unknown:
+        raise SpecError("stop", unknown, f"stop rules are {sorted(allowed)} (budget is a top-level field)", "")
+    try:
+        return StopRules(**dict(config))
+    except ValidationError as error:
+        raise SpecError(error.field, error.value, error.allowed, error.fix) from None
 
 
 def _count(document: Mapping[str, Any], key: str, default: int | None) -> int | None:
@@ -116,7 +191,7 @@ def _count(document: Mapping[str, Any], key: str, default: int | None) -> int | 
     return value
 
 
-def _domain(document: Mapping[str, Any], objective: Objective, instrument: Any, base: Path) -> Domain:
+def _domain(document: Mapping[str, Any], objective: Objective, base: Path) -> Domain:
     if ("space" in document) == ("pool" in document):
         raise SpecError(
             "space/pool",
@@ -166,20 +241,3 @@ def _read_csv(path: Path) -> Any:
         raise SpecError(
             "pool.csv", str(path), f"a CSV table is required ({error})", "export the table as CSV"
         ) from None
-
-
-def instrument_from_config(config: Mapping[str, Any], *, seed: int = 0) -> Instrument:
-    """An instrument from ``{kind: emulator, dataset: NAME, noise: 0}``."""
-    kind = config.get("kind", "emulator")
-    if kind != "emulator":
-        raise SpecError("instrument.kind", kind, "known kinds are ['emulator']", "use kind: emulator")
-    unknown = sorted(set(config) - {"kind", "dataset", "noise"})
-    if unknown:
-        raise SpecError("instrument", unknown, "fields of an emulator are dataset and noise", "remove the others")
-    noise = config.get("noise", 0.0)
-    if isinstance(noise, bool) or not isinstance(noise, int | float) or not math.isfinite(noise) or noise < 0:
-        raise SpecError("instrument.noise", noise, "a finite number >= 0 is required", "e.g. noise: 0.5")
-    try:
-        return DatasetEmulator.builtin(str(config.get("dataset")), noise=float(noise), seed=seed)
-    except NotFoundError as error:
-        raise SpecError("instrument.dataset", config.get("dataset"), str(error), "use a built-in dataset") from None

@@ -25,6 +25,7 @@ import numpy as np
 
 from kiln.core.errors import ValidationError
 from kiln.models.base import Surrogate
+from kiln.models.feasibility import FeasibilityModel, fit_feasibility
 from kiln.models.gp import check_kernel
 from kiln.models.warping import check_transform, warp
 from kiln.objective import Objective
@@ -57,6 +58,9 @@ LOCAL_SCALES = (0.02, 0.05, 0.1, 0.2)
 INCUMBENTS = 5
 """Best experiments that the perturbations start from."""
 
+DISPATCH_FAILURE = "dispatch to "
+"""Start of the reason of an experiment whose dispatch failed (``kiln.lab.orchestrator``)."""
+
 
 @dataclass(frozen=True)
 class BayesStrategy:
@@ -75,6 +79,8 @@ class BayesStrategy:
         restarts: local optimiser runs, from the best raw samples (search spaces, GP only).
         transform: output transform of the utilities before the surrogate is fitted: "none" (default) or
             "power" (Yeo-Johnson fitted to the observed utilities; see ``kiln.models.warping``).
+        feasibility: learn where experiments fail (a GP classifier of completed against failed experiments, once
+            two have failed) and rank candidates that probably fail after all others (``kiln.models.feasibility``).
     """
 
     kernel: str = "matern52"
@@ -86,12 +92,17 @@ class BayesStrategy:
     ard: bool = True
     trees: int = 100
     transform: str = "none"
+    feasibility: bool = True
     kind: ClassVar[str] = "bayes"
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or self.model not in MODELS:
             raise ValidationError(
                 "strategy 'bayes': model", self.model, f"known models are {sorted(MODELS)}", "use one of them"
+            )
+        if not isinstance(self.feasibility, bool):
+            raise ValidationError(
+                "strategy 'bayes': feasibility", self.feasibility, "feasibility must be true or false", "e.g. true"
             )
         if not isinstance(self.ard, bool):
             raise ValidationError("strategy 'bayes': ard", self.ard, "ard must be true or false", "e.g. true")
@@ -117,8 +128,8 @@ class BayesStrategy:
             )
 
     def to_config(self) -> dict[str, Any]:
-        """The settings; model, ard, trees and transform only where they differ from their defaults, so the configs of
-        strategies without them (stored before they existed) are unchanged."""
+        """The settings; model, ard, trees, transform and feasibility only where they differ from their defaults,
+        so the configs of strategies without them (stored before they existed) are unchanged."""
         config: dict[str, Any] = {
             "kind": self.kind,
             "kernel": self.kernel,
@@ -127,7 +138,7 @@ class BayesStrategy:
             "raw_samples": self.raw_samples,
             "restarts": self.restarts,
         }
-        for name in ("model", "ard", "trees", "transform"):
+        for name in ("model", "ard", "trees", "transform", "feasibility"):
             if getattr(self, name) != BayesStrategy.__dataclass_fields__[name].default:
                 config[name] = getattr(self, name)
         return config
@@ -145,10 +156,21 @@ class BayesStrategy:
         seeds = [int(s) for s in np.random.default_rng(seed).integers(0, 2**31 - 1, size=n)]
         with torch_threads():
             fitted = self.fit(data.X, data.y, seed=seed)
+            feasibility = self._fit_feasibility(domain, data.X, history, seed)
             if isinstance(domain, CandidatePool):
-                return self._from_pool(domain, fitted, history, data.pending, n, seeds)
+                return self._from_pool(domain, fitted, history, data.pending, n, seeds, feasibility)
             local = _local_points(domain, data.X, data.y, seeds[0]) if self.model == "forest" else []
-            return self._from_space(domain, fitted, history, data.pending, n, seeds, local)
+            return self._from_space(domain, fitted, history, data.pending, n, seeds, local, feasibility)
+
+    def _fit_feasibility(
+        self, domain: Domain, succeeded: np.ndarray, history: History, seed: int
+    ) -> FeasibilityModel | None:
+        """The failure classifier, or None when switched off or with too few failures. Failed dispatches (the
+        instrument never ran the experiment) say nothing about the parameters and are left out."""
+        failed = [e.params for e in history.failed if not e.reason.startswith(DISPATCH_FAILURE)]
+        if not self.feasibility or not failed:
+            return None
+        return fit_feasibility(succeeded, domain.encode(failed).reshape(-1, domain.dim), seed=seed)
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, seed: int) -> Surrogate:
         """The surrogate of this strategy fitted to X (n x d, model coordinates) and utilities y (n,) (after the
@@ -175,6 +197,7 @@ class BayesStrategy:
         pending: np.ndarray,
         n: int,
         seeds: list[int],
+        feasibility: FeasibilityModel | None = None,
     ) -> list[Proposal]:
         """Score every remaining row exactly; take the best; repeat with it pending."""
         keys = available_candidates(pool, history)
@@ -183,7 +206,7 @@ class BayesStrategy:
         proposals: list[Proposal] = []
         for i in range(min(n, len(keys))):
             rows = np.flatnonzero(alive)
-            order = self._order(self._acquisition(fitted, pending, seeds[i]), fitted, X[rows], seeds[i])
+            order = self._order(self._acquisition(fitted, pending, seeds[i]), fitted, X[rows], seeds[i], feasibility)
             best = int(rows[int(order[0])])
             alive[best] = False
             pending = np.vstack([pending.reshape(-1, pool.dim), X[best]])
@@ -200,6 +223,7 @@ class BayesStrategy:
         n: int,
         seeds: list[int],
         local: list[dict[str, Any]],
+        feasibility: FeasibilityModel | None = None,
     ) -> list[Proposal]:
         """GP: optimise the acquisition over [0, 1]^dim, decode, compare with discrete candidates; forest: score
         random feasible points and the ``local`` ones (lab units); take the best new point; repeat."""
@@ -215,14 +239,15 @@ class BayesStrategy:
             acquisition = self._acquisition(fitted, pending, seeds[i])
             options, X = sampled, sampled_X
             if gp:
-                starts = sampled_X[self._order(acquisition, fitted, sampled_X)[: self.restarts]]
+                starts = sampled_X[self._order(acquisition, fitted, sampled_X, 0, feasibility)[: self.restarts]]
                 optimum = space.decode(self._optimise(space, acquisition, fitted, starts, seeds[i]))
                 options, X = optimum + sampled, np.vstack([space.encode(optimum), sampled_X])
-            point = _first_new(space, options, X, self._order(acquisition, fitted, X, seeds[i]), taken)
+            order = self._order(acquisition, fitted, X, seeds[i], feasibility)
+            point = _first_new(space, options, X, order, taken)
             if point is None:  # every option is taken: try fresh random feasible points
                 extra = sample_points(space, size, seed=seeds[i] + 1, method="random")
                 extra_X = space.encode(extra)
-                order = self._order(acquisition, fitted, extra_X, seeds[i])
+                order = self._order(acquisition, fitted, extra_X, seeds[i], feasibility)
                 point = _first_new(space, extra, extra_X, order, taken)
             if point is None:
                 break
@@ -232,10 +257,18 @@ class BayesStrategy:
             proposals.append(Proposal(point))
         return proposals
 
-    def _order(self, acquisition: AcquisitionFunction, fitted: Surrogate, X: np.ndarray, seed: int = 0) -> np.ndarray:
+    def _order(
+        self,
+        acquisition: AcquisitionFunction,
+        fitted: Surrogate,
+        X: np.ndarray,
+        seed: int = 0,
+        feasibility: FeasibilityModel | None = None,
+    ) -> np.ndarray:
         """Indices of the points X (m x d), best acquisition value first.
 
-        Ties at the top (probabilities of improvement saturate at 1 where the model is sure) are broken by the
+        Points the failure classifier (if any) deems probably infeasible come after all others. Ties at the top
+        (probabilities of improvement saturate at 1 where the model is sure) are broken by the
         same acquisition without pending points, then by the posterior mean. A forest is piecewise constant, so
         its remaining ties are broken at random (by ``seed``) rather than by position.
         """
@@ -243,14 +276,16 @@ class BayesStrategy:
 
         values = np.round(score(acquisition, fitted, X), 12)
         alone, mean = np.zeros(len(X)), np.zeros(len(X))
-        top = np.flatnonzero(values == values.max())
+        doubtful = ~feasibility.feasible(X) if feasibility is not None else np.zeros(len(X), dtype=bool)
+        candidates = values if doubtful.all() else np.where(doubtful, -np.inf, values)
+        top = np.flatnonzero(candidates == candidates.max())
         if len(top) > 1 and self.acquisition != "ts":
             single = self._acquisition(fitted, np.zeros((0, fitted.dim)), 0)
             alone[top] = np.round(score(single, fitted, X[top]), 12)
             mean[top] = fitted.moments(torch.as_tensor(X[top], dtype=torch.float64))[0].numpy()
         if self.model == "forest":
-            return np.lexsort((np.random.default_rng(seed).permutation(len(X)), -mean, -alone, -values))
-        return np.lexsort((-mean, -alone, -values))
+            return np.lexsort((np.random.default_rng(seed).permutation(len(X)), -mean, -alone, -values, doubtful))
+        return np.lexsort((-mean, -alone, -values, doubtful))
 
     def _optimise(
         self, space: SearchSpace, acquisition: AcquisitionFunction, fitted: Surrogate, starts: np.ndarray, seed: int

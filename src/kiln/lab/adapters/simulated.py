@@ -127,7 +127,10 @@ class FailureRegion:
 
 
 class SimulatedInstrument(TaskInstrument):
-    """``source(params) -> values`` behind latency, noise and failures (see the module docstring)."""
+    """``source(params) -> values`` behind latency, noise and failures (see the module docstring).
+
+    ``replayable``: experiments in flight at a crash may simply be sent again (a pure lookup or simulation); by
+    default a simulated instrument behaves like hardware, and such experiments are flagged for the operator."""
 
     def __init__(
         self,
@@ -140,13 +143,14 @@ class SimulatedInstrument(TaskInstrument):
         failure_regions: Sequence[FailureRegion | Mapping[str, Any]] = (),
         seed: int = 0,
         time_scale: float = 1.0,
+        replayable: bool = False,
     ) -> None:
         for field_name, value, high in (("noise", noise, math.inf), ("failure_probability", failure_probability, 1.0)):
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= high:
                 raise ValidationError(f"instrument: {field_name}", value, f"a number in [0, {high:g}]", "e.g. 0")
         if isinstance(time_scale, bool) or not isinstance(time_scale, int | float) or time_scale < 0:
             raise ValidationError("instrument: time_scale", time_scale, "a number >= 0", "e.g. 1 (0: instant)")
-        super().__init__(name)
+        super().__init__(name, replayable=replayable)
         self.source = source
         self.latency = Latency.parse(latency)
         self.noise = float(noise)

@@ -25,8 +25,9 @@ class TaskInstrument:
 
     resumable = False
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, replayable: bool = False) -> None:
         self.name = name
+        self.replayable = replayable
         self._tasks: dict[str, asyncio.Task[Outcome]] = {}
         self._numbers = itertools.count(1)
 

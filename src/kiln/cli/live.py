@@ -1,0 +1,84 @@
+"""The live display of ``kiln run``: a progress bar with the best result, and the experiments in flight."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kiln.campaign import Campaign
+from kiln.cli.render import fmt
+from kiln.core.records import Experiment, ExperimentStatus
+from kiln.lab.orchestrator import LoopEvent
+
+MAX_ROWS = 8
+"""Experiments in flight listed at most (the count is always shown)."""
+
+
+class LiveDisplay:
+    """Updated with every LoopEvent; use as a context manager around the run."""
+
+    def __init__(self, campaign: Campaign, budget: int, console: Console) -> None:
+        self.campaign = campaign
+        self.target = campaign.objective.target.name
+        experiments = campaign.experiments()
+        self.finished = sum(1 for e in experiments if e.status is not ExperimentStatus.PENDING)
+        self.failed = sum(1 for e in experiments if e.status is ExperimentStatus.FAILED)
+        best = campaign.best()
+        self.best: float | None = None if best is None else best.results[self.target]
+        self.flying: dict[str, tuple[Experiment, str, float]] = {}
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("best {task.fields[best]}  failed {task.fields[failed]}"),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self.task = self.progress.add_task(
+            "experiments", total=budget, completed=self.finished, best=fmt(self.best), failed=self.failed
+        )
+        self.live = Live(self._render(), console=console, refresh_per_second=4, transient=False)
+
+    def __enter__(self) -> LiveDisplay:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.live.update(self._render())
+        self.live.__exit__(*exc_info)
+
+    def update(self, event: LoopEvent) -> None:
+        """Take in what the loop just did and redraw."""
+        experiment = event.experiment
+        if event.kind in ("dispatched", "reattached"):
+            self.flying[experiment.id] = (experiment, event.instrument, time.monotonic())
+        elif event.kind in ("finished", "failed", "flagged"):
+            self.flying.pop(experiment.id, None)
+        if event.kind in ("finished", "failed"):
+            self.finished += 1
+        if event.kind == "failed":
+            self.failed += 1
+        if event.kind == "finished" and experiment.status is ExperimentStatus.COMPLETED:
+            value = experiment.results[self.target]
+            utility = self.campaign.objective.utility
+            if self.best is None or utility({self.target: value}) > utility({self.target: self.best}):
+                self.best = value
+        self.progress.update(self.task, completed=self.finished, best=fmt(self.best), failed=self.failed)
+        self.live.update(self._render())
+
+    def _render(self) -> Group:
+        if not self.flying:
+            return Group(self.progress)
+        table = Table(title=f"in flight: {len(self.flying)}", title_justify="left", show_edge=False, expand=False)
+        for column in ("#", "instrument", "parameters", "running"):
+            table.add_column(column)
+        now = time.monotonic()
+        for experiment, instrument, since in list(self.flying.values())[:MAX_ROWS]:
+            params = ", ".join(f"{k}={fmt(v) if isinstance(v, float) else v}" for k, v in experiment.params.items())
+            table.add_row(str(experiment.seq), instrument, params[:70], f"{now - since:.1f} s")
+        return Group(self.progress, table)

@@ -1,0 +1,148 @@
+"""Instruments from a spec: ``instrument:`` (one) or ``instruments:`` (a list), each a map with a ``kind``.
+
+Kinds and their fields (``name`` defaults to the kind; ``cost`` of one experiment defaults to 1):
+
+- ``emulator``: ``dataset``, ``noise``: a built-in dataset answers at once. Replaying an experiment after a crash
+  is harmless (it is a lookup), so experiments in flight at a crash are sent again.
+- ``simulated``: ``dataset`` (built-in emulator) or ``function`` ("module:function", params -> values), with
+  ``latency`` (seconds, or {kind: fixed|uniform|lognormal, ...}), ``noise``, ``failure_probability``,
+  ``failure_regions`` ([{where: {param: [low, high] or [values]}, probability, reason}]) and ``time_scale``
+  (multiplies every latency; 0 makes it instant).
+- ``command``: ``command`` (program and arguments), ``timeout`` (seconds), ``cwd``: JSON in, JSON out.
+- ``callable``: ``function`` ("module:function"), sync or async.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from kiln.core.errors import KilnError, NotFoundError, SpecError
+from kiln.lab.adapters.callable import CallableInstrument
+from kiln.lab.adapters.command import CommandInstrument
+from kiln.lab.adapters.simulated import SimulatedInstrument
+from kiln.lab.emulator import DatasetEmulator
+from kiln.lab.protocol import AsyncInstrument
+
+KINDS = ("emulator", "simulated", "command", "callable")
+COMMON = {"kind", "name", "cost"}
+FIELDS = {
+    "emulator": {"dataset", "noise"},
+    "simulated": {
+        "dataset",
+        "function",
+        "latency",
+        "noise",
+        "failure_probability",
+        "failure_regions",
+        "time_scale",
+    },
+    "command": {"command", "timeout", "cwd"},
+    "callable": {"function"},
+}
+
+
+def instruments_from_spec(
+    configs: Sequence[Mapping[str, Any]], *, seed: int = 0, base: Path = Path()
+) -> list[tuple[AsyncInstrument, float, DatasetEmulator | None]]:
+    """(instrument, cost per experiment, the dataset emulator behind it or None) for each config."""
+    built = []
+    for index, config in enumerate(configs):
+        where = f"instruments[{index}]" if len(configs) > 1 else "instrument"
+        built.append(instrument_from_spec(config, seed=seed + index, base=base, where=where))
+    names = [instrument.name for instrument, _, _ in built]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise SpecError("instruments: name", duplicates, "each instrument needs its own name", "add name: ...")
+    return built
+
+
+def instrument_from_spec(
+    config: Mapping[str, Any], *, seed: int = 0, base: Path = Path(), where: str = "instrument"
+) -> tuple[AsyncInstrument, float, DatasetEmulator | None]:
+    """One instrument config -> (instrument, cost, dataset emulator or None); SpecError naming the field."""
+    if not isinstance(config, Mapping):
+        raise SpecError(where, config, "a map with a kind is required", "e.g. {kind: emulator, dataset: p3ht}")
+    kind = config.get("kind", "emulator")
+    if kind not in KINDS:
+        raise SpecError(f"{where}.kind", kind, f"known kinds are {list(KINDS)}", "use one of them")
+    unknown = sorted(set(config) - COMMON - FIELDS[kind])
+    if unknown:
+        raise SpecError(
+            where, unknown, f"fields of a {kind} instrument are {sorted(COMMON | FIELDS[kind])}", "remove them"
+        )
+    name = config.get("name", kind)
+    if not isinstance(name, str) or not name:
+        raise SpecError(f"{where}.name", name, "a non-empty name is required", "e.g. name: robot-1")
+    cost = config.get("cost", 1.0)
+    if isinstance(cost, bool) or not isinstance(cost, int | float) or cost < 0:
+        raise SpecError(f"{where}.cost", cost, "a number >= 0 is required", "e.g. cost: 1")
+    try:
+        instrument, emulator = _build(kind, name, config, seed, base, where)
+    except SpecError:
+        raise
+    except KilnError as error:  # ValidationError of an adapter: name the spec field
+        raise SpecError(where, dict(config), str(error), "fix the instrument's settings") from None
+    return instrument, float(cost), emulator
+
+
+def _build(
+    kind: str, name: str, config: Mapping[str, Any], seed: int, base: Path, where: str
+) -> tuple[AsyncInstrument, DatasetEmulator | None]:
+    if kind == "command":
+        command = config.get("command")
+        cwd = config.get("cwd")
+        return CommandInstrument(
+            command,  # type: ignore[arg-type]
+            timeout=config.get("timeout"),
+            name=name,
+            cwd=str(base / str(cwd)) if cwd is not None else str(base),
+        ), None
+    if kind == "callable":
+        return CallableInstrument(_function(config.get("function"), f"{where}.function"), name=name), None
+    emulator = None
+    if kind == "emulator" or "dataset" in config:
+        if kind == "simulated" and "function" in config:
+            raise SpecError(where, sorted(config), "a simulated instrument needs dataset or function, not both", "")
+        emulator = _emulator(config, seed, where, noise=config.get("noise", 0.0) if kind == "emulator" else 0.0)
+        source: Callable[[Mapping[str, Any]], Mapping[str, float]] = emulator.measure
+    elif "function" in config:
+        source = _function(config.get("function"), f"{where}.function")
+    else:
+        raise SpecError(where, sorted(config), "a simulated instrument needs dataset or function", "e.g. dataset: p3ht")
+    if kind == "emulator":
+        return SimulatedInstrument(source, name=name, seed=seed, replayable=True), emulator
+    options = {
+        k: config[k]
+        for k in ("latency", "noise", "failure_probability", "failure_regions", "time_scale")
+        if k in config
+    }
+    return SimulatedInstrument(source, name=name, seed=seed, **options), emulator
+
+
+def _emulator(config: Mapping[str, Any], seed: int, where: str, noise: Any) -> DatasetEmulator:
+    if isinstance(noise, bool) or not isinstance(noise, int | float) or not math.isfinite(noise) or noise < 0:
+        raise SpecError(f"{where}.noise", noise, "a finite number >= 0 is required", "e.g. noise: 0.5")
+    try:
+        return DatasetEmulator.builtin(str(config.get("dataset")), noise=noise, seed=seed)
+    except NotFoundError as error:
+        raise SpecError(f"{where}.dataset", config.get("dataset"), str(error), "use a built-in dataset") from None
+
+
+def _function(reference: Any, field: str) -> Callable[..., Any]:
+    """``"package.module:function"`` -> the function; SpecError if it cannot be imported."""
+    if not isinstance(reference, str) or reference.count(":") != 1:
+        raise SpecError(field, reference, "a reference 'package.module:function' is required", "e.g. mylab.robot:run")
+    module_name, attribute = reference.split(":")
+    try:
+        function = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as error:
+        raise SpecError(
+            field, reference, f"it cannot be imported ({error})", "check the module is on PYTHONPATH"
+        ) from None
+    if not callable(function):
+        raise SpecError(field, reference, "it must name a function", "point at a function")
+    return function  # type: ignore[no-any-return]
