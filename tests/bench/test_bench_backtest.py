@@ -82,7 +82,14 @@ def test_results_json_structure() -> None:
     results = results_json(problem, meta, settings, entries, run_bench(problem, entries, settings))
     assert results["dataset"]["N"] == 178 and results["dataset"]["top_size"] == 9
     assert results["dataset"]["inputs"] == list(meta.inputs) and results["dataset"]["direction"] == "max"
-    assert results["settings"] == {"runs": 2, "initial": 2, "budget": 6, "seed": 0, "top_fraction": 0.05}
+    assert results["settings"] == {
+        "runs": 2,
+        "initial": 2,
+        "budget": 6,
+        "seed": 0,
+        "in_flight": 1,
+        "top_fraction": 0.05,
+    }
     assert results["random_baseline"]["top_percent"][0] == pytest.approx(1 / 178)
     block = results["strategies"]["random"]
     assert set(block) >= {"cycles_to_top", "ef_max", "af_at_0.8", "top_percent", "runs", "config"}
@@ -109,3 +116,36 @@ def test_settings_defaults_and_limits() -> None:
         with pytest.raises(ValidationError) as error:
             check_settings(60, **settings)
         assert error.value.field == field
+
+
+class PendingRecorder:
+    """Proposes the lowest unused row and records how many experiments were running when asked."""
+
+    kind = "recorder"
+
+    def __init__(self) -> None:
+        self.running: list[int] = []
+
+    def propose(self, domain, objective, history, n, *, seed):  # type: ignore[no-untyped-def]
+        from kiln.strategies.base import Proposal, available_candidates
+
+        self.running.append(len(history.pending))
+        taken = {e.candidate for e in history.pending}
+        key = next(int(k) for k in available_candidates(domain, history) if int(k) not in taken)
+        return [Proposal(domain.row(key), key)]
+
+    def to_config(self) -> dict[str, str]:
+        return {"kind": self.kind}
+
+
+def test_experiments_in_flight_are_pending_when_the_next_is_chosen() -> None:
+    problem = PoolProblem.from_frame(frame(), ["x", "s"], "y")
+    recorder = PendingRecorder()
+    run = run_trajectory(problem, recorder, seed=3, budget=12, initial=2, in_flight=4)  # type: ignore[arg-type]
+    assert len(run.found) == 12 and len(set(run.initial + run.chosen)) == 12
+    assert recorder.running == [0, 1, 2, 3, 3, 3, 3, 3, 3, 3]  # fills to 4, then one new per result
+    assert list(run.found) == list(np.cumsum([k in problem.top for k in run.initial + run.chosen]))
+    sequential = run_trajectory(problem, "random", seed=3, budget=12)
+    assert run_trajectory(problem, "random", seed=3, budget=12, in_flight=1) == sequential
+    with pytest.raises(ValidationError, match="--in-flight"):
+        check_settings(40, runs=1, initial=2, budget=10, seed=0, jobs=1, in_flight=0)

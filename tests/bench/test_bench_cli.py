@@ -67,7 +67,14 @@ def test_pool_command_end_to_end(csv: Path, tmp_path: Path) -> None:
         "direction": "max",
         "inputs": ["a", "b", "solvent"],
     }
-    assert results["settings"] == {"runs": 2, "initial": 2, "budget": 8, "seed": 3, "top_fraction": 0.05}
+    assert results["settings"] == {
+        "runs": 2,
+        "initial": 2,
+        "budget": 8,
+        "seed": 3,
+        "in_flight": 1,
+        "top_fraction": 0.05,
+    }
     assert list(results["strategies"]) == ["kiln", "random"]
     kiln_runs, random_runs = (results["strategies"][n]["runs"] for n in ("kiln", "random"))
     for mine, theirs in zip(kiln_runs, random_runs, strict=True):

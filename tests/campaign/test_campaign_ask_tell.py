@@ -360,3 +360,14 @@ def test_concurrent_asks_on_a_pool_never_share_a_candidate(pool: CandidatePool, 
     assert len(candidates) == 4
     assert len(set(candidates)) == 4
     assert racing.strategy.calls == 3  # type: ignore[attr-defined]  # the loser proposed again
+
+
+def test_a_default_strategy_stored_before_the_output_transform_keeps_its_behaviour(pool: CandidatePool) -> None:
+    config = CampaignConfig(pool, Objective.maximize(TARGET), strategy_from_config("default")).to_json()
+    config["strategy"] = {"kind": "default", "initial": 5, "kernel": "matern52", "acquisition": "logei", "kappa": 2.0}
+    strategy = CampaignConfig.from_json(config).strategy
+    assert strategy.to_config()["transform"] == "none" and strategy.to_config()["acquisition"] == "logei"
+    fresh = CampaignConfig.from_json(
+        CampaignConfig(pool, Objective.maximize(TARGET), strategy_from_config("default")).to_json()
+    )
+    assert fresh.strategy.to_config()["transform"] == "power"

@@ -133,8 +133,13 @@ def run_trajectory(
     seed: int,
     budget: int,
     initial: int = 2,
+    in_flight: int = 1,
 ) -> Trajectory:
     """One run of ``min(budget, N)`` experiments: ``initial`` random ones, then one chosen per cycle.
+
+    With ``in_flight`` k > 1, k experiments run at once: each cycle the oldest one's result arrives and one new
+    experiment is chosen knowing the k - 1 still running (as pending). ``found`` then counts in the order results
+    arrive, and ``chosen`` lists experiments in that order too.
 
     ``seed`` is the run seed: the initial candidates come from ``initial_candidates(N, initial, seed)`` and the
     strategy is asked with seed ``seed * 100_003 + experiments so far``.
@@ -164,19 +169,27 @@ def run_trajectory(
 
     for key in start:
         measure(key)
-    while len(measured) < min(budget, problem.size):
-        proposals = chooser.propose(
-            problem.pool, problem.objective, History(completed=tuple(measured)), 1, seed=seed * 100_003 + len(measured)
-        )
-        if not proposals or proposals[0].candidate is None:
-            raise ValidationError(
-                "strategy", chooser.to_config(), "a pool row must be proposed each cycle", "use a pool strategy"
+    total = min(budget, problem.size)
+    running: list[int] = []
+    while len(measured) < total:
+        while len(running) < in_flight and len(measured) + len(running) < total:
+            pending = tuple(
+                Experiment(id=f"run-{k}", seq=0, params=problem.pool.row(k), candidate=k) for k in running
             )
-        key = int(proposals[0].candidate)
-        if key in chosen or key in start:
-            raise ValidationError(
-                "strategy", chooser.to_config(), f"proposed row {key} again", "propose unmeasured rows only"
-            )
+            history = History(completed=tuple(measured), pending=pending)
+            asked = len(measured) + len(running)
+            proposals = chooser.propose(problem.pool, problem.objective, history, 1, seed=seed * 100_003 + asked)
+            if not proposals or proposals[0].candidate is None:
+                raise ValidationError(
+                    "strategy", chooser.to_config(), "a pool row must be proposed each cycle", "use a pool strategy"
+                )
+            key = int(proposals[0].candidate)
+            if key in chosen or key in start or key in running:
+                raise ValidationError(
+                    "strategy", chooser.to_config(), f"proposed row {key} again", "propose unmeasured rows only"
+                )
+            running.append(key)
+        key = running.pop(0)
         chosen.append(key)
         measure(key)
     return Trajectory(seed, start, tuple(chosen), tuple(found))

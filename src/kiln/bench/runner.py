@@ -44,17 +44,19 @@ class DatasetMeta:
 
 @dataclass(frozen=True)
 class BenchSettings:
-    """Runs per strategy, initial random candidates, experiments per run (initial included), seed, processes."""
+    """Runs per strategy, initial random candidates, experiments per run (initial included), seed, processes,
+    and experiments in flight per run (1: the literature's one experiment per cycle)."""
 
     runs: int = 50
     initial: int = 2
     budget: int = DEFAULT_BUDGET
     seed: int = 0
     jobs: int = 1
+    in_flight: int = 1
 
 
 def check_settings(
-    size: int, *, runs: int, initial: int, budget: int | None, seed: int, jobs: int | None
+    size: int, *, runs: int, initial: int, budget: int | None, seed: int, jobs: int | None, in_flight: int = 1
 ) -> BenchSettings:
     """Validated settings for a pool of N = ``size``: budget defaults to min(N, 150) and is capped at N."""
     if runs < 1:
@@ -70,7 +72,9 @@ def check_settings(
         raise ValidationError("--seed", seed, "a whole number >= 0 is required", "e.g. --seed 0")
     if jobs is not None and jobs < 1:
         raise ValidationError("--jobs", jobs, "at least 1 process is required", "e.g. --jobs 4")
-    return BenchSettings(runs, initial, effective, seed, jobs or os.cpu_count() or 1)
+    if in_flight < 1:
+        raise ValidationError("--in-flight", in_flight, "at least 1 experiment is required", "e.g. --in-flight 4")
+    return BenchSettings(runs, initial, effective, seed, jobs or os.cpu_count() or 1, in_flight)
 
 
 def _columns_error(option: str, value: Any, frame: pd.DataFrame) -> ValidationError:
@@ -185,6 +189,7 @@ def _one_run(entry: StrategyEntry, run: int, settings: BenchSettings) -> Traject
             seed=run_seed(settings.seed, run),
             budget=settings.budget,
             initial=settings.initial,
+            in_flight=settings.in_flight,
         )
     except KilnError as error:
         return str(error)
@@ -301,6 +306,7 @@ def results_json(
             "initial": settings.initial,
             "budget": settings.budget,
             "seed": settings.seed,
+            "in_flight": settings.in_flight,
             "top_fraction": 0.05,
         },
         "random_baseline": {"top_percent": _curve(random_top_percent(settings.budget, problem.size))},

@@ -52,10 +52,13 @@ class CampaignConfig:
                 f"this Kiln reads schema {CONFIG_SCHEMA}",
                 "upgrade Kiln to open campaigns written by a newer version",
             )
+        strategy = dict(document["strategy"])
+        if strategy.get("kind") == "default":
+            strategy.setdefault("transform", "none")  # stored before the option existed: nothing was transformed
         return cls(
             domain=space_from_config(document["space"]),
             objective=objective_from_config(document["objective"]),
-            strategy=strategy_from_config(document["strategy"]),
+            strategy=strategy_from_config(strategy),
             seed=int(document.get("seed", 0)),
             extra=document.get("extra"),
         )

@@ -83,6 +83,9 @@ def pool(
         int | None, typer.Option("--jobs", help="Parallel processes. Default: the number of CPUs.", show_default=False)
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the whole benchmark.")] = 0,
+    in_flight: Annotated[
+        int, typer.Option("--in-flight", help="Experiments running at once (results arrive oldest first).")
+    ] = 1,
     out: Annotated[Path | None, typer.Option("--out", help="Write the results as JSON to this file.")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write the Top% plot as HTML to this file.")] = None,
 ) -> None:
@@ -104,7 +107,9 @@ def pool(
         direction=direction.value if direction is not None else None,
         inputs=inputs,
     )
-    settings = check_settings(problem.size, runs=runs, initial=initial, budget=budget, seed=seed, jobs=jobs)
+    settings = check_settings(
+        problem.size, runs=runs, initial=initial, budget=budget, seed=seed, jobs=jobs, in_flight=in_flight
+    )
     entries = resolve_strategies(strategy)
     check_strategies(entries)
     err.print(
