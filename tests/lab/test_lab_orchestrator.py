@@ -77,7 +77,7 @@ class Flaky:
         self.attempts = 0
         self.inner = CallableInstrument(value, name="inner")
 
-    async def submit(self, params: Mapping[str, Any]) -> str:
+    async def submit(self, params: Mapping[str, Any], key: str = "") -> str:
         self.attempts += 1
         if self.attempts <= self.errors:
             raise ConnectionError("robot busy")
@@ -135,7 +135,7 @@ class Resumable:
     def __init__(self, jobs: dict[str, Mapping[str, Any]]) -> None:
         self.jobs = jobs
 
-    async def submit(self, params: Mapping[str, Any]) -> str:
+    async def submit(self, params: Mapping[str, Any], key: str = "") -> str:
         handle = f"job-{next(self.counter)}"
         self.jobs[handle] = dict(params)
         return handle

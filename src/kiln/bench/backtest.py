@@ -173,9 +173,7 @@ def run_trajectory(
     running: list[int] = []
     while len(measured) < total:
         while len(running) < in_flight and len(measured) + len(running) < total:
-            pending = tuple(
-                Experiment(id=f"run-{k}", seq=0, params=problem.pool.row(k), candidate=k) for k in running
-            )
+            pending = tuple(Experiment(id=f"run-{k}", seq=0, params=problem.pool.row(k), candidate=k) for k in running)
             history = History(completed=tuple(measured), pending=pending)
             asked = len(measured) + len(running)
             proposals = chooser.propose(problem.pool, problem.objective, history, 1, seed=seed * 100_003 + asked)

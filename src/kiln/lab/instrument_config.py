@@ -10,6 +10,9 @@ Kinds and their fields (``name`` defaults to the kind; ``cost`` of one experimen
   (multiplies every latency; 0 makes it instant).
 - ``command``: ``command`` (program and arguments), ``timeout`` (seconds), ``cwd``: JSON in, JSON out.
 - ``callable``: ``function`` ("module:function"), sync or async.
+- ``http``: ``submit_url``, ``status_url`` (with ``{id}``), ``poll_interval``, ``request_timeout``, ``headers``
+  (see ``kiln.lab.adapters.http`` for the protocol).
+- ``manual``: ``poll_interval``: a person runs the experiment and records it with ``kiln tell`` / ``kiln fail``.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from typing import Any
 from kiln.core.errors import KilnError, NotFoundError, SpecError
 from kiln.lab.adapters.callable import CallableInstrument
 from kiln.lab.adapters.command import CommandInstrument
+from kiln.lab.adapters.http import HttpInstrument
+from kiln.lab.adapters.manual import ManualInstrument
 from kiln.lab.adapters.simulated import SimulatedInstrument
 from kiln.lab.emulator import DatasetEmulator
 from kiln.lab.protocol import AsyncInstrument
 
-KINDS = ("emulator", "simulated", "command", "callable")
+KINDS = ("emulator", "simulated", "command", "callable", "http", "manual")
 COMMON = {"kind", "name", "cost"}
 FIELDS = {
     "emulator": {"dataset", "noise"},
@@ -42,6 +47,8 @@ FIELDS = {
     },
     "command": {"command", "timeout", "cwd"},
     "callable": {"function"},
+    "http": {"submit_url", "status_url", "poll_interval", "request_timeout", "headers"},
+    "manual": {"poll_interval"},
 }
 
 
@@ -100,6 +107,13 @@ def _build(
             timeout=config.get("timeout"),
             name=name,
             cwd=str(base / str(cwd)) if cwd is not None else str(base),
+        ), None
+    if kind == "http":
+        options = {k: config[k] for k in ("poll_interval", "request_timeout", "headers") if k in config}
+        return HttpInstrument(config.get("submit_url"), config.get("status_url"), name=name, **options), None  # type: ignore[arg-type]
+    if kind == "manual":
+        return ManualInstrument(
+            name, **({"poll_interval": config["poll_interval"]} if "poll_interval" in config else {})
         ), None
     if kind == "callable":
         return CallableInstrument(_function(config.get("function"), f"{where}.function"), name=name), None

@@ -98,6 +98,10 @@ class Orchestrator:
             raise ValidationError("retries", retries, "a whole number >= 0", "e.g. 3")
         self.campaign = campaign
         self.instruments = {instrument.name: instrument for instrument in instruments}
+        for instrument in instruments:  # instruments that read the campaign (e.g. manual) get to know it
+            attach = getattr(instrument, "attach", None)
+            if callable(attach):
+                attach(campaign)
         self.in_flight = in_flight
         self.stop = stop or StopRules()
         self.timeout = timeout
@@ -266,7 +270,7 @@ class Orchestrator:
         handle, error = None, ""
         for attempt in range(self.retries + 1):
             try:
-                handle = await instrument.submit(dict(experiment.params))
+                handle = await instrument.submit(dict(experiment.params), key=experiment.id)
                 break
             except asyncio.CancelledError:
                 raise
@@ -276,7 +280,14 @@ class Orchestrator:
                     await asyncio.sleep(self.backoff * 2**attempt)
         if handle is None:
             return await self._store(experiment, Failure(f"dispatch to {instrument_name!r} failed: {error}"))
-        dispatched = await asyncio.to_thread(store.dispatch, name, experiment.id, instrument_name, handle)
+        try:
+            dispatched = await asyncio.to_thread(store.dispatch, name, experiment.id, instrument_name, handle)
+        except StateError:  # finished meanwhile (kiln tell while it was being sent): keep that outcome
+            finished = await asyncio.to_thread(store.get_experiment, name, experiment.id)
+            self._emit(
+                "failed" if finished.status is ExperimentStatus.FAILED else "finished", finished, instrument_name
+            )
+            return finished
         self._emit("dispatched", dispatched, instrument_name)
         return await self._collect(dispatched, instrument, handle)
 

@@ -64,8 +64,11 @@ class AsyncInstrument(Protocol):
     name: str
     resumable: bool
 
-    async def submit(self, params: Mapping[str, Any]) -> str:
-        """Start an experiment; returns its handle. Raises on a failed dispatch (Kiln retries with backoff)."""
+    async def submit(self, params: Mapping[str, Any], key: str = "") -> str:
+        """Start an experiment; returns its handle. Raises on a failed dispatch (Kiln retries with backoff).
+
+        ``key`` is the experiment's id, the same on every retry: an instrument that remembers keys can refuse to
+        run an experiment twice (the HTTP adapter sends it as an Idempotency-Key header)."""
         ...
 
     async def status(self, handle: str) -> RunStatus:

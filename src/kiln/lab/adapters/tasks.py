@@ -47,7 +47,7 @@ class TaskInstrument:
             return result
         return Observation({str(k): float(v) for k, v in dict(result).items()})
 
-    async def submit(self, params: Mapping[str, Any]) -> str:
+    async def submit(self, params: Mapping[str, Any], key: str = "") -> str:
         handle = f"{self.name}-{next(self._numbers)}"
         self._tasks[handle] = asyncio.create_task(self._guarded(dict(params)), name=handle)
         return handle
