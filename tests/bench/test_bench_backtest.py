@@ -149,3 +149,17 @@ def test_experiments_in_flight_are_pending_when_the_next_is_chosen() -> None:
     assert run_trajectory(problem, "random", seed=3, budget=12, in_flight=1) == sequential
     with pytest.raises(ValidationError, match="--in-flight"):
         check_settings(40, runs=1, initial=2, budget=10, seed=0, jobs=1, in_flight=0)
+
+
+def test_first_of_the_best_percent() -> None:
+    from kiln.bench.backtest import first_hit
+    from kiln.bench.runner import median_or_none
+
+    problem = PoolProblem.from_frame(frame(200), ["x", "s"], "y", "max")
+    assert problem.best(0.01) == frozenset({198, 199})  # ceil(2.0) = 2 best of 200
+    assert first_hit([5, 7, 199, 198], problem.best(0.01)) == 3
+    assert first_hit([5, 7], problem.best(0.01)) is None
+    assert median_or_none([3, 5, None]) == 5.0
+    assert median_or_none([3, None, None]) is None
+    assert median_or_none([2, 4, 6, None]) == 5.0
+    assert median_or_none([]) is None

@@ -76,6 +76,13 @@ class PoolProblem:
         """N, the number of unique candidates."""
         return len(self.values)
 
+    def best(self, fraction: float) -> frozenset[int]:
+        """Row keys of the best ceil(fraction * N) candidates (ties broken by row order)."""
+        count = math.ceil(fraction * self.size - 1e-9)
+        maximise = self.objective.target.direction is Direction.MAXIMIZE
+        order = np.argsort(-self.values if maximise else self.values, kind="stable")
+        return frozenset(int(k) for k in order[:count])
+
     @property
     def threshold(self) -> float:
         """The value of the worst member of the top set (a candidate at least this good is in it, ties aside)."""
@@ -203,6 +210,11 @@ def run_backtest(
 ) -> list[int]:
     """One run: the number of top candidates found after each of ``budget`` experiments (initial ones included)."""
     return list(run_trajectory(problem, strategy, seed=seed, budget=budget, initial=initial).found)
+
+
+def first_hit(keys: Sequence[int], wanted: frozenset[int]) -> int | None:
+    """1-based position of the first key in ``wanted``, or None if there is none."""
+    return next((i for i, key in enumerate(keys, start=1) if key in wanted), None)
 
 
 def cycles_to_fraction(found: Sequence[int], top_size: int, fraction: float) -> int | None:

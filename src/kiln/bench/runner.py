@@ -6,6 +6,7 @@ Run r of every strategy starts from the same initial candidates: they derive fro
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kiln.bench.backtest import PoolProblem, Trajectory, run_seed, run_trajectory
+from kiln.bench.backtest import PoolProblem, Trajectory, first_hit, run_seed, run_trajectory
 from kiln.bench.metrics import FRACTIONS, random_top_percent, summarize
 from kiln.bench.registry import StrategyEntry
 from kiln.core.errors import KilnError, ValidationError
@@ -258,6 +259,18 @@ def run_bench(
 
 
 # ----------------------------------------------------------------------------------------------------- results
+def median_or_none(values: Sequence[int | None]) -> float | None:
+    """Median of ``values`` counting None (not reached) as worse than any number; None if that median is None."""
+    ordered = sorted(values, key=lambda v: math.inf if v is None else v)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    pair = ordered[middle - 1 : middle + 1] if len(ordered) % 2 == 0 else [ordered[middle]]
+    if any(v is None for v in pair):
+        return None
+    return float(sum(v for v in pair if v is not None) / len(pair))
+
+
 def _curve(values: Any) -> list[float]:
     return [float(v) for v in values]
 
@@ -271,10 +284,12 @@ def results_json(
 ) -> dict[str, Any]:
     """The results file's content (see docs/bench.md): dataset, settings, baseline and one block per strategy."""
     top_size = len(problem.top)
+    best_1pct = problem.best(0.01)
     strategies: dict[str, Any] = {}
     for entry in entries:
         runs = trajectories[entry.name]
         summary = summarize([t.found for t in runs], top_size, problem.size)
+        hits = [first_hit([*t.initial, *t.chosen], best_1pct) for t in runs]
         strategies[entry.name] = {
             **entry.describe(),
             "cycles_to_top": {f"{a:.1f}": summary.cycles_to_top[a] for a in FRACTIONS},
@@ -282,6 +297,8 @@ def results_json(
             "cycles_to_top_mean_curve": {f"{a:.1f}": summary.mean_curve_cycles_to_top[a] for a in FRACTIONS},
             "ef_max": summary.ef_max,
             "af_at_0.8": summary.af_at_08,
+            "cycles_to_best_1pct": median_or_none(hits),
+            "reached_best_1pct": sum(h is not None for h in hits),
             "top_percent": {k: _curve(v) for k, v in summary.top_percent.items()},
             "enhancement": {k: _curve(v) for k, v in summary.enhancement.items()},
             "runs": [
