@@ -246,6 +246,16 @@ class StoreConformance:
         done = store.complete("c", "e1", {"yield": 1.0})
         assert (done.instrument, done.handle) == ("robot", "job-17")  # kept with the finished record
 
+    def test_outputs_are_kept_with_the_result(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1"), exp("e2")])
+        steps = {"steps": [{"step": "anneal", "values": {"T": 410.5}}], "colour": "red"}
+        done = store.complete("c", "e1", {"yield": 1.0}, outputs=steps)
+        assert done.outputs == steps and store.get_experiment("c", "e1").outputs == steps
+        assert store.complete("c", "e2", {"yield": 2.0}).outputs == {}
+        with pytest.raises(ValidationError, match="outputs"):
+            store.complete("c", "e1", {"yield": 1.0}, outputs={"bad": float("nan")})
+
     def test_dispatch_and_flag_need_a_pending_experiment(self, store: Store) -> None:
         store.create_campaign("c", {})
         store.add_experiments("c", [exp("e1")])

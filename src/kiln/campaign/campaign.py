@@ -151,10 +151,13 @@ class Campaign:
         last_seq = experiments[-1].seq if experiments else 0
         return self.store.add_experiments(self.name, new, after_seq=last_seq) if new else []
 
-    def tell(self, experiment_id: str, value: float | Mapping[str, Any]) -> Experiment:
-        """Record the result of a pending experiment: a number for the target, or a map target -> number."""
+    def tell(
+        self, experiment_id: str, value: float | Mapping[str, Any], *, outputs: Mapping[str, Any] | None = None
+    ) -> Experiment:
+        """Record the result of a pending experiment: a number for the target, or a map target -> number;
+        ``outputs`` (JSON) is kept with it, e.g. other quantities an instrument measured."""
         results = self.objective.parse_results(value)
-        return self.store.complete(self.name, experiment_id, results)
+        return self.store.complete(self.name, experiment_id, results, outputs=outputs)
 
     def fail(self, experiment_id: str, reason: str) -> Experiment:
         """Record that a pending experiment failed, and why."""

@@ -50,6 +50,7 @@ class Experiment:
         created_at / finished_at: UTC timestamps.
         instrument / handle / dispatched_at: where and when it was sent to run (empty until dispatched; the
             handle is empty while the dispatch is recorded but not yet acknowledged by the instrument).
+        outputs: anything else recorded with the result (JSON), e.g. each workflow step's measurements.
         attention: why an operator must look at it (e.g. in flight on an instrument that cannot be asked
             after a crash); empty when nothing is needed.
     """
@@ -70,6 +71,7 @@ class Experiment:
     handle: str = ""
     dispatched_at: datetime | None = None
     attention: str = ""
+    outputs: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ def _build(
             name, **({"poll_interval": config["poll_interval"]} if "poll_interval" in config else {})
         ), None
     if kind == "callable":
-        return CallableInstrument(_function(config.get("function"), f"{where}.function"), name=name), None
+        return CallableInstrument(import_function(config.get("function"), f"{where}.function"), name=name), None
     emulator = None
     if kind == "emulator" or "dataset" in config:
         if kind == "simulated" and "function" in config:
@@ -124,7 +124,7 @@ def _build(
         emulator = _emulator(config, seed, where, noise=config.get("noise", 0.0) if kind == "emulator" else 0.0)
         source: Callable[[Mapping[str, Any]], Mapping[str, float]] = emulator.measure
     elif "function" in config:
-        source = _function(config.get("function"), f"{where}.function")
+        source = import_function(config.get("function"), f"{where}.function")
     else:
         raise SpecError(where, sorted(config), "a simulated instrument needs dataset or function", "e.g. dataset: p3ht")
     if kind == "emulator":
@@ -146,7 +146,7 @@ def _emulator(config: Mapping[str, Any], seed: int, where: str, noise: Any) -> D
         raise SpecError(f"{where}.dataset", config.get("dataset"), str(error), "use a built-in dataset") from None
 
 
-def _function(reference: Any, field: str) -> Callable[..., Any]:
+def import_function(reference: Any, field: str) -> Callable[..., Any]:
     """``"package.module:function"`` -> the function; SpecError if it cannot be imported."""
     if not isinstance(reference, str) or reference.count(":") != 1:
         raise SpecError(field, reference, "a reference 'package.module:function' is required", "e.g. mylab.robot:run")

@@ -312,12 +312,17 @@ class Orchestrator:
                 stored = await asyncio.to_thread(self.campaign.fail, experiment.id, outcome.reason or "failed")
             else:
                 results: dict[str, Any] = {t: outcome.values[t] for t in targets}
-                stored = await asyncio.to_thread(self.campaign.tell, experiment.id, results)
+                extra = {k: v for k, v in outcome.values.items() if k not in targets}
+                outputs = {**extra, **outcome.outputs} or None
+                stored = await asyncio.to_thread(self._tell, experiment.id, results, outputs)
         except StateError:
             stored = await asyncio.to_thread(self.campaign.store.get_experiment, self.campaign.name, experiment.id)
         kind = "failed" if stored.status is ExperimentStatus.FAILED else "finished"
         self._emit(kind, stored, experiment.instrument)
         return stored
+
+    def _tell(self, experiment_id: str, results: dict[str, Any], outputs: dict[str, Any] | None) -> Experiment:
+        return self.campaign.tell(experiment_id, results, outputs=outputs)
 
     def _emit(self, kind: str, experiment: Experiment, instrument: str) -> None:
         if self.on_event is not None:

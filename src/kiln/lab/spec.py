@@ -25,6 +25,7 @@ from kiln.lab.emulator import DatasetEmulator
 from kiln.lab.instrument_config import instruments_from_spec
 from kiln.lab.protocol import AsyncInstrument
 from kiln.lab.stopping import StopRules
+from kiln.lab.workflow import workflow_from_spec
 from kiln.objective import Objective, objective_from_config
 from kiln.space.config import Domain, space_from_config
 from kiln.space.pool import CandidatePool
@@ -46,6 +47,7 @@ SPEC_FIELDS = {
     "stop",
     "timeout",
     "retries",
+    "workflow",
 }
 
 
@@ -59,6 +61,8 @@ class RunSpec:
         stop: stop rules besides the budget (max_cost, max_seconds, target, patience).
         timeout: seconds one experiment may take before it is cancelled and failed (None: no limit).
         retries: how often a failed dispatch is retried (with backoff).
+        workflow: steps on the instruments that make one experiment, and an optional reward (see
+            ``kiln.lab.workflow``); None: each experiment runs on one instrument.
     """
 
     name: str
@@ -71,6 +75,7 @@ class RunSpec:
     stop: StopRules = field(default_factory=StopRules)
     timeout: float | None = None
     retries: int = 3
+    workflow: Mapping[str, Any] | None = None
 
     def build_instruments(self, seed: int = 0) -> list[tuple[AsyncInstrument, float, DatasetEmulator | None]]:
         """(instrument, cost, dataset emulator or None) for each instrument of the spec. SpecError if there is
@@ -83,7 +88,13 @@ class RunSpec:
                 "add instrument: {kind: emulator, dataset: p3ht}, or use kiln ask/tell",
             )
         base = self.source.parent if self.source is not None else Path()
-        return instruments_from_spec(self.instruments, seed=seed, base=base)
+        built = instruments_from_spec(self.instruments, seed=seed, base=base)
+        if self.workflow is None:
+            return built
+        workflow = workflow_from_spec(
+            self.workflow, {i.name: i for i, _, _ in built}, target=self.config.objective.target.name
+        )
+        return [(workflow, workflow.cost, next((e for _, _, e in built if e is not None), None))]
 
 
 def load_spec(path: str | Path) -> RunSpec:
@@ -143,6 +154,7 @@ def spec_from_dict(document: Any, *, base: Path = Path(), source: Path | None = 
         stop=_stop(document.get("stop")),
         timeout=None if timeout is None else float(timeout),
         retries=retries,
+        workflow=document.get("workflow"),
     )
 
 

@@ -69,9 +69,15 @@ class Store(Protocol):
         ...
 
     def complete(
-        self, campaign: str, experiment_id: str, results: Mapping[str, float], at: datetime | None = None
+        self,
+        campaign: str,
+        experiment_id: str,
+        results: Mapping[str, float],
+        at: datetime | None = None,
+        outputs: Mapping[str, Any] | None = None,
     ) -> Experiment:
-        """Mark a pending experiment completed with its results.
+        """Mark a pending experiment completed with its results (and ``outputs``: other JSON data recorded with
+        them).
 
         Raises NotFoundError for an unknown id, StateError if it is not pending.
         """

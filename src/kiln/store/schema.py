@@ -108,6 +108,7 @@ experiments = Table(
     Column("handle", Text, nullable=False, server_default=""),
     Column("dispatched_at", UtcDateTime, nullable=True),
     Column("attention", Text, nullable=False, server_default=""),
+    Column("outputs", JSON, nullable=True),
     UniqueConstraint("campaign_id", "seq"),
     Index("ix_experiments_campaign_id_status", "campaign_id", "status"),
 )
@@ -267,6 +268,7 @@ def check_experiment(experiment: Any, index: int) -> dict[str, Any]:
         "handle": "",
         "dispatched_at": None,
         "attention": "",
+        "outputs": None,
     }
 
 
@@ -290,6 +292,7 @@ def row_to_experiment(row: Row[Any]) -> Experiment:
         handle=m["handle"],
         dispatched_at=m["dispatched_at"],
         attention=m["attention"],
+        outputs=dict(m["outputs"] or {}),
     )
 
 

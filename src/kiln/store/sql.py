@@ -342,10 +342,16 @@ class SqlStore:
                 )
 
     def complete(
-        self, campaign: str, experiment_id: str, results: Mapping[str, float], at: datetime | None = None
+        self,
+        campaign: str,
+        experiment_id: str,
+        results: Mapping[str, float],
+        at: datetime | None = None,
+        outputs: Mapping[str, Any] | None = None,
     ) -> Experiment:
-        """Mark a pending experiment completed with its results; StateError if it is not pending."""
+        """Mark a pending experiment completed with its results (and outputs); StateError if it is not pending."""
         stored_results = results_map(results, "results")
+        stored_outputs = None if outputs is None else json_object(outputs, "outputs")
         finished_at = utc_now() if at is None else aware_utc(at, "at")
         return self._finish(
             campaign,
@@ -354,6 +360,7 @@ class SqlStore:
                 "status": ExperimentStatus.COMPLETED.value,
                 "results": stored_results,
                 "finished_at": finished_at,
+                "outputs": stored_outputs,
             },
             "experiment_completed",
             {"id": experiment_id, "results": stored_results},
