@@ -356,3 +356,19 @@ def test_a_mistyped_store_is_not_created(runner: CliRunner, tmp_path: Path) -> N
     line = error_line(kiln(runner, "show", "bench", "--store", typo))
     assert "bench" in line
     assert not typo.exists()
+
+
+def test_show_lists_experiments_in_flight_and_those_waiting_for_an_operator(
+    runner: CliRunner, spec: Path, db: Path
+) -> None:
+    created(runner, spec, db)
+    first, second, _ = asked(runner, db, 3)
+    campaign = Campaign.open("bench", store=f"sqlite:///{db}")
+    campaign.store.dispatch("bench", first["id"], "robot", "job-1")
+    campaign.store.dispatch("bench", second["id"], "robot")
+    campaign.store.flag("bench", second["id"], "was being sent when the loop stopped")
+    shown = ok(kiln(runner, "show", "bench", "--store", db)).stdout
+    assert "in flight: 1 (robot)" in shown
+    assert "need an operator: 1" in shown and second["id"] in shown and "was being sent" in shown
+    ok(kiln(runner, "tell", "bench", second["id"], "2.5", "--store", db))  # the operator resolves it
+    assert "need an operator" not in ok(kiln(runner, "show", "bench", "--store", db)).stdout

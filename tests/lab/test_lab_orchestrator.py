@@ -190,3 +190,23 @@ def test_settings_are_checked(campaign: Campaign) -> None:
         Orchestrator(campaign, [instrument, SimulatedInstrument(value)])
     with pytest.raises(ValidationError, match="stop: patience"):
         StopRules(patience=0)
+
+
+def test_an_experiment_in_flight_can_be_cancelled(campaign: Campaign) -> None:
+    slow = SimulatedInstrument(value, name="slow", latency=5.0)
+
+    async def go() -> Any:
+        orchestrator = Orchestrator(campaign, [slow], in_flight=2, stop=StopRules(budget=2))
+        run = asyncio.create_task(orchestrator.run())
+        while len(orchestrator.in_flight_ids()) < 2:
+            await asyncio.sleep(0.01)
+        first, second = orchestrator.in_flight_ids()
+        assert orchestrator.cancel(first, "wrong precursor loaded")
+        assert orchestrator.cancel(second)
+        assert not orchestrator.cancel("exp-unknown")
+        return await asyncio.wait_for(run, timeout=3)
+
+    summary = asyncio.run(go())
+    assert summary.failed == 2
+    reasons = sorted(e.reason for e in campaign.experiments())
+    assert reasons == ["cancelled: by the operator", "cancelled: wrong precursor loaded"]

@@ -72,6 +72,14 @@ def show_campaign(campaign: Any, console: Console) -> None:
         f"  experiments: {len(experiments)} ({counts[ExperimentStatus.COMPLETED]} completed, "
         f"{counts[ExperimentStatus.PENDING]} pending, {counts[ExperimentStatus.FAILED]} failed)"
     )
+    flagged = [e for e in experiments if e.status is ExperimentStatus.PENDING and e.attention]
+    running = [e for e in experiments if e.status is ExperimentStatus.PENDING and e.instrument and not e.attention]
+    if running:
+        console.print(f"  in flight: {len(running)} ({', '.join(sorted({e.instrument for e in running}))})")
+    if flagged:
+        console.print(f"  [yellow]need an operator: {len(flagged)}[/] (finish each with kiln tell or kiln fail)")
+        for experiment in flagged:
+            console.print(f"    {experiment.id} (#{experiment.seq}, {experiment.instrument}): {experiment.attention}")
     best = campaign.best()
     if best is not None:
         console.print(experiment_card(best, campaign.domain.names, campaign.objective.names, title="best so far"))

@@ -111,6 +111,7 @@ class Orchestrator:
         self.on_event = on_event
         self._running: dict[str, int] = dict.fromkeys(self.instruments, 0)
         self._stop_requested = False
+        self._cancels: dict[str, tuple[asyncio.Event, str]] = {}
         self._best: float | None = None
         self._since_best = 0
 
@@ -292,13 +293,44 @@ class Orchestrator:
         return await self._collect(dispatched, instrument, handle)
 
     async def _collect(self, experiment: Experiment, instrument: AsyncInstrument, handle: str) -> Experiment | None:
-        """Wait for the outcome of ``handle`` (cancelling it after ``timeout``) and store it."""
+        """Wait for the outcome of ``handle`` (cancelling it after ``timeout`` or on ``cancel``) and store it."""
+        stop = asyncio.Event()
+        self._cancels[experiment.id] = (stop, "")
+        waiting = asyncio.ensure_future(asyncio.wait_for(instrument.outcome(handle), timeout=self.timeout))
+        stopping = asyncio.ensure_future(stop.wait())
         try:
-            outcome: Outcome = await asyncio.wait_for(instrument.outcome(handle), timeout=self.timeout)
-        except TimeoutError:
+            await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not waiting.done():
+                waiting.cancel()
+        reason = self._cancels.pop(experiment.id, (stop, ""))[1]
+        outcome: Outcome
+        if stop.is_set() and not (waiting.done() and not waiting.cancelled() and waiting.exception() is None):
+            await instrument.cancel(handle)
+            outcome = Failure(f"cancelled: {reason}")
+        elif isinstance(waiting.exception(), TimeoutError):
             await instrument.cancel(handle)
             outcome = Failure(f"timed out after {self.timeout:g} s on {instrument.name!r}")
+        elif waiting.exception() is not None:
+            outcome = Failure(f"{type(waiting.exception()).__name__}: {waiting.exception()}")
+        else:
+            outcome = waiting.result()
         return await self._store(experiment, outcome)
+
+    def cancel(self, experiment_id: str, reason: str = "by the operator") -> bool:
+        """Cancel an experiment in flight: the instrument is asked to stop and the experiment fails with
+        "cancelled: <reason>". False if it is not in flight (any more)."""
+        if experiment_id not in self._cancels:
+            return False
+        stop, _ = self._cancels[experiment_id]
+        self._cancels[experiment_id] = (stop, reason)
+        stop.set()
+        return True
+
+    def in_flight_ids(self) -> list[str]:
+        """Ids of the experiments whose outcome the loop is waiting for."""
+        return list(self._cancels)
 
     async def _store(self, experiment: Experiment, outcome: Outcome) -> Experiment | None:
         """Tell or fail; an experiment someone finished meanwhile keeps their result."""
