@@ -28,8 +28,8 @@ Reward = Callable[[Mapping[str, float]], float]
 
 @dataclass(frozen=True)
 class Step:
-    """One step: its name, the instrument that runs it, its cost and its expected duration (seconds; shown, and
-    a guide for the experiment's timeout)."""
+    """One step: its name, the instrument that runs it, its cost and its expected duration (seconds; recorded
+    beside the measured duration, a guide for the spec's ``timeout``)."""
 
     name: str
     instrument: str
@@ -87,6 +87,7 @@ class WorkflowInstrument(TaskInstrument):
                     "values": dict(outcome.values),
                     "outputs": dict(outcome.outputs),
                     "seconds": round(time.monotonic() - started, 3),
+                    "expected_seconds": step.duration,
                 }
             )
         if self.reward is not None:
