@@ -145,3 +145,13 @@ def test_latency_and_region_settings_are_checked() -> None:
     with pytest.raises(ValidationError, match="failure_probability"):
         SimulatedInstrument(square, failure_probability=1.5)
     assert FailureRegion.parse({"where": {"solvent": ["water"]}}).contains({"solvent": "water"})
+
+
+def test_more_settings_are_checked() -> None:
+    with pytest.raises(ValidationError, match="time_scale"):
+        SimulatedInstrument(square, time_scale=float("inf"))
+    with pytest.raises(ValidationError, match="failure_regions"):
+        FailureRegion.parse({"where": {"x": [0, 1]}, "probabilty": 0.1})
+    assert run(CallableInstrument(lambda p: {"y": 1, "note": "ok"}, name="c"), {}) == Observation(
+        {"y": 1.0}, {"note": "ok"}
+    )

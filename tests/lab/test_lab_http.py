@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 import pytest
-from http_lab import LabService, running_service
 
+from http_lab import LabService, running_service
 from kiln import Campaign, CandidatePool, ExperimentStatus, Objective
 from kiln.core.errors import ValidationError
 from kiln.lab.adapters.http import HttpInstrument
@@ -79,3 +79,31 @@ def test_orchestrator_reattaches_to_experiments_the_service_kept(store_url: str)
     assert all(e.status is ExperimentStatus.COMPLETED for e in stored)
     keys = [key for key, _ in service.posts]
     assert len(keys) == len(set(keys)) == 10  # every experiment sent exactly once
+
+
+def test_busy_answers_while_waiting_are_retried_and_bad_bodies_named() -> None:
+    service = LabService(latency=0.1)
+    with running_service(service) as base:
+        robot = instrument(base)
+        calls = {"n": 0}
+        real = robot._request
+
+        def flaky(method: str, url: str, body: Any = None, key: str = "") -> tuple[int, Any]:
+            calls["n"] += 1
+            if method == "GET" and calls["n"] <= 3:
+                return 503, "upstream restarting"
+            return real(method, url, body, key)
+
+        robot._request = flaky  # type: ignore[method-assign]
+
+        async def go() -> Any:
+            handle = await robot.submit({"x": 4.0}, key="exp-9")
+            return await robot.outcome(handle)
+
+        assert asyncio.run(go()) == Observation({"y": 4.0}, {"colour": "red"})
+        robot._request = lambda *a, **k: (200, "<html>oops</html>")  # type: ignore[method-assign]
+        with pytest.raises(Exception, match="expected 2xx with an id"):
+            asyncio.run(robot.submit({"x": 1.0}, key="exp-10"))
+        asyncio.run(robot.cancel("job-1"))  # never raises
+    with pytest.raises(ValidationError, match="headers"):
+        HttpInstrument("http://a/run", "http://a/run/{id}", headers=["X-Token: 1"])  # type: ignore[arg-type]

@@ -210,3 +210,77 @@ def test_an_experiment_in_flight_can_be_cancelled(campaign: Campaign) -> None:
     assert summary.failed == 2
     reasons = sorted(e.reason for e in campaign.experiments())
     assert reasons == ["cancelled: by the operator", "cancelled: wrong precursor loaded"]
+
+
+# ------------------------------------------------------------------------------ trouble that must not stop the loop
+def test_odd_outcomes_are_stored_and_the_loop_goes_on(campaign: Campaign) -> None:
+    import math
+
+    from kiln.lab.instrument import ExperimentFailed
+
+    def odd(params: Mapping[str, Any]) -> Any:
+        x = params["x"]
+        if x % 4 == 0:
+            return {"y": x, "aux": math.nan, "colour": "red"}  # NaN and text beside the value
+        if x % 4 == 1:
+            raise ExperimentFailed("   ")  # an empty reason
+        if x % 4 == 2:
+            raise asyncio.CancelledError  # an SDK cancelling its own call
+        return 3.0  # not a mapping
+
+    summary = Orchestrator(
+        campaign, [CallableInstrument(odd, name="odd")], in_flight=4, stop=StopRules(budget=12)
+    ).run_sync()
+    assert summary.stopped_by == "budget" and summary.finished + summary.failed == 12 and summary.flagged == 0
+    for e in campaign.experiments():
+        x = e.params["x"]
+        if x % 4 == 0:
+            assert e.status is ExperimentStatus.COMPLETED and e.outputs == {"aux": None, "colour": "red"}
+        elif x % 4 == 1:
+            assert e.reason == "failed"
+        elif x % 4 == 2:
+            assert e.reason == "cancelled by the instrument"
+        else:
+            assert "return a mapping of measured values" in e.reason
+
+
+def test_suggestions_left_by_a_crash_are_sent_even_at_the_budget(campaign: Campaign) -> None:
+    left = campaign.ask(2)  # a crash between ask and dispatch
+    summary = Orchestrator(campaign, [SimulatedInstrument(value)], stop=StopRules(budget=2)).run_sync()
+    assert summary.finished == 2 and {e.id for e in campaign.experiments()} == {e.id for e in left}
+    assert all(e.status is ExperimentStatus.COMPLETED for e in campaign.experiments())
+
+
+def test_max_cost_is_never_overspent_with_instruments_of_different_costs(campaign: Campaign) -> None:
+    cheap, dear = SimulatedInstrument(value, name="cheap", latency=0.02), SimulatedInstrument(value, name="dear")
+    summary = Orchestrator(
+        campaign, [cheap, dear], in_flight=2, stop=StopRules(max_cost=3.0), costs={"cheap": 1.0, "dear": 5.0}
+    ).run_sync()
+    assert summary.stopped_by == "max_cost" and summary.cost == 3.0
+    assert {e.instrument for e in campaign.experiments()} == {"cheap"}
+
+
+def test_failed_dispatches_do_not_use_up_patience(campaign: Campaign) -> None:
+    summary = Orchestrator(campaign, [Flaky(errors=100)], stop=StopRules(patience=2, budget=5), retries=0).run_sync()
+    assert summary.stopped_by == "budget" and summary.failed == 5
+
+
+def test_two_runs_at_once_never_send_an_experiment_twice(campaign: Campaign) -> None:
+    campaign.ask(6)  # left over, never sent
+    calls: list[float] = []
+
+    async def robot(params: Mapping[str, Any]) -> dict[str, float]:
+        calls.append(params["x"])
+        await asyncio.sleep(0.02)
+        return value(params)
+
+    async def both() -> None:
+        runs = [
+            Orchestrator(campaign, [CallableInstrument(robot, name="robot")], in_flight=3, stop=StopRules(budget=6))
+            for _ in range(2)
+        ]
+        await asyncio.gather(*(run.run() for run in runs))
+
+    asyncio.run(both())
+    assert sorted(calls) == sorted({*calls}) and len(calls) == 6
+    assert all(e.status is ExperimentStatus.COMPLETED for e in campaign.experiments())

@@ -117,3 +117,38 @@ def test_bad_workflows_are_named(workflow: dict[str, Any], field: str) -> None:
     with pytest.raises(SpecError) as error:
         spec.build_instruments()
     assert error.value.field == field
+
+
+def test_steps_get_their_own_key_and_manual_steps_are_refused() -> None:
+    import asyncio
+
+    seen: list[str] = []
+
+    class Keyed(CallableInstrument):
+        async def submit(self, params: Mapping[str, Any], key: str = "") -> str:
+            seen.append(key)
+            return await super().submit(params, key)
+
+    workflow = WorkflowInstrument(
+        [Step("make", "robot"), Step("look", "bench")],
+        {"robot": Keyed(synthesise, name="robot"), "bench": Keyed(measure, name="bench")},
+        target="conductivity",
+    )
+
+    async def go() -> Any:
+        handle = await workflow.submit({"x": 1.0}, key="exp-7")
+        return await workflow.outcome(handle)
+
+    assert asyncio.run(go()).values["conductivity"] == 2.0
+    assert seen == ["exp-7/make", "exp-7/look"]
+    spec = spec_from_dict(
+        {
+            "name": "wf",
+            "pool": {"dataset": "p3ht"},
+            "objective": {"target": "merit"},
+            "instruments": [{"kind": "manual", "name": "hands"}],
+            "workflow": {"steps": [{"name": "a", "instrument": "hands"}]},
+        }
+    )
+    with pytest.raises(SpecError, match="automated instruments"):
+        spec.build_instruments()

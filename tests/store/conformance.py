@@ -270,6 +270,17 @@ class StoreConformance:
             store.dispatch("c", "e1", "")
         assert store.get_experiment("c", "e1").instrument == ""
 
+    def test_dispatch_compare_and_set_lets_one_run_take_an_experiment(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1")])
+        store.dispatch("c", "e1", "robot-a", expect=("", ""))
+        with pytest.raises(StateError, match="dispatched meanwhile"):
+            store.dispatch("c", "e1", "robot-b", expect=("", ""))  # a second run read it before the first took it
+        assert store.dispatch("c", "e1", "robot-a", "job-1", expect=("robot-a", "")).handle == "job-1"
+        with pytest.raises(StateError):
+            store.dispatch("c", "e1", "robot-a", "job-2", expect=("robot-a", ""))
+        assert store.get_experiment("c", "e1").handle == "job-1"
+
     def test_flag_marks_and_clears(self, store: Store) -> None:
         store.create_campaign("c", {})
         store.add_experiments("c", [exp("e1")])

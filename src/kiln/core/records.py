@@ -32,6 +32,13 @@ class Origin(enum.StrEnum):
     IMPORTED = "imported"  # prior data added by the user
 
 
+DISPATCH_FAILURE = "dispatch to "
+"""Start of the reason of an experiment that never reached its instrument (the dispatch kept failing)."""
+
+CANCELLED = "cancelled: "
+"""Start of the reason of an experiment cancelled while it ran."""
+
+
 @dataclass(frozen=True)
 class Experiment:
     """One experiment of a campaign: its parameters, and its results once it finished.

@@ -17,6 +17,7 @@ strategy treats them as running and never proposes them again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -24,10 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiln.campaign import Campaign
-from kiln.core.errors import StateError, ValidationError
-from kiln.core.records import Experiment, ExperimentStatus
+from kiln.core.errors import KilnError, StateError, ValidationError
+from kiln.core.records import CANCELLED, DISPATCH_FAILURE, Experiment, ExperimentStatus
 from kiln.lab.protocol import AsyncInstrument, Failure, Observation, Outcome, RunStatus
 from kiln.lab.stopping import StopRules
+
+NOTE_MAX = 2000
+"""Characters at most of a note for the operator."""
 
 
 @dataclass(frozen=True)
@@ -129,27 +133,36 @@ class Orchestrator:
         summary = LoopSummary()
         started = time.monotonic()
         self._seed_best()
-        tasks: dict[asyncio.Task[Experiment | None], str] = {}
+        tasks: dict[asyncio.Task[Experiment | None], tuple[str, Experiment]] = {}
         ready = await self._reconcile(summary, tasks)
         total = len(await asyncio.to_thread(self.campaign.experiments))
         try:
             while True:
                 reason = self._stop_reason(summary, total, started)
-                while not reason and len(tasks) < self.in_flight:
-                    if ready:
-                        experiment = ready.pop(0)
+                while len(tasks) < self.in_flight:
+                    # experiments already suggested (left by an earlier run) go out unless the operator stopped
+                    # the loop; new ones are asked for only while no stop rule holds
+                    if ready and not self._stop_requested:
+                        experiment, fresh = ready[0], False
+                    elif reason or ready:
+                        break
                     else:
                         asked = await asyncio.to_thread(self.campaign.ask, 1)
                         if not asked:
                             reason = "exhausted"
                             break
-                        experiment = asked[0]
+                        experiment, fresh = asked[0], True
                         total += 1
-                    instrument = min(self._running, key=lambda name: self._running[name])
+                    instrument = self._choose(summary.cost)
+                    if instrument is None:  # nothing affordable: it stays pending, sent first by the next run
+                        reason = reason or "max_cost"
+                        break
+                    if not fresh:
+                        ready.pop(0)
                     summary.cost += self.costs[instrument]
                     self._running[instrument] += 1
                     task = asyncio.create_task(self._execute(experiment, instrument))
-                    tasks[task] = instrument
+                    tasks[task] = (instrument, experiment)
                     reason = self._stop_reason(summary, total, started)
                 if reason and not summary.stopped_by:
                     summary.stopped_by = reason
@@ -157,8 +170,17 @@ class Orchestrator:
                     break
                 done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
-                    self._running[tasks.pop(task)] -= 1
-                    self._record(summary, task.result())
+                    instrument, experiment = tasks.pop(task)
+                    self._running[instrument] -= 1
+                    try:
+                        stored = task.result()
+                    except Exception as error:
+                        note = f"the loop could not finish it ({type(error).__name__}: {error})"
+                        await self._flag(summary, experiment, note + "; check it, then kiln tell or kiln fail")
+                        continue
+                    if stored is None:  # finished by someone else before it was sent: nothing was spent
+                        summary.cost -= self.costs[instrument]
+                    self._record(summary, stored)
         except asyncio.CancelledError:
             summary.stopped_by = "interrupted"
             for task in tasks:
@@ -169,6 +191,12 @@ class Orchestrator:
             summary.total = total
             summary.seconds = time.monotonic() - started
         return summary
+
+    def _choose(self, spent: float) -> str | None:
+        """The least busy instrument whose cost still fits ``max_cost`` (None if none does)."""
+        limit = self.stop.max_cost
+        fitting = [n for n in self._running if limit is None or spent + self.costs[n] <= limit + 1e-12]
+        return min(fitting, key=lambda name: self._running[name]) if fitting else None
 
     # ---------------------------------------------------------------------------------------------- stopping
     def _stop_reason(self, summary: LoopSummary, total: int, started: float) -> str:
@@ -202,7 +230,8 @@ class Orchestrator:
         summary.outcomes.append(experiment)
         if experiment.status is ExperimentStatus.FAILED:
             summary.failed += 1
-            self._since_best += 1
+            if not experiment.reason.startswith((DISPATCH_FAILURE, CANCELLED)):  # those measured nothing
+                self._since_best += 1
             return
         if experiment.status is not ExperimentStatus.COMPLETED:
             return
@@ -215,7 +244,7 @@ class Orchestrator:
 
     # ------------------------------------------------------------------------------------------ reconciling
     async def _reconcile(
-        self, summary: LoopSummary, tasks: dict[asyncio.Task[Experiment | None], str]
+        self, summary: LoopSummary, tasks: dict[asyncio.Task[Experiment | None], tuple[str, Experiment]]
     ) -> list[Experiment]:
         """Experiments pending at start -> those to dispatch first; reattach or flag the dispatched ones."""
         ready: list[Experiment] = []
@@ -238,7 +267,10 @@ class Orchestrator:
             elif not instrument.resumable:
                 note = f"was running on {experiment.instrument!r}, which cannot be asked after a restart"
             else:
-                status = await instrument.status(experiment.handle)
+                try:
+                    status = await instrument.status(experiment.handle)
+                except Exception:
+                    status = RunStatus.RUNNING
                 if status in (RunStatus.UNKNOWN, RunStatus.CANCELLED):
                     note = f"{experiment.instrument!r} reports {status.value} for handle {experiment.handle!r}"
             if note:
@@ -247,15 +279,19 @@ class Orchestrator:
             assert instrument is not None
             self._running[instrument.name] += 1
             task = asyncio.create_task(self._collect(experiment, instrument, experiment.handle))
-            tasks[task] = instrument.name
+            tasks[task] = (instrument.name, experiment)
             self._emit("reattached", experiment, instrument.name)
         return ready
 
     async def _flag(self, summary: LoopSummary, experiment: Experiment, note: str) -> None:
         try:
-            flagged = await asyncio.to_thread(self.campaign.store.flag, self.campaign.name, experiment.id, note)
+            flagged = await asyncio.to_thread(
+                self.campaign.store.flag, self.campaign.name, experiment.id, note[:NOTE_MAX]
+            )
         except StateError:
             return  # finished meanwhile
+        except Exception:
+            return
         summary.flagged += 1
         self._emit("flagged", flagged, experiment.instrument)
 
@@ -265,9 +301,10 @@ class Orchestrator:
         store, name = self.campaign.store, self.campaign.name
         instrument = self.instruments[instrument_name]
         try:
-            await asyncio.to_thread(store.dispatch, name, experiment.id, instrument_name)
+            expect = (experiment.instrument, experiment.handle)
+            await asyncio.to_thread(self._dispatch, experiment.id, instrument_name, "", expect)
         except StateError:
-            return None  # finished by someone else (kiln tell) before it was sent
+            return None  # finished by someone else (kiln tell), or taken by another run, before it was sent
         handle, error = None, ""
         for attempt in range(self.retries + 1):
             try:
@@ -280,9 +317,11 @@ class Orchestrator:
                 if attempt < self.retries:
                     await asyncio.sleep(self.backoff * 2**attempt)
         if handle is None:
-            return await self._store(experiment, Failure(f"dispatch to {instrument_name!r} failed: {error}"))
+            return await self._store(experiment, Failure(f"{DISPATCH_FAILURE}{instrument_name!r} failed: {error}"))
         try:
-            dispatched = await asyncio.to_thread(store.dispatch, name, experiment.id, instrument_name, handle)
+            dispatched = await asyncio.to_thread(
+                self._dispatch, experiment.id, instrument_name, handle, (instrument_name, "")
+            )
         except StateError:  # finished meanwhile (kiln tell while it was being sent): keep that outcome
             finished = await asyncio.to_thread(store.get_experiment, name, experiment.id)
             self._emit(
@@ -304,19 +343,29 @@ class Orchestrator:
             stopping.cancel()
             if not waiting.done():
                 waiting.cancel()
-        reason = self._cancels.pop(experiment.id, (stop, ""))[1]
+            reason = self._cancels.pop(experiment.id, (stop, ""))[1]
+        finished = waiting.done() and not waiting.cancelled()
+        error = waiting.exception() if finished else None
         outcome: Outcome
-        if stop.is_set() and not (waiting.done() and not waiting.cancelled() and waiting.exception() is None):
-            await instrument.cancel(handle)
-            outcome = Failure(f"cancelled: {reason}")
-        elif isinstance(waiting.exception(), TimeoutError):
-            await instrument.cancel(handle)
+        if stop.is_set() and not (finished and error is None):
+            await self._cancel_quietly(instrument, handle)
+            outcome = Failure(f"{CANCELLED}{reason}")
+        elif not finished:
+            outcome = Failure(f"{CANCELLED}by the instrument {instrument.name!r}")
+        elif isinstance(error, TimeoutError):
+            await self._cancel_quietly(instrument, handle)
             outcome = Failure(f"timed out after {self.timeout:g} s on {instrument.name!r}")
-        elif waiting.exception() is not None:
-            outcome = Failure(f"{type(waiting.exception()).__name__}: {waiting.exception()}")
+        elif error is not None:
+            outcome = Failure(f"{instrument.name!r}: {type(error).__name__}: {error}")
         else:
             outcome = waiting.result()
         return await self._store(experiment, outcome)
+
+    @staticmethod
+    async def _cancel_quietly(instrument: AsyncInstrument, handle: str) -> None:
+        """Ask the instrument to stop ``handle``; an instrument that cannot be reached is not an error here."""
+        with contextlib.suppress(Exception):
+            await instrument.cancel(handle)
 
     def cancel(self, experiment_id: str, reason: str = "by the operator") -> bool:
         """Cancel an experiment in flight: the instrument is asked to stop and the experiment fails with
@@ -333,25 +382,37 @@ class Orchestrator:
         return list(self._cancels)
 
     async def _store(self, experiment: Experiment, outcome: Outcome) -> Experiment | None:
-        """Tell or fail; an experiment someone finished meanwhile keeps their result."""
+        """Tell or fail; an experiment someone finished meanwhile keeps their result. A result the store refuses
+        (e.g. a value that is not a number) fails the experiment, saying why."""
         targets = self.campaign.objective.names
         if isinstance(outcome, Observation):
-            missing = [t for t in targets if t not in outcome.values or not math.isfinite(outcome.values[t])]
+            missing = [t for t in targets if t not in outcome.values or not _finite(outcome.values[t])]
             if missing:
                 outcome = Failure(f"the instrument reported no value for {missing}; it gave {sorted(outcome.values)}")
         try:
             if isinstance(outcome, Failure):
-                stored = await asyncio.to_thread(self.campaign.fail, experiment.id, outcome.reason or "failed")
+                stored = await asyncio.to_thread(self._fail, experiment.id, outcome.reason)
             else:
                 results: dict[str, Any] = {t: outcome.values[t] for t in targets}
                 extra = {k: v for k, v in outcome.values.items() if k not in targets}
-                outputs = {**extra, **outcome.outputs} or None
-                stored = await asyncio.to_thread(self._tell, experiment.id, results, outputs)
+                outputs = json_safe({**extra, **outcome.outputs}) or None
+                try:
+                    stored = await asyncio.to_thread(self._tell, experiment.id, results, outputs)
+                except KilnError as error:
+                    if isinstance(error, StateError):
+                        raise
+                    stored = await asyncio.to_thread(self._fail, experiment.id, f"result not stored: {error}")
         except StateError:
             stored = await asyncio.to_thread(self.campaign.store.get_experiment, self.campaign.name, experiment.id)
         kind = "failed" if stored.status is ExperimentStatus.FAILED else "finished"
         self._emit(kind, stored, experiment.instrument)
         return stored
+
+    def _fail(self, experiment_id: str, reason: str) -> Experiment:
+        return self.campaign.fail(experiment_id, str(reason).strip()[:NOTE_MAX] or "failed")
+
+    def _dispatch(self, experiment_id: str, instrument: str, handle: str, expect: tuple[str, str]) -> Experiment:
+        return self.campaign.store.dispatch(self.campaign.name, experiment_id, instrument, handle, expect=expect)
 
     def _tell(self, experiment_id: str, results: dict[str, Any], outputs: dict[str, Any] | None) -> Experiment:
         return self.campaign.tell(experiment_id, results, outputs=outputs)
@@ -359,3 +420,21 @@ class Orchestrator:
     def _emit(self, kind: str, experiment: Experiment, instrument: str) -> None:
         if self.on_event is not None:
             self.on_event(LoopEvent(kind, experiment, instrument, sum(self._running.values())))
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` as plain JSON: non-finite numbers become None, other objects their text."""
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    item = getattr(value, "item", None)  # numpy scalars
+    return json_safe(item()) if callable(item) else str(value)

@@ -12,6 +12,8 @@ and steps of different experiments share the step instruments.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -69,16 +71,27 @@ class WorkflowInstrument(TaskInstrument):
         """The cost of one experiment: the sum of its steps' costs."""
         return sum(step.cost for step in self.steps)
 
-    async def run(self, params: Mapping[str, Any]) -> Outcome:
+    async def run(self, params: Mapping[str, Any], key: str = "") -> Outcome:
         values: dict[str, float] = {}
         record: list[dict[str, Any]] = []
         for step in self.steps:
             instrument = self.instruments[step.instrument]
             started = time.monotonic()
-            handle = await instrument.submit({**params, **values})
-            outcome = await instrument.outcome(handle)
+            where = f"step {step.name!r} on {step.instrument!r}"
+            try:
+                handle = await instrument.submit({**params, **values}, key=f"{key}/{step.name}" if key else "")
+            except Exception as error:
+                return Failure(f"{where}: dispatch failed: {type(error).__name__}: {error}")
+            try:
+                outcome = await instrument.outcome(handle)
+            except asyncio.CancelledError:  # the experiment was cancelled or timed out: stop the running step
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(instrument.cancel(handle))
+                raise
+            except Exception as error:
+                return Failure(f"{where}: {type(error).__name__}: {error}")
             if isinstance(outcome, Failure):
-                return Failure(f"step {step.name!r} on {step.instrument!r}: {outcome.reason}")
+                return Failure(f"{where}: {outcome.reason}")
             values.update(outcome.values)
             record.append(
                 {
@@ -139,5 +152,13 @@ def workflow_from_spec(config: Any, instruments: Mapping[str, AsyncInstrument], 
     names = [step.name for step in steps]
     if len(set(names)) != len(names):
         raise SpecError("workflow.steps", names, "step names must differ", "rename the duplicates")
+    manual = sorted({s.instrument for s in steps if getattr(instruments.get(s.instrument), "attach", None)})
+    if manual:
+        raise SpecError(
+            "workflow.steps",
+            manual,
+            "steps run on automated instruments (a manual one waits for a whole experiment)",
+            "record a manual step's values with a callable or command instrument, or run the campaign by hand",
+        )
     reward = import_function(config["reward"], "workflow.reward") if "reward" in config else None
     return WorkflowInstrument(steps, instruments, target=target, reward=reward)

@@ -87,10 +87,19 @@ class Store(Protocol):
         """Mark a pending experiment failed with a reason. Same errors as ``complete``."""
         ...
 
-    def dispatch(self, campaign: str, experiment_id: str, instrument: str, handle: str = "") -> Experiment:
+    def dispatch(
+        self,
+        campaign: str,
+        experiment_id: str,
+        instrument: str,
+        handle: str = "",
+        *,
+        expect: tuple[str, str] | None = None,
+    ) -> Experiment:
         """Record that a pending experiment is being sent to ``instrument`` (before it is sent, with an empty
-        ``handle``) or that the instrument accepted it under ``handle``. Raises NotFoundError for an unknown
-        id, StateError if it is not pending."""
+        ``handle``) or that the instrument accepted it under ``handle``. With ``expect``, only if the experiment's
+        (instrument, handle) is still that (compare-and-set: two runs never both send it). Raises NotFoundError
+        for an unknown id, StateError if it is not pending or ``expect`` does not hold."""
         ...
 
     def flag(self, campaign: str, experiment_id: str, note: str) -> Experiment:

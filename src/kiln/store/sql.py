@@ -426,20 +426,24 @@ class SqlStore:
         assert row is not None
         return row
 
-    def dispatch(self, campaign: str, experiment_id: str, instrument: str, handle: str = "") -> Experiment:
+    def dispatch(
+        self,
+        campaign: str,
+        experiment_id: str,
+        instrument: str,
+        handle: str = "",
+        *,
+        expect: tuple[str, str] | None = None,
+    ) -> Experiment:
         """Record that a pending experiment is being sent to ``instrument`` (``handle`` empty: not yet
-        acknowledged) or was accepted under ``handle``; StateError if it is not pending."""
+        acknowledged) or was accepted under ``handle``; StateError if it is not pending, or if ``expect`` is given
+        and its (instrument, handle) is no longer that (another run took it meanwhile)."""
         name = _bounded_text(instrument, "instrument", NAME_MAX)
         if not name:
             raise ValidationError("instrument", instrument, "an instrument name is not empty", "name the instrument")
         values = {"instrument": name, "handle": _bounded_text(handle, "handle", 10_000), "dispatched_at": utc_now()}
-        return self._update_pending(
-            campaign,
-            experiment_id,
-            values,
-            "experiment_dispatched",
-            {"id": experiment_id, "instrument": name, "handle": handle},
-        )
+        payload = {"id": experiment_id, "instrument": name, "handle": handle}
+        return self._update_pending(campaign, experiment_id, values, "experiment_dispatched", payload, expect)
 
     def flag(self, campaign: str, experiment_id: str, note: str) -> Experiment:
         """Mark a pending experiment for an operator with ``note`` (empty clears it); StateError if it is not
@@ -450,25 +454,39 @@ class SqlStore:
         )
 
     def _update_pending(
-        self, campaign: str, experiment_id: str, values: dict[str, Any], kind: str, payload: Mapping[str, Any]
+        self,
+        campaign: str,
+        experiment_id: str,
+        values: dict[str, Any],
+        kind: str,
+        payload: Mapping[str, Any],
+        expect: tuple[str, str] | None = None,
     ) -> Experiment:
-        """Change columns of a pending experiment (conditional UPDATE) and log ``kind``."""
+        """Change columns of a pending experiment (conditional UPDATE; with ``expect``, only while its
+        (instrument, handle) is that) and log ``kind``."""
+        conditions = [
+            experiment_table.c.id == experiment_id,
+            experiment_table.c.status == ExperimentStatus.PENDING.value,
+        ]
+        if expect is not None:
+            conditions += [experiment_table.c.instrument == expect[0], experiment_table.c.handle == expect[1]]
         with self._write() as conn:
             campaign_id = self._campaign_id(conn, campaign)
             result = conn.execute(
                 update(experiment_table)
-                .where(
-                    experiment_table.c.id == experiment_id,
-                    experiment_table.c.campaign_id == campaign_id,
-                    experiment_table.c.status == ExperimentStatus.PENDING.value,
-                )
+                .where(experiment_table.c.campaign_id == campaign_id, *conditions)
                 .values(**values)
             )
             if result.rowcount != 1:
                 row = self._select_experiment(conn, campaign_id, experiment_id)
                 if row is None:
                     raise self._unknown_experiment(campaign, experiment_id)
-                raise StateError(f"experiment {experiment_id} is already {row.status}; only pending ones change")
+                if row.status != ExperimentStatus.PENDING.value:
+                    raise StateError(f"experiment {experiment_id} is already {row.status}; only pending ones change")
+                raise StateError(
+                    f"experiment {experiment_id} was dispatched meanwhile (to {row.instrument!r}, handle "
+                    f"{row.handle!r}); another run is sending it"
+                )
             self._log(conn, campaign_id, kind, payload)
             row = self._select_experiment(conn, campaign_id, experiment_id)
         assert row is not None

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from kiln.core.errors import ValidationError
+from kiln.core.records import DISPATCH_FAILURE
 from kiln.models.base import Surrogate
 from kiln.models.feasibility import FeasibilityModel, fit_feasibility
 from kiln.models.gp import check_kernel
@@ -57,9 +58,6 @@ LOCAL_SCALES = (0.02, 0.05, 0.1, 0.2)
 
 INCUMBENTS = 5
 """Best experiments that the perturbations start from."""
-
-DISPATCH_FAILURE = "dispatch to "
-"""Start of the reason of an experiment whose dispatch failed (``kiln.lab.orchestrator``)."""
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,16 @@ class CallableInstrument(TaskInstrument):
     """Runs ``function(params)`` per experiment, e.g. a function that drives a robot through its vendor's API.
 
     A synchronous function runs in a worker thread so that several experiments (and the strategy) proceed at once;
-    it must then be safe to call from several threads, or be used with one experiment in flight.
+    it must then be safe to call from several threads, or be used with one experiment in flight. A thread cannot be
+    stopped: after a timeout or a cancel the experiment is failed, but the function runs to its end (its result is
+    then ignored). An async function is cancelled properly.
     """
 
     def __init__(self, function: Measure, name: str = "callable") -> None:
         super().__init__(name)
         self.function = function
 
-    async def run(self, params: Mapping[str, Any]) -> Outcome | Mapping[str, float]:
+    async def run(self, params: Mapping[str, Any], key: str = "") -> Outcome | Mapping[str, Any]:
         if inspect.iscoroutinefunction(self.function):
             return await self.function(params)  # type: ignore[no-any-return]
         return await asyncio.to_thread(self.function, params)  # type: ignore[no-any-return]

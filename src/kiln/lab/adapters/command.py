@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kiln.core.errors import ValidationError
-from kiln.lab.adapters.tasks import TaskInstrument
-from kiln.lab.protocol import Failure, Observation, Outcome
+from kiln.lab.adapters.tasks import TaskInstrument, observation
+from kiln.lab.protocol import Failure, Outcome
 
 STDERR_TAIL = 500
 """Characters of the command's standard error kept in a failure's reason."""
@@ -42,7 +41,7 @@ class CommandInstrument(TaskInstrument):
         self.timeout = None if timeout is None else float(timeout)
         self.cwd = cwd
 
-    async def run(self, params: Mapping[str, Any]) -> Outcome:
+    async def run(self, params: Mapping[str, Any], key: str = "") -> Outcome:
         process = await asyncio.create_subprocess_exec(
             *self.command,
             stdin=asyncio.subprocess.PIPE,
@@ -77,10 +76,4 @@ def parse_values(text: str) -> Outcome:
         return Failure(f"command output is not JSON ({error.msg}): {text[:200]!r}")
     if not isinstance(data, dict):
         return Failure(f"command output must be a JSON object of measured values, got {text[:200]!r}")
-    values = {
-        str(k): float(v)
-        for k, v in data.items()
-        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(float(v))
-    }
-    outputs = {str(k): v for k, v in data.items() if str(k) not in values}
-    return Observation(values, outputs)
+    return observation(data)

@@ -9,6 +9,9 @@ The protocol, kept small so that any lab server can speak it:
   when failed.
 - ``DELETE {status_url}`` asks the service to cancel (optional; errors are ignored).
 
+A POST repeated with a key the service has seen should answer with the existing ``{"id"}`` (Kiln retries a POST
+whose answer it did not get). While waiting, network errors and answers 429 and 5xx are retried at the next poll.
+
 The service keeps its experiments, so Kiln can ask about them after a restart (``resumable``). An unknown handle
 (HTTP 404) is status "unknown". Requests run in worker threads (urllib), with ``request_timeout`` seconds each.
 """
@@ -68,6 +71,13 @@ class HttpInstrument:
         self.status_url = status_url
         self.poll_interval = float(poll_interval)
         self.request_timeout = float(request_timeout)
+        if headers is not None and (
+            not isinstance(headers, Mapping)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+        ):
+            raise ValidationError(
+                "instrument: headers", headers, "a map of header name -> text", 'e.g. {Authorization: "Bearer T"}'
+            )
         self.headers = dict(headers or {})
 
     def _request(self, method: str, url: str, body: Any = None, key: str = "") -> tuple[int, Any]:
@@ -81,8 +91,11 @@ class HttpInstrument:
         request = urllib.request.Request(url, data=data, headers=headers, method=method)
         try:
             with urllib.request.urlopen(request, timeout=self.request_timeout) as response:
-                text = response.read().decode() or "null"
-                return response.status, json.loads(text)
+                text = response.read().decode(errors="replace") or "null"
+                try:
+                    return response.status, json.loads(text)
+                except json.JSONDecodeError:
+                    return response.status, text[:200]  # callers see a body that is not a JSON object
         except urllib.error.HTTPError as error:
             text = error.read().decode(errors="replace")
             try:
@@ -103,6 +116,8 @@ class HttpInstrument:
         code, body = await asyncio.to_thread(self._request, "GET", self._status_url(handle))
         if code == 404:
             return RunStatus.UNKNOWN, {}
+        if code == 429 or code >= 500:
+            raise ConnectionError(f"{self._status_url(handle)} answered HTTP {code}; will ask again")
         if not 200 <= code < 300 or not isinstance(body, Mapping):
             raise ServiceError(f"{self._status_url(handle)} answered HTTP {code} {body!r}")
         try:
@@ -130,5 +145,5 @@ class HttpInstrument:
             await asyncio.sleep(self.poll_interval)
 
     async def cancel(self, handle: str) -> None:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ServiceError, ValueError):
             await asyncio.to_thread(self._request, "DELETE", self._status_url(handle))

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from kiln.core.errors import ValidationError
-from kiln.lab.adapters.tasks import TaskInstrument
+from kiln.lab.adapters.tasks import TaskInstrument, observation
 from kiln.lab.protocol import Failure, Observation, Outcome
 
 LATENCY_KINDS = ("fixed", "uniform", "lognormal")
@@ -92,6 +92,13 @@ class FailureRegion:
     @classmethod
     def parse(cls, spec: Mapping[str, Any]) -> FailureRegion:
         """``{"where": {name: [low, high] or [value, ...] of strings}, "probability": p, "reason": text}``."""
+        if isinstance(spec, Mapping) and set(spec) - {"where", "probability", "reason"}:
+            raise ValidationError(
+                "failure_regions",
+                sorted(set(spec) - {"where", "probability", "reason"}),
+                "a failure region has where, probability and reason",
+                "check the spelling",
+            )
         if not isinstance(spec, Mapping) or not isinstance(spec.get("where"), Mapping):
             raise ValidationError(
                 "failure_regions", spec, "a mapping with 'where': {parameter: [low, high]}", "e.g. where: {x: [0, 0.3]}"
@@ -148,7 +155,8 @@ class SimulatedInstrument(TaskInstrument):
         for field_name, value, high in (("noise", noise, math.inf), ("failure_probability", failure_probability, 1.0)):
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= high:
                 raise ValidationError(f"instrument: {field_name}", value, f"a number in [0, {high:g}]", "e.g. 0")
-        if isinstance(time_scale, bool) or not isinstance(time_scale, int | float) or time_scale < 0:
+        bad_scale = isinstance(time_scale, bool) or not isinstance(time_scale, int | float)
+        if bad_scale or not math.isfinite(time_scale) or time_scale < 0:
             raise ValidationError("instrument: time_scale", time_scale, "a number >= 0", "e.g. 1 (0: instant)")
         super().__init__(name, replayable=replayable)
         self.source = source
@@ -163,7 +171,7 @@ class SimulatedInstrument(TaskInstrument):
         """Whether ``params`` lies in any failure region."""
         return any(region.contains(params) for region in self.failure_regions)
 
-    async def run(self, params: Mapping[str, Any]) -> Outcome:
+    async def run(self, params: Mapping[str, Any], key: str = "") -> Outcome:
         delay = self.latency.draw(self._rng) * self.time_scale
         chance = self._rng.random()
         regions = [region for region in self.failure_regions if region.contains(params)]
@@ -178,9 +186,6 @@ class SimulatedInstrument(TaskInstrument):
                 return Failure(region.reason)
         if chance < self.failure_probability:
             return Failure("simulated random failure")
-        values = dict(self.source(params))
-        if self.noise:
-            values = {
-                k: float(v) + self.noise * float(noise[i % len(noise)]) for i, (k, v) in enumerate(values.items())
-            }
-        return Observation(values)
+        measured = observation(dict(self.source(params)))
+        values = {k: v + self.noise * float(noise[i % len(noise)]) for i, (k, v) in enumerate(measured.values.items())}
+        return Observation(values, measured.outputs)

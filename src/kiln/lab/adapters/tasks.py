@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,26 +31,36 @@ class TaskInstrument:
         self.replayable = replayable
         self._tasks: dict[str, asyncio.Task[Outcome]] = {}
         self._numbers = itertools.count(1)
+        self._cancelled: set[str] = set()
 
-    async def run(self, params: Mapping[str, Any]) -> Outcome | Mapping[str, float]:
+    async def run(self, params: Mapping[str, Any], key: str = "") -> Outcome | Mapping[str, Any]:
+        """Run one experiment (``key``: its id, for instruments that pass it on)."""
         raise NotImplementedError
 
-    async def _guarded(self, params: Mapping[str, Any]) -> Outcome:
+    async def _guarded(self, params: Mapping[str, Any], key: str) -> Outcome:
         try:
-            result = await self.run(params)
+            result = await self.run(params, key)
         except ExperimentFailed as failure:
-            return Failure(str(failure) or "failed")
+            return Failure(str(failure).strip() or "failed")
         except asyncio.CancelledError:
-            raise
-        except Exception as error:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # cancelled by Kiln: let it end
+            return Failure("cancelled by the instrument")
+        except Exception as error:  # an instrument's error becomes the experiment's failure
             return Failure(f"{type(error).__name__}: {error}")
         if isinstance(result, Observation | Failure):
             return result
-        return Observation({str(k): float(v) for k, v in dict(result).items()})
+        if not isinstance(result, Mapping):
+            return Failure(
+                f"the instrument returned {type(result).__name__} {result!r:.80}; return a mapping of measured "
+                "values, e.g. {'yield': 0.83}, or raise ExperimentFailed('reason')"
+            )
+        return observation(result)
 
     async def submit(self, params: Mapping[str, Any], key: str = "") -> str:
         handle = f"{self.name}-{next(self._numbers)}"
-        self._tasks[handle] = asyncio.create_task(self._guarded(dict(params)), name=handle)
+        self._tasks[handle] = asyncio.create_task(self._guarded(dict(params), key), name=handle)
         return handle
 
     def _task(self, handle: str) -> asyncio.Task[Outcome]:
@@ -58,6 +69,8 @@ class TaskInstrument:
         return self._tasks[handle]
 
     async def status(self, handle: str) -> RunStatus:
+        if handle in self._cancelled:
+            return RunStatus.CANCELLED
         if handle not in self._tasks:
             return RunStatus.UNKNOWN
         task = self._tasks[handle]
@@ -76,6 +89,19 @@ class TaskInstrument:
                 self._tasks.pop(handle, None)
 
     async def cancel(self, handle: str) -> None:
-        task = self._tasks.get(handle)
-        if task is not None and not task.done():
-            task.cancel()
+        task = self._tasks.pop(handle, None)
+        if task is not None:
+            self._cancelled.add(handle)
+            if not task.done():
+                task.cancel()
+
+
+def observation(values: Mapping[str, Any], outputs: Mapping[str, Any] | None = None) -> Observation:
+    """Finite numbers of ``values`` as measured values; everything else (text, lists, NaN) goes to outputs."""
+    numbers = {
+        str(k): float(v)
+        for k, v in values.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(float(v))
+    }
+    rest = {str(k): v for k, v in values.items() if str(k) not in numbers}
+    return Observation(numbers, {**rest, **(outputs or {})})
