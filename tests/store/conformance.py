@@ -281,6 +281,21 @@ class StoreConformance:
             store.dispatch("c", "e1", "robot-a", "job-2", expect=("robot-a", ""))
         assert store.get_experiment("c", "e1").handle == "job-1"
 
+    def test_tokens_round_trip_and_revoke(self, store: Store) -> None:
+        from kiln.core.records import TokenRecord
+
+        made = store.add_token(TokenRecord("robot", "write", ("films",), "a" * 64))
+        assert (made.name, made.scope, made.campaigns, made.revoked_at) == ("robot", "write", ("films",), None)
+        store.add_token(TokenRecord("viewer", "read", None, "b" * 64))
+        assert [t.name for t in store.list_tokens()] == ["robot", "viewer"]
+        assert store.token_by_hash("a" * 64) == made and store.token_by_hash("c" * 64) is None
+        with pytest.raises(ConflictError, match="robot"):
+            store.add_token(TokenRecord("robot", "read", None, "d" * 64))
+        revoked = store.revoke_token("robot")
+        assert revoked.revoked_at is not None and store.token_by_hash("a" * 64) is None
+        with pytest.raises(NotFoundError, match="kiln token list"):
+            store.revoke_token("nobody")
+
     def test_flag_marks_and_clears(self, store: Store) -> None:
         store.create_campaign("c", {})
         store.add_experiments("c", [exp("e1")])

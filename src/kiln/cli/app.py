@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from kiln.cli.bench_command import bench_app
+from kiln.cli.serve_command import serve, token_app
 from kiln.core.errors import KilnError, ValidationError
 
 app = typer.Typer(
@@ -266,6 +267,10 @@ def datasets() -> None:
 
 
 app.add_typer(bench_app, name="bench")
+app.command("serve")(reports_errors(serve))
+for command in token_app.registered_commands:
+    command.callback = reports_errors(command.callback)  # type: ignore[arg-type,type-var]
+app.add_typer(token_app, name="token")
 
 
 def main() -> None:

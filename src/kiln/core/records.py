@@ -100,3 +100,16 @@ class Event:
     kind: str
     payload: Mapping[str, Any]
     at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """An API token as stored: its name, scope ("read", "write" or "admin"), the campaigns it may reach (None:
+    all), the SHA-256 of its secret (the secret itself is never stored) and when it was made / revoked."""
+
+    name: str
+    scope: str
+    campaigns: tuple[str, ...] | None
+    secret_hash: str
+    created_at: datetime = field(default_factory=utc_now)
+    revoked_at: datetime | None = None

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from kiln.core.records import CampaignRecord, Event, Experiment
+from kiln.core.records import CampaignRecord, Event, Experiment, TokenRecord
 
 
 @runtime_checkable
@@ -117,6 +117,26 @@ class Store(Protocol):
 
     def events(self, campaign: str | None = None, after: int = 0, limit: int = 1000) -> list[Event]:
         """Events with cursor > after, oldest first, for one campaign or all."""
+        ...
+
+    def add_token(self, token: TokenRecord) -> TokenRecord:
+        """Store a new API token (its secret hashed already). ConflictError if the name is taken."""
+        ...
+
+    def get_token(self, name: str) -> TokenRecord:
+        """The token called ``name``, revoked or not. NotFoundError if there is none."""
+        ...
+
+    def list_tokens(self) -> list[TokenRecord]:
+        """All tokens, oldest first."""
+        ...
+
+    def token_by_hash(self, secret_hash: str) -> TokenRecord | None:
+        """The live (not revoked) token whose secret has this SHA-256, or None."""
+        ...
+
+    def revoke_token(self, name: str) -> TokenRecord:
+        """Revoke a token; it stops working at once. NotFoundError if there is none."""
         ...
 
     def close(self) -> None:

@@ -126,6 +126,21 @@ events = Table(
 )
 
 
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("scope", String(STATUS_MAX), nullable=False),
+    Column("campaigns", JSON, nullable=True),
+    Column("secret_hash", String(ID_MAX), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    UniqueConstraint("name"),
+    UniqueConstraint("secret_hash"),
+)
+
+
 # -- value checks (run before a transaction starts, so a bad value changes nothing) --------------------------
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -318,4 +333,5 @@ __all__ = [
     "results_map",
     "row_to_campaign",
     "row_to_experiment",
+    "tokens",
 ]

@@ -35,7 +35,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from kiln.core.errors import ConflictError, NotFoundError, StaleHistoryError, StateError, ValidationError
-from kiln.core.records import CampaignRecord, Event, Experiment, ExperimentStatus, utc_now
+from kiln.core.records import CampaignRecord, Event, Experiment, ExperimentStatus, TokenRecord, utc_now
 from kiln.store.migrations import PG_WRITE_LOCK_KEY, upgrade_to_head
 from kiln.store.schema import (
     NAME_MAX,
@@ -50,6 +50,7 @@ from kiln.store.schema import (
 from kiln.store.schema import campaigns as campaign_table
 from kiln.store.schema import events as event_table
 from kiln.store.schema import experiments as experiment_table
+from kiln.store.schema import tokens as token_table
 
 BUSY_TIMEOUT_S = 30.0
 _WRITE_OPTION = "kiln_write"  # execution option that makes SQLite begin with BEGIN IMMEDIATE
@@ -539,6 +540,63 @@ class SqlStore:
             for row in rows
         ]
 
+    # -- tokens ---------------------------------------------------------------------------------------------
+
+    def add_token(self, token: TokenRecord) -> TokenRecord:
+        """Store a new token; ConflictError if its name is taken."""
+        name = _bounded_text(token.name, "name", NAME_MAX)
+        if not name:
+            raise ValidationError("name", name, "a token needs a name", "e.g. kiln token create robot-1")
+        with self._write() as conn:
+            taken = conn.execute(select(token_table.c.id).where(token_table.c.name == name)).first()
+            if taken is not None:
+                raise ConflictError(f"a token called {name!r} exists already in {self.url}; choose another name")
+            conn.execute(
+                insert(token_table).values(
+                    name=name,
+                    scope=token.scope,
+                    campaigns=None if token.campaigns is None else list(token.campaigns),
+                    secret_hash=token.secret_hash,
+                    created_at=aware_utc(token.created_at, "created_at"),
+                    revoked_at=None,
+                )
+            )
+        return self.get_token(name)
+
+    def get_token(self, name: str) -> TokenRecord:
+        """The token called ``name`` (revoked or not); NotFoundError if there is none."""
+        with self._read() as conn:
+            row = conn.execute(select(token_table).where(token_table.c.name == name)).first()
+        if row is None:
+            raise NotFoundError(f"no token called {name!r} in {self.url}; kiln token list shows them")
+        return _row_to_token(row)
+
+    def list_tokens(self) -> list[TokenRecord]:
+        """All tokens, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(select(token_table).order_by(token_table.c.id)).all()
+        return [_row_to_token(row) for row in rows]
+
+    def token_by_hash(self, secret_hash: str) -> TokenRecord | None:
+        """The live (not revoked) token with this secret hash, or None."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(token_table).where(token_table.c.secret_hash == secret_hash, token_table.c.revoked_at.is_(None))
+            ).first()
+        return None if row is None else _row_to_token(row)
+
+    def revoke_token(self, name: str) -> TokenRecord:
+        """Revoke the token called ``name`` (it stops working at once); NotFoundError if there is none."""
+        with self._write() as conn:
+            result = conn.execute(
+                update(token_table)
+                .where(token_table.c.name == name, token_table.c.revoked_at.is_(None))
+                .values(revoked_at=utc_now())
+            )
+        if result.rowcount != 1:
+            self.get_token(name)  # NotFoundError, or it was revoked already
+        return self.get_token(name)
+
     def close(self) -> None:
         """Release connections. The store must not be used afterwards."""
         if not self._closed:
@@ -554,3 +612,16 @@ def _bounded_text(value: Any, field: str, most: int) -> str:
     if not isinstance(value, str) or len(value) > most:
         raise ValidationError(field, value, f"a string of at most {most} characters", "shorten it")
     return value
+
+
+def _row_to_token(row: Any) -> TokenRecord:
+    m = row._mapping
+    campaigns = m["campaigns"]
+    return TokenRecord(
+        name=m["name"],
+        scope=m["scope"],
+        campaigns=None if campaigns is None else tuple(str(c) for c in campaigns),
+        secret_hash=m["secret_hash"],
+        created_at=m["created_at"],
+        revoked_at=m["revoked_at"],
+    )

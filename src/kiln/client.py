@@ -1,0 +1,183 @@
+"""A Python client of the Kiln server with the surface of a local campaign.
+
+    from kiln.client import Client
+
+    campaign = Client("http://lab-server:8000", token="kiln_...").open("films")   # was: Campaign.open("films")
+    for experiment in campaign.ask(3):
+        campaign.tell(experiment.id, run_my_experiment(experiment.params))
+
+``ask`` waits for suggestions the server computes as a job (polling every ``poll_interval`` seconds). Errors of
+the server come back as the same KilnError classes a local campaign raises (ValidationError names the field).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
+from kiln.core.records import Experiment, ExperimentStatus, Origin
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+API = "/api/v1"
+
+
+def _when(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def experiment_from_json(data: Mapping[str, Any]) -> Experiment:
+    """An Experiment record from the server's JSON."""
+    created = _when(data["created_at"])
+    assert created is not None
+    return Experiment(
+        id=data["id"],
+        seq=data["seq"],
+        params=dict(data["params"]),
+        status=ExperimentStatus(data["status"]),
+        origin=Origin(data["origin"]),
+        results={k: float(v) for k, v in data["results"].items()},
+        reason=data["reason"],
+        strategy=data["strategy"],
+        batch=data["batch"],
+        candidate=data["candidate"],
+        created_at=created,
+        finished_at=_when(data["finished_at"]),
+        instrument=data.get("instrument", ""),
+        handle=data.get("handle", ""),
+        dispatched_at=_when(data.get("dispatched_at")),
+        attention=data.get("attention", ""),
+        outputs=dict(data.get("outputs") or {}),
+    )
+
+
+class Client:
+    """Connection to a Kiln server. ``token``: an API token (``kiln token create``); None for a public-read
+    server, read only."""
+
+    def __init__(
+        self, url: str, token: str | None = None, *, timeout: float = 60.0, poll_interval: float = 0.5, http: Any = None
+    ) -> None:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = http if http is not None else httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
+        self.http.headers.update(headers)
+        self.poll_interval = poll_interval
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One request; the JSON answer, or the server's error raised as a KilnError."""
+        response = self.http.request(method, API + path, **kwargs)
+        if response.status_code >= 400:
+            raise _error(response)
+        if response.headers.get("content-type", "").startswith("text/"):
+            return response.text
+        return response.json()
+
+    def campaigns(self) -> list[str]:
+        """Names of the campaigns this token can see."""
+        return [c["name"] for c in self.request("GET", "/campaigns")]
+
+    def create(self, spec: Mapping[str, Any]) -> RemoteCampaign:
+        """Create a campaign from a spec (the YAML document as a dict); needs an admin token."""
+        made = self.request("POST", "/campaigns", json=dict(spec))
+        return RemoteCampaign(self, made["name"])
+
+    def open(self, name: str) -> RemoteCampaign:
+        """The campaign called ``name`` (NotFoundError if the server has none)."""
+        self.request("GET", f"/campaigns/{name}")
+        return RemoteCampaign(self, name)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class RemoteCampaign:
+    """A campaign on a server: ask, tell, fail, add_data, experiments, pending, best, to_dataframe."""
+
+    def __init__(self, client: Client, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    def ask(self, n: int = 1) -> list[Experiment]:
+        """``n`` suggestions, stored as pending on the server; waits while the server computes them."""
+        answer = self.client.request("POST", f"/campaigns/{self.name}/ask", json={"n": n})
+        while answer["status"] == "running":
+            time.sleep(self.client.poll_interval)
+            answer = self.client.request("GET", f"/jobs/{answer['job']}")
+        if answer["status"] == "failed":
+            raise KilnError(f"the server could not suggest experiments: {answer['error']}")
+        return [experiment_from_json(e) for e in answer["experiments"]]
+
+    def tell(
+        self, experiment_id: str, value: float | Mapping[str, float], *, outputs: Mapping[str, Any] | None = None
+    ) -> Experiment:
+        body: dict[str, Any] = {"results": dict(value)} if isinstance(value, Mapping) else {"value": value}
+        if outputs is not None:
+            body["outputs"] = dict(outputs)
+        return experiment_from_json(
+            self.client.request("POST", f"/campaigns/{self.name}/experiments/{experiment_id}/tell", json=body)
+        )
+
+    def fail(self, experiment_id: str, reason: str) -> Experiment:
+        return experiment_from_json(
+            self.client.request(
+                "POST", f"/campaigns/{self.name}/experiments/{experiment_id}/fail", json={"reason": reason}
+            )
+        )
+
+    def add_data(self, data: pd.DataFrame | str | Sequence[Mapping[str, Any]]) -> list[Experiment]:
+        """Measurements as a DataFrame, a CSV path or row dicts (columns as for a local campaign)."""
+        import pandas as pd
+
+        if isinstance(data, str):
+            data = pd.read_csv(data)
+        if isinstance(data, pd.DataFrame):
+            records = data.astype(object).where(data.notna(), None).to_dict(orient="records")
+            rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in records]
+        else:
+            rows = [dict(row) for row in data]
+        made = self.client.request("POST", f"/campaigns/{self.name}/import", json={"rows": rows})
+        return [experiment_from_json(e) for e in made]
+
+    def experiments(self) -> list[Experiment]:
+        return [experiment_from_json(e) for e in self.client.request("GET", f"/campaigns/{self.name}/experiments")]
+
+    def pending(self) -> list[Experiment]:
+        return [experiment_from_json(e) for e in self.client.request("GET", f"/campaigns/{self.name}/pending")]
+
+    def best(self) -> Experiment | None:
+        best = self.client.request("GET", f"/campaigns/{self.name}")["best"]
+        return None if best is None else experiment_from_json(best)
+
+    def to_dataframe(self) -> pd.DataFrame:
+        import io
+
+        import pandas as pd
+
+        return pd.read_csv(io.StringIO(self.client.request("GET", f"/campaigns/{self.name}/export")))
+
+
+def _error(response: Any) -> KilnError:
+    """The server's error answer as the KilnError a local campaign would raise."""
+    try:
+        detail = response.json().get("detail", {})
+    except ValueError:
+        detail = {"message": response.text[:500]}
+    if isinstance(detail, list):  # FastAPI's request validation: name the first field at fault
+        first = detail[0] if detail else {}
+        field = ".".join(str(p) for p in first.get("loc", []) if p != "body") or "request"
+        return ValidationError(field, first.get("input"), str(first.get("msg", "invalid")), "see the API document")
+    message = str(detail.get("message", detail)) if isinstance(detail, dict) else str(detail)
+    status = response.status_code
+    if status == 422 and isinstance(detail, dict) and "field" in detail:
+        return ValidationError(detail["field"], detail.get("value"), detail.get("allowed", ""), detail.get("fix"))
+    if status == 404:
+        return NotFoundError(message)
+    if status == 409:
+        return StateError(message) if "already" in message else ConflictError(message)
+    return KilnError(f"HTTP {status}: {message}")

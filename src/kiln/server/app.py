@@ -1,0 +1,264 @@
+"""The REST API (FastAPI) under /api/v1: campaigns, ask, tell, fail, import, export, pending, events, jobs.
+
+Every request carries ``Authorization: Bearer <token>`` (``kiln token create``): a read token for reading (not
+needed when the server runs with ``public_read``), a write token for every write, an admin token to create
+campaigns. A token limited to some campaigns reaches no other campaign's data.
+
+Errors are JSON ``{"detail": {"message", "field", "value", "allowed", "fix"}}`` with 401/403 (token), 404
+(unknown campaign or experiment), 409 (state or name conflicts) or 422 (bad input, naming the field).
+
+Asking never blocks a request for long: ``POST .../ask`` answers with the suggestions when they are ready within
+``ask_wait`` seconds, otherwise with 202 and a job to poll at ``GET /api/v1/jobs/{id}``.
+"""
+
+import concurrent.futures
+import itertools
+import threading
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, Field
+
+from kiln.campaign import Campaign
+from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
+from kiln.core.records import Experiment, TokenRecord
+from kiln.server.auth import allows, hash_secret
+from kiln.store import open_store
+from kiln.store.base import Store
+
+API = "/api/v1"
+ASK_WAIT = 5.0
+"""Seconds an ask may take inside the request before it becomes a job."""
+
+
+class AuthError(KilnError):
+    """A missing, unknown or too weak token (401 / 403)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AskBody(BaseModel):
+    n: int = Field(1, ge=1, le=1000, description="Suggestions wanted.")
+
+
+class TellBody(BaseModel):
+    value: float | None = Field(None, description="The single target's value.")
+    results: dict[str, float] | None = Field(None, description="Target name -> value.")
+    outputs: dict[str, Any] | None = Field(None, description="Other data kept with the result.")
+
+
+class FailBody(BaseModel):
+    reason: str = Field(..., min_length=1, max_length=10_000)
+
+
+class ImportBody(BaseModel):
+    rows: list[dict[str, Any]] = Field(..., min_length=1, max_length=100_000)
+
+
+def experiment_json(e: Experiment) -> dict[str, Any]:
+    """An experiment as JSON."""
+    return {
+        "id": e.id,
+        "seq": e.seq,
+        "params": dict(e.params),
+        "status": e.status.value,
+        "origin": e.origin.value,
+        "results": dict(e.results),
+        "reason": e.reason,
+        "strategy": e.strategy,
+        "batch": e.batch,
+        "candidate": e.candidate,
+        "created_at": e.created_at.isoformat(),
+        "finished_at": None if e.finished_at is None else e.finished_at.isoformat(),
+        "instrument": e.instrument,
+        "handle": e.handle,
+        "dispatched_at": None if e.dispatched_at is None else e.dispatched_at.isoformat(),
+        "attention": e.attention,
+        "outputs": dict(e.outputs),
+    }
+
+
+def _error(status: int, error: KilnError) -> JSONResponse:
+    detail: dict[str, Any] = {"message": str(error)}
+    if isinstance(error, ValidationError):
+        detail.update(field=error.field, value=repr(error.value)[:500], allowed=error.allowed, fix=error.fix)
+    return JSONResponse(status_code=status, content={"detail": detail})
+
+
+class Jobs:
+    """Asks running in worker threads; each gets an id to poll."""
+
+    def __init__(self) -> None:
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="kiln-ask")
+        self.futures: dict[str, tuple[str, concurrent.futures.Future[list[Experiment]]]] = {}
+        self.numbers = itertools.count(1)
+        self.lock = threading.Lock()
+
+    def start(self, campaign: str, work: Any) -> tuple[str, concurrent.futures.Future[list[Experiment]]]:
+        with self.lock:
+            job = f"job-{next(self.numbers)}"
+            future = self.pool.submit(work)
+            self.futures[job] = (campaign, future)
+        return job, future
+
+
+def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float = ASK_WAIT) -> FastAPI:
+    """The API over ``store`` (a Store or its URL)."""
+    backend = open_store(store) if isinstance(store, str) else store
+    jobs = Jobs()
+    app = FastAPI(title="Kiln", version="1", description=__doc__)
+
+    @app.exception_handler(KilnError)
+    async def kiln_error(request: Request, error: KilnError) -> JSONResponse:
+        if isinstance(error, AuthError):
+            return _error(error.status, error)
+        if isinstance(error, NotFoundError):
+            return _error(404, error)
+        if isinstance(error, ConflictError | StateError):
+            return _error(409, error)
+        return _error(422, error)
+
+    def token(authorization: Annotated[str | None, Header()] = None) -> TokenRecord | None:
+        if authorization is None:
+            return None
+        scheme, _, secret = authorization.partition(" ")
+        found = backend.token_by_hash(hash_secret(secret.strip())) if scheme.lower() == "bearer" else None
+        if found is None:
+            raise AuthError("the token is unknown or revoked; send Authorization: Bearer <token>", 401)
+        return found
+
+    Token = Annotated[TokenRecord | None, Depends(token)]
+
+    def need(found: TokenRecord | None, scope: str, campaign: str | None = None) -> None:
+        if scope == "read" and public_read and found is None:
+            return
+        if found is None:
+            raise AuthError(f"a {scope} token is required: Authorization: Bearer <token> (kiln token create)", 401)
+        if not allows(found, scope, campaign):
+            what = f"campaign {campaign!r}" if campaign and not allows(found, "read", campaign) else f"{scope} access"
+            raise AuthError(f"token {found.name!r} ({found.scope}) does not give {what}", 403)
+
+    def campaign_of(name: str) -> Campaign:
+        return Campaign.open(name, store=backend)
+
+    def visible(found: TokenRecord | None, name: str) -> bool:
+        return found is None or found.campaigns is None or name in found.campaigns
+
+    @app.get(f"{API}/campaigns")
+    def list_campaigns(found: Token) -> list[dict[str, Any]]:
+        need(found, "read")
+        return [
+            {"name": c.name, "created_at": c.created_at.isoformat()}
+            for c in backend.list_campaigns()
+            if visible(found, c.name)
+        ]
+
+    @app.post(f"{API}/campaigns", status_code=201)
+    def create_campaign(spec: dict[str, Any], found: Token) -> dict[str, Any]:
+        from kiln.lab.spec import spec_from_dict
+
+        need(found, "admin")
+        parsed = spec_from_dict(spec)
+        Campaign.open_or_create(parsed.name, parsed.config, store=backend)
+        return show(parsed.name, found)
+
+    @app.get(f"{API}/campaigns/{{name}}")
+    def show(name: str, found: Token) -> dict[str, Any]:
+        need(found, "read", name)
+        campaign = campaign_of(name)
+        experiments = campaign.experiments()
+        best = campaign.best()
+        counts: dict[str, int] = {}
+        for e in experiments:
+            counts[e.status.value] = counts.get(e.status.value, 0) + 1
+        return {
+            "name": name,
+            "config": campaign.config.to_json(),
+            "counts": counts,
+            "best": None if best is None else experiment_json(best),
+        }
+
+    @app.get(f"{API}/campaigns/{{name}}/experiments")
+    def experiments(name: str, found: Token) -> list[dict[str, Any]]:
+        need(found, "read", name)
+        return [experiment_json(e) for e in campaign_of(name).experiments()]
+
+    @app.get(f"{API}/campaigns/{{name}}/pending")
+    def pending(name: str, found: Token) -> list[dict[str, Any]]:
+        need(found, "read", name)
+        return [experiment_json(e) for e in campaign_of(name).pending()]
+
+    @app.post(f"{API}/campaigns/{{name}}/ask", response_model=None)
+    def ask(name: str, body: AskBody, found: Token) -> dict[str, Any] | JSONResponse:
+        need(found, "write", name)
+        campaign = campaign_of(name)
+        job, future = jobs.start(name, lambda: campaign.ask(body.n))
+        try:
+            made = future.result(timeout=ask_wait)
+        except concurrent.futures.TimeoutError:
+            return JSONResponse(status_code=202, content={"job": job, "status": "running"})
+        return {"job": job, "status": "done", "experiments": [experiment_json(e) for e in made]}
+
+    @app.get(f"{API}/jobs/{{job}}")
+    def job_status(job: str, found: Token) -> dict[str, Any]:
+        if job not in jobs.futures:
+            raise NotFoundError(f"no job {job!r} on this server (jobs are kept until the server restarts)")
+        campaign, future = jobs.futures[job]
+        need(found, "write", campaign)
+        if not future.done():
+            return {"job": job, "status": "running"}
+        error = future.exception()
+        if error is not None:
+            return {"job": job, "status": "failed", "error": str(error)}
+        return {"job": job, "status": "done", "experiments": [experiment_json(e) for e in future.result()]}
+
+    @app.post(f"{API}/campaigns/{{name}}/experiments/{{experiment_id}}/tell")
+    def tell(name: str, experiment_id: str, body: TellBody, found: Token) -> dict[str, Any]:
+        need(found, "write", name)
+        if (body.value is None) == (body.results is None):
+            raise ValidationError("value/results", None, "give exactly one of value and results", 'e.g. {"value": 3.2}')
+        value: float | Mapping[str, float] = body.value if body.value is not None else dict(body.results or {})
+        return experiment_json(campaign_of(name).tell(experiment_id, value, outputs=body.outputs))
+
+    @app.post(f"{API}/campaigns/{{name}}/experiments/{{experiment_id}}/fail")
+    def fail(name: str, experiment_id: str, body: FailBody, found: Token) -> dict[str, Any]:
+        need(found, "write", name)
+        return experiment_json(campaign_of(name).fail(experiment_id, body.reason))
+
+    @app.post(f"{API}/campaigns/{{name}}/import")
+    def import_rows(name: str, body: ImportBody, found: Token) -> list[dict[str, Any]]:
+        need(found, "write", name)
+        return [experiment_json(e) for e in campaign_of(name).add_data(body.rows)]
+
+    @app.get(f"{API}/campaigns/{{name}}/export", response_model=None)
+    def export(
+        name: str, found: Token, format: Annotated[str, Query(pattern="^(csv|json)$")] = "csv"
+    ) -> PlainTextResponse | list[dict[str, Any]]:
+        need(found, "read", name)
+        frame = campaign_of(name).to_dataframe()
+        if format == "csv":
+            return PlainTextResponse(frame.to_csv(index=False), media_type="text/csv")
+        rows = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        return [{str(k): v for k, v in row.items()} for row in rows]
+
+    @app.get(f"{API}/campaigns/{{name}}/events")
+    def events(
+        name: str,
+        found: Token,
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        need(found, "read", name)
+        rows = backend.events(name, after=after, limit=limit)
+        return {
+            "events": [
+                {"cursor": e.cursor, "kind": e.kind, "payload": dict(e.payload), "at": e.at.isoformat()} for e in rows
+            ],
+            "cursor": rows[-1].cursor if rows else after,
+        }
+
+    return app

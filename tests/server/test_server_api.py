@@ -1,0 +1,156 @@
+"""The REST API: tokens and scopes, campaigns, ask (in the request or as a job), tell, fail, import, export,
+pending, events; and the Python client with the surface of a local campaign."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kiln.client import Client
+from kiln.core.errors import NotFoundError, StateError, ValidationError
+from kiln.server.app import create_app
+from kiln.server.auth import create_token
+from kiln.store import open_store
+
+SPEC: dict[str, Any] = {
+    "name": "films",
+    "space": {"parameters": [{"name": "x", "type": "continuous", "low": 0.0, "high": 1.0}]},
+    "objective": {"target": "y", "direction": "max"},
+    "strategy": {"kind": "random"},
+}
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Any, dict[str, str]]:
+    store = open_store(f"sqlite:///{tmp_path / 'server.db'}")
+    tokens = {scope: create_token(store, f"{scope}-token", scope)[1] for scope in ("read", "write", "admin")}
+    tokens["other"] = create_token(store, "other-only", "write", ["other"])[1]
+    return store, tokens
+
+
+def http(app: Any, token: str | None = None) -> TestClient:
+    client = TestClient(app)
+    if token:
+        client.headers["Authorization"] = f"Bearer {token}"
+    return client
+
+
+def test_tokens_and_scopes(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    app = create_app(store)
+    admin = http(app, tokens["admin"])
+    assert admin.post("/api/v1/campaigns", json=SPEC).status_code == 201
+    assert admin.post("/api/v1/campaigns", json={**SPEC, "name": "other"}).status_code == 201
+    assert http(app).get("/api/v1/campaigns").status_code == 401
+    assert http(app, "kiln_wrong").get("/api/v1/campaigns").status_code == 401
+    reader = http(app, tokens["read"])
+    assert [c["name"] for c in reader.get("/api/v1/campaigns").json()] == ["films", "other"]
+    denied = reader.post("/api/v1/campaigns/films/ask", json={"n": 1})
+    assert denied.status_code == 403 and "write" in denied.json()["detail"]["message"]
+    assert http(app, tokens["write"]).post("/api/v1/campaigns", json={**SPEC, "name": "x"}).status_code == 403
+    limited = http(app, tokens["other"])
+    assert [c["name"] for c in limited.get("/api/v1/campaigns").json()] == ["other"]
+    assert limited.get("/api/v1/campaigns/films").status_code == 403
+    assert limited.get("/api/v1/campaigns/films/export").status_code == 403
+    assert limited.post("/api/v1/campaigns/other/ask", json={"n": 1}).status_code == 200
+    store.revoke_token("read-token")
+    assert reader.get("/api/v1/campaigns").status_code == 401
+    public = create_app(store, public_read=True)
+    assert http(public).get("/api/v1/campaigns/films").status_code == 200
+    assert http(public).post("/api/v1/campaigns/films/ask", json={"n": 1}).status_code == 401
+    assert http(app).get("/openapi.json").json()["info"]["title"] == "Kiln"
+
+
+def test_ask_tell_fail_import_export_events(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    app = create_app(store)
+    http(app, tokens["admin"]).post("/api/v1/campaigns", json=SPEC)
+    writer = http(app, tokens["write"])
+    answer = writer.post("/api/v1/campaigns/films/ask", json={"n": 2}).json()
+    assert answer["status"] == "done" and len(answer["experiments"]) == 2
+    first, second = answer["experiments"]
+    assert writer.get("/api/v1/campaigns/films/pending").json()[0]["id"] == first["id"]
+    told = writer.post(f"/api/v1/campaigns/films/experiments/{first['id']}/tell", json={"value": 0.5})
+    assert told.status_code == 200 and told.json()["results"] == {"y": 0.5}
+    again = writer.post(f"/api/v1/campaigns/films/experiments/{first['id']}/tell", json={"value": 0.7})
+    assert again.status_code == 409
+    failed = writer.post(f"/api/v1/campaigns/films/experiments/{second['id']}/fail", json={"reason": "cracked"})
+    assert failed.json()["status"] == "failed"
+    imported = writer.post("/api/v1/campaigns/films/import", json={"rows": [{"x": 0.25, "y": 0.9}]})
+    assert imported.status_code == 200 and imported.json()[0]["origin"] == "imported"
+    csv = writer.get("/api/v1/campaigns/films/export").text
+    assert csv.splitlines()[0].startswith("id,") and len(csv.strip().splitlines()) == 4
+    assert len(writer.get("/api/v1/campaigns/films/export?format=json").json()) == 3
+    events = writer.get("/api/v1/campaigns/films/events?after=0").json()
+    kinds = [e["kind"] for e in events["events"]]
+    assert "experiment_completed" in kinds and "experiment_failed" in kinds
+    later = writer.get(f"/api/v1/campaigns/films/events?after={events['cursor']}").json()
+    assert later["events"] == [] and later["cursor"] == events["cursor"]
+    best = writer.get("/api/v1/campaigns/films").json()["best"]
+    assert best["results"] == {"y": 0.9}
+
+
+def test_bad_input_names_the_field_and_changes_nothing(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    app = create_app(store)
+    http(app, tokens["admin"]).post("/api/v1/campaigns", json=SPEC)
+    writer = http(app, tokens["write"])
+    (made,) = writer.post("/api/v1/campaigns/films/ask", json={"n": 1}).json()["experiments"]
+    url = f"/api/v1/campaigns/films/experiments/{made['id']}/tell"
+    wrong_type = writer.post(url, json={"value": "abc"})
+    assert wrong_type.status_code == 422 and wrong_type.json()["detail"][0]["loc"][-1] == "value"
+    both = writer.post(url, json={"value": 1.0, "results": {"y": 1.0}})
+    assert both.status_code == 422 and both.json()["detail"]["field"] == "value/results"
+    unknown_target = writer.post(url, json={"results": {"z": 1.0}})
+    assert unknown_target.status_code == 422 and unknown_target.json()["detail"]["field"] == "results"
+    assert writer.post("/api/v1/campaigns/films/ask", json={"n": 0}).status_code == 422
+    assert writer.get("/api/v1/campaigns/nope").status_code == 404
+    bad_import = writer.post("/api/v1/campaigns/films/import", json={"rows": [{"x": 7.0, "y": 1.0}]})
+    assert bad_import.status_code == 422 and "x" in bad_import.json()["detail"]["field"]
+    assert [e["status"] for e in writer.get("/api/v1/campaigns/films/experiments").json()] == ["pending"]
+    spec_error = http(app, tokens["admin"]).post("/api/v1/campaigns", json={**SPEC, "name": "y", "objective": 3})
+    assert spec_error.status_code == 422 and spec_error.json()["detail"]["field"].startswith("objective")
+
+
+def test_a_slow_ask_becomes_a_job(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    app = create_app(store, ask_wait=0.0)
+    http(app, tokens["admin"]).post("/api/v1/campaigns", json={**SPEC, "strategy": {"kind": "default", "initial": 1}})
+    writer = http(app, tokens["write"])
+    answer = writer.post("/api/v1/campaigns/films/ask", json={"n": 1})
+    assert answer.status_code in (200, 202)
+    body = answer.json()
+    deadline = time.monotonic() + 30
+    while body["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        body = writer.get(f"/api/v1/jobs/{body['job']}").json()
+    assert body["status"] == "done" and len(body["experiments"]) == 1
+    assert writer.get("/api/v1/jobs/job-999").status_code == 404
+
+
+def test_the_client_has_the_surface_of_a_local_campaign(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    app = create_app(store, ask_wait=0.0)
+    admin = Client("http://testserver", tokens["admin"], http=TestClient(app), poll_interval=0.02)
+    campaign = admin.create(SPEC)
+    lab = Client("http://testserver", tokens["write"], http=TestClient(app), poll_interval=0.02).open("films")
+    for experiment in lab.ask(3):  # a lab script, unchanged but for how the campaign is opened
+        lab.tell(experiment.id, experiment.params["x"] ** 2)
+    (extra,) = lab.ask(1)
+    lab.fail(extra.id, "spilled")
+    lab.add_data([{"x": 0.5, "y": 0.3}])
+    assert [e.status.value for e in lab.experiments()] == ["completed"] * 3 + ["failed", "completed"]
+    assert lab.pending() == [] and lab.best() is not None
+    assert len(lab.to_dataframe()) == 5 and campaign.name == "films"
+    with pytest.raises(StateError):
+        lab.fail(extra.id, "again")
+    with pytest.raises(NotFoundError):
+        lab.client.open("nope")
+    with pytest.raises(ValidationError) as error:
+        lab.tell(extra.id, {"z": 1.0})
+    assert error.value.field == "results"
+    assert admin.campaigns() == ["films"]
