@@ -387,11 +387,13 @@ class SqlStore:
         values: dict[str, Any],
         kind: str,
         payload: Mapping[str, Any],
+        expect: tuple[str, str] | None = None,
     ) -> Experiment:
-        """Move a pending experiment to a final state with a conditional UPDATE; one caller wins."""
+        """Change a pending experiment (to a final state, or its dispatch) with a conditional UPDATE; one caller
+        wins. With ``expect``, only while its (instrument, handle) is that."""
         with self._write() as conn:
             campaign_id = self._campaign_id(conn, campaign)
-            row = self._finish_in(conn, campaign, campaign_id, experiment_id, values, kind, payload)
+            row = self._finish_in(conn, campaign, campaign_id, experiment_id, values, kind, payload, expect)
         return row_to_experiment(row)
 
     def _finish_in(
@@ -403,24 +405,29 @@ class SqlStore:
         values: dict[str, Any],
         kind: str,
         payload: Mapping[str, Any],
+        expect: tuple[str, str] | None = None,
     ) -> Any:
-        """``_finish`` inside the caller's transaction; returns the updated row."""
-        result = conn.execute(
-            update(experiment_table)
-            .where(
-                experiment_table.c.id == experiment_id,
-                experiment_table.c.campaign_id == campaign_id,
-                experiment_table.c.status == ExperimentStatus.PENDING.value,
-            )
-            .values(**values)
-        )
+        """``_finish`` inside the caller's transaction; logs ``kind`` and returns the updated row."""
+        conditions = [
+            experiment_table.c.id == experiment_id,
+            experiment_table.c.campaign_id == campaign_id,
+            experiment_table.c.status == ExperimentStatus.PENDING.value,
+        ]
+        if expect is not None:
+            conditions += [experiment_table.c.instrument == expect[0], experiment_table.c.handle == expect[1]]
+        result = conn.execute(update(experiment_table).where(*conditions).values(**values))
         if result.rowcount != 1:
             row = self._select_experiment(conn, campaign_id, experiment_id)
             if row is None:
                 raise self._unknown_experiment(campaign, experiment_id)
+            if row.status != ExperimentStatus.PENDING.value:
+                raise StateError(
+                    f"experiment {experiment_id} is already {row.status}; a finished experiment cannot change "
+                    "(add a new experiment to repeat the measurement)"
+                )
             raise StateError(
-                f"experiment {experiment_id} is already {row.status}; a finished experiment cannot be "
-                "told again (add a new experiment to repeat the measurement)"
+                f"experiment {experiment_id} was dispatched meanwhile (to {row.instrument!r}, handle "
+                f"{row.handle!r}); another run is sending it"
             )
         self._log(conn, campaign_id, kind, payload)
         row = self._select_experiment(conn, campaign_id, experiment_id)
@@ -444,54 +451,15 @@ class SqlStore:
             raise ValidationError("instrument", instrument, "an instrument name is not empty", "name the instrument")
         values = {"instrument": name, "handle": _bounded_text(handle, "handle", 10_000), "dispatched_at": utc_now()}
         payload = {"id": experiment_id, "instrument": name, "handle": handle}
-        return self._update_pending(campaign, experiment_id, values, "experiment_dispatched", payload, expect)
+        return self._finish(campaign, experiment_id, values, "experiment_dispatched", payload, expect)
 
     def flag(self, campaign: str, experiment_id: str, note: str) -> Experiment:
         """Mark a pending experiment for an operator with ``note`` (empty clears it); StateError if it is not
         pending."""
         text = _bounded_text(note, "note", 10_000)
-        return self._update_pending(
+        return self._finish(
             campaign, experiment_id, {"attention": text}, "experiment_flagged", {"id": experiment_id, "note": text}
         )
-
-    def _update_pending(
-        self,
-        campaign: str,
-        experiment_id: str,
-        values: dict[str, Any],
-        kind: str,
-        payload: Mapping[str, Any],
-        expect: tuple[str, str] | None = None,
-    ) -> Experiment:
-        """Change columns of a pending experiment (conditional UPDATE; with ``expect``, only while its
-        (instrument, handle) is that) and log ``kind``."""
-        conditions = [
-            experiment_table.c.id == experiment_id,
-            experiment_table.c.status == ExperimentStatus.PENDING.value,
-        ]
-        if expect is not None:
-            conditions += [experiment_table.c.instrument == expect[0], experiment_table.c.handle == expect[1]]
-        with self._write() as conn:
-            campaign_id = self._campaign_id(conn, campaign)
-            result = conn.execute(
-                update(experiment_table)
-                .where(experiment_table.c.campaign_id == campaign_id, *conditions)
-                .values(**values)
-            )
-            if result.rowcount != 1:
-                row = self._select_experiment(conn, campaign_id, experiment_id)
-                if row is None:
-                    raise self._unknown_experiment(campaign, experiment_id)
-                if row.status != ExperimentStatus.PENDING.value:
-                    raise StateError(f"experiment {experiment_id} is already {row.status}; only pending ones change")
-                raise StateError(
-                    f"experiment {experiment_id} was dispatched meanwhile (to {row.instrument!r}, handle "
-                    f"{row.handle!r}); another run is sending it"
-                )
-            self._log(conn, campaign_id, kind, payload)
-            row = self._select_experiment(conn, campaign_id, experiment_id)
-        assert row is not None
-        return row_to_experiment(row)
 
     def experiments(self, campaign: str) -> list[Experiment]:
         """All experiments of a campaign ordered by seq."""
