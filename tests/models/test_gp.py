@@ -231,3 +231,17 @@ def test_large_data_fit_hyperparameters_on_a_subset_and_condition_on_everything(
     assert std.max() < 0.05
     again = fit_gp(X, y, seed=3)
     np.testing.assert_array_equal(again.posterior_mean_std(X[:5])[0], fitted.posterior_mean_std(X[:5])[0])
+
+
+def test_believing_pending_points_keeps_the_mean_and_shrinks_the_variance_there() -> None:
+    rng = np.random.default_rng(13)
+    X = 0.5 * rng.random((20, 2))  # data in one corner; the pending points far from it
+    fitted = fit_gp(X, np.sin(3 * X[:, 0]) + X[:, 1], seed=0)
+    P = np.array([[0.95, 0.6], [0.6, 0.95]])
+    believed = fitted.believe(P)
+    before, after = fitted.posterior_mean_std(P), believed.posterior_mean_std(P)
+    np.testing.assert_allclose(after[0], before[0], atol=1e-6)
+    assert (after[1] < 0.2 * before[1]).all()
+    assert fitted.model.train_inputs[0].shape == (20, 2)  # the original is untouched
+    assert believed.model.train_inputs[0].shape == (22, 2) and believed.best_f == fitted.best_f
+    assert fitted.believe(np.zeros((0, 2))) is fitted

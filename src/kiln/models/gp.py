@@ -14,7 +14,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -225,6 +225,25 @@ class FittedGP:
         optimiser needs, at a fraction of the cost of a GPyTorch posterior."""
         mean, V = self._projection(X)
         return mean, (prior_variance(self.model.covar_module, X) - (V * V).sum(0)).clamp_min(0.0)
+
+    def believe(self, pending: np.ndarray) -> FittedGP:
+        """The GP conditioned on the pending points P (k x d) observed at their posterior means ("kriging
+        believer"), hyperparameters unchanged: the mean stays, the variance shrinks around P, so a batch chosen
+        by an optimistic acquisition spreads out. best_f and the standardisation stay."""
+        import copy
+
+        import torch
+
+        P = torch.as_tensor(np.asarray(pending, dtype=float).reshape(-1, self.dim), dtype=torch.float64)
+        if len(P) == 0:
+            return self
+        mean, _ = self.moments(P)
+        model = copy.deepcopy(self.model)
+        X, y = model.train_inputs[0], model.train_targets
+        with torch.no_grad():
+            model.set_train_data(inputs=torch.cat([X, P]), targets=torch.cat([y, mean]), strict=False)  # type: ignore[operator]
+        model.eval()
+        return replace(self, model=model)
 
     def joint(self, X: Tensor, P: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
         """Posterior of candidates X (m x d) each jointly with the points P (k x d), standardised units.

@@ -33,6 +33,11 @@ if TYPE_CHECKING:
 MC_SAMPLES = 128
 """Quasi-Monte-Carlo samples for the batch (pending-aware) acquisitions."""
 
+BELIEVERS = ("ucb",)
+"""GP acquisitions that account for pending points by the kriging believer (``FittedGP.believe``) and stay
+analytic, instead of the Monte Carlo batch versions: on the pool backtests with 4 experiments in flight it kept
+UCB close to its sequential sample efficiency."""
+
 CHUNK = 2048
 """Rows scored at once when evaluating an acquisition on a candidate table."""
 
@@ -113,12 +118,20 @@ def build_acquisition(
     X_pending = None
     if pending is not None and len(pending) and kind != "ts":
         rows = np.asarray(pending, dtype=float).reshape(-1, fitted.dim)
-        if isinstance(fitted, FittedForest):
+        believer = isinstance(fitted, FittedForest) or kind in BELIEVERS
+        if believer and isinstance(fitted, FittedForest | FittedGP):
             fitted = fitted.believe(rows)
         else:
             X_pending = torch.as_tensor(rows, dtype=torch.float64)
     with quiet():
-        return ACQUISITIONS[kind](fitted, X_pending, float(kappa), int(seed))
+        acquisition = ACQUISITIONS[kind](fitted, X_pending, float(kappa), int(seed))
+    acquisition.surrogate = fitted  # type: ignore[assignment]  # what it scores with: the believed surrogate when pending points were folded in
+    return acquisition
+
+
+def surrogate_of(acquisition: Any, fitted: Surrogate) -> Surrogate:
+    """The surrogate ``acquisition`` was built on (``build_acquisition`` records it), else ``fitted``."""
+    return getattr(acquisition, "surrogate", fitted)
 
 
 def score(acquisition: AcquisitionFunction, fitted: Surrogate, X: np.ndarray, *, chunk: int = CHUNK) -> np.ndarray:
@@ -134,6 +147,7 @@ def score(acquisition: AcquisitionFunction, fitted: Surrogate, X: np.ndarray, *,
     from botorch.acquisition.monte_carlo import SampleReducingMCAcquisitionFunction
     from botorch.acquisition.thompson_sampling import PathwiseThompsonSampling
 
+    fitted = surrogate_of(acquisition, fitted)
     X = np.asarray(X, dtype=float).reshape(-1, fitted.dim)
     if len(X) == 0:
         return np.zeros(0)
@@ -171,12 +185,14 @@ def _analytic(acquisition: Any, fitted: FittedGP) -> Callable[[Tensor], Tensor]:
 
 @contextmanager
 def exact_posterior(acquisition: Any, fitted: Surrogate) -> Iterator[None]:
-    """Inside the block, an analytic acquisition on a fitted GP's model reads its posterior moments from
+    """Inside the block, an analytic acquisition on a fitted GP's model (``fitted``, or the believed GP it was
+    built on) reads its posterior moments from
     ``FittedGP.differentiable_moments`` (equal up to round-off, with gradients with respect to the inputs) instead
     of a GPyTorch posterior, which costs several times more per evaluation. Other acquisitions and surrogates are
     left as they are."""
     from botorch.acquisition.analytic import AnalyticAcquisitionFunction
 
+    fitted = surrogate_of(acquisition, fitted)
     if not (
         isinstance(fitted, FittedGP)
         and isinstance(acquisition, AnalyticAcquisitionFunction)
