@@ -4,12 +4,14 @@ pending, events; and the Python client with the surface of a local campaign."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from backends import POSTGRES_URL, fresh_postgres
 from kiln.client import Client
 from kiln.core.errors import NotFoundError, StateError, ValidationError
 from kiln.server.app import create_app
@@ -24,12 +26,15 @@ SPEC: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def setup(tmp_path: Path) -> tuple[Any, dict[str, str]]:
-    store = open_store(f"sqlite:///{tmp_path / 'server.db'}")
+@pytest.fixture(params=["sqlite", *(["postgresql"] if POSTGRES_URL else [])])
+def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, dict[str, str]]]:
+    """A store on each backend, with a read, a write, an admin and a campaign-limited token."""
+    url = fresh_postgres() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'server.db'}"
+    store = open_store(url)
     tokens = {scope: create_token(store, f"{scope}-token", scope)[1] for scope in ("read", "write", "admin")}
     tokens["other"] = create_token(store, "other-only", "write", ["other"])[1]
-    return store, tokens
+    yield store, tokens
+    store.close()
 
 
 def http(app: Any, token: str | None = None) -> TestClient:

@@ -6,31 +6,17 @@ database (e.g. ``postgresql+psycopg://kiln@localhost/kiln_test``); its tables ar
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from kiln.store.schema import metadata
+from backends import POSTGRES_URL, fresh_postgres
 from kiln.store.sql import SqlStore
 
 from .conformance import StoreConformance
 
-POSTGRES_URL = os.environ.get("KILN_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite-file", "sqlite-memory"] + (["postgresql"] if POSTGRES_URL else [])
-
-
-def _fresh_postgres(url: str) -> None:
-    """Empty the scratch PostgreSQL database."""
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            metadata.drop_all(conn)
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -41,8 +27,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     elif request.param == "sqlite-memory":
         url = "sqlite:///:memory:"
     else:
-        _fresh_postgres(POSTGRES_URL)
-        url = POSTGRES_URL
+        url = fresh_postgres()
     opened = SqlStore(url)
     yield opened
     opened.close()
