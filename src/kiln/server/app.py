@@ -97,6 +97,12 @@ class Jobs:
         self.futures: dict[str, tuple[str, concurrent.futures.Future[list[Experiment]]]] = {}
         self.numbers = itertools.count(1)
         self.lock = threading.Lock()
+        self.campaign_locks: dict[str, threading.Lock] = {}
+
+    def lock_for(self, campaign: str) -> threading.Lock:
+        """The lock that serialises the asks of ``campaign`` within this server."""
+        with self.lock:
+            return self.campaign_locks.setdefault(campaign, threading.Lock())
 
     def start(self, campaign: str, work: Any) -> tuple[str, concurrent.futures.Future[list[Experiment]]]:
         with self.lock:
@@ -142,8 +148,12 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
             what = f"campaign {campaign!r}" if campaign and not allows(found, "read", campaign) else f"{scope} access"
             raise AuthError(f"token {found.name!r} ({found.scope}) does not give {what}", 403)
 
+    opened: dict[str, Campaign] = {}  # a campaign's configuration never changes: build it once (a pool can be large)
+
     def campaign_of(name: str) -> Campaign:
-        return Campaign.open(name, store=backend)
+        if name not in opened:
+            opened[name] = Campaign.open(name, store=backend)
+        return opened[name]
 
     def visible(found: TokenRecord | None, name: str) -> bool:
         return found is None or found.campaigns is None or name in found.campaigns
@@ -196,7 +206,12 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
     def ask(name: str, body: AskBody, found: Token) -> dict[str, Any] | JSONResponse:
         need(found, "write", name)
         campaign = campaign_of(name)
-        job, future = jobs.start(name, lambda: campaign.ask(body.n))
+
+        def work() -> list[Experiment]:
+            with jobs.lock_for(name):  # asks of one campaign take turns: none is refused for a stale history
+                return campaign.ask(body.n)
+
+        job, future = jobs.start(name, work)
         try:
             made = future.result(timeout=ask_wait)
         except concurrent.futures.TimeoutError:
