@@ -102,7 +102,7 @@ def main() -> None:
     candidates = [e.candidate for e in experiments]
     told = sum(1 for e in experiments if e.status.value == "completed")
     latencies.sort()
-    print(f"| store | clients x pairs | requests/s | p50 (ms) | p99 (ms) | experiments | told | duplicates | errors |")
+    print("| store | clients x pairs | requests/s | p50 (ms) | p99 (ms) | experiments | told | duplicates | errors |")
     print("|---|---|---|---|---|---|---|---|---|")
     p99 = latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("nan")
     print(
