@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from kiln.cli.bench_command import bench_app
+from kiln.cli.options import StoreOption
 from kiln.cli.serve_command import serve, token_app
 from kiln.core.errors import KilnError, ValidationError
 
@@ -31,15 +32,6 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-StoreOption = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        envvar="KILN_STORE",
-        help="Store URL (sqlite:///file.db, postgresql+psycopg://...) or a SQLite file path. Default: kiln.db here.",
-        show_default=False,
-    ),
-]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -6,11 +6,13 @@ from typing import Annotated
 
 import typer
 
+from kiln.cli.options import StoreOption
+
 token_app = typer.Typer(help="API tokens of the server: create, list, revoke.", no_args_is_help=True)
 
 
 def serve(
-    store: Annotated[str | None, typer.Option("--store", envvar="KILN_STORE", help="Store URL or SQLite file.")] = None,
+    store: StoreOption = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     public_read: Annotated[bool, typer.Option("--public-read", help="Let anyone read without a token.")] = False,
@@ -34,7 +36,7 @@ def create(
     campaign: Annotated[
         list[str] | None, typer.Option("--campaign", help="Limit the token to this campaign; repeat it.")
     ] = None,
-    store: Annotated[str | None, typer.Option("--store", envvar="KILN_STORE", help="Store URL or SQLite file.")] = None,
+    store: StoreOption = None,
 ) -> None:
     """Make a token and print its secret (shown once; only its hash is stored)."""
     from kiln.cli.app import out, store_url
@@ -49,7 +51,7 @@ def create(
 
 @token_app.command("list")
 def list_tokens(
-    store: Annotated[str | None, typer.Option("--store", envvar="KILN_STORE", help="Store URL or SQLite file.")] = None,
+    store: StoreOption = None,
 ) -> None:
     """The tokens of the store (names, scopes, campaigns; never the secrets)."""
     from kiln.cli.app import existing_store_url, out
@@ -64,7 +66,7 @@ def list_tokens(
 @token_app.command("revoke")
 def revoke(
     name: str,
-    store: Annotated[str | None, typer.Option("--store", envvar="KILN_STORE", help="Store URL or SQLite file.")] = None,
+    store: StoreOption = None,
 ) -> None:
     """Revoke a token: it stops working at once."""
     from kiln.cli.app import existing_store_url, out
