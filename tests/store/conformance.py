@@ -410,6 +410,39 @@ class StoreConformance:
         with pytest.raises(ValidationError):
             store.events(limit=0)
 
+    def test_changes_name_every_experiment_touched_since_a_cursor(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.create_campaign("other", {})
+        store.add_experiments("c", [exp("e1"), exp("e2"), exp("e3")])
+        everything, cursor = store.changes("c")
+        assert [e.id for e in everything] == ["e1", "e2", "e3"] and cursor == store.events("c")[-1].cursor
+        assert store.changes("c", after=cursor) == ([], cursor)
+        store.add_experiments("other", [exp("o1")])  # another campaign's writes are not this one's changes
+        assert store.changes("c", after=cursor) == ([], cursor)
+        store.complete("c", "e2", {"y": 1.0})
+        store.dispatch("c", "e3", "robot", "h-1")
+        store.add_experiments("c", [exp("e4")])
+        changed, later = store.changes("c", after=cursor)
+        assert [(e.id, e.status, e.handle) for e in changed] == [
+            ("e2", ExperimentStatus.COMPLETED, ""),
+            ("e3", ExperimentStatus.PENDING, "h-1"),
+            ("e4", ExperimentStatus.PENDING, ""),
+        ]
+        assert later > cursor
+        store.flag("c", "e3", "check the robot")
+        store.record_results("c", [("e4", {"y": 2.0})], [exp("e5", origin=Origin.IMPORTED)])
+        store.fail("c", "e1", "clogged")
+        changed, last = store.changes("c", after=later)
+        assert last > later
+        assert [e.id for e in changed] == ["e1", "e3", "e4", "e5"]
+        assert changed[1].attention == "check the robot" and changed[2].results == {"y": 2.0}
+        assert store.changes("c")[0] == store.experiments("c")
+        for bad in [-1, 1.5, True, "3"]:
+            with pytest.raises(ValidationError, match="after"):
+                store.changes("c", after=bad)  # type: ignore[arg-type]
+        with pytest.raises(NotFoundError):
+            store.changes("ghost")
+
     def test_cursors_keep_growing_after_delete(self, store: Store) -> None:
         store.create_campaign("a", {})
         store.add_experiments("a", [exp("e1")])

@@ -1,7 +1,8 @@
 """Campaign: ask for experiments, tell their results, and keep every change in the store.
 
-The store is the source of truth: a Campaign holds no experiment state of its own, so two Campaign objects (in
-one process or several) on the same store see the same campaign, and reopening by name gives the same state.
+The store is the source of truth: a Campaign keeps only a mirror of its experiments that it brings up to date
+from the store before every use, so two Campaign objects (in one process or several) on the same store see the
+same campaign, and reopening by name gives the same state.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kiln.campaign.config import CampaignConfig
+from kiln.campaign.mirror import ExperimentMirror
 from kiln.campaign.table import experiments_to_frame, rows_to_import
 from kiln.core.errors import ConflictError, NotFoundError, StaleHistoryError, ValidationError
 from kiln.core.ids import new_id
@@ -39,6 +41,7 @@ class Campaign:
         self.name = name
         self.config = config
         self.store = store
+        self._mirror = ExperimentMirror(store, name)
 
     # ------------------------------------------------------------------------------------------ construction
     @classmethod
@@ -104,7 +107,11 @@ class Campaign:
 
     def experiments(self) -> list[Experiment]:
         """Every experiment in creation order."""
-        return self.store.experiments(self.name)
+        return self._mirror.current()
+
+    def snapshot(self) -> tuple[list[Experiment], int]:
+        """Every experiment, and the cursor of the event log (``Store.events``) they are up to date with."""
+        return self._mirror.snapshot()
 
     def pending(self) -> list[Experiment]:
         """Experiments suggested and not yet told or failed."""

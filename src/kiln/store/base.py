@@ -111,6 +111,12 @@ class Store(Protocol):
         """All experiments of a campaign ordered by seq."""
         ...
 
+    def changes(self, campaign: str, after: int = 0) -> tuple[list[Experiment], int]:
+        """The experiments added or changed since event cursor ``after`` (every one when ``after`` is 0), ordered
+        by seq, and the cursor to ask from next. Lets a reader keep a campaign's experiments up to date without
+        reading them all again."""
+        ...
+
     def get_experiment(self, campaign: str, experiment_id: str) -> Experiment:
         """One experiment. Raises NotFoundError if absent."""
         ...

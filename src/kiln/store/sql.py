@@ -57,6 +57,10 @@ _WRITE_OPTION = "kiln_write"  # execution option that makes SQLite begin with BE
 _KNOWN_NAMES_SHOWN = 10
 
 
+ID_CHUNK = 500
+"""Ids bound in one IN (...) clause: below every backend's limit on bound parameters."""
+
+
 def _sqlite_on_connect(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
     """Hand transaction control to SQLAlchemy and set the pragmas every connection needs."""
     dbapi_connection.isolation_level = None  # sqlite3 must not emit BEGIN itself; _sqlite_on_begin does
@@ -332,10 +336,9 @@ class SqlStore:
 
     def _check_new_ids(self, conn: Connection, ids: Sequence[str]) -> None:
         """ConflictError if any of ``ids`` is stored already (in any campaign)."""
-        chunk = 500  # stay below every backend's limit on bound parameters
-        for start in range(0, len(ids), chunk):
+        for start in range(0, len(ids), ID_CHUNK):
             taken = conn.execute(
-                select(experiment_table.c.id).where(experiment_table.c.id.in_(ids[start : start + chunk])).limit(1)
+                select(experiment_table.c.id).where(experiment_table.c.id.in_(ids[start : start + ID_CHUNK])).limit(1)
             ).scalar_one_or_none()
             if taken is not None:
                 raise ConflictError(
@@ -472,6 +475,40 @@ class SqlStore:
             ).all()
         return [row_to_experiment(row) for row in rows]
 
+    def changes(self, campaign: str, after: int = 0) -> tuple[list[Experiment], int]:
+        """The experiments added or changed since event cursor ``after`` (all when 0) by seq, and the next cursor.
+
+        Every write logs an event naming the experiments it touched, in the same transaction, and writers take
+        turns, so cursors grow in commit order. The cursor is read before the experiments: a row may then be newer
+        than its cursor (read again next time, harmlessly) but never older.
+        """
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise ValidationError("after", after, "expected an event cursor: a whole number of at least 0")
+        with self._read() as conn:
+            campaign_id = self._campaign_id(conn, campaign)
+            of_campaign = experiment_table.c.campaign_id == campaign_id
+            if after == 0:
+                cursor = conn.execute(
+                    select(func.coalesce(func.max(event_table.c.cursor), 0)).where(
+                        event_table.c.campaign_id == campaign_id
+                    )
+                ).scalar_one()
+                rows = conn.execute(select(experiment_table).where(of_campaign).order_by(experiment_table.c.seq))
+                return [row_to_experiment(row) for row in rows], int(cursor)
+            logged = conn.execute(
+                select(event_table.c.cursor, event_table.c.payload)
+                .where(event_table.c.campaign_id == campaign_id, event_table.c.cursor > after)
+                .order_by(event_table.c.cursor)
+            ).all()
+            if not logged:
+                return [], after
+            ids = sorted({i for row in logged for i in _touched(row.payload)})
+            found: list[Row[Any]] = []
+            for start in range(0, len(ids), ID_CHUNK):
+                chunk = ids[start : start + ID_CHUNK]
+                found += conn.execute(select(experiment_table).where(of_campaign, experiment_table.c.id.in_(chunk)))
+        return sorted((row_to_experiment(row) for row in found), key=lambda e: e.seq), int(logged[-1].cursor)
+
     def get_experiment(self, campaign: str, experiment_id: str) -> Experiment:
         """One experiment. Raises NotFoundError if absent."""
         with self._read() as conn:
@@ -573,6 +610,12 @@ class SqlStore:
 
 
 __all__ = ["BUSY_TIMEOUT_S", "SqlStore"]
+
+
+def _touched(payload: Mapping[str, Any]) -> list[str]:
+    """The experiment ids an event's payload names (``id`` or ``ids``)."""
+    single = payload.get("id")
+    return [str(i) for i in payload.get("ids", [])] + ([str(single)] if single is not None else [])
 
 
 def _bounded_text(value: Any, field: str, most: int) -> str:
