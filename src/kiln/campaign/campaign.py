@@ -25,6 +25,7 @@ from kiln.space.parameters import Categorical
 from kiln.space.pool import CandidatePool
 from kiln.store import DEFAULT_STORE_URL, Store, open_store
 from kiln.strategies.base import History, Strategy
+from kiln.strategies.profile import Profile, model_profile
 from kiln.strategies.registry import strategy_from_config
 
 if TYPE_CHECKING:
@@ -241,6 +242,12 @@ class Campaign:
         if isinstance(self.domain, CandidatePool):
             return [c for c, numeric in zip(self.domain.columns, self.domain.numeric, strict=True) if not numeric]
         return [p.name for p in self.domain.parameters if isinstance(p, Categorical)]
+
+    def profile(self, parameter: str, points: int = 60) -> Profile:
+        """The surrogate's prediction (mean and std in target units) along ``parameter`` through the best
+        experiment; see ``kiln.strategies.profile``."""
+        history = History.from_experiments(self.experiments())
+        return model_profile(self.strategy, self.domain, self.objective, history, parameter, points=points)
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per experiment: ids, status, parameters, results, and timestamps."""

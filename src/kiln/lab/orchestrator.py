@@ -26,6 +26,7 @@ from typing import Any
 
 from kiln.campaign import Campaign
 from kiln.core.errors import KilnError, StateError, ValidationError
+from kiln.core.json_values import json_safe
 from kiln.core.records import CANCELLED, DISPATCH_FAILURE, Experiment, ExperimentStatus
 from kiln.lab.protocol import AsyncInstrument, Failure, Observation, Outcome, RunStatus
 from kiln.lab.stopping import StopRules
@@ -424,17 +425,3 @@ class Orchestrator:
 
 def _finite(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` as plain JSON: non-finite numbers become None, other objects their text."""
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    item = getattr(value, "item", None)  # numpy scalars
-    return json_safe(item()) if callable(item) else str(value)

@@ -12,6 +12,7 @@ Asking never blocks a request for long: ``POST .../ask`` answers with the sugges
 """
 
 import concurrent.futures
+import dataclasses
 import itertools
 import threading
 from collections.abc import Mapping
@@ -23,10 +24,15 @@ from pydantic import BaseModel, Field
 
 from kiln.campaign import Campaign
 from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
-from kiln.core.records import Experiment, TokenRecord
+from kiln.core.json_values import json_safe
+from kiln.core.records import Experiment, ExperimentStatus, TokenRecord
+from kiln.objective import Direction
 from kiln.server.auth import allows, hash_secret
+from kiln.server.dashboard import add_dashboard
 from kiln.store import open_store
 from kiln.store.base import Store
+from kiln.store.schema import NAME_MAX
+from kiln.strategies.profile import MAX_POINTS
 
 API = "/api/v1"
 ASK_WAIT = 5.0
@@ -180,17 +186,33 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
     def show(name: str, found: Token) -> dict[str, Any]:
         need(found, "read", name)
         campaign = campaign_of(name)
-        experiments = campaign.experiments()
-        best = campaign.best()
+        experiments, cursor = campaign.snapshot()
+        done = [e for e in experiments if e.status is ExperimentStatus.COMPLETED]
+        best = campaign.objective.best_index([e.results for e in done])
         counts: dict[str, int] = {}
         for e in experiments:
             counts[e.status.value] = counts.get(e.status.value, 0) + 1
+        target = campaign.objective.target
         return {
             "name": name,
             "config": campaign.config.to_json(),
+            "parameters": campaign.domain.names,
+            "target": target.name,
+            "direction": "min" if target.direction is Direction.MINIMIZE else "max",
             "counts": counts,
-            "best": None if best is None else experiment_json(best),
+            "best": None if best is None else experiment_json(done[best]),
+            "cursor": cursor,
         }
+
+    @app.get(f"{API}/campaigns/{{name}}/model")
+    def model(
+        name: str,
+        found: Token,
+        parameter: Annotated[str, Query(min_length=1, max_length=NAME_MAX)],
+        points: Annotated[int, Query(ge=2, le=MAX_POINTS)] = 60,
+    ) -> dict[str, Any]:
+        need(found, "read", name)
+        return json_safe(dataclasses.asdict(campaign_of(name).profile(parameter, points)))
 
     @app.get(f"{API}/campaigns/{{name}}/experiments")
     def experiments(name: str, found: Token) -> list[dict[str, Any]]:
@@ -276,4 +298,5 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
             "cursor": rows[-1].cursor if rows else after,
         }
 
+    add_dashboard(app)
     return app

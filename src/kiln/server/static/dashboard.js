@@ -1,0 +1,370 @@
+// Kiln dashboard: reads the REST API (/api/v1) and draws each campaign with plotly.js (served by this server).
+// Live: every POLL_MS the campaign's event log is read from the last cursor; new events redraw the page.
+"use strict";
+
+const API = "/api/v1";
+const POLL_MS = 2000;
+const MODEL_EVERY_MS = 5000; // the model is refitted at most this often while results arrive
+const ROWS_SHOWN = 50;
+const PLOT_CONFIG = { displaylogo: false, responsive: true };
+
+const state = {
+  token: sessionStorage.getItem("kiln-token") || "",
+  campaign: null, // name of the campaign on show
+  info: null, // GET /campaigns/{name}
+  experiments: [],
+  cursor: 0,
+  modelDrawnAt: 0,
+  modelStale: true,
+  busy: false,
+};
+
+class NeedToken extends Error {}
+
+async function api(path) {
+  const headers = state.token ? { Authorization: `Bearer ${state.token}` } : {};
+  const response = await fetch(API + path, { headers });
+  if (response.status === 401 || response.status === 403) {
+    const body = await response.json().catch(() => ({}));
+    throw new NeedToken((body.detail && body.detail.message) || response.statusText);
+  }
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    const message = body.detail && body.detail.message ? body.detail.message : response.statusText;
+    const error = new Error(message);
+    error.status = response.status;
+    throw error;
+  }
+  return response.json();
+}
+
+// ------------------------------------------------------------------------------------------------ page parts
+function show(id) {
+  for (const section of ["login", "campaigns-view", "campaign-view"]) {
+    document.getElementById(section).hidden = section !== id;
+  }
+}
+
+function setError(message) {
+  const box = document.getElementById("error");
+  box.textContent = message || "";
+  box.hidden = !message;
+}
+
+function cell(row, text, className) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (className) td.className = className;
+  row.appendChild(td);
+  return td;
+}
+
+function fillTable(table, headings, rows) {
+  table.replaceChildren();
+  const head = table.createTHead().insertRow();
+  for (const heading of headings) {
+    const th = document.createElement("th");
+    th.textContent = heading;
+    head.appendChild(th);
+  }
+  const body = table.createTBody();
+  if (rows.length === 0) {
+    cell(body.insertRow(), "none").colSpan = headings.length;
+    return;
+  }
+  for (const values of rows.slice(0, ROWS_SHOWN)) {
+    const row = body.insertRow();
+    values.forEach((value) => cell(row, value));
+  }
+  if (rows.length > ROWS_SHOWN) {
+    cell(body.insertRow(), `and ${rows.length - ROWS_SHOWN} more`, "note").colSpan = headings.length;
+  }
+}
+
+function paramsText(params) {
+  return Object.entries(params)
+    .map(([name, value]) => `${name}=${typeof value === "number" ? +value.toPrecision(4) : value}`)
+    .join(", ");
+}
+
+function ago(iso) {
+  if (!iso) return "";
+  const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  if (seconds < 90) return `${Math.round(seconds)} s ago`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
+  return `${(seconds / 3600).toFixed(1)} h ago`;
+}
+
+function markLive() {
+  document.getElementById("live").textContent = `live · updated ${new Date().toLocaleTimeString()}`;
+}
+
+// ------------------------------------------------------------------------------------------------ campaigns
+async function drawCampaignList() {
+  const campaigns = await api("/campaigns");
+  const body = document.querySelector("#campaigns tbody");
+  body.replaceChildren();
+  for (const campaign of campaigns) {
+    const row = body.insertRow();
+    const link = document.createElement("a");
+    link.href = `#/campaign/${encodeURIComponent(campaign.name)}`;
+    link.textContent = campaign.name;
+    row.insertCell().appendChild(link);
+    cell(row, new Date(campaign.created_at).toLocaleString());
+  }
+  document.getElementById("no-campaigns").hidden = campaigns.length > 0;
+  show("campaigns-view");
+  markLive();
+}
+
+// ------------------------------------------------------------------------------------------------ one campaign
+function completed() {
+  return state.experiments.filter((e) => e.status === "completed" && state.info.target in e.results);
+}
+
+function drawSummary() {
+  const info = state.info;
+  const counts = info.counts;
+  const parts = [
+    `${counts.completed || 0} completed`,
+    `${counts.pending || 0} pending`,
+    `${counts.failed || 0} failed`,
+    `${info.direction === "min" ? "minimising" : "maximising"} ${info.target}`,
+  ];
+  if (info.best) {
+    parts.push(`best ${info.best.results[info.target]} at #${info.best.seq} (${paramsText(info.best.params)})`);
+  }
+  const summary = document.getElementById("summary");
+  summary.textContent = parts.join(" · ");
+  summary.dataset.completed = String(counts.completed || 0);
+}
+
+function drawProgress() {
+  const done = completed();
+  const target = state.info.target;
+  const better = state.info.direction === "min" ? Math.min : Math.max;
+  let best = null;
+  const bests = done.map((e) => (best = best === null ? e.results[target] : better(best, e.results[target])));
+  const failed = state.experiments.filter((e) => e.status === "failed");
+  const traces = [
+    {
+      x: done.map((e) => e.seq),
+      y: done.map((e) => e.results[target]),
+      mode: "markers",
+      name: "result",
+      marker: { color: "#8d99ae", size: 6 },
+      text: done.map((e) => paramsText(e.params)),
+    },
+    { x: done.map((e) => e.seq), y: bests, mode: "lines", name: "best so far", line: { color: "#1f77b4", width: 3, shape: "hv" } },
+  ];
+  if (failed.length) {
+    const low = done.length ? Math.min(...done.map((e) => e.results[target])) : 0;
+    traces.push({
+      x: failed.map((e) => e.seq),
+      y: failed.map(() => low),
+      mode: "markers",
+      name: "failed",
+      marker: { color: "#d62728", symbol: "x", size: 8 },
+      text: failed.map((e) => e.reason),
+    });
+  }
+  Plotly.react("plot-progress", traces, {
+    margin: { t: 10, r: 10, b: 45, l: 60 },
+    xaxis: { title: { text: "experiment number" } },
+    yaxis: { title: { text: target } },
+    legend: { orientation: "h", y: -0.25 },
+  }, PLOT_CONFIG);
+}
+
+function drawParameters() {
+  const done = completed();
+  const target = state.info.target;
+  const names = state.info.parameters;
+  const columns = Math.min(names.length, 4);
+  const rows = Math.ceil(names.length / columns);
+  const traces = [];
+  const layout = {
+    grid: { rows, columns, pattern: "independent", ygap: 0.35, xgap: 0.12 },
+    margin: { t: 10, r: 10, b: 40, l: 55 },
+    showlegend: false,
+    height: Math.max(300, 240 * rows),
+  };
+  names.forEach((name, i) => {
+    const axis = i === 0 ? "" : String(i + 1);
+    traces.push({
+      x: done.map((e) => e.params[name]),
+      y: done.map((e) => e.results[target]),
+      xaxis: `x${axis}`,
+      yaxis: `y${axis}`,
+      mode: "markers",
+      marker: { color: done.map((e) => e.seq), colorscale: "Viridis", size: 6 },
+      text: done.map((e) => `#${e.seq}`),
+      name,
+    });
+    layout[`xaxis${axis}`] = { title: { text: name } };
+    layout[`yaxis${axis}`] = { title: { text: i % columns === 0 ? target : "" } };
+  });
+  Plotly.react("plot-parameters", traces, layout, PLOT_CONFIG);
+}
+
+function fillModelChoices() {
+  const select = document.getElementById("model-parameter");
+  if (select.options.length === state.info.parameters.length) return;
+  select.replaceChildren(...state.info.parameters.map((name) => new Option(name, name)));
+}
+
+async function drawModel() {
+  const parameter = document.getElementById("model-parameter").value;
+  const note = document.getElementById("model-note");
+  state.modelDrawnAt = Date.now();
+  state.modelStale = false;
+  let profile;
+  if (!document.getElementById("plot-model").data) note.textContent = "fitting the model…";
+  try {
+    profile = await api(`/campaigns/${encodeURIComponent(state.campaign)}/model?parameter=${encodeURIComponent(parameter)}&points=80`);
+  } catch (error) {
+    if (error instanceof NeedToken) throw error;
+    Plotly.purge("plot-model");
+    note.textContent = `No model yet: ${error.message}`;
+    return;
+  }
+  const target = state.info.target;
+  const numeric = profile.values.every((v) => typeof v === "number");
+  const upper = profile.mean.map((m, i) => m + 2 * profile.std[i]);
+  const lower = profile.mean.map((m, i) => m - 2 * profile.std[i]);
+  const done = completed();
+  const traces = numeric
+    ? [
+        { x: profile.values, y: upper, mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
+        { x: profile.values, y: lower, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(31,119,180,0.2)", name: "± 2 std" },
+        { x: profile.values, y: profile.mean, mode: "lines", name: "prediction", line: { color: "#1f77b4", width: 3 } },
+      ]
+    : [
+        {
+          x: profile.values,
+          y: profile.mean,
+          mode: "markers",
+          name: "prediction ± 2 std",
+          marker: { color: "#1f77b4", size: 10 },
+          error_y: { type: "data", array: profile.std.map((s) => 2 * s), visible: true },
+        },
+      ];
+  traces.push({
+    x: done.map((e) => e.params[parameter]),
+    y: done.map((e) => e.results[target]),
+    mode: "markers",
+    name: "measured",
+    marker: { color: "#2b2d42", size: 5 },
+  });
+  Plotly.react("plot-model", traces, {
+    margin: { t: 10, r: 10, b: 45, l: 60 },
+    xaxis: { title: { text: parameter } },
+    yaxis: { title: { text: target } },
+    legend: { orientation: "h", y: -0.25 },
+  }, PLOT_CONFIG);
+  const others = Object.entries(profile.through).filter(([name]) => name !== parameter);
+  note.textContent = `${profile.model}; other parameters at the best experiment: ${paramsText(Object.fromEntries(others)) || "none"}`;
+}
+
+function drawTables() {
+  const pending = state.experiments.filter((e) => e.status === "pending");
+  fillTable(
+    document.getElementById("queue"),
+    ["#", "parameters", "asked"],
+    pending.filter((e) => !e.instrument).map((e) => [`#${e.seq}`, paramsText(e.params), ago(e.created_at)]),
+  );
+  fillTable(
+    document.getElementById("in-flight"),
+    ["#", "instrument", "parameters", "sent", "attention"],
+    pending
+      .filter((e) => e.instrument)
+      .map((e) => [`#${e.seq}`, e.instrument, paramsText(e.params), ago(e.dispatched_at), e.attention || ""]),
+  );
+  fillTable(
+    document.getElementById("failures"),
+    ["#", "reason", "parameters", "when"],
+    state.experiments
+      .filter((e) => e.status === "failed")
+      .reverse()
+      .map((e) => [`#${e.seq}`, e.reason, paramsText(e.params), ago(e.finished_at)]),
+  );
+}
+
+async function loadCampaign() {
+  const path = `/campaigns/${encodeURIComponent(state.campaign)}`;
+  const info = await api(path);
+  state.experiments = await api(`${path}/experiments`);
+  state.info = info;
+  state.cursor = Math.max(state.cursor, info.cursor);
+  document.getElementById("campaign-name").textContent = info.name;
+  show("campaign-view");
+  drawSummary();
+  drawProgress();
+  drawParameters();
+  drawTables();
+  fillModelChoices();
+  state.modelStale = true;
+  await maybeDrawModel();
+  markLive();
+}
+
+async function maybeDrawModel() {
+  if (state.modelStale && Date.now() - state.modelDrawnAt >= MODEL_EVERY_MS) await drawModel();
+}
+
+async function poll() {
+  if (!state.campaign) return drawCampaignList();
+  const answer = await api(`/campaigns/${encodeURIComponent(state.campaign)}/events?after=${state.cursor}&limit=1000`);
+  if (answer.events.length) {
+    await loadCampaign();
+  } else {
+    drawTables(); // refresh the "ago" columns
+    await maybeDrawModel();
+    markLive();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ routing
+async function guarded(work) {
+  if (state.busy) return;
+  state.busy = true;
+  try {
+    await work();
+    setError("");
+  } catch (error) {
+    if (error instanceof NeedToken) {
+      document.getElementById("login-reason").textContent = `${error.message}. Paste an API token (kiln token create NAME --scope read).`;
+      show("login");
+    } else {
+      setError(`${error.message}`);
+    }
+  } finally {
+    state.busy = false;
+  }
+}
+
+async function route() {
+  const match = location.hash.match(/^#\/campaign\/(.+)$/);
+  state.campaign = match ? decodeURIComponent(match[1]) : null;
+  state.cursor = 0;
+  state.modelDrawnAt = 0;
+  document.getElementById("model-parameter").replaceChildren();
+  await guarded(() => (state.campaign ? loadCampaign() : drawCampaignList()));
+}
+
+document.getElementById("login-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  state.token = document.getElementById("token").value.trim();
+  sessionStorage.setItem("kiln-token", state.token);
+  route();
+});
+document.getElementById("model-parameter").addEventListener("change", () => {
+  state.modelDrawnAt = 0; // drawn now, or by the next poll if the page is busy
+  state.modelStale = true;
+  guarded(drawModel);
+});
+window.addEventListener("hashchange", route);
+setInterval(() => {
+  if (document.getElementById("login").hidden) guarded(poll);
+}, POLL_MS);
+route();

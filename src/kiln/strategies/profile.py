@@ -1,0 +1,99 @@
+"""The surrogate's prediction along one parameter: a slice through the best experiment, for plots.
+
+The campaign's own surrogate is fitted (a BayesStrategy's, or the default GP for strategies without a model),
+without output transform so that mean and spread are in the target's units; the other parameters stay at the
+values of the best completed experiment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from kiln.core.errors import StateError, ValidationError
+from kiln.objective import Objective
+from kiln.objective.objective import Direction
+from kiln.space.config import Domain
+from kiln.space.parameters import Categorical, Continuous, Discrete, Integer
+from kiln.space.pool import CandidatePool
+from kiln.strategies.base import History, Strategy, training_data
+
+MAX_POINTS = 500
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Prediction along ``parameter``: ``values`` (m,) in lab units, ``mean`` and ``std`` (m,) in target units,
+    through the point ``through`` (the best completed experiment's parameters); ``model`` names the surrogate."""
+
+    parameter: str
+    values: list[Any]
+    mean: list[float]
+    std: list[float]
+    through: dict[str, Any]
+    model: str
+
+
+def grid_along(domain: Domain, parameter: str, points: int) -> list[Any]:
+    """Values of ``parameter`` to predict at: ``points`` evenly spaced over a numeric range (on a log scale for
+    log parameters), or every level or category."""
+    if parameter not in domain.names:
+        raise ValidationError("parameter", parameter, f"one of the campaign's parameters {domain.names}", "pick one")
+    if isinstance(points, bool) or not isinstance(points, int) or not 2 <= points <= MAX_POINTS:
+        raise ValidationError("points", points, f"a whole number from 2 to {MAX_POINTS}", "e.g. 60")
+    if isinstance(domain, CandidatePool):
+        j = domain.columns.index(parameter)
+        values = [row[j] for row in domain.rows]
+        if not domain.numeric[j]:
+            return sorted({str(v) for v in values})
+        return np.linspace(min(values), max(values), points).tolist()
+    spec = domain.by_name[parameter]
+    if isinstance(spec, Categorical):
+        return list(spec.choices)
+    if isinstance(spec, Discrete):
+        return sorted(spec.values)
+    if isinstance(spec, Integer):
+        return sorted({round(float(v)) for v in np.linspace(spec.low, spec.high, points)})
+    assert isinstance(spec, Continuous)
+    if spec.log:
+        return np.geomspace(spec.low, spec.high, points).tolist()
+    return np.linspace(spec.low, spec.high, points).tolist()
+
+
+def model_profile(
+    strategy: Strategy,
+    domain: Domain,
+    objective: Objective,
+    history: History,
+    parameter: str,
+    *,
+    points: int = 60,
+    seed: int = 0,
+) -> Profile:
+    """Fit the surrogate to ``history`` and predict along ``parameter`` (see the module docstring)."""
+    from kiln.models.gp import torch_threads
+    from kiln.strategies.bayes import BayesStrategy
+
+    grid = grid_along(domain, parameter, points)
+    data = training_data(domain, objective, history)
+    if len(data.y) < 2:
+        raise StateError("the model needs at least 2 completed experiments; tell more results first")
+    base = getattr(strategy, "bayes", strategy)
+    model = dataclasses.replace(base if isinstance(base, BayesStrategy) else BayesStrategy(), transform="none")
+    best = history.completed[objective.best_index([e.results for e in history.completed]) or 0]
+    rows = [{**best.params, parameter: value} for value in grid]
+    with torch_threads():
+        fitted = model.fit(data.X, data.y, seed=seed)
+        mean, std = fitted.posterior_mean_std(domain.encode(rows).reshape(len(rows), -1))
+    sign = 1.0 if objective.target.direction is Direction.MAXIMIZE else -1.0
+    return Profile(
+        parameter=parameter,
+        values=grid,
+        mean=(sign * mean).tolist(),
+        std=std.tolist(),
+        through=dict(best.params),
+        model=f"{model.model} ({model.kernel})" if model.model == "gp" else f"{model.model} ({model.trees} trees)",
+    )

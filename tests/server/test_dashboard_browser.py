@@ -1,0 +1,212 @@
+"""The dashboard in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+The plots are checked on screenshots for drawn content (the colours of the traces, counted in pixels), the tables
+for their rows, and live updates by changing the campaign while the page is open. Skipped when no Chromium is
+installed, unless ``KILN_REQUIRE_BROWSER`` is set (``.ci/run`` sets it, and installs Chromium when missing).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from kiln import Campaign, Categorical, Continuous, Objective, SearchSpace
+from kiln.server.app import create_app
+from kiln.server.auth import create_token
+from kiln.store import open_store
+
+CHROMIUM = os.environ.get("KILN_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+if not CHROMIUM:
+    if os.environ.get("KILN_REQUIRE_BROWSER"):
+        raise RuntimeError("KILN_REQUIRE_BROWSER is set but no Chromium was found; install Debian's chromium package")
+    pytest.skip("no Chromium installed (apt-get install chromium)", allow_module_level=True)
+
+from PIL import Image  # noqa: E402
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+BLUE = (31, 119, 180)  # prediction and best-so-far lines
+BAND = (210, 227, 240)  # the ± 2 std band: rgba(31,119,180,0.2) over white
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve(app: Any) -> Iterator[str]:
+    """Run ``app`` with uvicorn in a thread; yields its base URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def films(url: str) -> Campaign:
+    """A campaign with 12 results, a failure, a queued suggestion and one in flight on robot-1."""
+    space = SearchSpace([Continuous("x", 0.0, 1.0), Continuous("z", -1.0, 1.0), Categorical("solvent", ("a", "b"))])
+    campaign = Campaign.create("films", space=space, objective=Objective.maximize("y"), strategy="random", store=url)
+    for experiment in campaign.ask(12):
+        params = experiment.params
+        value = 1.0 - (params["x"] - 0.4) ** 2 - 0.3 * params["z"] ** 2 + (0.2 if params["solvent"] == "b" else 0.0)
+        campaign.tell(experiment.id, value)
+    failed, queued, running = campaign.ask(3)
+    campaign.fail(failed.id, "the film cracked")
+    campaign.store.dispatch("films", running.id, "robot-1", "job-17")
+    assert not queued.instrument
+    return campaign
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[tuple[str, Campaign, dict[str, str]]]:
+    """A served store holding ``films``, with public reading; and the tokens made on it."""
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    campaign = films(url)
+    store = open_store(url)
+    tokens = {"read": create_token(store, "reader", "read")[1]}
+    for base in serve(create_app(store, public_read=True)):
+        yield base, campaign, tokens
+    store.close()
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1500})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
+        browser.close()
+        assert errors == [], f"the page raised {errors}"
+
+
+def pixels(page: Page, selector: str) -> np.ndarray:
+    """A screenshot of one element as an (h, w, 3) array of RGB values."""
+    shot = page.locator(selector).screenshot()
+    return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(int)
+
+
+def share_near(image: np.ndarray, colour: tuple[int, int, int], tolerance: int = 12) -> float:
+    """Share of pixels within ``tolerance`` of ``colour`` in every channel."""
+    return float(np.mean(np.all(np.abs(image - np.array(colour)) <= tolerance, axis=-1)))
+
+
+def wait_until(check: Callable[[], bool], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("the page did not get there in time")
+        time.sleep(0.2)
+
+
+def open_campaign(page: Page, base: str) -> None:
+    page.goto(f"{base}/#/campaign/films")
+    page.wait_for_selector("#plot-model .main-svg", timeout=60_000)  # the model is drawn last
+
+
+def test_the_plots_are_drawn(lab: tuple[str, Campaign, dict[str, str]], page: Page) -> None:
+    base, _, _ = lab
+    open_campaign(page, base)
+    progress = pixels(page, "#plot-progress")
+    assert share_near(progress, BLUE) > 0.002  # the best-so-far line
+    assert share_near(progress, (214, 39, 40), 20) > 0.0003  # the failure's red cross
+    model = pixels(page, "#plot-model")
+    assert share_near(model, BAND, 8) > 0.02  # the uncertainty band covers a good part of the plot
+    assert share_near(model, BLUE) > 0.002  # the prediction line
+    parameters = pixels(page, "#plot-parameters")
+    not_grey = np.ptp(parameters, axis=-1) > 40  # viridis markers: coloured, not grey or white
+    assert not_grey.mean() > 0.001
+    assert page.evaluate("document.getElementById('plot-parameters').data.length") == 3
+    assert page.evaluate("document.getElementById('plot-progress').data[0].x.length") == 12
+
+
+def test_tables_list_the_queue_the_experiments_in_flight_and_failures(
+    lab: tuple[str, Campaign, dict[str, str]], page: Page
+) -> None:
+    base, _, _ = lab
+    open_campaign(page, base)
+    assert page.locator("#queue tbody tr").count() == 1
+    in_flight = page.locator("#in-flight tbody tr")
+    assert in_flight.count() == 1 and "robot-1" in in_flight.inner_text()
+    assert "the film cracked" in page.locator("#failures tbody").inner_text()
+    assert "12 completed" in page.locator("#summary").inner_text()
+
+
+def test_the_model_follows_the_chosen_parameter(lab: tuple[str, Campaign, dict[str, str]], page: Page) -> None:
+    base, _, _ = lab
+    open_campaign(page, base)
+    title = "document.getElementById('plot-model').layout.xaxis.title.text"
+    assert page.evaluate(title) == "x"
+    page.select_option("#model-parameter", "solvent")
+    wait_until(lambda: page.evaluate(title) == "solvent")
+    assert page.evaluate("document.getElementById('plot-model').data[0].x") == ["a", "b"]
+
+
+def test_the_page_updates_live_while_the_campaign_runs(lab: tuple[str, Campaign, dict[str, str]], page: Page) -> None:
+    base, campaign, _ = lab
+    open_campaign(page, base)
+    queued = next(e for e in campaign.pending() if not e.instrument)
+    campaign.tell(queued.id, 5.0)
+    wait_until(lambda: page.locator("#summary").get_attribute("data-completed") == "13")
+    assert page.evaluate("document.getElementById('plot-progress').data[1].y.slice(-1)[0]") == 5.0
+    assert page.locator("#queue tbody").inner_text().strip() == "none"
+    (running,) = campaign.pending()
+    campaign.fail(running.id, "robot-1 jammed")
+    wait_until(lambda: "robot-1 jammed" in page.locator("#failures tbody").inner_text())
+
+
+def test_the_campaign_list_links_to_each_campaign(lab: tuple[str, Campaign, dict[str, str]], page: Page) -> None:
+    base, _, _ = lab
+    page.goto(base)
+    page.click("text=films")
+    page.wait_for_selector("#plot-progress .main-svg")
+    assert page.url.endswith("#/campaign/films")
+
+
+def test_a_server_without_public_reading_asks_for_a_token(tmp_path: Path, page: Page) -> None:
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    films(url)
+    store = open_store(url)
+    _, secret = create_token(store, "reader", "read")
+    for base in serve(create_app(store)):
+        page.goto(f"{base}/#/campaign/films")
+        page.wait_for_selector("#login:not([hidden])")
+        assert "token" in page.locator("#login-reason").inner_text()
+        page.fill("#token", "kiln_not-a-token")
+        page.click("#login-form button")
+        wait_until(lambda: "unknown or revoked" in page.locator("#login-reason").inner_text())
+        page.fill("#token", secret)
+        page.click("#login-form button")
+        page.wait_for_selector("#plot-model .main-svg", timeout=60_000)
+        assert page.locator("#login").is_hidden()
+    store.close()

@@ -1,0 +1,94 @@
+"""kiln.strategies.profile: the surrogate's prediction along one parameter, in target units."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+from kiln.core.errors import StateError, ValidationError
+from kiln.core.records import Experiment, ExperimentStatus
+from kiln.objective import Objective
+from kiln.space.parameters import Categorical, Continuous, Discrete, Integer
+from kiln.space.pool import CandidatePool
+from kiln.space.search_space import SearchSpace
+from kiln.strategies.base import History
+from kiln.strategies.bayes import BayesStrategy
+from kiln.strategies.default import DefaultStrategy
+from kiln.strategies.profile import grid_along, model_profile
+from kiln.strategies.simple import RandomStrategy
+
+SPACE = SearchSpace([Continuous("x", 0.0, 1.0), Categorical("s", ("a", "b"))])
+
+
+def done(points: Sequence[Mapping[str, Any]], values: Sequence[float]) -> History:
+    return History(
+        completed=tuple(
+            Experiment(id=f"e{i}", seq=i + 1, params=dict(p), status=ExperimentStatus.COMPLETED, results={"y": v})
+            for i, (p, v) in enumerate(zip(points, values, strict=True))
+        )
+    )
+
+
+def parabola(minimise: bool = False) -> History:
+    xs = np.linspace(0.0, 1.0, 9)
+    values = [(1 if minimise else -1) * (x - 0.3) ** 2 + (0.5 if s == "b" else 0.0) for x in xs for s in "ab"]
+    return done([{"x": x, "s": s} for x in xs for s in "ab"], values)
+
+
+@pytest.mark.parametrize("strategy", [DefaultStrategy(), BayesStrategy(acquisition="ucb"), RandomStrategy()])
+def test_profile_follows_the_data_through_the_best_experiment(strategy: Any) -> None:
+    profile = model_profile(strategy, SPACE, Objective.maximize("y"), parabola(), "x", points=41)
+    values, mean, std = np.array(profile.values), np.array(profile.mean), np.array(profile.std)
+    assert profile.through == {"x": pytest.approx(0.25), "s": "b"}  # the best measured point
+    assert abs(values[np.argmax(mean)] - 0.3) <= 0.05
+    assert mean.max() == pytest.approx(0.5, abs=0.05)  # target units, with the +0.5 of category b
+    assert np.all(std >= 0) and std.max() < 0.1
+    assert profile.model.startswith("gp")
+
+
+def test_a_minimised_target_is_predicted_in_its_own_units() -> None:
+    profile = model_profile(BayesStrategy(), SPACE, Objective.minimize("y"), parabola(minimise=True), "x")
+    mean = np.array(profile.mean)
+    assert profile.through["s"] == "a"  # a's values are the lower ones
+    assert mean.min() == pytest.approx(0.0, abs=0.05) and abs(profile.values[int(np.argmin(mean))] - 0.3) <= 0.05
+
+
+def test_uncertainty_grows_away_from_the_data() -> None:
+    history = done([{"x": x, "s": "a"} for x in (0.0, 0.05, 0.1, 0.15, 0.2)], [0.0, 0.1, 0.2, 0.1, 0.3])
+    profile = model_profile(BayesStrategy(), SPACE, Objective.maximize("y"), history, "x", points=21)
+    assert profile.std[-1] > 3 * profile.std[2]
+
+
+def test_grids_of_every_parameter_kind_and_of_a_pool() -> None:
+    space = SearchSpace(
+        [
+            Continuous("c", 1.0, 100.0, log=True),
+            Integer("i", 1, 4),
+            Discrete("d", (0.7, 1.05, 1.4)),
+            Categorical("k", ("x", "y")),
+        ]
+    )
+    assert grid_along(space, "c", 3) == pytest.approx([1.0, 10.0, 100.0])
+    assert grid_along(space, "i", 60) == [1, 2, 3, 4]
+    assert grid_along(space, "d", 10) == [0.7, 1.05, 1.4]
+    assert grid_along(space, "k", 10) == ["x", "y"]
+    pool = CandidatePool(["x", "solvent"], [[1.0, "w"], [3.0, "e"]])
+    assert grid_along(pool, "x", 3) == [1.0, 2.0, 3.0]
+    assert grid_along(pool, "solvent", 3) == ["e", "w"]
+
+
+@pytest.mark.parametrize(
+    ("parameter", "points", "field"), [("z", 10, "parameter"), ("x", 1, "points"), ("x", True, "points")]
+)
+def test_bad_requests_name_the_field(parameter: str, points: Any, field: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        model_profile(BayesStrategy(), SPACE, Objective.maximize("y"), parabola(), parameter, points=points)
+    assert error.value.field == field
+
+
+def test_a_model_needs_two_results() -> None:
+    with pytest.raises(StateError, match="at least 2"):
+        model_profile(BayesStrategy(), SPACE, Objective.maximize("y"), done([{"x": 0.1, "s": "a"}], [1.0]), "x")
