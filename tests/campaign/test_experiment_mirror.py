@@ -8,7 +8,7 @@ from typing import Any
 from kiln.campaign.mirror import ExperimentMirror
 from kiln.core.records import Experiment
 from kiln.store import open_store
-from kiln.store.base import Store
+from kiln.store.base import Changes, Store
 
 
 class CountingStore:
@@ -18,10 +18,10 @@ class CountingStore:
         self.inner = inner
         self.rows_read = 0
 
-    def changes(self, campaign: str, after: int = 0) -> tuple[list[Experiment], int]:
-        changed, cursor = self.inner.changes(campaign, after)
-        self.rows_read += len(changed)
-        return changed, cursor
+    def changes(self, campaign: str, after: int = 0) -> Changes:
+        answer = self.inner.changes(campaign, after)
+        self.rows_read += len(answer.experiments)
+        return answer
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -76,3 +76,15 @@ def test_threads_sharing_a_mirror_all_see_a_consistent_history(tmp_path: Any) ->
         thread.join()
     assert problems == []
     assert mirror.current() == store.experiments("c")
+
+
+def test_a_campaign_made_again_under_its_name_replaces_the_old_one(tmp_path: Any) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
+    store.create_campaign("c", {})
+    store.add_experiments("c", pending(3))
+    mirror = ExperimentMirror(store, "c")
+    assert len(mirror.current()) == 3
+    store.delete_campaign("c")
+    store.create_campaign("c", {})
+    store.add_experiments("c", pending(1, start=10))
+    assert [(e.id, e.seq) for e in mirror.current()] == [("e10", 1)]

@@ -414,15 +414,17 @@ class StoreConformance:
         store.create_campaign("c", {})
         store.create_campaign("other", {})
         store.add_experiments("c", [exp("e1"), exp("e2"), exp("e3")])
-        everything, cursor = store.changes("c")
+        everything, cursor, complete = store.changes("c")
         assert [e.id for e in everything] == ["e1", "e2", "e3"] and cursor == store.events("c")[-1].cursor
-        assert store.changes("c", after=cursor) == ([], cursor)
+        assert complete
+        assert store.changes("c", after=cursor) == ([], cursor, False)
         store.add_experiments("other", [exp("o1")])  # another campaign's writes are not this one's changes
-        assert store.changes("c", after=cursor) == ([], cursor)
+        assert store.changes("c", after=cursor) == ([], cursor, False)
         store.complete("c", "e2", {"y": 1.0})
         store.dispatch("c", "e3", "robot", "h-1")
         store.add_experiments("c", [exp("e4")])
-        changed, later = store.changes("c", after=cursor)
+        changed, later, complete = store.changes("c", after=cursor)
+        assert not complete
         assert [(e.id, e.status, e.handle) for e in changed] == [
             ("e2", ExperimentStatus.COMPLETED, ""),
             ("e3", ExperimentStatus.PENDING, "h-1"),
@@ -432,7 +434,7 @@ class StoreConformance:
         store.flag("c", "e3", "check the robot")
         store.record_results("c", [("e4", {"y": 2.0})], [exp("e5", origin=Origin.IMPORTED)])
         store.fail("c", "e1", "clogged")
-        changed, last = store.changes("c", after=later)
+        changed, last, _ = store.changes("c", after=later)
         assert last > later
         assert [e.id for e in changed] == ["e1", "e3", "e4", "e5"]
         assert changed[1].attention == "check the robot" and changed[2].results == {"y": 2.0}
@@ -442,6 +444,11 @@ class StoreConformance:
                 store.changes("c", after=bad)  # type: ignore[arg-type]
         with pytest.raises(NotFoundError):
             store.changes("ghost")
+        store.delete_campaign("c")
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("n1")])
+        again = store.changes("c", after=last)  # the cursor is older than the campaign: all of it, complete
+        assert [e.id for e in again.experiments] == ["n1"] and again.complete and again.cursor > last
 
     def test_cursors_keep_growing_after_delete(self, store: Store) -> None:
         store.create_campaign("a", {})

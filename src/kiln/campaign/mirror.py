@@ -25,14 +25,15 @@ class ExperimentMirror:
         self._lock = threading.Lock()
 
     def current(self) -> list[Experiment]:
-        """Every experiment as the store has it now, in seq order (a new list: the caller may change it)."""
+        """Every experiment as the store has it now, in seq order: a new list, of records shared with the mirror
+        (frozen; leave their maps unchanged)."""
         return self.snapshot()[0]
 
     def snapshot(self) -> tuple[list[Experiment], int]:
         """``current()`` and the event cursor it is up to date with (events after it are newer)."""
         with self._lock:
-            changed, cursor = self.store.changes(self.campaign, after=self._cursor)
-            if self._cursor == 0:
+            changed, cursor, complete = self.store.changes(self.campaign, after=self._cursor)
+            if complete:  # the first look, or the campaign was deleted and made again under its name
                 self._ordered, self._position = [], {}
             self._apply(changed)
             self._cursor = cursor

@@ -16,9 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from kiln.core.records import CampaignRecord, Event, Experiment, TokenRecord
+
+
+class Changes(NamedTuple):
+    """What ``Store.changes`` answers: experiments by seq, the next cursor, and whether they are all of them."""
+
+    experiments: list[Experiment]
+    cursor: int
+    complete: bool
 
 
 @runtime_checkable
@@ -111,10 +119,11 @@ class Store(Protocol):
         """All experiments of a campaign ordered by seq."""
         ...
 
-    def changes(self, campaign: str, after: int = 0) -> tuple[list[Experiment], int]:
-        """The experiments added or changed since event cursor ``after`` (every one when ``after`` is 0), ordered
-        by seq, and the cursor to ask from next. Lets a reader keep a campaign's experiments up to date without
-        reading them all again."""
+    def changes(self, campaign: str, after: int = 0) -> Changes:
+        """The experiments added or changed since event cursor ``after``, ordered by seq, and the cursor to ask
+        from next. Every experiment, with ``complete`` set, when ``after`` is 0 or older than the campaign (it was
+        deleted and made again since). Lets a reader keep a campaign's experiments up to date without reading them
+        all again."""
         ...
 
     def get_experiment(self, campaign: str, experiment_id: str) -> Experiment:

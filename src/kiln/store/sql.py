@@ -36,6 +36,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from kiln.core.errors import ConflictError, NotFoundError, StaleHistoryError, StateError, ValidationError
 from kiln.core.records import CampaignRecord, Event, Experiment, ExperimentStatus, TokenRecord, utc_now
+from kiln.store.base import Changes
 from kiln.store.migrations import PG_WRITE_LOCK_KEY, upgrade_to_head
 from kiln.store.schema import (
     NAME_MAX,
@@ -475,8 +476,9 @@ class SqlStore:
             ).all()
         return [row_to_experiment(row) for row in rows]
 
-    def changes(self, campaign: str, after: int = 0) -> tuple[list[Experiment], int]:
-        """The experiments added or changed since event cursor ``after`` (all when 0) by seq, and the next cursor.
+    def changes(self, campaign: str, after: int = 0) -> Changes:
+        """The experiments added or changed since event cursor ``after`` by seq, and the next cursor (every
+        experiment, ``complete``, when ``after`` is 0 or older than the campaign).
 
         Every write logs an event naming the experiments it touched, in the same transaction, and writers take
         turns, so cursors grow in commit order. The cursor is read before the experiments: a row may then be newer
@@ -487,27 +489,27 @@ class SqlStore:
         with self._read() as conn:
             campaign_id = self._campaign_id(conn, campaign)
             of_campaign = experiment_table.c.campaign_id == campaign_id
-            if after == 0:
-                cursor = conn.execute(
-                    select(func.coalesce(func.max(event_table.c.cursor), 0)).where(
-                        event_table.c.campaign_id == campaign_id
-                    )
-                ).scalar_one()
+            logged_here = event_table.c.campaign_id == campaign_id
+            cursors = conn.execute(
+                select(func.min(event_table.c.cursor), func.max(event_table.c.cursor)).where(logged_here)
+            ).one()
+            first, last = int(cursors[0] or 0), int(cursors[1] or 0)
+            if after == 0 or first > after:
                 rows = conn.execute(select(experiment_table).where(of_campaign).order_by(experiment_table.c.seq))
-                return [row_to_experiment(row) for row in rows], int(cursor)
+                return Changes([row_to_experiment(row) for row in rows], last, True)
+            if last <= after:
+                return Changes([], after, False)
             logged = conn.execute(
-                select(event_table.c.cursor, event_table.c.payload)
-                .where(event_table.c.campaign_id == campaign_id, event_table.c.cursor > after)
-                .order_by(event_table.c.cursor)
+                select(event_table.c.payload).where(
+                    logged_here, event_table.c.cursor > after, event_table.c.cursor <= last
+                )
             ).all()
-            if not logged:
-                return [], after
             ids = sorted({i for row in logged for i in _touched(row.payload)})
             found: list[Row[Any]] = []
             for start in range(0, len(ids), ID_CHUNK):
                 chunk = ids[start : start + ID_CHUNK]
                 found += conn.execute(select(experiment_table).where(of_campaign, experiment_table.c.id.in_(chunk)))
-        return sorted((row_to_experiment(row) for row in found), key=lambda e: e.seq), int(logged[-1].cursor)
+        return Changes(sorted((row_to_experiment(row) for row in found), key=lambda e: e.seq), last, False)
 
     def get_experiment(self, campaign: str, experiment_id: str) -> Experiment:
         """One experiment. Raises NotFoundError if absent."""
