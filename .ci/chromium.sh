@@ -8,6 +8,6 @@ install_chromium() {
         apt-get update -qq
         apt-get install -y -qq chromium > /dev/null
     fi
-    chromium --version
+    chromium --version 2> /dev/null
     export KILN_REQUIRE_BROWSER=1
 }

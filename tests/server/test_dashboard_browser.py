@@ -7,6 +7,7 @@ installed, unless ``KILN_REQUIRE_BROWSER`` is set (``.ci/run`` sets it, and inst
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import shutil
@@ -210,3 +211,44 @@ def test_a_server_without_public_reading_asks_for_a_token(tmp_path: Path, page: 
         page.wait_for_selector("#plot-model .main-svg", timeout=60_000)
         assert page.locator("#login").is_hidden()
     store.close()
+
+
+def test_leaving_a_campaign_while_it_loads_shows_the_next_one(tmp_path: Path, page: Page) -> None:
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    space = SearchSpace([Continuous("size", 1.0, 9.0)])
+    beads = Campaign.create("beads", space=space, objective=Objective.minimize("loss"), strategy="random", store=url)
+    for experiment in beads.ask(3):
+        beads.tell(experiment.id, experiment.params["size"])
+    films(url)  # made after beads: its event cursors are all larger than beads'
+    app = create_app(open_store(url), public_read=True)
+
+    @app.middleware("http")
+    async def slow_films(request: Any, call_next: Any) -> Any:
+        if request.url.path.endswith("/films/experiments"):
+            await asyncio.sleep(1.5)
+        return await call_next(request)
+
+    for base in serve(app):
+        page.goto(f"{base}/#/campaign/films")
+        page.wait_for_timeout(300)  # films' experiments are on their way
+        page.evaluate("location.hash = '#/campaign/beads'")
+        page.wait_for_timeout(3000)  # films' answer arrives meanwhile and must be dropped
+        assert page.locator("#campaign-name").inner_text() == "beads"
+        assert "3 completed" in page.locator("#summary").inner_text()
+        assert page.evaluate("document.getElementById('plot-progress').data[0].x.length") == 3
+
+
+def test_text_from_the_campaign_is_shown_as_written_not_as_markup(tmp_path: Path, page: Page) -> None:
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    link = '<a href="https://elsewhere.example/">log in again</a>'
+    space = SearchSpace([Continuous("x", 0.0, 1.0), Categorical("solvent", (link, "<b>water</b>"))])
+    campaign = Campaign.create("films", space=space, objective=Objective.maximize("y"), strategy="random", store=url)
+    for experiment in campaign.ask(6):
+        campaign.tell(experiment.id, experiment.params["x"])
+    for base in serve(create_app(open_store(url), public_read=True)):
+        open_campaign(page, base)
+        assert page.locator("#plot-parameters a").count() == 0  # no link made from the category's text
+        ticks = page.evaluate(
+            "[...document.querySelectorAll('#plot-parameters .xaxislayer-above text')].map((t) => t.textContent)"
+        )
+        assert link in ticks and "<b>water</b>" in ticks

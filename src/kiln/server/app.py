@@ -4,8 +4,9 @@ Every request carries ``Authorization: Bearer <token>`` (``kiln token create``):
 needed when the server runs with ``public_read``), a write token for every write, an admin token to create
 campaigns. A token limited to some campaigns reaches no other campaign's data.
 
-Errors are JSON ``{"detail": {"message", "field", "value", "allowed", "fix"}}`` with 401/403 (token), 404
-(unknown campaign or experiment), 409 (state or name conflicts) or 422 (bad input, naming the field).
+Every error is JSON ``{"detail": {"message", "field", "value", "allowed", "fix"}}`` whose ``field`` names the part
+of the request at fault: 401/403 (``Authorization``), 404 (the unknown campaign, experiment or job), 409 (state or
+name conflicts) or 422 (bad input: the body, query or path field).
 
 Asking never blocks a request for long: ``POST .../ask`` answers with the suggestions when they are ready within
 ``ask_wait`` seconds, otherwise with 202 and a job to poll at ``GET /api/v1/jobs/{id}``.
@@ -14,15 +15,21 @@ Asking never blocks a request for long: ``POST .../ask`` answers with the sugges
 import concurrent.futures
 import dataclasses
 import itertools
+import json
+import re
 import threading
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
 from kiln.campaign import Campaign
+from kiln.campaign.config import CampaignConfig
 from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
 from kiln.core.json_values import json_safe
 from kiln.core.records import Experiment, ExperimentStatus, TokenRecord
@@ -35,6 +42,8 @@ from kiln.store.schema import NAME_MAX
 from kiln.strategies.profile import MAX_POINTS
 
 API = "/api/v1"
+CURSOR_MAX = 2**63 - 1
+"""The largest event cursor a store can hold (a 64-bit integer)."""
 ASK_WAIT = 5.0
 """Seconds an ask may take inside the request before it becomes a job."""
 
@@ -88,11 +97,91 @@ def experiment_json(e: Experiment) -> dict[str, Any]:
     }
 
 
-def _error(status: int, error: KilnError) -> JSONResponse:
-    detail: dict[str, Any] = {"message": str(error)}
+class ErrorDetail(BaseModel):
+    message: str
+    field: str = Field(..., description="The part of the request at fault: a body, query or path field, or a header.")
+    value: str | None = None
+    allowed: str | None = None
+    fix: str | None = None
+
+
+class ErrorBody(BaseModel):
+    detail: ErrorDetail
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in [
+        (401, "no token, or an unknown or revoked one"),
+        (403, "the token's scope or campaigns do not allow this"),
+        (404, "unknown campaign, experiment or job"),
+        (409, "the experiment is finished already, or the name is taken"),
+        (422, "bad input; `field` names it"),
+    ]
+}
+
+
+def _error(status: int, error: KilnError, field: str) -> JSONResponse:
+    detail: dict[str, Any] = {"message": str(error), "field": field}
     if isinstance(error, ValidationError):
         detail.update(field=error.field, value=repr(error.value)[:500], allowed=error.allowed, fix=error.fix)
     return JSONResponse(status_code=status, content={"detail": detail})
+
+
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+"""A JSON escape of a UTF-16 surrogate: harmless in a pair, not storable alone."""
+
+
+def _lone_surrogate(value: Any, where: str) -> str | None:
+    """The path (``rows.0.x``) of the first text in ``value`` holding a lone surrogate, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where or "body"
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and _lone_surrogate(key, where) is not None:
+            return f"{where}.{key!r}".lstrip(".")
+        found = _lone_surrogate(item, f"{where}.{key}".lstrip("."))
+        if found is not None:
+            return found
+    return None
+
+
+async def storable_text(request: Request) -> None:
+    """Refuse a JSON body whose text cannot be stored (a lone UTF-16 surrogate such as ``\\ud800``)."""
+    body = await request.body()
+    if not SURROGATE_ESCAPE.search(body):
+        return
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return  # the route's own parsing reports the malformed body
+    field = _lone_surrogate(parsed, "")
+    if field is not None:
+        raise ValidationError(
+            field, "text with a lone UTF-16 surrogate", "text must be valid Unicode", "send the text as UTF-8"
+        )
+
+
+def _request_error(error: RequestValidationError) -> JSONResponse:
+    """FastAPI's validation of the request, in Kiln's error form; every problem is listed under ``errors``."""
+    problems = [{k: v for k, v in problem.items() if k != "ctx"} for problem in error.errors()]
+    first = problems[0] if problems else {}
+    located = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+    field = "body" if first.get("type") == "json_invalid" or not located else ".".join(located)
+    allowed = str(first.get("msg", "the request does not match the API document"))
+    detail = {
+        "message": f"{field}: {allowed}",
+        "field": field,
+        "value": repr(first.get("input"))[:500],
+        "allowed": allowed,
+        "fix": "see the API document at /openapi.json",
+        "errors": jsonable_encoder(problems, custom_encoder={bytes: lambda b: b.decode(errors="replace")}),
+    }
+    return JSONResponse(status_code=422, content={"detail": detail})
 
 
 class Jobs:
@@ -122,17 +211,50 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
     """The API over ``store`` (a Store or its URL)."""
     backend = open_store(store) if isinstance(store, str) else store
     jobs = Jobs()
-    app = FastAPI(title="Kiln", version="1", description=__doc__)
+    app = FastAPI(
+        title="Kiln", version="1", description=__doc__, responses=ERRORS, dependencies=[Depends(storable_text)]
+    )
+
+    def field_at_fault(request: Request, error: KilnError) -> str:
+        """The request field a 401/403/404/409 is about (a ValidationError names its own)."""
+        if isinstance(error, AuthError):
+            return "Authorization"
+        params = request.path_params
+        if "job" in params:
+            return "job"
+        name = params.get("name")
+        if name is None:
+            return "name"  # creating a campaign: the spec's name
+        try:
+            backend.get_campaign(name)
+        except NotFoundError:
+            return "name"
+        if request.url.path.endswith("/import"):
+            return "rows"
+        return "experiment_id" if "experiment_id" in params else "name"
 
     @app.exception_handler(KilnError)
     async def kiln_error(request: Request, error: KilnError) -> JSONResponse:
         if isinstance(error, AuthError):
-            return _error(error.status, error)
-        if isinstance(error, NotFoundError):
-            return _error(404, error)
-        if isinstance(error, ConflictError | StateError):
-            return _error(409, error)
-        return _error(422, error)
+            status = error.status
+        elif isinstance(error, NotFoundError):
+            status = 404
+        elif isinstance(error, ConflictError | StateError):
+            status = 409
+        else:
+            status = 422
+        field = "" if isinstance(error, ValidationError) else field_at_fault(request, error)
+        return _error(status, error, field)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        return _request_error(error)
+
+    @app.exception_handler(HTTPException)
+    async def no_such_route(request: Request, error: HTTPException) -> JSONResponse:
+        field = "method" if error.status_code == 405 else "path"
+        detail = {"message": f"{request.method} {request.url.path}: {error.detail}", "field": field}
+        return JSONResponse(status_code=error.status_code, content={"detail": detail}, headers=error.headers)
 
     def token(authorization: Annotated[str | None, Header()] = None) -> TokenRecord | None:
         if authorization is None:
@@ -154,12 +276,15 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
             what = f"campaign {campaign!r}" if campaign and not allows(found, "read", campaign) else f"{scope} access"
             raise AuthError(f"token {found.name!r} ({found.scope}) does not give {what}", 403)
 
-    opened: dict[str, Campaign] = {}  # a campaign's configuration never changes: build it once (a pool can be large)
+    opened: dict[str, tuple[int, Campaign]] = {}  # a configuration never changes: build each once (pools are large)
 
     def campaign_of(name: str) -> Campaign:
-        if name not in opened:
-            opened[name] = Campaign.open(name, store=backend)
-        return opened[name]
+        """The campaign, built once per campaign id (a name deleted and made again gets a new id)."""
+        record = backend.get_campaign(name)
+        known = opened.get(name)
+        if known is None or known[0] != record.id:
+            known = opened[name] = (record.id, Campaign(record.name, CampaignConfig.from_json(record.config), backend))
+        return known[1]
 
     def visible(found: TokenRecord | None, name: str) -> bool:
         return found is None or found.campaigns is None or name in found.campaigns
@@ -286,7 +411,7 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
     def events(
         name: str,
         found: Token,
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: Annotated[int, Query(ge=0, le=CURSOR_MAX)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         need(found, "read", name)

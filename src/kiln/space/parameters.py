@@ -35,7 +35,10 @@ def check_finite(field_name: str, value: Any) -> float:
             value = float(value)
         except (TypeError, ValueError):
             raise ValidationError(field_name, value, "a number is required", "give a finite number") from None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
     if not math.isfinite(number):
         raise ValidationError(field_name, value, "NaN and infinite values are not allowed", "give a finite number")
     return number

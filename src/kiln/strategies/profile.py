@@ -2,7 +2,8 @@
 
 The campaign's own surrogate is fitted (a BayesStrategy's, or the default GP for strategies without a model),
 without output transform so that mean and spread are in the target's units; the other parameters stay at the
-values of the best completed experiment.
+values of the best completed experiment. It is a slice of the model, not of the feasible space: points along it may
+break a composition's sum or a linear constraint.
 """
 
 from __future__ import annotations

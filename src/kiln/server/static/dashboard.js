@@ -17,7 +17,14 @@ const state = {
   modelDrawnAt: 0,
   modelStale: true,
   busy: false,
+  generation: 0, // grows at every route change; work begun for an older route is dropped
 };
+
+class Superseded extends Error {}
+
+function stillCurrent(generation) {
+  if (generation !== state.generation) throw new Superseded();
+}
 
 class NeedToken extends Error {}
 
@@ -87,6 +94,12 @@ function paramsText(params) {
     .join(", ");
 }
 
+// plotly renders a little HTML in labels and hover text: user text goes in as entities, so it shows as typed.
+function plain(value) {
+  if (typeof value !== "string") return value;
+  return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
 function ago(iso) {
   if (!iso) return "";
   const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
@@ -100,8 +113,9 @@ function markLive() {
 }
 
 // ------------------------------------------------------------------------------------------------ campaigns
-async function drawCampaignList() {
+async function drawCampaignList(generation = state.generation) {
   const campaigns = await api("/campaigns");
+  stillCurrent(generation);
   const body = document.querySelector("#campaigns tbody");
   body.replaceChildren();
   for (const campaign of campaigns) {
@@ -153,7 +167,7 @@ function drawProgress() {
       mode: "markers",
       name: "result",
       marker: { color: "#8d99ae", size: 6 },
-      text: done.map((e) => paramsText(e.params)),
+      text: done.map((e) => plain(paramsText(e.params))),
     },
     { x: done.map((e) => e.seq), y: bests, mode: "lines", name: "best so far", line: { color: "#1f77b4", width: 3, shape: "hv" } },
   ];
@@ -165,13 +179,13 @@ function drawProgress() {
       mode: "markers",
       name: "failed",
       marker: { color: "#d62728", symbol: "x", size: 8 },
-      text: failed.map((e) => e.reason),
+      text: failed.map((e) => plain(e.reason)),
     });
   }
   Plotly.react("plot-progress", traces, {
     margin: { t: 10, r: 10, b: 45, l: 60 },
     xaxis: { title: { text: "experiment number" } },
-    yaxis: { title: { text: target } },
+    yaxis: { title: { text: plain(target) } },
     legend: { orientation: "h", y: -0.25 },
   }, PLOT_CONFIG);
 }
@@ -192,17 +206,17 @@ function drawParameters() {
   names.forEach((name, i) => {
     const axis = i === 0 ? "" : String(i + 1);
     traces.push({
-      x: done.map((e) => e.params[name]),
+      x: done.map((e) => plain(e.params[name])),
       y: done.map((e) => e.results[target]),
       xaxis: `x${axis}`,
       yaxis: `y${axis}`,
       mode: "markers",
       marker: { color: done.map((e) => e.seq), colorscale: "Viridis", size: 6 },
       text: done.map((e) => `#${e.seq}`),
-      name,
+      name: plain(name),
     });
-    layout[`xaxis${axis}`] = { title: { text: name } };
-    layout[`yaxis${axis}`] = { title: { text: i % columns === 0 ? target : "" } };
+    layout[`xaxis${axis}`] = { title: { text: plain(name) } };
+    layout[`yaxis${axis}`] = { title: { text: i % columns === 0 ? plain(target) : "" } };
   });
   Plotly.react("plot-parameters", traces, layout, PLOT_CONFIG);
 }
@@ -213,7 +227,7 @@ function fillModelChoices() {
   select.replaceChildren(...state.info.parameters.map((name) => new Option(name, name)));
 }
 
-async function drawModel() {
+async function drawModel(generation = state.generation) {
   const parameter = document.getElementById("model-parameter").value;
   const note = document.getElementById("model-note");
   state.modelDrawnAt = Date.now();
@@ -223,9 +237,16 @@ async function drawModel() {
   try {
     profile = await api(`/campaigns/${encodeURIComponent(state.campaign)}/model?parameter=${encodeURIComponent(parameter)}&points=80`);
   } catch (error) {
+    stillCurrent(generation);
     if (error instanceof NeedToken) throw error;
     Plotly.purge("plot-model");
     note.textContent = `No model yet: ${error.message}`;
+    return;
+  }
+  stillCurrent(generation);
+  if (profile.mean.some((m) => m === null) || profile.std.some((s) => s === null)) {
+    Plotly.purge("plot-model");
+    note.textContent = "No model to show: its prediction is not a finite number (are the results very large?)";
     return;
   }
   const target = state.info.target;
@@ -241,7 +262,7 @@ async function drawModel() {
       ]
     : [
         {
-          x: profile.values,
+          x: profile.values.map(plain),
           y: profile.mean,
           mode: "markers",
           name: "prediction ± 2 std",
@@ -250,7 +271,7 @@ async function drawModel() {
         },
       ];
   traces.push({
-    x: done.map((e) => e.params[parameter]),
+    x: done.map((e) => plain(e.params[parameter])),
     y: done.map((e) => e.results[target]),
     mode: "markers",
     name: "measured",
@@ -258,8 +279,8 @@ async function drawModel() {
   });
   Plotly.react("plot-model", traces, {
     margin: { t: 10, r: 10, b: 45, l: 60 },
-    xaxis: { title: { text: parameter } },
-    yaxis: { title: { text: target } },
+    xaxis: { title: { text: plain(parameter) } },
+    yaxis: { title: { text: plain(target) } },
     legend: { orientation: "h", y: -0.25 },
   }, PLOT_CONFIG);
   const others = Object.entries(profile.through).filter(([name]) => name !== parameter);
@@ -290,10 +311,12 @@ function drawTables() {
   );
 }
 
-async function loadCampaign() {
+async function loadCampaign(generation = state.generation) {
   const path = `/campaigns/${encodeURIComponent(state.campaign)}`;
   const info = await api(path);
-  state.experiments = await api(`${path}/experiments`);
+  const experiments = await api(`${path}/experiments`);
+  stillCurrent(generation);
+  state.experiments = experiments;
   state.info = info;
   state.cursor = Math.max(state.cursor, info.cursor);
   document.getElementById("campaign-name").textContent = info.name;
@@ -304,34 +327,38 @@ async function loadCampaign() {
   drawTables();
   fillModelChoices();
   state.modelStale = true;
-  await maybeDrawModel();
+  await maybeDrawModel(generation);
   markLive();
 }
 
-async function maybeDrawModel() {
-  if (state.modelStale && Date.now() - state.modelDrawnAt >= MODEL_EVERY_MS) await drawModel();
+async function maybeDrawModel(generation = state.generation) {
+  if (state.modelStale && Date.now() - state.modelDrawnAt >= MODEL_EVERY_MS) await drawModel(generation);
 }
 
 async function poll() {
-  if (!state.campaign) return drawCampaignList();
+  const generation = state.generation;
+  if (!state.campaign) return drawCampaignList(generation);
+  if (!state.info) return loadCampaign(generation);
   const answer = await api(`/campaigns/${encodeURIComponent(state.campaign)}/events?after=${state.cursor}&limit=1000`);
+  stillCurrent(generation);
   if (answer.events.length) {
-    await loadCampaign();
+    await loadCampaign(generation);
   } else {
     drawTables(); // refresh the "ago" columns
-    await maybeDrawModel();
+    await maybeDrawModel(generation);
     markLive();
   }
 }
 
 // ------------------------------------------------------------------------------------------------ routing
-async function guarded(work) {
-  if (state.busy) return;
+async function guarded(work, always = false) {
+  if (state.busy && !always) return;
   state.busy = true;
   try {
     await work();
     setError("");
   } catch (error) {
+    if (error instanceof Superseded) return; // a newer route's work runs, or has run, instead
     if (error instanceof NeedToken) {
       document.getElementById("login-reason").textContent = `${error.message}. Paste an API token (kiln token create NAME --scope read).`;
       show("login");
@@ -343,13 +370,26 @@ async function guarded(work) {
   }
 }
 
-async function route() {
+function campaignOfHash() {
   const match = location.hash.match(/^#\/campaign\/(.+)$/);
-  state.campaign = match ? decodeURIComponent(match[1]) : null;
+  if (!match) return null;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return match[1]; // not percent-encoded text: take it as written
+  }
+}
+
+async function route() {
+  state.generation += 1;
+  state.campaign = campaignOfHash();
+  state.info = null;
+  state.experiments = [];
   state.cursor = 0;
   state.modelDrawnAt = 0;
   document.getElementById("model-parameter").replaceChildren();
-  await guarded(() => (state.campaign ? loadCampaign() : drawCampaignList()));
+  const generation = state.generation;
+  await guarded(() => (state.campaign ? loadCampaign(generation) : drawCampaignList(generation)), true);
 }
 
 document.getElementById("login-form").addEventListener("submit", (event) => {
