@@ -160,3 +160,29 @@ def test_the_client_has_the_surface_of_a_local_campaign(setup: tuple[Any, dict[s
         lab.tell(extra.id, {"z": 1.0})
     assert error.value.field == "results"
     assert admin.campaigns() == ["films"]
+
+
+def test_csv_import_takes_a_table_and_an_export_as_it_is(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    app = create_app(store)
+    http(app, tokens["admin"]).post("/api/v1/campaigns", json=SPEC)
+    writer = http(app, tokens["write"])
+    (pending,) = writer.post("/api/v1/campaigns/films/ask", json={"n": 1}).json()["experiments"]
+    table = f"x,y,id\n0.1,1.5,\n0.2,2.5,\n{pending['params']['x']},3.5,{pending['id']}\n"
+    csv_header = {"Content-Type": "text/csv"}
+    added = writer.post("/api/v1/campaigns/films/import/csv", content=table.encode(), headers=csv_header)
+    assert added.status_code == 200, added.text
+    assert sorted(e["results"]["y"] for e in added.json()) == [1.5, 2.5, 3.5]
+    assert writer.get("/api/v1/campaigns/films/pending").json() == []
+    exported = writer.get("/api/v1/campaigns/films/export").content
+    before = writer.get("/api/v1/campaigns/films").json()["counts"]
+    again = writer.post("/api/v1/campaigns/films/import/csv", content=exported, headers=csv_header)
+    assert again.status_code == 422 and again.json()["detail"]["field"] == "row 1: id"  # told already
+    for bad, field in [(b"", "csv"), (b"x,y\n9.0,1.0\n", "row 1: parameter 'x'"), (b"\xff\xfe\x00", "csv")]:
+        refused = writer.post("/api/v1/campaigns/films/import/csv", content=bad, headers=csv_header)
+        assert refused.status_code == 422 and refused.json()["detail"]["field"] == field, refused.text
+    assert writer.get("/api/v1/campaigns/films").json()["counts"] == before
+    reader = http(app, tokens["read"])
+    assert (
+        reader.post("/api/v1/campaigns/films/import/csv", content=table.encode(), headers=csv_header).status_code == 403
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -173,8 +173,8 @@ class Campaign:
             raise ValidationError("reason", reason, "a non-empty text is required", "say why the experiment failed")
         return self.store.fail(self.name, experiment_id, reason.strip())
 
-    def add_data(self, data: pd.DataFrame | str | Sequence[Mapping[str, Any]]) -> list[Experiment]:
-        """Add measurements: a DataFrame, a CSV path, or a list of row dicts.
+    def add_data(self, data: pd.DataFrame | str | IO[Any] | Sequence[Mapping[str, Any]]) -> list[Experiment]:
+        """Add measurements: a DataFrame, a CSV path or open CSV file, or a list of row dicts.
 
         Columns: every parameter, every target, and optionally ``id`` (an existing pending suggestion to complete).
         Columns written by ``to_dataframe`` are accepted and ignored. The whole table is checked before anything

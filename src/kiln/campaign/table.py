@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from kiln.core.errors import ValidationError
 from kiln.core.records import Experiment
@@ -44,13 +44,14 @@ def experiments_to_frame(
 
 
 def rows_to_import(
-    data: pd.DataFrame | str | os.PathLike[str] | Sequence[Mapping[str, Any]],
+    data: pd.DataFrame | str | os.PathLike[str] | IO[Any] | Sequence[Mapping[str, Any]],
     params: Sequence[str],
     targets: Sequence[str],
     *,
     text: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """Rows of an import as ``{"id": str | None, "params": {...}, "results": {...}}``.
+    """Rows of an import as ``{"id": str | None, "params": {...}, "results": {...}}``; ``data`` is a table, a CSV
+    path, an open CSV file (text or bytes) or row dicts.
 
     Exported tables are accepted: bookkeeping columns are ignored, and rows of pending or failed experiments that
     carry no result are skipped (a row with a result is always imported, whatever its status column says).
@@ -59,13 +60,14 @@ def rows_to_import(
     """
     import pandas as pd
 
-    if isinstance(data, str | os.PathLike):
+    if isinstance(data, str | os.PathLike) or hasattr(data, "read"):
+        field, shown = ("file", str(data)) if isinstance(data, str | os.PathLike) else ("csv", "the table sent")
         try:
-            frame = pd.read_csv(data, dtype=dict.fromkeys(text, str))
+            frame = pd.read_csv(data, dtype=dict.fromkeys(text, str))  # type: ignore[arg-type]
         except FileNotFoundError:
-            raise ValidationError("file", str(data), "the file does not exist", "check the path") from None
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            raise ValidationError("file", str(data), f"a CSV table is required ({error})", "export it as CSV") from None
+            raise ValidationError(field, shown, "the file does not exist", "check the path") from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as error:
+            raise ValidationError(field, shown, f"a CSV table is required ({error})", "export it as CSV") from None
     elif isinstance(data, pd.DataFrame):
         frame = data
     else:

@@ -14,6 +14,7 @@ Asking never blocks a request for long: ``POST .../ask`` answers with the sugges
 
 import concurrent.futures
 import dataclasses
+import io
 import itertools
 import json
 import re
@@ -22,6 +23,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -231,6 +233,8 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
             return "name"
         if request.url.path.endswith("/import"):
             return "rows"
+        if request.url.path.endswith("/import/csv"):
+            return "csv"
         return "experiment_id" if "experiment_id" in params else "name"
 
     @app.exception_handler(KilnError)
@@ -395,6 +399,20 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
     def import_rows(name: str, body: ImportBody, found: Token) -> list[dict[str, Any]]:
         need(found, "write", name)
         return [experiment_json(e) for e in campaign_of(name).add_data(body.rows)]
+
+    @app.post(
+        f"{API}/campaigns/{{name}}/import/csv",
+        openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
+    )
+    async def import_csv(name: str, request: Request, found: Token) -> list[dict[str, Any]]:
+        """Measurements as a CSV table (the columns of ``.../import``; an export is accepted as it is)."""
+        need(found, "write", name)
+        body = await request.body()
+        if not body.strip():
+            raise ValidationError("csv", "", "a CSV table with a header row is required", "send the file's content")
+        campaign = await run_in_threadpool(campaign_of, name)
+        made = await run_in_threadpool(campaign.add_data, io.BytesIO(body))
+        return [experiment_json(e) for e in made]
 
     @app.get(f"{API}/campaigns/{{name}}/export", response_model=None)
     def export(
