@@ -189,6 +189,8 @@ def test_the_page_updates_live_while_the_campaign_runs(lab: tuple[str, Campaign,
 def test_the_campaign_list_links_to_each_campaign(lab: tuple[str, Campaign, dict[str, str]], page: Page) -> None:
     base, _, _ = lab
     page.goto(base)
+    page.wait_for_selector("#campaigns tbody tr")
+    assert page.locator("#campaigns tbody tr").inner_text().split("\t")[2:5] == ["12", "2", "1"]
     page.click("text=films")
     page.wait_for_selector("#plot-progress .main-svg")
     assert page.url.endswith("#/campaign/films")

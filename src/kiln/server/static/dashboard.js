@@ -118,13 +118,29 @@ async function drawCampaignList(generation = state.generation) {
   stillCurrent(generation);
   const body = document.querySelector("#campaigns tbody");
   body.replaceChildren();
-  for (const campaign of campaigns) {
+  const shown = campaigns.slice(0, ROWS_SHOWN);
+  const infos = await Promise.all(
+    shown.map((c) => api(`/campaigns/${encodeURIComponent(c.name)}`).catch((error) => ({ error: error.message }))),
+  );
+  stillCurrent(generation);
+  shown.forEach((campaign, i) => {
+    const info = infos[i];
     const row = body.insertRow();
     const link = document.createElement("a");
     link.href = `#/campaign/${encodeURIComponent(campaign.name)}`;
     link.textContent = campaign.name;
     row.insertCell().appendChild(link);
     cell(row, new Date(campaign.created_at).toLocaleString());
+    if (info.error) {
+      cell(row, info.error, "error").colSpan = 4;
+      return;
+    }
+    const counts = info.counts || {};
+    [counts.completed, counts.pending, counts.failed].forEach((n) => cell(row, String(n || 0)));
+    cell(row, info.best ? `${+info.best.results[info.target].toPrecision(6)} (${info.target}, #${info.best.seq})` : "");
+  });
+  if (campaigns.length > ROWS_SHOWN) {
+    cell(body.insertRow(), `and ${campaigns.length - ROWS_SHOWN} more`, "note").colSpan = 6;
   }
   document.getElementById("no-campaigns").hidden = campaigns.length > 0;
   show("campaigns-view");
