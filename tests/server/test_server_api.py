@@ -37,6 +37,14 @@ def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any,
     store.close()
 
 
+def films_writer(setup: tuple[Any, dict[str, str]]) -> tuple[Any, TestClient]:
+    """The app over ``setup``'s store with the campaign ``films`` made, and a client with the write token."""
+    store, tokens = setup
+    app = create_app(store)
+    http(app, tokens["admin"]).post("/api/v1/campaigns", json=SPEC)
+    return app, http(app, tokens["write"])
+
+
 def http(app: Any, token: str | None = None) -> TestClient:
     client = TestClient(app)
     if token:
@@ -71,10 +79,7 @@ def test_tokens_and_scopes(setup: tuple[Any, dict[str, str]]) -> None:
 
 
 def test_ask_tell_fail_import_export_events(setup: tuple[Any, dict[str, str]]) -> None:
-    store, tokens = setup
-    app = create_app(store)
-    http(app, tokens["admin"]).post("/api/v1/campaigns", json=SPEC)
-    writer = http(app, tokens["write"])
+    _, writer = films_writer(setup)
     answer = writer.post("/api/v1/campaigns/films/ask", json={"n": 2}).json()
     assert answer["status"] == "done" and len(answer["experiments"]) == 2
     first, second = answer["experiments"]
@@ -100,10 +105,8 @@ def test_ask_tell_fail_import_export_events(setup: tuple[Any, dict[str, str]]) -
 
 
 def test_bad_input_names_the_field_and_changes_nothing(setup: tuple[Any, dict[str, str]]) -> None:
-    store, tokens = setup
-    app = create_app(store)
-    http(app, tokens["admin"]).post("/api/v1/campaigns", json=SPEC)
-    writer = http(app, tokens["write"])
+    _, tokens = setup
+    app, writer = films_writer(setup)
     (made,) = writer.post("/api/v1/campaigns/films/ask", json={"n": 1}).json()["experiments"]
     url = f"/api/v1/campaigns/films/experiments/{made['id']}/tell"
     wrong_type = writer.post(url, json={"value": "abc"})
@@ -163,10 +166,8 @@ def test_the_client_has_the_surface_of_a_local_campaign(setup: tuple[Any, dict[s
 
 
 def test_csv_import_takes_a_table_and_an_export_as_it_is(setup: tuple[Any, dict[str, str]]) -> None:
-    store, tokens = setup
-    app = create_app(store)
-    http(app, tokens["admin"]).post("/api/v1/campaigns", json=SPEC)
-    writer = http(app, tokens["write"])
+    _, tokens = setup
+    app, writer = films_writer(setup)
     (pending,) = writer.post("/api/v1/campaigns/films/ask", json={"n": 1}).json()["experiments"]
     table = f"x,y,id\n0.1,1.5,\n0.2,2.5,\n{pending['params']['x']},3.5,{pending['id']}\n"
     csv_header = {"Content-Type": "text/csv"}

@@ -118,9 +118,14 @@ class Campaign:
         """Experiments suggested and not yet told or failed."""
         return [e for e in self.experiments() if e.status is ExperimentStatus.PENDING]
 
-    def best(self) -> Experiment | None:
-        """The completed experiment with the best target value, or None."""
-        done = [e for e in self.experiments() if e.status is ExperimentStatus.COMPLETED]
+    def best(self, experiments: Sequence[Experiment] | None = None) -> Experiment | None:
+        """The completed experiment with the best target value, or None; among ``experiments`` when given (e.g. a
+        ``snapshot``), else among all."""
+        done = [
+            e
+            for e in (self.experiments() if experiments is None else experiments)
+            if e.status is ExperimentStatus.COMPLETED
+        ]
         index = self.objective.best_index([e.results for e in done])
         return None if index is None else done[index]
 

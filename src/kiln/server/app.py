@@ -34,7 +34,7 @@ from kiln.campaign import Campaign
 from kiln.campaign.config import CampaignConfig
 from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
 from kiln.core.json_values import json_safe
-from kiln.core.records import Experiment, ExperimentStatus, TokenRecord
+from kiln.core.records import Experiment, TokenRecord
 from kiln.objective import Direction
 from kiln.server.auth import allows, hash_secret
 from kiln.server.dashboard import add_dashboard
@@ -316,8 +316,7 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
         need(found, "read", name)
         campaign = campaign_of(name)
         experiments, cursor = campaign.snapshot()
-        done = [e for e in experiments if e.status is ExperimentStatus.COMPLETED]
-        best = campaign.objective.best_index([e.results for e in done])
+        best = campaign.best(experiments)
         counts: dict[str, int] = {}
         for e in experiments:
             counts[e.status.value] = counts.get(e.status.value, 0) + 1
@@ -329,7 +328,7 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
             "target": target.name,
             "direction": "min" if target.direction is Direction.MINIMIZE else "max",
             "counts": counts,
-            "best": None if best is None else experiment_json(done[best]),
+            "best": None if best is None else experiment_json(best),
             "cursor": cursor,
         }
 
