@@ -135,14 +135,13 @@ class Campaign:
 
         Fewer than ``n`` come back only when a candidate pool has run out.
         """
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_BATCH:
-            raise ValidationError("n", n, f"a whole number from 1 to {MAX_BATCH} is required", "e.g. -n 4")
+        n = batch_size(n)
         for _ in range(ASK_ATTEMPTS - 1):
             try:
-                return self._propose_and_store(int(n))
+                return self._propose_and_store(n)
             except StaleHistoryError:
                 continue  # another client stored experiments meanwhile: propose again from the fresh history
-        return self._propose_and_store(int(n))
+        return self._propose_and_store(n)
 
     def _propose_and_store(self, n: int) -> list[Experiment]:
         experiments = self.experiments()
@@ -260,6 +259,13 @@ class Campaign:
 
     def __repr__(self) -> str:
         return f"Campaign({self.name!r}, store={self.store.url!r})"
+
+
+def batch_size(n: Any) -> int:
+    """``n`` as the size of one ask: a whole number from 1 to MAX_BATCH, else ValidationError."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_BATCH:
+        raise ValidationError("n", n, f"a whole number from 1 to {MAX_BATCH} is required", "e.g. -n 4")
+    return int(n)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from kiln.campaign import Campaign
+from kiln.campaign.ask_rounds import AskRounds
 from kiln.campaign.config import CampaignConfig
 from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
 from kiln.core.json_values import json_safe
@@ -187,25 +188,29 @@ def _request_error(error: RequestValidationError) -> JSONResponse:
 
 
 class Jobs:
-    """Asks running in worker threads; each gets an id to poll."""
+    """Asks running in worker threads; each gets an id to poll.
+
+    The asks of one campaign go through its ``AskRounds``: those that arrive while a round runs are answered
+    together by the next one (one fit, one batch acquisition), so many clients of one campaign do not each wait
+    for a fit of their own, and no ask is made from a stale history.
+    """
 
     def __init__(self) -> None:
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="kiln-ask")
         self.futures: dict[str, tuple[str, concurrent.futures.Future[list[Experiment]]]] = {}
         self.numbers = itertools.count(1)
         self.lock = threading.Lock()
-        self.campaign_locks: dict[str, threading.Lock] = {}
+        self.rounds: dict[str, AskRounds] = {}
 
-    def lock_for(self, campaign: str) -> threading.Lock:
-        """The lock that serialises the asks of ``campaign`` within this server."""
+    def ask(self, campaign: Campaign, n: int) -> tuple[str, concurrent.futures.Future[list[Experiment]]]:
+        """Queue an ask of ``n`` experiments of ``campaign``; its job id and future."""
         with self.lock:
-            return self.campaign_locks.setdefault(campaign, threading.Lock())
-
-    def start(self, campaign: str, work: Any) -> tuple[str, concurrent.futures.Future[list[Experiment]]]:
-        with self.lock:
+            rounds = self.rounds.get(campaign.name)
+            if rounds is None or rounds.campaign is not campaign:  # first ask, or the campaign was made anew
+                rounds = self.rounds[campaign.name] = AskRounds(campaign, self.pool)
             job = f"job-{next(self.numbers)}"
-            future = self.pool.submit(work)
-            self.futures[job] = (campaign, future)
+            future = rounds.submit(n)
+            self.futures[job] = (campaign.name, future)
         return job, future
 
 
@@ -355,13 +360,7 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
     @app.post(f"{API}/campaigns/{{name}}/ask", response_model=None)
     def ask(name: str, body: AskBody, found: Token) -> dict[str, Any] | JSONResponse:
         need(found, "write", name)
-        campaign = campaign_of(name)
-
-        def work() -> list[Experiment]:
-            with jobs.lock_for(name):  # asks of one campaign take turns: none is refused for a stale history
-                return campaign.ask(body.n)
-
-        job, future = jobs.start(name, work)
+        job, future = jobs.ask(campaign_of(name), body.n)
         try:
             made = future.result(timeout=ask_wait)
         except concurrent.futures.TimeoutError:
