@@ -88,13 +88,14 @@ def missing_sqlite_file(url: str) -> str | None:
 def existing_store_url(option: str | None, campaign: str | None = None) -> str:
     """Like ``store_url``, but a SQLite file must exist already: reading never creates an empty store."""
     from kiln.core.errors import NotFoundError
+    from kiln.store import display_url
 
     url = store_url(option)
     database = missing_sqlite_file(url)
     if database is not None:
         subject = f"campaign {campaign!r} not found: " if campaign else ""
         raise NotFoundError(
-            f"{subject}no SQLite store file at {database!r} ({url}); check --store or KILN_STORE, "
+            f"{subject}no SQLite store file at {database!r} ({display_url(url)}); check --store or KILN_STORE, "
             "or create a campaign first with kiln create or kiln run"
         )
     return url
@@ -194,11 +195,11 @@ def import_(name: str, file: Path, store: StoreOption = None) -> None:
 def list_(store: StoreOption = None) -> None:
     """List the campaigns of the store."""
     from kiln.cli.render import campaigns_table
-    from kiln.store import open_store
+    from kiln.store import display_url, open_store
 
     url = store_url(store)
     if missing_sqlite_file(url) is not None:
-        out.print(f"no campaigns: there is no store at {url} yet")
+        out.print(f"no campaigns: there is no store at {display_url(url)} yet")
         return
     backend = open_store(url)
     records = backend.list_campaigns()

@@ -34,6 +34,7 @@ class Store(Protocol):
     """Persistence of campaigns. See the module docstring for the contract."""
 
     url: str
+    """Where the store is, as it may be shown in messages: never with a password (``kiln.store.display_url``)."""
 
     def create_campaign(self, name: str, config: Mapping[str, Any]) -> CampaignRecord:
         """Create a campaign. Raises ConflictError if the name exists, ValidationError for a bad name."""

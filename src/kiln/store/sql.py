@@ -36,6 +36,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from kiln.core.errors import ConflictError, NotFoundError, StaleHistoryError, StateError, ValidationError
 from kiln.core.records import CampaignRecord, Event, Experiment, ExperimentStatus, TokenRecord, utc_now
+from kiln.store import display_url
 from kiln.store.base import Changes
 from kiln.store.migrations import PG_WRITE_LOCK_KEY, upgrade_to_head
 from kiln.store.schema import (
@@ -103,20 +104,22 @@ def _sqlite_engine(parsed: URL, url: str) -> tuple[Engine, bool]:
 
 
 def _make_engine(url: str) -> tuple[Engine, bool]:
-    """Create the engine for ``url``; ValidationError for a malformed URL or a missing driver."""
+    """Create the engine for ``url``; ValidationError (showing the URL without its password) for a malformed URL
+    or a missing driver."""
+    shown = display_url(url)
     example = "a SQLAlchemy URL such as sqlite:///kiln.db or postgresql+psycopg://user@host/kiln"
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise ValidationError("store", url, f"expected {example}", "check the spelling of the store URL") from exc
+        raise ValidationError("store", shown, f"expected {example}", "check the spelling of the store URL") from exc
     try:
         if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(parsed, url)
+            return _sqlite_engine(parsed, shown)
         return create_engine(parsed, pool_pre_ping=True), False
     except (NoSuchModuleError, ImportError) as exc:
         raise ValidationError(
             "store",
-            url,
+            shown,
             f"its database driver is not available ({exc})",
             "install the driver, e.g. pip install psycopg",
         ) from exc
@@ -125,13 +128,14 @@ def _make_engine(url: str) -> tuple[Engine, bool]:
 class SqlStore:
     """Campaigns, experiments and events in a SQL database; see ``kiln.store.base`` for the contract.
 
-    Opening a store creates the tables, or migrates them to this Kiln's schema revision.
+    Opening a store creates the tables, or migrates them to this Kiln's schema revision. ``url`` is the address
+    as it may be shown: a password in it is masked (``***``); the real one stays inside the engine.
     """
 
     url: str
 
     def __init__(self, url: str) -> None:
-        self.url = url
+        self.url = display_url(url)
         self._engine, memory = _make_engine(url)
         self._writer = self._engine.execution_options(**{_WRITE_OPTION: True})
         self._postgres = self._engine.dialect.name == "postgresql"
@@ -140,7 +144,7 @@ class SqlStore:
         self._closed = False
         try:
             with self._lock:
-                upgrade_to_head(self._engine, self._writer, url)
+                upgrade_to_head(self._engine, self._writer, self.url)
         except BaseException:
             self._engine.dispose()
             raise
