@@ -177,6 +177,27 @@ class Campaign:
             raise ValidationError("reason", reason, "a non-empty text is required", "say why the experiment failed")
         return self.store.fail(self.name, experiment_id, reason.strip())
 
+    def experiment(self, experiment_id: str) -> Experiment:
+        """The stored record of one experiment, as it is now. Raises NotFoundError for an unknown id."""
+        return self.store.get_experiment(self.name, experiment_id)
+
+    def dispatch(
+        self, experiment_id: str, instrument: str, handle: str = "", *, expect: tuple[str, str] | None = None
+    ) -> Experiment:
+        """Record that a pending experiment is being sent to ``instrument`` (``handle`` empty, before it is sent)
+        or that the instrument accepted it under ``handle``.
+
+        With ``expect`` = (instrument, handle), only while the stored pair is still that: a compare-and-set in the
+        store, so two runs never both send one experiment. Raises StateError if it is no longer pending or the pair
+        changed (another run took it, or someone told its result), NotFoundError for an unknown id.
+        """
+        return self.store.dispatch(self.name, experiment_id, instrument, handle, expect=expect)
+
+    def flag(self, experiment_id: str, note: str) -> Experiment:
+        """Mark a pending experiment for the operator, ``note`` saying why (empty clears it); it stays pending,
+        so the strategy treats it as running, until someone tells or fails it. StateError if it is not pending."""
+        return self.store.flag(self.name, experiment_id, note)
+
     def add_data(self, data: pd.DataFrame | str | IO[Any] | Sequence[Mapping[str, Any]]) -> list[Experiment]:
         """Add measurements: a DataFrame, a CSV path or open CSV file, or a list of row dicts.
 

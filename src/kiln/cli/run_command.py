@@ -17,7 +17,6 @@ from kiln.cli.render import experiment_card
 from kiln.core.errors import SpecError
 from kiln.core.records import ExperimentStatus
 from kiln.lab.emulator import DatasetEmulator
-from kiln.lab.loop import experiment_count
 from kiln.lab.orchestrator import LoopSummary, Orchestrator
 from kiln.lab.spec import load_spec
 
@@ -40,7 +39,7 @@ def run_spec(path: Path, store: str, *, budget: int | None, seed: int | None, co
     for emulator in emulators:
         emulator.check_compatible(config.domain.names, config.objective.names)
     campaign, created = Campaign.open_or_create(spec.name, config, store=store)
-    done = experiment_count(campaign)
+    done = len(campaign.experiments())
     for index, emulator in enumerate(emulators):  # fresh noise for a resumed run, not a replay
         if done:
             emulator.reseed(int(np.random.SeedSequence([config.seed, done, index]).generate_state(1)[0]))
@@ -106,7 +105,7 @@ async def _run_with_signals(orchestrator: Orchestrator, console: Console) -> Loo
 
 def _say_interrupted(campaign: Campaign, console: Console) -> None:
     console.print(
-        f"[yellow]interrupted[/]: {experiment_count(campaign)} experiments are stored in {campaign.store.url}; "
+        f"[yellow]interrupted[/]: {len(campaign.experiments())} experiments are stored in {campaign.store.url}; "
         f"run the same command again to resume"
     )
 

@@ -10,7 +10,7 @@ Order of writes for each experiment (so that a crash at any moment loses nothing
 At start, ``reconcile`` looks at the campaign's pending experiments: never dispatched ones are sent first;
 dispatched ones are reattached when their instrument can be asked about the handle (``resumable``), sent again
 when running them twice is harmless (``replayable``, e.g. an emulator), and otherwise flagged for the operator
-(``Store.flag``), who finishes them with ``kiln tell`` / ``kiln fail``. Flagged experiments stay pending, so the
+(``Campaign.flag``), who finishes them with ``kiln tell`` / ``kiln fail``. Flagged experiments stay pending, so the
 strategy treats them as running and never proposes them again.
 """
 
@@ -286,9 +286,7 @@ class Orchestrator:
 
     async def _flag(self, summary: LoopSummary, experiment: Experiment, note: str) -> None:
         try:
-            flagged = await asyncio.to_thread(
-                self.campaign.store.flag, self.campaign.name, experiment.id, note[:NOTE_MAX]
-            )
+            flagged = await asyncio.to_thread(self.campaign.flag, experiment.id, note[:NOTE_MAX])
         except StateError:
             return  # finished meanwhile
         except Exception:
@@ -299,7 +297,6 @@ class Orchestrator:
     # -------------------------------------------------------------------------------------------- executing
     async def _execute(self, experiment: Experiment, instrument_name: str) -> Experiment | None:
         """Record the dispatch, send, record the handle, wait for the outcome and store it."""
-        store, name = self.campaign.store, self.campaign.name
         instrument = self.instruments[instrument_name]
         try:
             expect = (experiment.instrument, experiment.handle)
@@ -324,7 +321,7 @@ class Orchestrator:
                 self._dispatch, experiment.id, instrument_name, handle, (instrument_name, "")
             )
         except StateError:  # finished meanwhile (kiln tell while it was being sent): keep that outcome
-            finished = await asyncio.to_thread(store.get_experiment, name, experiment.id)
+            finished = await asyncio.to_thread(self.campaign.experiment, experiment.id)
             self._emit(
                 "failed" if finished.status is ExperimentStatus.FAILED else "finished", finished, instrument_name
             )
@@ -404,7 +401,7 @@ class Orchestrator:
                         raise
                     stored = await asyncio.to_thread(self._fail, experiment.id, f"result not stored: {error}")
         except StateError:
-            stored = await asyncio.to_thread(self.campaign.store.get_experiment, self.campaign.name, experiment.id)
+            stored = await asyncio.to_thread(self.campaign.experiment, experiment.id)
         kind = "failed" if stored.status is ExperimentStatus.FAILED else "finished"
         self._emit(kind, stored, experiment.instrument)
         return stored
@@ -413,7 +410,7 @@ class Orchestrator:
         return self.campaign.fail(experiment_id, str(reason).strip()[:NOTE_MAX] or "failed")
 
     def _dispatch(self, experiment_id: str, instrument: str, handle: str, expect: tuple[str, str]) -> Experiment:
-        return self.campaign.store.dispatch(self.campaign.name, experiment_id, instrument, handle, expect=expect)
+        return self.campaign.dispatch(experiment_id, instrument, handle, expect=expect)
 
     def _tell(self, experiment_id: str, results: dict[str, Any], outputs: dict[str, Any] | None) -> Experiment:
         return self.campaign.tell(experiment_id, results, outputs=outputs)

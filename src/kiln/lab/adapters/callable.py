@@ -20,11 +20,13 @@ class CallableInstrument(TaskInstrument):
     A synchronous function runs in a worker thread so that several experiments (and the strategy) proceed at once;
     it must then be safe to call from several threads, or be used with one experiment in flight. A thread cannot be
     stopped: after a timeout or a cancel the experiment is failed, but the function runs to its end (its result is
-    then ignored). An async function is cancelled properly.
+    then ignored). An async function is cancelled properly. ``replayable``: calling it again for an experiment
+    that was in flight at a crash is harmless, so such experiments are sent again instead of waiting for the
+    operator.
     """
 
-    def __init__(self, function: Measure, name: str = "callable") -> None:
-        super().__init__(name)
+    def __init__(self, function: Measure, name: str = "callable", *, replayable: bool = False) -> None:
+        super().__init__(name, replayable=replayable)
         self.function = function
 
     async def run(self, params: Mapping[str, Any], key: str = "") -> Outcome | Mapping[str, Any]:

@@ -47,7 +47,7 @@ class ManualInstrument:
     async def _record(self, handle: str) -> Any:
         campaign = self._campaign()
         try:
-            return await asyncio.to_thread(campaign.store.get_experiment, campaign.name, handle)
+            return await asyncio.to_thread(campaign.experiment, handle)
         except NotFoundError:
             return None
 
