@@ -45,3 +45,23 @@ def test_experiments_wait_for_the_operator(store_url: str) -> None:
             assert experiment.status is ExperimentStatus.FAILED and experiment.reason == "spilled"
         else:
             assert experiment.results == {"y": experiment.params["x"] * 10}
+
+
+def test_a_discarded_experiment_is_cancelled_not_waited_for(store_url: str) -> None:
+    import asyncio
+
+    from kiln.core.records import CANCELLED
+    from kiln.lab.protocol import Failure, RunStatus
+
+    pool = CandidatePool(["x"], [[float(i)] for i in range(5)])
+    campaign = Campaign.create(
+        "hand", space=pool, objective=Objective.maximize("y"), strategy="random", store=store_url
+    )
+    (experiment,) = campaign.ask(1)
+    instrument = ManualInstrument("hands", poll_interval=0.01)
+    instrument.attach(campaign)
+    campaign.store.discard(campaign.name, experiment.id, note="no substrate left")
+    assert asyncio.run(instrument.status(experiment.id)) is RunStatus.CANCELLED
+    outcome = asyncio.run(instrument.outcome(experiment.id))
+    assert isinstance(outcome, Failure) and outcome.reason.startswith(CANCELLED)
+    assert "no substrate left" in outcome.reason

@@ -7,6 +7,7 @@ fixture yielding a fresh, empty store (``test_conformance.py`` does it for each 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
-from kiln.core.records import Experiment, ExperimentStatus, Origin
+from kiln.core.records import Change, Experiment, ExperimentStatus, Origin
 from kiln.store.base import Store
 
 
@@ -101,6 +102,11 @@ class StoreConformance:
             lambda: store.experiments("ghost"),
             lambda: store.get_experiment("ghost", "e1"),
             lambda: store.events("ghost"),
+            lambda: store.amend("ghost", "e1", results={"y": 1.0}, note="x"),
+            lambda: store.retract("ghost", "e1", note="x"),
+            lambda: store.discard("ghost", "e1"),
+            lambda: store.history("ghost", "e1"),
+            lambda: store.revisions("ghost"),
         ]
         for call in calls:
             with pytest.raises(NotFoundError, match="real"):
@@ -457,6 +463,191 @@ class StoreConformance:
         store.delete_campaign("a")
         store.create_campaign("b", {})
         assert store.events()[0].cursor > last
+
+    # -- corrections ----------------------------------------------------------------------------------------
+
+    def test_amend_keeps_every_earlier_value(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1"), exp("e2")])
+        told = store.complete("c", "e1", {"y": 1e308})
+        assert told.amended == 0 and store.history("c", "e1")[0].results == {"y": 1e308}
+        first = store.amend("c", "e1", results={"y": 3.1}, note="typo: 3.1, not 1e308")
+        assert (first.status, first.results, first.amended) == (ExperimentStatus.COMPLETED, {"y": 3.1}, 1)
+        assert first.finished_at == told.finished_at and first.params == told.params
+        failed = store.amend("c", "e1", failure="sample contaminated", note="seen under the microscope", actor="ana")
+        assert (failed.status, failed.results, failed.reason, failed.amended) == (
+            ExperimentStatus.FAILED,
+            {},
+            "sample contaminated",
+            2,
+        )
+        back = store.amend("c", "e1", results={"y": 3.0}, note="re-read the log", expect=2)
+        assert (back.status, back.reason, back.amended) == (ExperimentStatus.COMPLETED, "", 3)
+        assert store.get_experiment("c", "e1") == back
+        history = store.history("c", "e1")
+        assert [(r.number, r.change, r.status, dict(r.results), r.reason) for r in history] == [
+            (0, Change.RECORDED, ExperimentStatus.COMPLETED, {"y": 1e308}, ""),
+            (1, Change.AMENDED, ExperimentStatus.COMPLETED, {"y": 3.1}, ""),
+            (2, Change.AMENDED, ExperimentStatus.FAILED, {}, "sample contaminated"),
+            (3, Change.AMENDED, ExperimentStatus.COMPLETED, {"y": 3.0}, ""),
+        ]
+        assert [(r.note, r.actor) for r in history] == [
+            ("", ""),
+            ("typo: 3.1, not 1e308", ""),
+            ("seen under the microscope", "ana"),
+            ("re-read the log", ""),
+        ]
+        assert history[0].at == told.finished_at
+        assert all(a.at <= b.at for a, b in itertools.pairwise(history))
+        assert all(r.at.utcoffset() == timedelta(0) for r in history)
+        assert [r.number for r in store.revisions("c")] == [0, 1, 2, 3]
+        amended = [e for e in store.events("c") if e.kind == "experiment_amended"]
+        assert [(e.payload["id"], e.payload["note"], e.payload["actor"]) for e in amended][1] == (
+            "e1",
+            "seen under the microscope",
+            "ana",
+        )
+
+    def test_history_of_an_uncorrected_experiment_is_its_current_value(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1"), exp("e2")])
+        done = store.complete("c", "e1", {"y": 2.0})
+        (only,) = store.history("c", "e1")
+        assert (only.number, only.change, dict(only.results), only.at) == (
+            0,
+            Change.RECORDED,
+            {"y": 2.0},
+            done.finished_at,
+        )
+        assert store.history("c", "e2")[0].status is ExperimentStatus.PENDING
+        assert store.revisions("c") == []
+        with pytest.raises(NotFoundError, match="nope"):
+            store.history("c", "nope")
+
+    def test_amend_refusals_change_nothing(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("p"), exp("d"), exp("e")])
+        store.complete("c", "e", {"y": 1.0})
+        store.discard("c", "d")
+        before = (store.experiments("c"), store.events("c"), store.revisions("c"))
+        with pytest.raises(StateError, match=r"pending.*tell"):
+            store.amend("c", "p", results={"y": 2.0}, note="x")
+        with pytest.raises(StateError, match="discarded"):
+            store.amend("c", "d", results={"y": 2.0}, note="x")
+        with pytest.raises(StateError, match="amended 0 times, not 1"):
+            store.amend("c", "e", results={"y": 2.0}, note="x", expect=1)
+        with pytest.raises(ValidationError, match="different"):
+            store.amend("c", "e", results={"y": 1.0}, note="same value")
+        for bad in [{"y": float("nan")}, {"y": "x"}]:
+            with pytest.raises(ValidationError):
+                store.amend("c", "e", results=bad, note="x")  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="exactly one"):
+            store.amend("c", "e", results={"y": 2.0}, failure="both", note="x")
+        with pytest.raises(ValidationError, match="failure"):
+            store.amend("c", "e", failure="  ", note="x")
+        with pytest.raises(NotFoundError, match="ghost"):
+            store.amend("c", "ghost", results={"y": 2.0}, note="x")
+        assert (store.experiments("c"), store.events("c"), store.revisions("c")) == before
+
+    def test_retract_and_take_it_back(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1"), exp("p")])
+        store.fail("c", "e1", "clogged")
+        retracted = store.retract("c", "e1", note="wrong sample loaded", actor="robot-1")
+        assert retracted.retracted and retracted.status is ExperimentStatus.FAILED and retracted.amended == 0
+        assert store.get_experiment("c", "e1").retracted
+        with pytest.raises(StateError, match="retracted already"):
+            store.retract("c", "e1", note="again")
+        with pytest.raises(StateError, match=r"pending.*discard"):
+            store.retract("c", "p", note="not run")
+        back = store.retract("c", "e1", note="it was the right sample", retracted=False)
+        assert not back.retracted
+        with pytest.raises(StateError, match="not retracted"):
+            store.retract("c", "e1", note="again", retracted=False)
+        assert [(r.change, r.retracted, r.actor) for r in store.history("c", "e1")] == [
+            (Change.RECORDED, False, ""),
+            (Change.RETRACTED, True, "robot-1"),
+            (Change.UNRETRACTED, False, ""),
+        ]
+        assert [k for k in kinds(store, "c") if k.endswith("retracted")] == [
+            "experiment_retracted",
+            "experiment_unretracted",
+        ]
+
+    def test_discard_a_pending_suggestion(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1"), exp("e2")])
+        store.dispatch("c", "e2", "robot", "job-1")
+        discarded = store.discard("c", "e1", note="no more substrate", actor="ana")
+        assert (discarded.status, discarded.reason, discarded.results) == (
+            ExperimentStatus.DISCARDED,
+            "no more substrate",
+            {},
+        )
+        assert discarded.finished_at is not None
+        assert store.discard("c", "e2").reason == ""  # no reason needed; an experiment in flight may go too
+        for call in [
+            lambda: store.discard("c", "e1"),
+            lambda: store.complete("c", "e1", {"y": 1.0}),
+            lambda: store.fail("c", "e1", "late"),
+            lambda: store.dispatch("c", "e1", "robot"),
+        ]:
+            with pytest.raises(StateError):
+                call()
+        history = store.history("c", "e1")
+        assert [(r.change, r.status, r.note, r.actor) for r in history] == [
+            (Change.RECORDED, ExperimentStatus.PENDING, "", ""),
+            (Change.DISCARDED, ExperimentStatus.DISCARDED, "no more substrate", "ana"),
+        ]
+        assert "experiment_discarded" in kinds(store, "c")
+        store.add_experiments("c", [exp("e3")])
+        store.complete("c", "e3", {"y": 1.0})
+        with pytest.raises(StateError, match="only an open suggestion"):
+            store.discard("c", "e3")
+
+    def test_corrections_reach_changes_and_deletion_removes_them(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1"), exp("e2")])
+        store.complete("c", "e1", {"y": 1.0})
+        cursor = store.changes("c").cursor
+        store.amend("c", "e1", results={"y": 2.0}, note="fix")
+        store.discard("c", "e2")
+        changed = store.changes("c", after=cursor)
+        assert [(e.id, e.status) for e in changed.experiments] == [
+            ("e1", ExperimentStatus.COMPLETED),
+            ("e2", ExperimentStatus.DISCARDED),
+        ]
+        assert changed.experiments[0].results == {"y": 2.0}
+        store.delete_campaign("c")
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1")])
+        assert store.revisions("c") == []
+        assert len(store.history("c", "e1")) == 1
+
+    def test_racing_amendments_with_expect_have_one_winner(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1")])
+        store.complete("c", "e1", {"y": 1.0})
+        outcomes: list[str] = []
+        lock = threading.Lock()
+
+        def amend(value: float) -> None:
+            try:
+                store.amend("c", "e1", results={"y": value}, note="race", expect=0)
+                outcome = "ok"
+            except StateError:
+                outcome = "state"
+            with lock:
+                outcomes.append(outcome)
+
+        threads = [threading.Thread(target=amend, args=(2.0 + i,)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["ok"] + ["state"] * 5
+        assert store.get_experiment("c", "e1").amended == 1
+        assert len(store.history("c", "e1")) == 2
 
     # -- delete ---------------------------------------------------------------------------------------------
 

@@ -157,7 +157,7 @@ def test_processes_add_and_complete_concurrently(db_path: Path) -> None:
 
 
 def test_fresh_database_is_at_head(store: SqlStore) -> None:
-    assert head_revisions() == {"0004"}
+    assert head_revisions() == {"0005"}
     with store._engine.connect() as conn:
         assert current_revisions(conn) == head_revisions()
 
@@ -211,6 +211,7 @@ def test_database_at_the_first_revision_keeps_its_experiments_on_upgrade(store: 
             None,
             "",
         )
+        assert (old.amended, old.retracted) == (0, False)
         assert reopened.dispatch("c", "old", "robot", "job-1").handle == "job-1"
 
 

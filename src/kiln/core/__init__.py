@@ -10,10 +10,11 @@ from kiln.core.errors import (
     ValidationError,
 )
 from kiln.core.ids import new_id
-from kiln.core.records import CampaignRecord, Event, Experiment, ExperimentStatus, Origin
+from kiln.core.records import CampaignRecord, Change, Event, Experiment, ExperimentStatus, Origin, Revision
 
 __all__ = [
     "CampaignRecord",
+    "Change",
     "ConflictError",
     "Event",
     "Experiment",
@@ -21,6 +22,7 @@ __all__ = [
     "KilnError",
     "NotFoundError",
     "Origin",
+    "Revision",
     "SpecError",
     "StaleHistoryError",
     "StateError",

@@ -18,11 +18,18 @@ def utc_now() -> datetime:
 
 
 class ExperimentStatus(enum.StrEnum):
-    """Lifecycle of an experiment: pending -> completed | failed."""
+    """Lifecycle of an experiment: pending -> completed | failed | discarded.
+
+    A completed or failed experiment may be amended later (a new value, a failure, or back to a value) and
+    retracted (kept in the record, learned from by nothing); see ``Experiment.amended`` and
+    ``Experiment.retracted``. A discarded experiment is a suggestion that was never run: not a failure, and
+    nothing learns from it.
+    """
 
     PENDING = "pending"
     COMPLETED = "completed"
     FAILED = "failed"
+    DISCARDED = "discarded"
 
 
 class Origin(enum.StrEnum):
@@ -47,10 +54,10 @@ class Experiment:
         id: stable id, e.g. ``exp-3f9c2a71d0``.
         seq: 1-based position in the campaign, in the order experiments were created.
         params: parameter name -> value in lab units (float, int or str).
-        status: pending, completed or failed.
+        status: pending, completed, failed or discarded.
         origin: suggested by the strategy or imported as prior data.
         results: target name -> measured value (empty until completed).
-        reason: why it failed (empty unless failed).
+        reason: why it failed, or why it was discarded (empty otherwise).
         strategy: the strategy kind that proposed it (empty for imported data).
         batch: the ask() call that created it (0 for imported data).
         candidate: row key in the candidate pool, when the campaign has one.
@@ -60,6 +67,9 @@ class Experiment:
         outputs: anything else recorded with the result (JSON), e.g. each workflow step's measurements.
         attention: why an operator must look at it (e.g. in flight on an instrument that cannot be asked
             after a crash); empty when nothing is needed.
+        amended: how many times its result was corrected after it first finished (0: as first recorded);
+            ``Store.history`` holds every earlier value.
+        retracted: True when it stays in the record but no model, ``best``, plot or count of results uses it.
     """
 
     id: str
@@ -79,6 +89,54 @@ class Experiment:
     dispatched_at: datetime | None = None
     attention: str = ""
     outputs: Mapping[str, Any] = field(default_factory=dict)
+    amended: int = 0
+    retracted: bool = False
+
+    @property
+    def learned(self) -> bool:
+        """Whether models learn from it: finished (completed or failed), and not retracted."""
+        return not self.retracted and self.status in (ExperimentStatus.COMPLETED, ExperimentStatus.FAILED)
+
+    @property
+    def counts_as_result(self) -> bool:
+        """Whether it is a current result: completed and not retracted (what ``best`` and plots use)."""
+        return not self.retracted and self.status is ExperimentStatus.COMPLETED
+
+
+class Change(enum.StrEnum):
+    """How a version of an experiment came to be (``Revision.change``)."""
+
+    RECORDED = "recorded"  # the value as first recorded (told, failed, imported, or suggested)
+    AMENDED = "amended"  # a new value, or turned into a failure, or back to a value
+    RETRACTED = "retracted"
+    UNRETRACTED = "unretracted"
+    DISCARDED = "discarded"
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One version of an experiment's outcome, in its history (``Store.history``), oldest first.
+
+    Attributes:
+        experiment: the experiment's id.
+        number: 0 for the value as first recorded, then 1, 2, ... for each correction.
+        change: how this version came to be (``Change``).
+        status / results / reason / retracted: the outcome in this version.
+        note: why the change was made (the reason a user gave; empty for version 0).
+        actor: who made it: the API token's name on a server, empty for local use.
+        at: when this version was recorded (UTC).
+    """
+
+    experiment: str
+    number: int
+    change: Change
+    status: ExperimentStatus
+    results: Mapping[str, float]
+    reason: str
+    retracted: bool
+    note: str
+    actor: str
+    at: datetime
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ Contract (every implementation runs ``tests/store/conformance.py``):
 - Event cursors grow strictly across the whole store; ``events(after=c)`` returns events with cursor > c in order.
 - Records returned are immutable snapshots; changing the store later does not change them.
 - Configurations and results are JSON; no pickle anywhere.
+- Corrections (``amend``, ``retract``, ``discard``) are compare-and-set state changes: each logs an event with
+  its time, reason (``note``) and ``actor`` in the same transaction, and keeps the earlier version, so
+  ``history`` gives every value an experiment ever had. The experiment's record always holds the current one.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from kiln.core.records import CampaignRecord, Event, Experiment, TokenRecord
+from kiln.core.records import CampaignRecord, Event, Experiment, Revision, TokenRecord
 
 
 class Changes(NamedTuple):
@@ -114,6 +117,46 @@ class Store(Protocol):
     def flag(self, campaign: str, experiment_id: str, note: str) -> Experiment:
         """Mark a pending experiment for an operator (``note`` says why; empty clears it). Same errors as
         ``dispatch``."""
+        ...
+
+    def amend(
+        self,
+        campaign: str,
+        experiment_id: str,
+        *,
+        results: Mapping[str, float] | None = None,
+        failure: str | None = None,
+        note: str,
+        actor: str = "",
+        expect: int | None = None,
+    ) -> Experiment:
+        """Correct a completed or failed experiment: new ``results`` (it becomes completed) or a ``failure``
+        reason (it becomes failed); exactly one is given. ``note`` says why, ``actor`` who (empty: local).
+        ``amended`` grows by one. With ``expect``, only if it has been amended that many times. Raises
+        NotFoundError for an unknown id, StateError if it is pending or discarded (or ``expect`` does not hold),
+        ValidationError for a malformed value or one equal to the current."""
+        ...
+
+    def retract(
+        self, campaign: str, experiment_id: str, *, note: str, actor: str = "", retracted: bool = True
+    ) -> Experiment:
+        """Mark a completed or failed experiment retracted (``retracted=False``: no longer retracted). Same
+        errors as ``amend``; StateError as well if it is retracted already (or not, to take it back)."""
+        ...
+
+    def discard(self, campaign: str, experiment_id: str, *, note: str = "", actor: str = "") -> Experiment:
+        """Mark a pending suggestion discarded (it will not be run; ``note`` becomes its reason). Raises
+        NotFoundError for an unknown id, StateError if it is not pending."""
+        ...
+
+    def history(self, campaign: str, experiment_id: str) -> list[Revision]:
+        """Every version of an experiment's outcome, oldest first (number 0: as first recorded); the last is the
+        current one. NotFoundError for an unknown id."""
+        ...
+
+    def revisions(self, campaign: str) -> list[Revision]:
+        """The versions of every corrected experiment of a campaign (experiments never corrected have none), by
+        experiment seq, then number."""
         ...
 
     def experiments(self, campaign: str) -> list[Experiment]:

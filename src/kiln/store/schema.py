@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -28,10 +29,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 from kiln.core.errors import ValidationError
-from kiln.core.records import CampaignRecord, Experiment, ExperimentStatus, Origin
+from kiln.core.records import CampaignRecord, Change, Experiment, ExperimentStatus, Origin, Revision
 
 NAME_MAX = 200  # campaign names
 ID_MAX = 64  # experiment ids and strategy kinds
@@ -109,6 +111,8 @@ experiments = Table(
     Column("dispatched_at", UtcDateTime, nullable=True),
     Column("attention", Text, nullable=False, server_default=""),
     Column("outputs", JSON, nullable=True),
+    Column("amended", Integer, nullable=False, server_default="0"),
+    Column("retracted", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("campaign_id", "seq"),
     Index("ix_experiments_campaign_id_status", "campaign_id", "status"),
 )
@@ -124,6 +128,27 @@ events = Table(
     Index("ix_events_campaign_id_cursor", "campaign_id", "cursor"),
     sqlite_autoincrement=True,  # cursors are never reused, even after a campaign is deleted
 )
+
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("experiment_id", String(ID_MAX), ForeignKey("experiments.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("change", String(KIND_MAX), nullable=False),
+    Column("status", String(STATUS_MAX), nullable=False),
+    Column("results", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("retracted", Boolean, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("actor", String(NAME_MAX), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    UniqueConstraint("experiment_id", "number"),
+    Index("ix_revisions_campaign_id", "campaign_id"),
+)
+"""Every version of a corrected experiment's outcome: version 0 (as first recorded) is written with the first
+correction, then one row per correction; the experiments row always holds the newest."""
 
 
 tokens = Table(
@@ -284,6 +309,8 @@ def check_experiment(experiment: Any, index: int) -> dict[str, Any]:
         "dispatched_at": None,
         "attention": "",
         "outputs": None,
+        "amended": 0,
+        "retracted": False,
     }
 
 
@@ -308,6 +335,25 @@ def row_to_experiment(row: Row[Any]) -> Experiment:
         dispatched_at=m["dispatched_at"],
         attention=m["attention"],
         outputs=dict(m["outputs"] or {}),
+        amended=int(m["amended"]),
+        retracted=bool(m["retracted"]),
+    )
+
+
+def row_to_revision(row: Row[Any]) -> Revision:
+    """A Revision record from a row of ``revisions``."""
+    m = row._mapping
+    return Revision(
+        experiment=m["experiment_id"],
+        number=m["number"],
+        change=Change(m["change"]),
+        status=ExperimentStatus(m["status"]),
+        results={str(k): float(v) for k, v in m["results"].items()},
+        reason=m["reason"],
+        retracted=bool(m["retracted"]),
+        note=m["note"],
+        actor=m["actor"],
+        at=m["at"],
     )
 
 
@@ -331,7 +377,9 @@ __all__ = [
     "json_value",
     "metadata",
     "results_map",
+    "revisions",
     "row_to_campaign",
     "row_to_experiment",
+    "row_to_revision",
     "tokens",
 ]

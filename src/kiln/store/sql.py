@@ -35,7 +35,16 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from kiln.core.errors import ConflictError, NotFoundError, StaleHistoryError, StateError, ValidationError
-from kiln.core.records import CampaignRecord, Event, Experiment, ExperimentStatus, TokenRecord, utc_now
+from kiln.core.records import (
+    CampaignRecord,
+    Change,
+    Event,
+    Experiment,
+    ExperimentStatus,
+    Revision,
+    TokenRecord,
+    utc_now,
+)
 from kiln.store import display_url
 from kiln.store.base import Changes
 from kiln.store.migrations import PG_WRITE_LOCK_KEY, upgrade_to_head
@@ -48,10 +57,12 @@ from kiln.store.schema import (
     results_map,
     row_to_campaign,
     row_to_experiment,
+    row_to_revision,
 )
 from kiln.store.schema import campaigns as campaign_table
 from kiln.store.schema import events as event_table
 from kiln.store.schema import experiments as experiment_table
+from kiln.store.schema import revisions as revision_table
 from kiln.store.schema import tokens as token_table
 
 BUSY_TIMEOUT_S = 30.0
@@ -430,8 +441,8 @@ class SqlStore:
                 raise self._unknown_experiment(campaign, experiment_id)
             if row.status != ExperimentStatus.PENDING.value:
                 raise StateError(
-                    f"experiment {experiment_id} is already {row.status}; a finished experiment cannot change "
-                    "(add a new experiment to repeat the measurement)"
+                    f"experiment {experiment_id} is already {row.status}; it cannot be told or failed again "
+                    "(amend it to correct its result, or add a new experiment to repeat the measurement)"
                 )
             raise StateError(
                 f"experiment {experiment_id} was dispatched meanwhile (to {row.instrument!r}, handle "
@@ -468,6 +479,187 @@ class SqlStore:
         return self._finish(
             campaign, experiment_id, {"attention": text}, "experiment_flagged", {"id": experiment_id, "note": text}
         )
+
+    # -- corrections ----------------------------------------------------------------------------------------
+
+    def amend(
+        self,
+        campaign: str,
+        experiment_id: str,
+        *,
+        results: Mapping[str, float] | None = None,
+        failure: str | None = None,
+        note: str,
+        actor: str = "",
+        expect: int | None = None,
+    ) -> Experiment:
+        """Give a completed or failed experiment new ``results`` (it becomes completed) or turn it into a failure
+        with reason ``failure``; ``expect``: only if it has been amended that many times (compare-and-set)."""
+        if (results is None) == (failure is None):
+            raise ValidationError(
+                "results/failure", None, "exactly one of a new result and a failure reason", "give one of them"
+            )
+        if results is not None:
+            values: dict[str, Any] = {
+                "status": ExperimentStatus.COMPLETED.value,
+                "results": results_map(results, "results"),
+                "reason": "",
+            }
+        else:
+            reason = _bounded_text(failure, "failure", 10_000)
+            if not reason.strip():
+                raise ValidationError("failure", failure, "a non-empty reason", "say why it counts as failed")
+            values = {"status": ExperimentStatus.FAILED.value, "results": {}, "reason": reason}
+        return self._correct(campaign, experiment_id, values, Change.AMENDED, note, actor, expect)
+
+    def retract(
+        self, campaign: str, experiment_id: str, *, note: str, actor: str = "", retracted: bool = True
+    ) -> Experiment:
+        """Retract a completed or failed experiment (``retracted=False``: take the retraction back)."""
+        if not isinstance(retracted, bool):
+            raise ValidationError("retracted", retracted, "True or False")
+        change = Change.RETRACTED if retracted else Change.UNRETRACTED
+        return self._correct(campaign, experiment_id, {"retracted": retracted}, change, note, actor, None)
+
+    def discard(self, campaign: str, experiment_id: str, *, note: str = "", actor: str = "") -> Experiment:
+        """Discard a pending suggestion: it will not be run; ``note`` (why) becomes its reason."""
+        reason = _bounded_text(note, "reason", 10_000)
+        values = {"status": ExperimentStatus.DISCARDED.value, "reason": reason, "finished_at": utc_now()}
+        return self._correct(campaign, experiment_id, values, Change.DISCARDED, note, actor, None)
+
+    def _correct(
+        self,
+        campaign: str,
+        experiment_id: str,
+        values: dict[str, Any],
+        change: Change,
+        note: str,
+        actor: str,
+        expect: int | None,
+    ) -> Experiment:
+        """Apply a correction with a conditional UPDATE, keeping the earlier version in ``revisions`` and logging
+        an event, all in one transaction."""
+        text_note = _bounded_text(note, "reason", 10_000)
+        who = _bounded_text(actor, "actor", NAME_MAX)
+        if expect is not None and (isinstance(expect, bool) or not isinstance(expect, int) or expect < 0):
+            raise ValidationError("expect", expect, "the number of earlier amendments: a whole number >= 0")
+        with self._write() as conn:
+            campaign_id = self._campaign_id(conn, campaign)
+            row = self._select_experiment(conn, campaign_id, experiment_id)
+            if row is None:
+                raise self._unknown_experiment(campaign, experiment_id)
+            _check_correction(row, change, values, expect)
+            at = utc_now()
+            number = conn.execute(
+                select(func.max(revision_table.c.number)).where(revision_table.c.experiment_id == experiment_id)
+            ).scalar_one_or_none()
+            if number is None:  # the first correction: keep the version as first recorded
+                self._add_revision(
+                    conn, campaign_id, row, 0, Change.RECORDED, "", "", row.finished_at or row.created_at
+                )
+                number = 0
+            if change is Change.AMENDED:
+                values = {**values, "amended": row.amended + 1}
+            result = conn.execute(
+                update(experiment_table)
+                .where(
+                    experiment_table.c.id == experiment_id,
+                    experiment_table.c.campaign_id == campaign_id,
+                    experiment_table.c.status == row.status,
+                    experiment_table.c.amended == row.amended,
+                    experiment_table.c.retracted == row.retracted,
+                )
+                .values(**values)
+            )
+            if result.rowcount != 1:  # writers take turns, so only a store without that guarantee gets here
+                raise StateError(f"experiment {experiment_id} changed meanwhile; look at it again and retry")
+            new = self._select_experiment(conn, campaign_id, experiment_id)
+            assert new is not None
+            self._add_revision(conn, campaign_id, new, int(number) + 1, change, text_note, who, at)
+            self._log(
+                conn,
+                campaign_id,
+                f"experiment_{change.value}",
+                {
+                    "id": experiment_id,
+                    "status": new.status,
+                    "results": dict(new.results),
+                    "reason": new.reason,
+                    "retracted": bool(new.retracted),
+                    "note": text_note,
+                    "actor": who,
+                },
+            )
+        return row_to_experiment(new)
+
+    @staticmethod
+    def _add_revision(
+        conn: Connection,
+        campaign_id: int,
+        row: Row[Any],
+        number: int,
+        change: Change,
+        note: str,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        conn.execute(
+            insert(revision_table).values(
+                campaign_id=campaign_id,
+                experiment_id=row.id,
+                number=number,
+                change=change.value,
+                status=row.status,
+                results=dict(row.results),
+                reason=row.reason,
+                retracted=bool(row.retracted),
+                note=note,
+                actor=actor,
+                at=at,
+            )
+        )
+
+    def history(self, campaign: str, experiment_id: str) -> list[Revision]:
+        """Every version of an experiment's outcome, oldest first; the last is its current one."""
+        with self._read() as conn:
+            campaign_id = self._campaign_id(conn, campaign)
+            row = self._select_experiment(conn, campaign_id, experiment_id)
+            if row is None:
+                raise self._unknown_experiment(campaign, experiment_id)
+            rows = conn.execute(
+                select(revision_table)
+                .where(revision_table.c.experiment_id == experiment_id)
+                .order_by(revision_table.c.number)
+            ).all()
+        if rows:
+            return [row_to_revision(r) for r in rows]
+        e = row_to_experiment(row)
+        return [
+            Revision(
+                experiment=e.id,
+                number=0,
+                change=Change.RECORDED,
+                status=e.status,
+                results=dict(e.results),
+                reason=e.reason,
+                retracted=e.retracted,
+                note="",
+                actor="",
+                at=e.finished_at or e.created_at,
+            )
+        ]
+
+    def revisions(self, campaign: str) -> list[Revision]:
+        """The stored versions of every corrected experiment of a campaign, by experiment seq then number."""
+        with self._read() as conn:
+            campaign_id = self._campaign_id(conn, campaign)
+            rows = conn.execute(
+                select(revision_table)
+                .join(experiment_table, experiment_table.c.id == revision_table.c.experiment_id)
+                .where(revision_table.c.campaign_id == campaign_id)
+                .order_by(experiment_table.c.seq, revision_table.c.number)
+            ).all()
+        return [row_to_revision(r) for r in rows]
 
     def experiments(self, campaign: str) -> list[Experiment]:
         """All experiments of a campaign ordered by seq."""
@@ -622,6 +814,45 @@ def _touched(payload: Mapping[str, Any]) -> list[str]:
     """The experiment ids an event's payload names (``id`` or ``ids``)."""
     single = payload.get("id")
     return [str(i) for i in payload.get("ids", [])] + ([str(single)] if single is not None else [])
+
+
+_CORRECTABLE = (ExperimentStatus.COMPLETED.value, ExperimentStatus.FAILED.value)
+
+
+def _check_correction(row: Any, change: Change, values: Mapping[str, Any], expect: int | None) -> None:
+    """StateError (ValidationError for a no-op amendment) unless ``change`` may be applied to ``row`` now."""
+    exp_id, status = row.id, row.status
+    if change is Change.DISCARDED:
+        if status != ExperimentStatus.PENDING.value:
+            raise StateError(
+                f"experiment {exp_id} is {status}, not pending; only an open suggestion can be discarded "
+                "(retract a finished experiment to keep models from learning from it)"
+            )
+        return
+    if status == ExperimentStatus.PENDING.value:
+        raise StateError(
+            f"experiment {exp_id} is pending: it has no result to correct yet; record its result with tell (or "
+            "fail), or discard it if it will not be run"
+        )
+    if status not in _CORRECTABLE:
+        raise StateError(f"experiment {exp_id} is {status}: it was never run, so it has no result to correct")
+    if change is Change.RETRACTED and row.retracted:
+        raise StateError(f"experiment {exp_id} is retracted already")
+    if change is Change.UNRETRACTED and not row.retracted:
+        raise StateError(f"experiment {exp_id} is not retracted; there is no retraction to take back")
+    if change is Change.AMENDED:
+        if expect is not None and row.amended != expect:
+            raise StateError(
+                f"experiment {exp_id} has been amended {row.amended} times, not {expect}: it changed meanwhile; "
+                "look at its history and retry"
+            )
+        if (
+            values["status"] == status
+            and dict(values["results"]) == dict(row.results)
+            and values["reason"] == row.reason
+        ):
+            shown = dict(row.results) if status == ExperimentStatus.COMPLETED.value else row.reason
+            raise ValidationError("value", shown, "a result different from the current one", "give the corrected value")
 
 
 def _bounded_text(value: Any, field: str, most: int) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from kiln.campaign import Campaign
 from kiln.core.errors import NotFoundError, StateError, ValidationError
-from kiln.core.records import ExperimentStatus
+from kiln.core.records import CANCELLED, ExperimentStatus
 from kiln.lab.protocol import Failure, Observation, Outcome, RunStatus
 
 
@@ -59,6 +59,7 @@ class ManualInstrument:
             ExperimentStatus.PENDING: RunStatus.RUNNING,
             ExperimentStatus.COMPLETED: RunStatus.DONE,
             ExperimentStatus.FAILED: RunStatus.FAILED,
+            ExperimentStatus.DISCARDED: RunStatus.CANCELLED,
         }[record.status]
 
     async def outcome(self, handle: str) -> Outcome:
@@ -70,6 +71,8 @@ class ManualInstrument:
                 return Observation(dict(record.results))
             if record.status is ExperimentStatus.FAILED:
                 return Failure(record.reason)
+            if record.status is ExperimentStatus.DISCARDED:
+                return Failure(f"{CANCELLED}discarded: {record.reason}")
             await asyncio.sleep(self.poll_interval)
 
     async def cancel(self, handle: str) -> None:
