@@ -16,9 +16,9 @@ import numpy as np
 from kiln.campaign.config import CampaignConfig
 from kiln.campaign.mirror import ExperimentMirror
 from kiln.campaign.table import experiments_to_frame, rows_to_import
-from kiln.core.errors import ConflictError, NotFoundError, StaleHistoryError, ValidationError
+from kiln.core.errors import ConflictError, NotFoundError, StaleHistoryError, StateError, ValidationError
 from kiln.core.ids import new_id
-from kiln.core.records import Experiment, ExperimentStatus, Origin
+from kiln.core.records import Experiment, ExperimentStatus, Origin, Revision
 from kiln.objective import Objective
 from kiln.space.config import Domain
 from kiln.space.parameters import Categorical
@@ -119,13 +119,9 @@ class Campaign:
         return [e for e in self.experiments() if e.status is ExperimentStatus.PENDING]
 
     def best(self, experiments: Sequence[Experiment] | None = None) -> Experiment | None:
-        """The completed experiment with the best target value, or None; among ``experiments`` when given (e.g. a
-        ``snapshot``), else among all."""
-        done = [
-            e
-            for e in (self.experiments() if experiments is None else experiments)
-            if e.status is ExperimentStatus.COMPLETED
-        ]
+        """The completed experiment with the best current target value, or None; among ``experiments`` when given
+        (e.g. a ``snapshot``), else among all. Retracted experiments do not count."""
+        done = [e for e in (self.experiments() if experiments is None else experiments) if e.counts_as_result]
         index = self.objective.best_index([e.results for e in done])
         return None if index is None else done[index]
 
@@ -198,6 +194,77 @@ class Campaign:
         so the strategy treats it as running, until someone tells or fails it. StateError if it is not pending."""
         return self.store.flag(self.name, experiment_id, note)
 
+    # ------------------------------------------------------------------------------------------ corrections
+    def amend(
+        self,
+        experiment_id: str,
+        value: float | Mapping[str, Any] | None = None,
+        *,
+        reason: str,
+        failure: str | None = None,
+        actor: str = "",
+        expect: int | None = None,
+    ) -> Experiment:
+        """Correct a finished experiment: a new ``value`` (a number for the target, or a map target -> number;
+        a failed experiment becomes completed), or ``failure`` (a reason: it becomes failed). ``reason`` says why
+        it is corrected; the earlier value stays in ``history``. ``actor``: who (a server passes its token's
+        name). With ``expect``, only if it has been amended that many times. StateError for a pending or
+        discarded experiment."""
+        why = _reason(reason, "why the result is corrected, e.g. --reason 'typo in the lab book'")
+        if (value is None) == (failure is None):
+            raise ValidationError(
+                "value", value, "either a new value or a failure reason", "give a value, or --fail REASON instead"
+            )
+        if value is None:
+            return self.store.amend(
+                self.name,
+                experiment_id,
+                failure=_reason(failure, "why it counts as failed", "failure"),
+                note=why,
+                actor=actor,
+                expect=expect,
+            )
+        self._check_correctable(experiment_id)
+        results = self.objective.parse_results(value)
+        return self.store.amend(self.name, experiment_id, results=results, note=why, actor=actor, expect=expect)
+
+    def retract(self, experiment_id: str, *, reason: str, actor: str = "") -> Experiment:
+        """Retract a finished experiment: it stays in the record, but no model, ``best`` or plot uses it."""
+        why = _reason(reason, "why it is retracted, e.g. --reason 'wrong sample loaded'")
+        return self.store.retract(self.name, experiment_id, note=why, actor=actor)
+
+    def unretract(self, experiment_id: str, *, reason: str, actor: str = "") -> Experiment:
+        """Take a retraction back: the experiment counts again."""
+        why = _reason(reason, "why the retraction is taken back")
+        return self.store.retract(self.name, experiment_id, note=why, actor=actor, retracted=False)
+
+    def discard(self, experiment_id: str, *, reason: str = "", actor: str = "") -> Experiment:
+        """Discard a pending suggestion that will not be run: not a failure, nothing learns from it."""
+        if not isinstance(reason, str):
+            raise ValidationError("reason", reason, "a text (may be empty)")
+        return self.store.discard(self.name, experiment_id, note=reason.strip(), actor=actor)
+
+    def history(self, experiment_id: str) -> list[Revision]:
+        """Every version of an experiment's outcome, oldest first; the last is the current one."""
+        return self.store.history(self.name, experiment_id)
+
+    def revisions(self) -> list[Revision]:
+        """Every stored version of the campaign's corrected experiments (by seq, then version number)."""
+        return self.store.revisions(self.name)
+
+    def delete(self) -> None:
+        """Delete the campaign with every experiment, event and history from its store. It cannot be undone."""
+        self.store.delete_campaign(self.name)
+
+    def _check_correctable(self, experiment_id: str) -> None:
+        """StateError first for a pending experiment (before its value is parsed), pointing at tell."""
+        status = self.experiment(experiment_id).status
+        if status is ExperimentStatus.PENDING:
+            raise StateError(
+                f"experiment {experiment_id} is pending: it has no result to amend yet; use tell to record its "
+                "result (or discard it if it will not be run)"
+            )
+
     def add_data(self, data: pd.DataFrame | str | IO[Any] | Sequence[Mapping[str, Any]]) -> list[Experiment]:
         """Add measurements: a DataFrame, a CSV path or open CSV file, or a list of row dicts.
 
@@ -258,6 +325,7 @@ class Campaign:
                     origin=Origin.IMPORTED,
                     results=results,
                     candidate=candidate,
+                    retracted=bool(row.get("retracted", False)),
                 )
             )
         return self.store.record_results(self.name, tells, new)
@@ -274,9 +342,11 @@ class Campaign:
         history = History.from_experiments(self.experiments())
         return model_profile(self.strategy, self.domain, self.objective, history, parameter, points=points)
 
-    def to_dataframe(self) -> pd.DataFrame:
-        """One row per experiment: ids, status, parameters, results, and timestamps."""
-        return experiments_to_frame(self.experiments(), self.domain.names, self.objective.names)
+    def to_dataframe(self, *, history: bool = False) -> pd.DataFrame:
+        """One row per experiment: ids, status, parameters, current results, and timestamps; with ``history``,
+        also a row for every earlier version of a corrected experiment (see ``kiln.campaign.table``)."""
+        revisions = self.revisions() if history else None
+        return experiments_to_frame(self.experiments(), self.domain.names, self.objective.names, revisions)
 
     def __repr__(self) -> str:
         return f"Campaign({self.name!r}, store={self.store.url!r})"
@@ -287,6 +357,13 @@ def batch_size(n: Any) -> int:
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_BATCH:
         raise ValidationError("n", n, f"a whole number from 1 to {MAX_BATCH} is required", "e.g. -n 4")
     return int(n)
+
+
+def _reason(text: Any, fix: str, field: str = "reason") -> str:
+    """A non-empty, stripped reason; ValidationError naming ``field`` otherwise."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError(field, text, "a non-empty text", f"say {fix}")
+    return text.strip()
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -310,7 +310,7 @@ def check_experiment(experiment: Any, index: int) -> dict[str, Any]:
         "attention": "",
         "outputs": None,
         "amended": 0,
-        "retracted": False,
+        "retracted": bool(experiment.retracted) and status is not ExperimentStatus.PENDING,
     }
 
 

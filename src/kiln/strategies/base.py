@@ -28,7 +28,11 @@ class Proposal:
 
 @dataclass(frozen=True)
 class History:
-    """What a campaign knows when it asks: finished and running experiments, in creation order."""
+    """What a campaign knows when it asks: finished and running experiments, in creation order.
+
+    Retracted and discarded experiments are not part of it: nothing learns from them (their pool rows may be
+    suggested again).
+    """
 
     completed: Sequence[Experiment] = ()
     pending: Sequence[Experiment] = ()
@@ -38,7 +42,8 @@ class History:
     def from_experiments(cls, experiments: Sequence[Experiment]) -> History:
         by_status: dict[ExperimentStatus, list[Experiment]] = {s: [] for s in ExperimentStatus}
         for experiment in experiments:
-            by_status[experiment.status].append(experiment)
+            if not experiment.retracted:
+                by_status[experiment.status].append(experiment)
         return cls(
             completed=tuple(by_status[ExperimentStatus.COMPLETED]),
             pending=tuple(by_status[ExperimentStatus.PENDING]),
