@@ -52,6 +52,7 @@ def experiment_from_json(data: Mapping[str, Any]) -> Experiment:
         dispatched_at=_when(data.get("dispatched_at")),
         attention=data.get("attention", ""),
         outputs=dict(data.get("outputs") or {}),
+        note=data.get("note", ""),
     )
 
 
@@ -114,11 +115,19 @@ class RemoteCampaign:
         return [experiment_from_json(e) for e in answer["experiments"]]
 
     def tell(
-        self, experiment_id: str, value: float | Mapping[str, float], *, outputs: Mapping[str, Any] | None = None
+        self,
+        experiment_id: str,
+        value: float | Mapping[str, float],
+        *,
+        outputs: Mapping[str, Any] | None = None,
+        note: str = "",
     ) -> Experiment:
+        """Record the result of a pending experiment (as ``Campaign.tell``: outputs and a note kept with it)."""
         body: dict[str, Any] = {"results": dict(value)} if isinstance(value, Mapping) else {"value": value}
         if outputs is not None:
             body["outputs"] = dict(outputs)
+        if note:
+            body["note"] = note
         return experiment_from_json(
             self.client.request("POST", f"/campaigns/{self.name}/experiments/{experiment_id}/tell", json=body)
         )

@@ -191,7 +191,10 @@ def test_a_bad_row_names_its_number_and_adds_nothing(
     [
         (pd.DataFrame([{k: v for k, v in GOOD.items() if k != "cycles"}]), "missing ['cycles']"),
         (pd.DataFrame([{k: v for k, v in GOOD.items() if k != TARGET}]), "missing ['y']"),
-        (pd.DataFrame([{**GOOD, "colour": "red"}]), "unknown ['colour']"),
+        (
+            pd.DataFrame([{**{k: v for k, v in GOOD.items() if k != "cycles"}, "cycels": 2}]),
+            "missing ['cycles']; other columns ['cycels'] are kept as outputs",
+        ),
     ],
 )
 def test_wrong_columns_are_named_and_nothing_is_added(
@@ -231,9 +234,10 @@ def test_an_id_that_is_no_longer_pending_is_rejected(space: SearchSpace, store_u
     a, b = campaign.ask(2)
     campaign.tell(a.id, 1.0)
     before = _stored(campaign)
-    with pytest.raises(ValidationError, match="already completed") as error:
+    with pytest.raises(ValidationError, match="is completed with") as error:
         campaign.add_data([{"id": b.id, **dict(b.params), TARGET: 2.0}, {"id": a.id, **dict(a.params), TARGET: 2.0}])
-    assert error.value.field == "row 2: id"
+    assert error.value.field == "row 2: y"
+    assert f"kiln amend c {a.id}" in str(error.value)
     assert _stored(campaign) == before
 
 

@@ -134,7 +134,7 @@ def test_export_with_history_has_every_earlier_value(store_url: str) -> None:
     assert list(rows["current"]) == [False, False, True]
     assert list(rows["y"]) == [1e308, 3.0, 3.0]
     assert list(rows["change"]) == ["recorded", "amended", "retracted"]
-    assert list(rows["note"]) == ["", "typo", "bad run"]
+    assert list(rows["change_reason"]) == ["", "typo", "bad run"]
     assert list(rows["retracted"]) == [False, False, True]
     assert list(frame[frame["id"] == a.id]["current"]) == [True]
     plain = campaign.to_dataframe()

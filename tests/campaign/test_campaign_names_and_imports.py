@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kiln import Campaign, Categorical, Continuous, Integer, Objective, SearchSpace, SpecError
+from kiln import Campaign, Categorical, Continuous, Integer, Objective, SearchSpace, SpecError, ValidationError
 from kiln.core.records import ExperimentStatus
 
 TARGET = "y"
@@ -63,6 +63,6 @@ def test_a_failed_import_leaves_the_campaign_unchanged(store_url: str) -> None:
     campaign.tell(pending.id, 1.0)
     before = campaign.experiments()
     rows = [{"x": 0.2, TARGET: 1.0}, {"id": pending.id, "x": pending.params["x"], TARGET: 2.0}]
-    with pytest.raises(Exception, match="already completed"):
+    with pytest.raises(ValidationError, match="an import never changes a finished experiment"):
         campaign.add_data(rows)
     assert campaign.experiments() == before

@@ -249,6 +249,48 @@ def test_tell_a_negative_value_after_double_dash(runner: CliRunner, spec: Path, 
     assert experiments(db)[0].results == {"y": -1.5}
 
 
+def test_tell_keeps_outputs_and_a_note_and_export_shows_them(runner: CliRunner, spec: Path, db: Path) -> None:
+    created(runner, spec, db)
+    (suggestion,) = asked(runner, db, 1)
+    args = ["tell", "bench", suggestion["id"], "-1.5", "--output", "purity=0.93", "--output", "operator=Ana"]
+    args += ["--output", "peaks=[410, 520.5]", "--output", "lot=007", "--note", "film cracked; Überprüfung"]
+    ok(kiln(runner, *args, "--store", db))
+    (stored,) = experiments(db)
+    assert stored.results == {"y": -1.5} and stored.note == "film cracked; Überprüfung"
+    assert stored.outputs == {"purity": 0.93, "operator": "Ana", "peaks": [410, 520.5], "lot": "007"}
+    row = pd.read_csv(io.StringIO(ok(kiln(runner, "export", "bench", "--store", db)).stdout)).iloc[0]
+    assert row["note"] == "film cracked; Überprüfung" and row["purity"] == 0.93 and row["operator"] == "Ana"
+    assert json.loads(row["peaks"]) == [410, 520.5]
+    (record,) = json.loads(ok(kiln(runner, "export", "bench", "--format", "json", "--store", db)).stdout)
+    assert record["peaks"] == [410, 520.5] and record["note"] == stored.note and record["lot"] == "007"
+
+
+@pytest.mark.parametrize("bad", ["purity", "=1", "a=1 --output a=2"])
+def test_tell_a_bad_output_changes_nothing(runner: CliRunner, spec: Path, db: Path, bad: str) -> None:
+    created(runner, spec, db)
+    (suggestion,) = asked(runner, db, 1)
+    outputs = [part for item in bad.split(" --output ") for part in ("--output", item)]
+    line = error_line(kiln(runner, "tell", "bench", suggestion["id"], "1", *outputs, "--store", db))
+    assert line.startswith("error: --output")
+    assert experiments(db)[0].status is ExperimentStatus.PENDING
+
+
+def test_an_export_imports_back_with_its_rows_skipped(runner: CliRunner, spec: Path, db: Path, tmp_path: Path) -> None:
+    created(runner, spec, db)
+    first, second = asked(runner, db, 2)
+    ok(kiln(runner, "tell", "bench", first["id"], "3", "--note", "ok", "--store", db))
+    exported = tmp_path / "export.csv"
+    ok(kiln(runner, "export", "bench", "--output", exported, "--store", db))
+    before = experiments(db)
+    result = ok(kiln(runner, "import", "bench", exported, "--store", db)).stdout
+    assert "imported 0 measurement(s) into bench; 2 row(s) skipped" in result
+    assert experiments(db) == before
+    results = tmp_path / "results.csv"
+    results.write_text(f"id,y\n{second['id']},4.5\n")
+    assert "imported 1 measurement(s)" in ok(kiln(runner, "import", "bench", results, "--store", db)).stdout
+    assert experiments(db)[1].results == {"y": 4.5}
+
+
 def test_tell_unknown_id_and_twice(runner: CliRunner, spec: Path, db: Path) -> None:
     created(runner, spec, db)
     (suggestion,) = asked(runner, db, 1)
@@ -282,7 +324,7 @@ def test_import_a_bad_table_adds_nothing(runner: CliRunner, spec: Path, db: Path
     data = tmp_path / "bad.csv"
     data.write_text("temperature,solvent,y\n50,water,1\n500,water,2\n")
     line = error_line(kiln(runner, "import", "bench", data, "--store", db))
-    assert line.startswith("error: row 2: parameter 'temperature': got 500")
+    assert line.startswith("error: row 2: parameter 'temperature': got 500;")
     line = error_line(kiln(runner, "import", "bench", tmp_path / "absent.csv", "--store", db))
     assert line.startswith("error: file")
     assert experiments(db) == []

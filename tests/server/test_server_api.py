@@ -84,8 +84,10 @@ def test_ask_tell_fail_import_export_events(setup: tuple[Any, dict[str, str]]) -
     assert answer["status"] == "done" and len(answer["experiments"]) == 2
     first, second = answer["experiments"]
     assert writer.get("/api/v1/campaigns/films/pending").json()[0]["id"] == first["id"]
-    told = writer.post(f"/api/v1/campaigns/films/experiments/{first['id']}/tell", json={"value": 0.5})
+    body = {"value": 0.5, "outputs": {"purity": 0.9}, "note": "hazy film"}
+    told = writer.post(f"/api/v1/campaigns/films/experiments/{first['id']}/tell", json=body)
     assert told.status_code == 200 and told.json()["results"] == {"y": 0.5}
+    assert told.json()["note"] == "hazy film" and told.json()["outputs"] == {"purity": 0.9}
     again = writer.post(f"/api/v1/campaigns/films/experiments/{first['id']}/tell", json={"value": 0.7})
     assert again.status_code == 409
     failed = writer.post(f"/api/v1/campaigns/films/experiments/{second['id']}/fail", json={"reason": "cracked"})
@@ -94,7 +96,8 @@ def test_ask_tell_fail_import_export_events(setup: tuple[Any, dict[str, str]]) -
     assert imported.status_code == 200 and imported.json()[0]["origin"] == "imported"
     csv = writer.get("/api/v1/campaigns/films/export").text
     assert csv.splitlines()[0].startswith("id,") and len(csv.strip().splitlines()) == 4
-    assert len(writer.get("/api/v1/campaigns/films/export?format=json").json()) == 3
+    rows = writer.get("/api/v1/campaigns/films/export?format=json").json()
+    assert len(rows) == 3 and rows[0]["note"] == "hazy film" and rows[0]["purity"] == 0.9
     events = writer.get("/api/v1/campaigns/films/events?after=0").json()
     kinds = [e["kind"] for e in events["events"]]
     assert "experiment_completed" in kinds and "experiment_failed" in kinds
@@ -148,12 +151,13 @@ def test_the_client_has_the_surface_of_a_local_campaign(setup: tuple[Any, dict[s
     campaign = admin.create(SPEC)
     lab = Client("http://testserver", tokens["write"], http=TestClient(app), poll_interval=0.02).open("films")
     for experiment in lab.ask(3):  # a lab script, unchanged but for how the campaign is opened
-        lab.tell(experiment.id, experiment.params["x"] ** 2)
+        lab.tell(experiment.id, experiment.params["x"] ** 2, note=f"run {experiment.seq}")
     (extra,) = lab.ask(1)
     lab.fail(extra.id, "spilled")
     lab.add_data([{"x": 0.5, "y": 0.3}])
     assert [e.status.value for e in lab.experiments()] == ["completed"] * 3 + ["failed", "completed"]
     assert lab.pending() == [] and lab.best() is not None
+    assert [e.note for e in lab.experiments()][:3] == ["run 1", "run 2", "run 3"]
     assert len(lab.to_dataframe()) == 5 and campaign.name == "films"
     with pytest.raises(StateError):
         lab.fail(extra.id, "again")
@@ -178,7 +182,11 @@ def test_csv_import_takes_a_table_and_an_export_as_it_is(setup: tuple[Any, dict[
     exported = writer.get("/api/v1/campaigns/films/export").content
     before = writer.get("/api/v1/campaigns/films").json()["counts"]
     again = writer.post("/api/v1/campaigns/films/import/csv", content=exported, headers=csv_header)
-    assert again.status_code == 422 and again.json()["detail"]["field"] == "row 1: id"  # told already
+    assert again.status_code == 200 and again.json() == []  # every row is stored already: skipped
+    changed = exported.replace(b",3.5,", b",3.75,")
+    assert changed != exported
+    refused = writer.post("/api/v1/campaigns/films/import/csv", content=changed, headers=csv_header)
+    assert refused.status_code == 422 and "kiln amend" in refused.json()["detail"]["fix"]
     for bad, field in [(b"", "csv"), (b"x,y\n9.0,1.0\n", "row 1: parameter 'x'"), (b"\xff\xfe\x00", "csv")]:
         refused = writer.post("/api/v1/campaigns/films/import/csv", content=bad, headers=csv_header)
         assert refused.status_code == 422 and refused.json()["detail"]["field"] == field, refused.text

@@ -262,6 +262,46 @@ class StoreConformance:
         with pytest.raises(ValidationError, match="outputs"):
             store.complete("c", "e1", {"yield": 1.0}, outputs={"bad": float("nan")})
 
+    def test_a_note_is_kept_with_the_result(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1"), exp("e2")])
+        note = "film cracked at the edge; Überprüfung nötig ✓"
+        done = store.complete("c", "e1", {"yield": 1.0}, note=note)
+        assert done.note == note and store.get_experiment("c", "e1").note == note
+        assert store.complete("c", "e2", {"yield": 2.0}).note == ""
+        assert store.add_experiments("c", [exp("e3")])[0].note == ""
+
+    @pytest.mark.parametrize("bad", ["x" * 10_001, "a\x00b", 3])
+    def test_a_bad_note_is_refused_and_changes_nothing(self, store: Store, bad: Any) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1")])
+        with pytest.raises(ValidationError, match="note"):
+            store.complete("c", "e1", {"yield": 1.0}, note=bad)
+        assert store.get_experiment("c", "e1").status is ExperimentStatus.PENDING
+
+    def test_imports_keep_outputs_and_notes(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1"), exp("e2")])
+        imported = exp(
+            "e3",
+            status=ExperimentStatus.COMPLETED,
+            origin=Origin.IMPORTED,
+            results={"yield": 3.0},
+            outputs={"purity": 0.93, "trace": [1, 2]},
+            note="from the old notebook",
+        )
+        told, plain, added = store.record_results(
+            "c", [("e1", {"yield": 1.0}, {"colour": "red"}, "hazy"), ("e2", {"yield": 2.0})], [imported]
+        )
+        assert (told.outputs, told.note) == ({"colour": "red"}, "hazy")
+        assert (plain.outputs, plain.note) == ({}, "")
+        assert (added.outputs, added.note) == ({"purity": 0.93, "trace": [1, 2]}, "from the old notebook")
+        assert [store.get_experiment("c", i) for i in ("e1", "e2", "e3")] == [told, plain, added]
+        store.add_experiments("c", [exp("e4")])
+        with pytest.raises(ValidationError, match="note"):
+            store.record_results("c", [("e4", {"yield": 1.0}, None, "a\x00")], [])
+        assert store.get_experiment("c", "e4").status is ExperimentStatus.PENDING
+
     def test_dispatch_and_flag_need_a_pending_experiment(self, store: Store) -> None:
         store.create_campaign("c", {})
         store.add_experiments("c", [exp("e1")])

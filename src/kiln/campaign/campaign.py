@@ -7,18 +7,18 @@ same campaign, and reopening by name gives the same state.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
 from kiln.campaign.config import CampaignConfig
+from kiln.campaign.importing import Imported, plan_import
 from kiln.campaign.mirror import ExperimentMirror
 from kiln.campaign.table import experiments_to_frame, rows_to_import
 from kiln.core.errors import ConflictError, NotFoundError, StaleHistoryError, StateError, ValidationError
 from kiln.core.ids import new_id
-from kiln.core.records import Experiment, ExperimentStatus, Origin, Revision
+from kiln.core.records import Experiment, ExperimentStatus, Revision
 from kiln.objective import Objective
 from kiln.space.config import Domain
 from kiln.space.parameters import Categorical
@@ -160,12 +160,18 @@ class Campaign:
         return self.store.add_experiments(self.name, new, after_seq=last_seq) if new else []
 
     def tell(
-        self, experiment_id: str, value: float | Mapping[str, Any], *, outputs: Mapping[str, Any] | None = None
+        self,
+        experiment_id: str,
+        value: float | Mapping[str, Any],
+        *,
+        outputs: Mapping[str, Any] | None = None,
+        note: str = "",
     ) -> Experiment:
         """Record the result of a pending experiment: a number for the target, or a map target -> number;
-        ``outputs`` (JSON) is kept with it, e.g. other quantities an instrument measured."""
+        ``outputs`` (JSON) is kept with it, e.g. other quantities an instrument measured, and ``note``, free text
+        a person wrote about it."""
         results = self.objective.parse_results(value)
-        return self.store.complete(self.name, experiment_id, results, outputs=outputs)
+        return self.store.complete(self.name, experiment_id, results, outputs=outputs, note=note)
 
     def fail(self, experiment_id: str, reason: str) -> Experiment:
         """Record that a pending experiment failed, and why."""
@@ -265,70 +271,22 @@ class Campaign:
                 "result (or discard it if it will not be run)"
             )
 
-    def add_data(self, data: pd.DataFrame | str | IO[Any] | Sequence[Mapping[str, Any]]) -> list[Experiment]:
+    def add_data(self, data: pd.DataFrame | str | IO[Any] | Sequence[Mapping[str, Any]]) -> Imported:
         """Add measurements: a DataFrame, a CSV path or open CSV file, or a list of row dicts.
 
-        Columns: every parameter, every target, and optionally ``id`` (an existing pending suggestion to complete).
-        Columns written by ``to_dataframe`` are accepted and ignored. The whole table is checked before anything
-        is stored; a bad row raises ValidationError naming the row and column, and nothing is added.
+        Columns: every parameter, every target, and optionally ``id`` (an experiment of this campaign) and
+        ``note``; any other column is kept as an output of its row. An export (``to_dataframe``, ``kiln export``)
+        is accepted as it is: rows that repeat a stored experiment are skipped, rows with a result for a pending
+        suggestion complete it, and a table of just ``id`` and the targets records results of suggestions (see
+        ``kiln.campaign.importing``). The whole table is checked before anything is stored; a bad row raises
+        ValidationError naming the row and column, and nothing is added.
+
+        Returns the experiments completed or added (a list), with ``skipped``: the number of rows left alone.
         """
         rows = rows_to_import(data, self.domain.names, self.objective.names, text=self._text_columns())
-        known = {e.id: e for e in self.experiments()}
-        tells: list[tuple[str, dict[str, float]]] = []
-        new: list[Experiment] = []
-        for number, row in enumerate(rows, start=1):
-            results = _checked(number, lambda r=row: self.objective.parse_results(r["results"]))
-            suggestion_id = row.get("id")
-            if suggestion_id:
-                if any(suggestion_id == told for told, _ in tells):
-                    raise ValidationError(
-                        f"row {number}: id",
-                        suggestion_id,
-                        "each experiment may be told once",
-                        "remove the repeated row",
-                    )
-                existing = known.get(suggestion_id)
-                if existing is None:
-                    raise ValidationError(
-                        f"row {number}: id",
-                        suggestion_id,
-                        "ids must name experiments of this campaign",
-                        "remove the id to add the row as new data",
-                    )
-                if existing.status is not ExperimentStatus.PENDING:
-                    raise ValidationError(
-                        f"row {number}: id",
-                        suggestion_id,
-                        f"experiment is already {existing.status.value}",
-                        "remove the row",
-                    )
-                params = _checked(number, lambda r=row: self.domain.validate(r["params"]))
-                differing = [k for k, v in params.items() if not _same(v, existing.params.get(k))]
-                if differing:
-                    raise ValidationError(
-                        f"row {number}: parameters {differing}",
-                        {k: params[k] for k in differing},
-                        f"the row's parameters must be those of experiment {suggestion_id} "
-                        f"({ {k: existing.params.get(k) for k in differing} })",
-                        "correct the row, or remove the id to add it as new data",
-                    )
-                tells.append((suggestion_id, results))
-                continue
-            params = _checked(number, lambda r=row: self.domain.validate(r["params"]))
-            candidate = self.domain.key_of(params) if isinstance(self.domain, CandidatePool) else None
-            new.append(
-                Experiment(
-                    id=new_id(),
-                    seq=0,
-                    params=params,
-                    status=ExperimentStatus.COMPLETED,
-                    origin=Origin.IMPORTED,
-                    results=results,
-                    candidate=candidate,
-                    retracted=bool(row.get("retracted", False)),
-                )
-            )
-        return self.store.record_results(self.name, tells, new)
+        plan = plan_import(rows, self.domain, self.objective, self.experiments(), campaign=self.name)
+        stored = self.store.record_results(self.name, plan.completions, plan.new)
+        return Imported(stored, skipped=plan.skipped)
 
     def _text_columns(self) -> list[str]:
         """Parameters whose values are names (read as text from CSV files, so '01' stays '01')."""
@@ -364,18 +322,3 @@ def _reason(text: Any, fix: str, field: str = "reason") -> str:
     if not isinstance(text, str) or not text.strip():
         raise ValidationError(field, text, "a non-empty text", f"say {fix}")
     return text.strip()
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal parameter values; numbers within a relative tolerance of 1e-9."""
-    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
-    return bool(a == b)
-
-
-def _checked(row_number: int, build: Any) -> Any:
-    """Run ``build`` and prefix a ValidationError's field with the row number."""
-    try:
-        return build()
-    except ValidationError as error:
-        raise ValidationError(f"row {row_number}: {error.field}", error.value, error.allowed, error.fix) from None

@@ -1,13 +1,23 @@
-"""Experiments as tables: export to a DataFrame, and the rows of an import (DataFrame, CSV or records)."""
+"""Experiments as tables: export to a DataFrame or CSV text, and the rows of an import (DataFrame, CSV or records).
+
+An export has one row per experiment and a column for everything stored: id, seq, status, origin, the
+parameters, the targets, then reason, note, strategy, batch, candidate, instrument, handle, attention and the
+times (created_at, dispatched_at, finished_at, ISO 8601 UTC), amended (corrections so far) and retracted, then
+one column per output key (an output whose name is taken by another column is written as ``output:NAME``). In
+CSV text, outputs that are true/false, null, lists or objects are JSON text, so that an import reads them back
+as they were.
+"""
 
 from __future__ import annotations
 
 import math
 import os
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from kiln.core.errors import ValidationError
+from kiln.core.json_values import value_from_text, value_to_text
 from kiln.core.records import Experiment, Revision
 
 if TYPE_CHECKING:
@@ -16,16 +26,23 @@ if TYPE_CHECKING:
 EXPORT_COLUMNS_BEFORE = ["id", "seq", "status", "origin"]
 EXPORT_COLUMNS_AFTER = [
     "reason",
+    "note",
     "strategy",
     "batch",
     "candidate",
+    "instrument",
+    "handle",
+    "attention",
     "created_at",
+    "dispatched_at",
     "finished_at",
     "amended",
     "retracted",
 ]
-HISTORY_COLUMNS = ["version", "current", "change", "note", "actor", "changed_at"]
+HISTORY_COLUMNS = ["version", "current", "change", "change_reason", "actor", "changed_at"]
 """Columns an export with its history adds: which version a row is, and how, why, by whom and when it came."""
+OUTPUT_PREFIX = "output:"
+"""Column prefix of an output whose name is taken by a parameter, target or bookkeeping column."""
 
 
 def experiments_to_frame(
@@ -34,13 +51,16 @@ def experiments_to_frame(
     targets: Sequence[str],
     revisions: Sequence[Revision] | None = None,
 ) -> pd.DataFrame:
-    """One row per experiment; columns: id, seq, status, origin, parameters, targets, then bookkeeping.
+    """One row per experiment (columns: see the module docstring). Output cells hold the stored JSON values.
 
     With ``revisions`` (``Store.revisions``), every earlier version of a corrected experiment comes as a row of
     its own before the current one, and ``HISTORY_COLUMNS`` say which version each row is.
     """
     import pandas as pd
 
+    taken = {*EXPORT_COLUMNS_BEFORE, *params, *targets, *EXPORT_COLUMNS_AFTER, *HISTORY_COLUMNS}
+    output_keys = list(dict.fromkeys(key for e in experiments for key in e.outputs))
+    output_columns = {key: OUTPUT_PREFIX + key if key in taken else key for key in output_keys}
     by_experiment: dict[str, list[Revision]] = {}
     for revision in revisions or ():
         by_experiment.setdefault(revision.experiment, []).append(revision)
@@ -49,19 +69,22 @@ def experiments_to_frame(
         versions = by_experiment.get(e.id, [])
         if revisions is not None:
             for old in versions[:-1]:
-                row = _record(e, params, targets)
+                row = _record(e, params, targets, output_columns)
                 row.update({"status": old.status.value, "reason": old.reason, "retracted": old.retracted})
                 row.update({t: old.results.get(t, math.nan) for t in targets})
                 row.update(_version(old, current=False))
                 records.append(row)
-        record = _record(e, params, targets)
+        record = _record(e, params, targets, output_columns)
         if revisions is not None:
             record.update(_version(versions[-1], current=True) if versions else _original(e))
         records.append(record)
     columns = [*EXPORT_COLUMNS_BEFORE, *params, *targets, *EXPORT_COLUMNS_AFTER]
     if revisions is not None:
         columns += HISTORY_COLUMNS
-    return pd.DataFrame.from_records(records, columns=columns)
+    columns += output_columns.values()
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    frame.attrs["outputs"] = list(output_columns.values())
+    return frame
 
 
 def _version(revision: Revision, *, current: bool) -> dict[str, Any]:
@@ -69,7 +92,7 @@ def _version(revision: Revision, *, current: bool) -> dict[str, Any]:
         "version": revision.number,
         "current": current,
         "change": revision.change.value,
-        "note": revision.note,
+        "change_reason": revision.note,
         "actor": revision.actor,
         "changed_at": revision.at.isoformat(),
     }
@@ -77,10 +100,19 @@ def _version(revision: Revision, *, current: bool) -> dict[str, Any]:
 
 def _original(e: Experiment) -> dict[str, Any]:
     at = e.finished_at or e.created_at
-    return {"version": 0, "current": True, "change": "recorded", "note": "", "actor": "", "changed_at": at.isoformat()}
+    return {
+        "version": 0,
+        "current": True,
+        "change": "recorded",
+        "change_reason": "",
+        "actor": "",
+        "changed_at": at.isoformat(),
+    }
 
 
-def _record(e: Experiment, params: Sequence[str], targets: Sequence[str]) -> dict[str, Any]:
+def _record(
+    e: Experiment, params: Sequence[str], targets: Sequence[str], output_columns: Mapping[str, str]
+) -> dict[str, Any]:
     """The export row of an experiment's current version."""
     record: dict[str, Any] = {"id": e.id, "seq": e.seq, "status": e.status.value, "origin": e.origin.value}
     record.update({p: e.params.get(p) for p in params})
@@ -88,16 +120,43 @@ def _record(e: Experiment, params: Sequence[str], targets: Sequence[str]) -> dic
     record.update(
         {
             "reason": e.reason,
+            "note": e.note,
             "strategy": e.strategy,
             "batch": e.batch,
             "candidate": e.candidate,
-            "created_at": e.created_at.isoformat(),
-            "finished_at": e.finished_at.isoformat() if e.finished_at else None,
+            "instrument": e.instrument,
+            "handle": e.handle,
+            "attention": e.attention,
+            "created_at": _iso(e.created_at),
+            "dispatched_at": _iso(e.dispatched_at),
+            "finished_at": _iso(e.finished_at),
             "amended": e.amended,
             "retracted": e.retracted,
         }
     )
+    record.update({output_columns[key]: value for key, value in e.outputs.items()})
     return record
+
+
+def frame_to_csv(frame: pd.DataFrame) -> str:
+    """CSV text of an export: output cells that are not numbers or plain text are written as JSON text."""
+    outputs = [c for c in frame.attrs.get("outputs", []) if c in frame.columns]
+    if outputs:
+        frame = frame.copy()
+        for column in outputs:
+            frame[column] = [None if _missing(v) else value_to_text(v) for v in frame[column]]
+    text: str = frame.to_csv(index=False)
+    return text
+
+
+def frame_to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON records of an export: empty cells become null, outputs keep their JSON values."""
+    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    return [{str(k): v for k, v in row.items()} for row in records]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 def rows_to_import(
@@ -107,59 +166,115 @@ def rows_to_import(
     *,
     text: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """Rows of an import as ``{"id": str | None, "params": {...}, "results": {...}}``; ``data`` is a table, a CSV
-    path, an open CSV file (text or bytes) or row dicts.
+    """Rows of an import as ``{"number", "id", "params", "results", "written", "outputs", "note"}``; ``data`` is
+    a table, a CSV path, an open CSV file (text or bytes) or row dicts.
 
-    Exported tables are accepted: bookkeeping columns are ignored, rows of pending, failed or discarded
-    experiments that carry no result are skipped (a row with a result is always imported, whatever its status
-    column says), earlier versions (``current`` false) are skipped, and ``retracted`` is kept.
-    Columns named in ``text`` are read from CSV as text. Raises ValidationError for a missing or unknown column,
-    or an unreadable file.
+    ``params`` holds the parameter columns the table has, ``results`` the target cells (CSV cells that are
+    numbers as numbers; the columns named in ``text`` stay text, so '01' stays '01'), ``written`` the CSV text of
+    those cells (so that the precision they were written with is known), ``outputs`` every other column's
+    non-empty cells (CSV text read as JSON where it is JSON: numbers, true/false, lists, objects), ``note`` the
+    note cell.
+    Bookkeeping columns of an export are ignored but ``retracted`` (kept: ``"retracted"`` in the row); rows of
+    pending, failed or discarded experiments that carry no result and no id are skipped, and so are earlier
+    versions (``current`` false) of an export with its history. Parameter columns may be left out when every
+    row has an id (results of pending suggestions). Raises ValidationError for a missing target or parameter
+    column, or an unreadable file.
     """
+    frame, from_text = _frame(data)
+    columns = [str(c) for c in frame.columns]
+    frame.columns = columns
+    missing_targets = [t for t in targets if t not in columns]
+    missing_params = [p for p in params if p not in columns]
+    ids = frame["id"] if "id" in columns else None
+    every_row_has_id = ids is not None and all(isinstance(i, str) and i.strip() for i in ids)
+    if missing_targets or (missing_params and not every_row_has_id):
+        known = {*params, *targets, *EXPORT_COLUMNS_BEFORE, *EXPORT_COLUMNS_AFTER, *HISTORY_COLUMNS}
+        others = [c for c in columns if c not in known]
+        raise ValidationError(
+            "columns",
+            columns,
+            f"the table needs the columns {[*params, *targets]} (parameters may be left out when every row has "
+            f"the id of a suggestion) and may have 'id' "
+            f"(missing {[*missing_params, *missing_targets]}; other columns {others} are kept as outputs)",
+            "rename or add the columns named",
+        )
+    bookkeeping = {*EXPORT_COLUMNS_BEFORE, *EXPORT_COLUMNS_AFTER, *HISTORY_COLUMNS}
+    present = [p for p in params if p in columns]
+    output_columns = [c for c in columns if c not in {*params, *targets, *bookkeeping}]
+    rows = []
+    for number, record in enumerate(frame.to_dict(orient="records"), start=1):
+        if _false(record.get("current")):
+            continue  # an earlier version from an export with its history: the current row follows
+        identifier = record.get("id")
+        identifier = identifier.strip() if isinstance(identifier, str) and identifier.strip() else None
+        status = record.get("status")
+        no_result = all(_missing(record[t]) for t in targets)
+        if (
+            no_result
+            and identifier is None
+            and isinstance(status, str)
+            and status.strip() in ("pending", "failed", "discarded")
+        ):
+            continue
+        note = record.get("note")
+        cells = [*present, *targets]
+        rows.append(
+            {
+                "number": number,
+                "id": identifier,
+                "params": {p: _cell(record[p], from_text and p not in text) for p in present},
+                "results": {t: _cell(record[t], from_text) for t in targets},
+                "written": {c: record[c] for c in cells if from_text and isinstance(record[c], str)},
+                "outputs": {
+                    c.removeprefix(OUTPUT_PREFIX): _output(record[c], from_text)
+                    for c in output_columns
+                    if not _missing(record[c])
+                },
+                "note": None if _missing(note) else str(note),
+                "retracted": _true(record.get("retracted")),
+            }
+        )
+    return rows
+
+
+def _frame(data: Any) -> tuple[pd.DataFrame, bool]:
+    """The table of an import, and whether its cells are text read from CSV."""
     import pandas as pd
 
     if isinstance(data, str | os.PathLike) or hasattr(data, "read"):
         field, shown = ("file", str(data)) if isinstance(data, str | os.PathLike) else ("csv", "the table sent")
         try:
-            frame = pd.read_csv(data, dtype=dict.fromkeys(text, str))  # type: ignore[arg-type]
+            return pd.read_csv(data, dtype=str), True
         except FileNotFoundError:
             raise ValidationError(field, shown, "the file does not exist", "check the path") from None
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as error:
             raise ValidationError(field, shown, f"a CSV table is required ({error})", "export it as CSV") from None
-    elif isinstance(data, pd.DataFrame):
-        frame = data
-    else:
-        frame = pd.DataFrame.from_records(list(data))
-    columns = [str(c) for c in frame.columns]
-    missing = [c for c in (*params, *targets) if c not in columns]
-    allowed = {*params, *targets, *EXPORT_COLUMNS_BEFORE, *EXPORT_COLUMNS_AFTER, *HISTORY_COLUMNS}
-    unknown = [c for c in columns if c not in allowed]
-    if missing or unknown:
-        raise ValidationError(
-            "columns",
-            columns,
-            f"the table needs the columns {[*params, *targets]} and may have 'id' "
-            f"(missing {missing}, unknown {unknown})",
-            "rename or remove the columns named",
-        )
-    rows = []
-    for record in frame.to_dict(orient="records"):
-        if _false(record.get("current")):
-            continue  # an earlier version from an export with its history: the current row follows
-        status = record.get("status")
-        no_result = all(_missing(record[t]) for t in targets)
-        if no_result and isinstance(status, str) and status in ("pending", "failed", "discarded"):
-            continue
-        identifier = record.get("id")
-        rows.append(
-            {
-                "id": identifier if isinstance(identifier, str) and identifier else None,
-                "params": {p: _plain(record[p]) for p in params},
-                "results": {t: _plain(record[t]) for t in targets},
-                "retracted": _true(record.get("retracted")),
-            }
-        )
-    return rows
+    if isinstance(data, pd.DataFrame):
+        return data.copy(), False
+    return pd.DataFrame.from_records(list(data)), False
+
+
+def _cell(value: Any, numeric_text: bool) -> Any:
+    """A parameter or target cell: CSV text that is a number becomes the number (``"2"`` -> 2, ``"93.50"`` ->
+    93.5); other text and other values stay as they are."""
+    if numeric_text and isinstance(value, str):
+        stripped = value.strip()
+        try:
+            return int(stripped)
+        except ValueError:
+            pass
+        try:
+            return float(stripped)
+        except ValueError:
+            return value
+    return _plain(value)
+
+
+def _output(value: Any, from_text: bool) -> Any:
+    """One output cell as a JSON value: CSV text is read as JSON where it is JSON."""
+    if from_text and isinstance(value, str):
+        return value_from_text(value)
+    return _plain(value)
 
 
 def _true(value: Any) -> bool:
@@ -190,4 +305,4 @@ def _missing(value: Any) -> bool:
 
 
 def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
+    return value.item() if hasattr(value, "item") and not isinstance(value, list | dict) else value

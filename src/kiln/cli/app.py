@@ -168,10 +168,43 @@ def ask(
 
 @app.command(context_settings={"ignore_unknown_options": True})
 @reports_errors
-def tell(name: str, experiment_id: str, value: str, store: StoreOption = None) -> None:
+def tell(
+    name: str,
+    experiment_id: str,
+    value: str,
+    output: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--output",
+            help="Other data kept with the result, as NAME=VALUE (repeat for several); VALUE is read as JSON "
+            "when it is a number, true/false, a list or an object, else as text.",
+            show_default=False,
+        ),
+    ] = None,
+    note: Annotated[str, typer.Option("--note", help="Free text kept with the result.", show_default=False)] = "",
+    store: StoreOption = None,
+) -> None:
     """Record VALUE as the result of pending experiment ID."""
-    experiment = open_campaign(name, store).tell(experiment_id, value)
-    out.print(f"{experiment.id}: completed with {dict(experiment.results)}")
+    outputs = parse_outputs(output or [])
+    experiment = open_campaign(name, store).tell(experiment_id, value, outputs=outputs or None, note=note)
+    extra = f", outputs {dict(experiment.outputs)}" if experiment.outputs else ""
+    out.print(f"{experiment.id}: completed with {dict(experiment.results)}{extra}", highlight=False, markup=False)
+
+
+def parse_outputs(items: list[str]) -> dict[str, Any]:
+    """``--output NAME=VALUE`` options as a map; ValidationError for an item without a name or given twice."""
+    from kiln.core.json_values import value_from_text
+
+    outputs: dict[str, Any] = {}
+    for item in items:
+        key, equals, text = item.partition("=")
+        key = key.strip()
+        if not equals or not key:
+            raise ValidationError("--output", item, "NAME=VALUE is required", "e.g. --output purity=0.93")
+        if key in outputs:
+            raise ValidationError("--output", item, f"each name once ({key!r} is given twice)", "remove one")
+        outputs[key] = value_from_text(text)
+    return outputs
 
 
 @app.command()
@@ -187,7 +220,8 @@ def fail(name: str, experiment_id: str, reason: str, store: StoreOption = None) 
 def import_(name: str, file: Path, store: StoreOption = None) -> None:
     """Add measurements from a CSV file (parameter and target columns, optional id of a pending suggestion)."""
     added = open_campaign(name, store).add_data(str(file))
-    out.print(f"imported {len(added)} measurement(s) into {name}")
+    skipped = f"; {added.skipped} row(s) skipped (stored already, or no result)" if added.skipped else ""
+    out.print(f"imported {len(added)} measurement(s) into {name}{skipped}", highlight=False, markup=False)
 
 
 @app.command("list")
@@ -232,12 +266,13 @@ def export(
     store: StoreOption = None,
 ) -> None:
     """Write every experiment of NAME as CSV or JSON (to stdout unless --output is given)."""
+    from kiln.campaign.table import frame_to_csv, frame_to_records
+
     frame = open_campaign(name, store).to_dataframe()
     if format is ExportFormat.csv:
-        text = frame.to_csv(index=False)
+        text = frame_to_csv(frame)
     else:
-        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-        text = json.dumps(records, indent=2) + "\n"
+        text = json.dumps(frame_to_records(frame), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)
     else:

@@ -65,6 +65,7 @@ class Experiment:
         instrument / handle / dispatched_at: where and when it was sent to run (empty until dispatched; the
             handle is empty while the dispatch is recorded but not yet acknowledged by the instrument).
         outputs: anything else recorded with the result (JSON), e.g. each workflow step's measurements.
+        note: free text a person recorded with the result (e.g. "film cracked at the edge"); empty if none.
         attention: why an operator must look at it (e.g. in flight on an instrument that cannot be asked
             after a crash); empty when nothing is needed.
         amended: how many times its result was corrected after it first finished (0: as first recorded);
@@ -89,6 +90,7 @@ class Experiment:
     dispatched_at: datetime | None = None
     attention: str = ""
     outputs: Mapping[str, Any] = field(default_factory=dict)
+    note: str = ""
     amended: int = 0
     retracted: bool = False
 

@@ -33,6 +33,7 @@ from starlette.exceptions import HTTPException
 from kiln.campaign import Campaign
 from kiln.campaign.ask_rounds import AskRounds
 from kiln.campaign.config import CampaignConfig
+from kiln.campaign.table import frame_to_csv, frame_to_records
 from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
 from kiln.core.json_values import json_safe
 from kiln.core.records import Experiment, TokenRecord
@@ -41,7 +42,7 @@ from kiln.server.auth import allows, hash_secret
 from kiln.server.dashboard import add_dashboard
 from kiln.store import open_store
 from kiln.store.base import Store
-from kiln.store.schema import NAME_MAX
+from kiln.store.schema import NAME_MAX, NOTE_MAX
 from kiln.strategies.profile import MAX_POINTS
 
 API = "/api/v1"
@@ -67,6 +68,7 @@ class TellBody(BaseModel):
     value: float | None = Field(None, description="The single target's value.")
     results: dict[str, float] | None = Field(None, description="Target name -> value.")
     outputs: dict[str, Any] | None = Field(None, description="Other data kept with the result.")
+    note: str = Field("", max_length=NOTE_MAX, description="Free text a person wrote about the result.")
 
 
 class FailBody(BaseModel):
@@ -97,6 +99,7 @@ def experiment_json(e: Experiment) -> dict[str, Any]:
         "dispatched_at": None if e.dispatched_at is None else e.dispatched_at.isoformat(),
         "attention": e.attention,
         "outputs": dict(e.outputs),
+        "note": e.note,
     }
 
 
@@ -386,7 +389,7 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
         if (body.value is None) == (body.results is None):
             raise ValidationError("value/results", None, "give exactly one of value and results", 'e.g. {"value": 3.2}')
         value: float | Mapping[str, float] = body.value if body.value is not None else dict(body.results or {})
-        return experiment_json(campaign_of(name).tell(experiment_id, value, outputs=body.outputs))
+        return experiment_json(campaign_of(name).tell(experiment_id, value, outputs=body.outputs, note=body.note))
 
     @app.post(f"{API}/campaigns/{{name}}/experiments/{{experiment_id}}/fail")
     def fail(name: str, experiment_id: str, body: FailBody, found: Token) -> dict[str, Any]:
@@ -419,9 +422,8 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
         need(found, "read", name)
         frame = campaign_of(name).to_dataframe()
         if format == "csv":
-            return PlainTextResponse(frame.to_csv(index=False), media_type="text/csv")
-        rows = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-        return [{str(k): v for k, v in row.items()} for row in rows]
+            return PlainTextResponse(frame_to_csv(frame), media_type="text/csv")
+        return frame_to_records(frame)
 
     @app.get(f"{API}/campaigns/{{name}}/events")
     def events(

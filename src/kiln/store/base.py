@@ -32,6 +32,16 @@ class Changes(NamedTuple):
     complete: bool
 
 
+class Completion(NamedTuple):
+    """One pending experiment completed by ``Store.record_results``: its id, results, and optionally other data
+    (``outputs``, JSON) and a ``note`` recorded with them. A plain ``(id, results)`` pair is accepted too."""
+
+    id: str
+    results: Mapping[str, float]
+    outputs: Mapping[str, Any] | None = None
+    note: str = ""
+
+
 @runtime_checkable
 class Store(Protocol):
     """Persistence of campaigns. See the module docstring for the contract."""
@@ -70,10 +80,11 @@ class Store(Protocol):
     def record_results(
         self,
         campaign: str,
-        completions: Sequence[tuple[str, Mapping[str, float]]],
+        completions: Sequence[Completion | tuple[str, Mapping[str, float]]],
         experiments: Sequence[Experiment],
     ) -> list[Experiment]:
-        """Complete pending experiments (id, results) and append ``experiments``, all in one transaction.
+        """Complete pending experiments (``Completion``: id, results, outputs, note) and append ``experiments``
+        (with their outputs and notes), all in one transaction.
 
         Returns the completed records, then the appended ones. Same errors as ``complete`` and
         ``add_experiments``; on any error nothing is changed.
@@ -87,9 +98,10 @@ class Store(Protocol):
         results: Mapping[str, float],
         at: datetime | None = None,
         outputs: Mapping[str, Any] | None = None,
+        note: str = "",
     ) -> Experiment:
         """Mark a pending experiment completed with its results (and ``outputs``: other JSON data recorded with
-        them).
+        them; ``note``: free text a person wrote about it, at most 10,000 characters).
 
         Raises NotFoundError for an unknown id, StateError if it is not pending.
         """

@@ -39,6 +39,7 @@ NAME_MAX = 200  # campaign names
 ID_MAX = 64  # experiment ids and strategy kinds
 KIND_MAX = 64  # event kinds
 STATUS_MAX = 16  # experiment status and origin
+NOTE_MAX = 10_000  # a note recorded with a result
 
 metadata = MetaData(
     naming_convention={
@@ -113,6 +114,7 @@ experiments = Table(
     Column("outputs", JSON, nullable=True),
     Column("amended", Integer, nullable=False, server_default="0"),
     Column("retracted", Boolean, nullable=False, server_default=false()),
+    Column("note", Text, nullable=False, server_default=""),
     UniqueConstraint("campaign_id", "seq"),
     Index("ix_experiments_campaign_id_status", "campaign_id", "status"),
 )
@@ -249,6 +251,18 @@ def aware_utc(value: Any, field: str) -> datetime:
     return value.astimezone(UTC)
 
 
+def note_text(value: Any, field: str = "note") -> str:
+    """A note to store with a result: text of at most NOTE_MAX characters, without NUL characters."""
+    if not isinstance(value, str) or len(value) > NOTE_MAX or "\x00" in value:
+        raise ValidationError(
+            field,
+            value if not isinstance(value, str) else value[:200],
+            f"a note is text of at most {NOTE_MAX} characters without NUL characters",
+            "shorten the note or remove the control characters",
+        )
+    return value
+
+
 def _bounded_str(value: Any, field: str, most: int) -> str:
     if not isinstance(value, str) or len(value) > most:
         raise ValidationError(field, value, f"expected a string of at most {most} characters")
@@ -292,6 +306,7 @@ def check_experiment(experiment: Any, index: int) -> dict[str, Any]:
     if status is not ExperimentStatus.PENDING and finished_at is None:
         finished_at = created_at  # imported data: when it finished is unknown, it was not later than now
     batch = _optional_int(experiment.batch, f"{where}.batch")
+    outputs = json_object(experiment.outputs, f"{where}.outputs") if experiment.outputs else None
     return {
         "id": exp_id,
         "params": json_object(experiment.params, f"{where}.params"),
@@ -308,7 +323,8 @@ def check_experiment(experiment: Any, index: int) -> dict[str, Any]:
         "handle": "",
         "dispatched_at": None,
         "attention": "",
-        "outputs": None,
+        "outputs": outputs,
+        "note": note_text(experiment.note, f"{where}.note"),
         "amended": 0,
         "retracted": bool(experiment.retracted) and status is not ExperimentStatus.PENDING,
     }
@@ -335,6 +351,7 @@ def row_to_experiment(row: Row[Any]) -> Experiment:
         dispatched_at=m["dispatched_at"],
         attention=m["attention"],
         outputs=dict(m["outputs"] or {}),
+        note=m["note"],
         amended=int(m["amended"]),
         retracted=bool(m["retracted"]),
     )
@@ -366,6 +383,7 @@ def row_to_campaign(row: Row[Any]) -> CampaignRecord:
 __all__ = [
     "ID_MAX",
     "NAME_MAX",
+    "NOTE_MAX",
     "UtcDateTime",
     "aware_utc",
     "campaigns",
@@ -376,6 +394,7 @@ __all__ = [
     "json_object",
     "json_value",
     "metadata",
+    "note_text",
     "results_map",
     "revisions",
     "row_to_campaign",

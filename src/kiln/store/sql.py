@@ -46,7 +46,7 @@ from kiln.core.records import (
     utc_now,
 )
 from kiln.store import display_url
-from kiln.store.base import Changes
+from kiln.store.base import Changes, Completion
 from kiln.store.migrations import PG_WRITE_LOCK_KEY, upgrade_to_head
 from kiln.store.schema import (
     NAME_MAX,
@@ -54,6 +54,7 @@ from kiln.store.schema import (
     check_campaign_name,
     check_experiment,
     json_object,
+    note_text,
     results_map,
     row_to_campaign,
     row_to_experiment,
@@ -287,12 +288,12 @@ class SqlStore:
     def record_results(
         self,
         campaign: str,
-        completions: Sequence[tuple[str, Mapping[str, float]]],
+        completions: Sequence[Completion | tuple[str, Mapping[str, float]]],
         experiments: Sequence[Experiment],
     ) -> list[Experiment]:
         """Complete pending experiments and append new ones, all in one transaction (an import)."""
         rows = self._checked_rows(experiments)
-        checked = [(experiment_id, results_map(results, "results")) for experiment_id, results in completions]
+        checked = [_checked_completion(Completion(*completion), index) for index, completion in enumerate(completions)]
         at = utc_now()
         with self._write() as conn:
             campaign_id = self._campaign_id(conn, campaign)
@@ -303,12 +304,12 @@ class SqlStore:
                         campaign,
                         campaign_id,
                         experiment_id,
-                        {"status": ExperimentStatus.COMPLETED.value, "results": results, "finished_at": at},
+                        {"status": ExperimentStatus.COMPLETED.value, "finished_at": at, **values},
                         "experiment_completed",
-                        {"id": experiment_id, "results": results},
+                        {"id": experiment_id, "results": values["results"]},
                     )
                 )
-                for experiment_id, results in checked
+                for experiment_id, values in checked
             ]
             return told + self._insert(conn, campaign, campaign_id, rows, None)
 
@@ -368,10 +369,13 @@ class SqlStore:
         results: Mapping[str, float],
         at: datetime | None = None,
         outputs: Mapping[str, Any] | None = None,
+        note: str = "",
     ) -> Experiment:
-        """Mark a pending experiment completed with its results (and outputs); StateError if it is not pending."""
+        """Mark a pending experiment completed with its results (and outputs and note); StateError if it is not
+        pending."""
         stored_results = results_map(results, "results")
         stored_outputs = None if outputs is None else json_object(outputs, "outputs")
+        stored_note = note_text(note)
         finished_at = utc_now() if at is None else aware_utc(at, "at")
         return self._finish(
             campaign,
@@ -381,6 +385,7 @@ class SqlStore:
                 "results": stored_results,
                 "finished_at": finished_at,
                 "outputs": stored_outputs,
+                "note": stored_note,
             },
             "experiment_completed",
             {"id": experiment_id, "results": stored_results},
@@ -853,6 +858,17 @@ def _check_correction(row: Any, change: Change, values: Mapping[str, Any], expec
         ):
             shown = dict(row.results) if status == ExperimentStatus.COMPLETED.value else row.reason
             raise ValidationError("value", shown, "a result different from the current one", "give the corrected value")
+
+
+def _checked_completion(completion: Completion, index: int) -> tuple[str, dict[str, Any]]:
+    """(id, column values) of one completion of ``record_results``; ValidationError naming it if malformed."""
+    where = f"completions[{index}]"
+    values = {
+        "results": results_map(completion.results, f"{where}.results"),
+        "outputs": None if not completion.outputs else json_object(completion.outputs, f"{where}.outputs"),
+        "note": note_text(completion.note, f"{where}.note"),
+    }
+    return str(completion.id), values
 
 
 def _bounded_text(value: Any, field: str, most: int) -> str:
