@@ -34,7 +34,7 @@ def _csv(campaign: Campaign) -> io.BytesIO:
 def _worked(campaign: Campaign) -> list[Any]:
     """A campaign with completed (with outputs and a note), failed, pending and imported experiments."""
     a, b, c, d = campaign.ask(4)
-    campaign.store.dispatch(campaign.name, a.id, "robot-1", "job-17")
+    campaign.dispatch(a.id, "robot-1", "job-17")
     campaign.tell(a.id, 1.5, outputs={"purity": 0.93, "trace": [1, 2.5], "steps": {"anneal": 410}}, note="hazy")
     campaign.tell(b.id, 2.5, outputs={"colour": "red", "flag": True, "code": "42", "lot": "007"})
     campaign.fail(c.id, "=furnace tripped")
