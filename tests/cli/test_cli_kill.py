@@ -7,10 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
 from kiln import Campaign, ExperimentStatus, KilnError, NotFoundError
@@ -103,26 +105,119 @@ def test_ask_json_through_a_real_process(tmp_path: Path) -> None:
     assert not (tmp_path / "kiln.db").exists()  # KILN_STORE was used, not the default store
 
 
-def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path: Path) -> None:
-    db = tmp_path / "k.db"
-    url = f"sqlite:///{db}"
-    command = [str(KILN), "run", str(EXAMPLES / "p3ht.yaml"), "--store", url, "--budget", "15"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)
+class Lines:
+    """The lines a process writes, collected by a thread as they come (waits are for a line, not for time)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.lines: list[str] = []
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            with self.changed:
+                self.lines.append(line.rstrip("\n"))
+                self.changed.notify_all()
+
+    def wait_for(self, text: str, timeout: float = 120.0) -> str:
+        with self.changed:
+            found = self.changed.wait_for(lambda: any(text in line for line in self.lines), timeout=timeout)
+            assert found, f"no line with {text!r} in:\n" + "\n".join(self.lines)
+            return next(line for line in self.lines if text in line)
+
+    def text(self) -> str:
+        self.thread.join(timeout=30)
+        return "\n".join(self.lines)
+
+
+def _manual_lab(tmp_path: Path) -> list[str]:
+    """A spec whose experiments wait for a person (the test), so that it decides when each one ends."""
+    (tmp_path / "pool.csv").write_text("x\n" + "\n".join(str(i) for i in range(50)) + "\n")
+    spec = {
+        "name": "hands-lab",
+        "pool": {"csv": "pool.csv"},
+        "objective": {"target": "y", "direction": "max"},
+        "strategy": {"kind": "random"},
+        "instruments": [{"kind": "manual", "name": "hands", "poll_interval": 0.05}],
+        "in_flight": 2,
+        "budget": 6,
+    }
+    (tmp_path / "lab.yaml").write_text(yaml.safe_dump(spec))
+    return [str(KILN), "run", str(tmp_path / "lab.yaml"), "--store", f"sqlite:///{tmp_path / 'k.db'}"]
+
+
+def _hands(url: str) -> list[Any]:
+    """The experiments the run has sent to the person (accepted, still pending)."""
     try:
-        _wait_for(url, db, process, 6)
+        campaign = Campaign.open("hands-lab", store=url)
+    except (NotFoundError, SQLAlchemyError, KilnError):
+        return []  # not created yet
+    try:
+        return [e for e in campaign.pending() if e.instrument == "hands" and e.handle]
+    finally:
+        campaign.store.close()
+
+
+def _tell(url: str, experiments: list[Any]) -> None:
+    campaign = Campaign.open("hands-lab", store=url)
+    try:
+        for experiment in experiments:
+            campaign.tell(experiment.id, experiment.params["x"])
+    finally:
+        campaign.store.close()
+
+
+def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path: Path) -> None:
+    command = _manual_lab(tmp_path)
+    url = command[-1]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    try:
+        output = Lines(process.stdout)  # type: ignore[arg-type]
+        deadline = time.monotonic() + 120
+        while len(in_flight := _hands(url)) < 2:  # both slots are taken: the run waits for the person
+            assert process.poll() is None and time.monotonic() < deadline, output.text()
+            time.sleep(0.02)
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=60)
+        output.wait_for("stopping")  # the handler ran: nothing new is sent from now on
+        _tell(url, in_flight)  # the experiments in flight finish and are stored
+        process.wait(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()
-    text = output.decode()
+    text = output.text()
     assert process.returncode == 130, text
-    assert "interrupted" in text and "run the same command again to resume" in text
+    interrupted = output.wait_for("interrupted")
+    assert interrupted.endswith("2 experiments are stored in " + url + "; run the same command again to resume")
     assert "Traceback" not in text
-    before = _stored(url)
-    rerun = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    before = _stored_of(url)
+    assert [e.id for e in before] == [e.id for e in in_flight]  # nothing was asked for after the Ctrl-C
+    assert all(e.status is ExperimentStatus.COMPLETED for e in before)
+
+    done = threading.Event()
+
+    def person() -> None:
+        while not done.is_set():
+            _tell(url, _hands(url))
+            time.sleep(0.02)
+
+    helper = threading.Thread(target=person, daemon=True)
+    helper.start()
+    try:
+        rerun = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    finally:
+        done.set()
+        helper.join(timeout=30)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    after = _stored(url)
-    assert len(after) == 15 and all(e.status is ExperimentStatus.COMPLETED for e in after)
-    assert [e.id for e in after[: len(before)]] == [e.id for e in before]
-    assert len({e.candidate for e in after}) == 15
+    after = _stored_of(url)
+    assert len(after) == 6 and all(e.status is ExperimentStatus.COMPLETED for e in after)
+    assert [e.id for e in after[:2]] == [e.id for e in before]
+    assert len({e.candidate for e in after}) == 6
+
+
+def _stored_of(url: str) -> list[Any]:
+    campaign = Campaign.open("hands-lab", store=url)
+    try:
+        return campaign.experiments()
+    finally:
+        campaign.store.close()

@@ -248,7 +248,15 @@ class StoreConformance:
         assert sending.dispatched_at is not None and sending.status is ExperimentStatus.PENDING
         accepted = store.dispatch("c", "e1", "robot", "job-17")
         assert accepted.handle == "job-17" and store.get_experiment("c", "e1") == accepted
-        assert kinds(store, "c")[-2:] == ["experiment_dispatched", "experiment_dispatched"]
+        assert accepted.dispatched_at == sending.dispatched_at  # when it was sent, not when the answer came
+        store.add_experiments("c", [exp("e2")])
+        assert store.dispatch("c", "e2", "robot", "job-18").dispatched_at is not None
+        assert kinds(store, "c")[-4:] == [
+            "experiment_dispatched",
+            "experiment_dispatched",
+            "experiments_added",
+            "experiment_dispatched",
+        ]
         done = store.complete("c", "e1", {"yield": 1.0})
         assert (done.instrument, done.handle) == ("robot", "job-17")  # kept with the finished record
 

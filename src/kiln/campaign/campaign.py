@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from kiln.campaign.config import CampaignConfig
+from kiln.campaign.gate import Gate
 from kiln.campaign.importing import Imported, plan_import
 from kiln.campaign.mirror import ExperimentMirror
 from kiln.campaign.table import experiments_to_frame, rows_to_import
@@ -126,20 +127,23 @@ class Campaign:
         return None if index is None else done[index]
 
     # ------------------------------------------------------------------------------------------------- loop
-    def ask(self, n: int = 1) -> list[Experiment]:
+    def ask(self, n: int = 1, *, gate: Gate | None = None) -> list[Experiment]:
         """Propose ``n`` new experiments, store them as pending, and return them with their ids.
 
-        Fewer than ``n`` come back only when a candidate pool has run out.
+        Fewer than ``n`` come back only when a candidate pool has run out, or none when ``gate`` is closed before
+        they are stored (a run that is stopping: nothing is stored then).
         """
         n = batch_size(n)
         for _ in range(ASK_ATTEMPTS - 1):
             try:
-                return self._propose_and_store(n)
+                return self._propose_and_store(n, gate)
             except StaleHistoryError:
                 continue  # another client stored experiments meanwhile: propose again from the fresh history
-        return self._propose_and_store(n)
+        return self._propose_and_store(n, gate)
 
-    def _propose_and_store(self, n: int) -> list[Experiment]:
+    def _propose_and_store(self, n: int, gate: Gate | None = None) -> list[Experiment]:
+        if gate is not None and gate.closed:
+            return []
         experiments = self.experiments()
         history = History.from_experiments(experiments)
         seed = int(np.random.SeedSequence([self.config.seed, len(experiments)]).generate_state(1)[0])
@@ -157,7 +161,12 @@ class Campaign:
             for p in proposals
         ]
         last_seq = experiments[-1].seq if experiments else 0
-        return self.store.add_experiments(self.name, new, after_seq=last_seq) if new else []
+        if not new:
+            return []
+        if gate is None:
+            return self.store.add_experiments(self.name, new, after_seq=last_seq)
+        with gate.admit() as open_:
+            return self.store.add_experiments(self.name, new, after_seq=last_seq) if open_ else []
 
     def tell(
         self,

@@ -51,6 +51,8 @@ class LiveDisplay:
     def __exit__(self, *exc_info: Any) -> None:
         self.live.update(self._render())
         self.live.__exit__(*exc_info)
+        if not self.live.console.is_terminal:  # rich ends the line only on a terminal: what follows gets its own
+            self.live.console.line()
 
     def update(self, event: LoopEvent) -> None:
         """Take in what the loop just did and redraw."""

@@ -87,8 +87,12 @@ async def _run_with_signals(orchestrator: Orchestrator, console: Console) -> Loo
     def on_interrupt() -> None:
         presses["count"] += 1
         if presses["count"] == 1:
-            console.print("[yellow]stopping[/]: waiting for the experiments in flight (Ctrl-C again to abandon them)")
             orchestrator.request_stop()
+            console.print(
+                "[yellow]stopping[/]: no new experiment is sent; waiting for the experiments in flight (Ctrl-C "
+                "again to abandon them)",
+                soft_wrap=True,
+            )
         elif main is not None:
             main.cancel()
 
@@ -106,7 +110,8 @@ async def _run_with_signals(orchestrator: Orchestrator, console: Console) -> Loo
 def _say_interrupted(campaign: Campaign, console: Console) -> None:
     console.print(
         f"[yellow]interrupted[/]: {len(campaign.experiments())} experiments are stored in {campaign.store.url}; "
-        f"run the same command again to resume"
+        f"run the same command again to resume",
+        soft_wrap=True,  # one line, whatever the width: logs and scripts look for it
     )
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiln.campaign import Campaign
+from kiln.campaign.gate import Gate
 from kiln.core.errors import KilnError, StateError, ValidationError
 from kiln.core.json_values import json_safe
 from kiln.core.records import CANCELLED, DISPATCH_FAILURE, Experiment, ExperimentStatus
@@ -115,15 +116,25 @@ class Orchestrator:
         self.costs = {name: float((costs or {}).get(name, 1.0)) for name in self.instruments}
         self.on_event = on_event
         self._running: dict[str, int] = dict.fromkeys(self.instruments, 0)
-        self._stop_requested = False
+        self._gate = Gate()
         self._cancels: dict[str, tuple[asyncio.Event, str]] = {}
         self._best: float | None = None
         self._since_best = 0
 
     # ------------------------------------------------------------------------------------------------ control
     def request_stop(self) -> None:
-        """Stop dispatching; experiments in flight finish and are stored (the first Ctrl-C)."""
-        self._stop_requested = True
+        """Stop creating and dispatching experiments; those in flight finish and are stored (the first Ctrl-C).
+
+        Thread-safe. Once it has returned, no experiment is stored or dispatched by this run: an ask or a dispatch
+        record being written in a worker thread at that moment finishes first (it waits for that write), and one
+        that has not begun its write stores nothing. An experiment asked for but not dispatched stays pending and
+        is sent first by the next run.
+        """
+        self._gate.close()
+
+    @property
+    def _stop_requested(self) -> bool:
+        return self._gate.closed
 
     def run_sync(self) -> LoopSummary:
         """``run`` on a new event loop."""
@@ -148,12 +159,15 @@ class Orchestrator:
                     elif reason or ready:
                         break
                     else:
-                        asked = await asyncio.to_thread(self.campaign.ask, 1)
+                        asked = await asyncio.to_thread(self.campaign.ask, 1, gate=self._gate)
+                        total += len(asked)
+                        if self._stop_requested:  # stopped while asking: what was stored stays pending
+                            reason = "interrupted"
+                            break
                         if not asked:
                             reason = "exhausted"
                             break
                         experiment, fresh = asked[0], True
-                        total += 1
                     instrument = self._choose(summary.cost)
                     if instrument is None:  # nothing affordable: it stays pending, sent first by the next run
                         reason = reason or "max_cost"
@@ -301,8 +315,8 @@ class Orchestrator:
         try:
             expect = (experiment.instrument, experiment.handle)
             await asyncio.to_thread(self._dispatch, experiment.id, instrument_name, "", expect)
-        except StateError:
-            return None  # finished by someone else (kiln tell), or taken by another run, before it was sent
+        except (StateError, _Stopped):
+            return None  # finished by someone else (kiln tell), taken by another run, or stopped before it was sent
         handle, error = None, ""
         for attempt in range(self.retries + 1):
             try:
@@ -410,7 +424,13 @@ class Orchestrator:
         return self.campaign.fail(experiment_id, str(reason).strip()[:NOTE_MAX] or "failed")
 
     def _dispatch(self, experiment_id: str, instrument: str, handle: str, expect: tuple[str, str]) -> Experiment:
-        return self.campaign.dispatch(experiment_id, instrument, handle, expect=expect)
+        """Record a dispatch; the first record (no handle yet) only while the run is not stopping (else _Stopped)."""
+        if handle:
+            return self.campaign.dispatch(experiment_id, instrument, handle, expect=expect)
+        with self._gate.admit() as open_:
+            if not open_:
+                raise _Stopped
+            return self.campaign.dispatch(experiment_id, instrument, handle, expect=expect)
 
     def _tell(self, experiment_id: str, results: dict[str, Any], outputs: dict[str, Any] | None) -> Experiment:
         return self.campaign.tell(experiment_id, results, outputs=outputs)
@@ -418,6 +438,10 @@ class Orchestrator:
     def _emit(self, kind: str, experiment: Experiment, instrument: str) -> None:
         if self.on_event is not None:
             self.on_event(LoopEvent(kind, experiment, instrument, sum(self._running.values())))
+
+
+class _Stopped(Exception):
+    """The run stopped before an experiment's dispatch was recorded: it stays pending, never sent."""
 
 
 def _finite(value: Any) -> bool:

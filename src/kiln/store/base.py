@@ -121,7 +121,8 @@ class Store(Protocol):
         expect: tuple[str, str] | None = None,
     ) -> Experiment:
         """Record that a pending experiment is being sent to ``instrument`` (before it is sent, with an empty
-        ``handle``) or that the instrument accepted it under ``handle``. With ``expect``, only if the experiment's
+        ``handle``; ``dispatched_at`` is set then) or that the instrument accepted it under ``handle``
+        (``dispatched_at`` stays the time it was sent). With ``expect``, only if the experiment's
         (instrument, handle) is still that (compare-and-set: two runs never both send it). Raises NotFoundError
         for an unknown id, StateError if it is not pending or ``expect`` does not hold."""
         ...

@@ -26,6 +26,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal,
     select,
     text,
     update,
@@ -50,6 +51,7 @@ from kiln.store.base import Changes, Completion
 from kiln.store.migrations import PG_WRITE_LOCK_KEY, upgrade_to_head
 from kiln.store.schema import (
     NAME_MAX,
+    UtcDateTime,
     aware_utc,
     check_campaign_name,
     check_experiment,
@@ -468,12 +470,16 @@ class SqlStore:
         expect: tuple[str, str] | None = None,
     ) -> Experiment:
         """Record that a pending experiment is being sent to ``instrument`` (``handle`` empty: not yet
-        acknowledged) or was accepted under ``handle``; StateError if it is not pending, or if ``expect`` is given
-        and its (instrument, handle) is no longer that (another run took it meanwhile)."""
+        acknowledged; ``dispatched_at`` is now) or was accepted under ``handle`` (``dispatched_at`` is kept);
+        StateError if it is not pending, or if ``expect`` is given and its (instrument, handle) is no longer that
+        (another run took it meanwhile)."""
         name = _bounded_text(instrument, "instrument", NAME_MAX)
         if not name:
             raise ValidationError("instrument", instrument, "an instrument name is not empty", "name the instrument")
-        values = {"instrument": name, "handle": _bounded_text(handle, "handle", 10_000), "dispatched_at": utc_now()}
+        sent_at: Any = literal(utc_now(), type_=UtcDateTime())
+        if handle:  # the instrument's answer: the experiment was sent when its dispatch was first recorded
+            sent_at = func.coalesce(experiment_table.c.dispatched_at, sent_at)
+        values = {"instrument": name, "handle": _bounded_text(handle, "handle", 10_000), "dispatched_at": sent_at}
         payload = {"id": experiment_id, "instrument": name, "handle": handle}
         return self._finish(campaign, experiment_id, values, "experiment_dispatched", payload, expect)
 
