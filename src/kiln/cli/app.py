@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from kiln.cli.bench_command import bench_app
+from kiln.cli.corrections_command import COMMANDS as CORRECTIONS
 from kiln.cli.options import StoreOption
 from kiln.cli.serve_command import serve, token_app
 from kiln.core.errors import KilnError, ValidationError
@@ -155,7 +156,13 @@ def ask(
     from kiln.cli.render import experiments_json, experiments_table
 
     campaign = open_campaign(name, store)
+    still_open = len(campaign.pending())
     suggestions = campaign.ask(n)
+    if still_open:
+        err.print(
+            f"{still_open} earlier suggestion{'s are' if still_open > 1 else ' is'} still open: kiln pending {name}",
+            highlight=False,
+        )
     if json_output:
         out.print_json(experiments_json(suggestions))
         return
@@ -263,12 +270,15 @@ def export(
     name: str,
     format: Annotated[ExportFormat, typer.Option("--format", help="csv or json.")] = ExportFormat.csv,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write. Default: stdout.")] = None,
+    history: Annotated[
+        bool, typer.Option("--history", help="Add a row for every earlier value of each corrected experiment.")
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """Write every experiment of NAME as CSV or JSON (to stdout unless --output is given)."""
     from kiln.campaign.table import frame_to_csv, frame_to_records
 
-    frame = open_campaign(name, store).to_dataframe()
+    frame = open_campaign(name, store).to_dataframe(history=history)
     if format is ExportFormat.csv:
         text = frame_to_csv(frame)
     else:
@@ -294,6 +304,9 @@ def datasets() -> None:
         out.print(f"[bold]{info.name}[/]: {info.description}; target '{info.target}' ({info.direction})")
 
 
+for correction in CORRECTIONS:
+    settings = {"ignore_unknown_options": True} if correction.__name__ == "amend" else None  # VALUE may be -3
+    app.command(correction.__name__, context_settings=settings)(reports_errors(correction))
 app.add_typer(bench_app, name="bench")
 app.command("serve")(reports_errors(serve))
 for command in token_app.registered_commands:

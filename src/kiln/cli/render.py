@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from kiln.core.records import CampaignRecord, Experiment, ExperimentStatus
+from kiln.core.records import CampaignRecord, Experiment, ExperimentStatus, Revision
 
 
 def fmt(value: Any) -> str:
@@ -33,8 +33,14 @@ def experiments_table(
         table.add_column(name, style="bold")
     for e in experiments:
         results = [fmt(e.results[t]) if t in e.results else (e.reason if e.reason else "") for t in targets]
-        table.add_row(e.id, str(e.seq), e.status.value, *(fmt(e.params.get(p)) for p in params), *results)
+        table.add_row(e.id, str(e.seq), status_text(e), *(fmt(e.params.get(p)) for p in params), *results)
     return table
+
+
+def status_text(e: Experiment) -> str:
+    """The status with its corrections: e.g. 'completed (amended)', 'failed (retracted)'."""
+    marks = [m for m, on in (("amended", e.amended > 0), ("retracted", e.retracted)) if on]
+    return e.status.value + (f" ({', '.join(marks)})" if marks else "")
 
 
 def experiments_json(experiments: Sequence[Experiment]) -> str:
@@ -68,9 +74,20 @@ def show_campaign(campaign: Any, console: Console) -> None:
     console.print(f"  space: {campaign.domain!r}")
     console.print(f"  objective: {target.direction.value}imise '{target.name}'")
     console.print(f"  strategy: {campaign.strategy.to_config()}")
+    corrected = [
+        f"{count} {word}"
+        for word, count in (
+            ("discarded", counts[ExperimentStatus.DISCARDED]),
+            ("retracted", sum(1 for e in experiments if e.retracted)),
+            ("amended", sum(1 for e in experiments if e.amended)),
+        )
+        if count
+    ]
     console.print(
         f"  experiments: {len(experiments)} ({counts[ExperimentStatus.COMPLETED]} completed, "
-        f"{counts[ExperimentStatus.PENDING]} pending, {counts[ExperimentStatus.FAILED]} failed)"
+        f"{counts[ExperimentStatus.PENDING]} pending, {counts[ExperimentStatus.FAILED]} failed"
+        + "".join(f", {c}" for c in corrected)
+        + ")"
     )
     flagged = [e for e in experiments if e.status is ExperimentStatus.PENDING and e.attention]
     running = [e for e in experiments if e.status is ExperimentStatus.PENDING and e.instrument and not e.attention]
@@ -99,4 +116,19 @@ def experiment_card(experiment: Experiment, params: Sequence[str], targets: Sequ
         table.add_row(name, fmt(experiment.params.get(name)))
     for name in targets:
         table.add_row(f"[bold]{name}[/]", f"[bold]{fmt(experiment.results.get(name))}[/]")
+    return table
+
+
+def history_table(versions: Sequence[Revision], targets: Sequence[str], *, title: str) -> Table:
+    """Every version of an experiment's outcome, oldest first: what it was, and when, why and by whom it changed."""
+    table = Table(title=title)
+    for column in ("#", "change", "status", *targets, "reason / note", "by", "at"):
+        table.add_column(column, justify="right" if column == "#" else "left")
+    for r in versions:
+        status = r.status.value + (" (retracted)" if r.retracted else "")
+        values = [fmt(r.results[t]) if t in r.results else "" for t in targets]
+        words = "; ".join(w for w in (r.reason, r.note) if w)
+        table.add_row(
+            str(r.number), r.change.value, status, *values, words, r.actor, r.at.isoformat(timespec="seconds")
+        )
     return table
