@@ -136,7 +136,7 @@ def test_export_history_adds_every_earlier_value(db: Path) -> None:
     assert len(plain) == 2 and plain.set_index("id").loc[a, "y"] == 3.0 and "version" not in plain.columns
     full = pd.read_csv(io.StringIO(ok(kiln("export", "bench", "--history", "--store", db)).stdout))
     rows = full[full["id"] == a]
-    assert list(rows["y"]) == [1e308, 3.0] and list(rows["note"].fillna("")) == ["", "typo"]
+    assert list(rows["y"]) == [1e308, 3.0] and list(rows["change_reason"].fillna("")) == ["", "typo"]
     assert list(rows["current"]) == [False, True]
     records = json.loads(ok(kiln("export", "bench", "--history", "--format", "json", "--store", db)).stdout)
     assert [r["version"] for r in records if r["id"] == a] == [0, 1]
