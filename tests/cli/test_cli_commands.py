@@ -414,3 +414,19 @@ def test_show_lists_experiments_in_flight_and_those_waiting_for_an_operator(
     assert "need an operator: 1" in shown and second["id"] in shown and "was being sent" in shown
     ok(kiln(runner, "tell", "bench", second["id"], "2.5", "--store", db))  # the operator resolves it
     assert "need an operator" not in ok(kiln(runner, "show", "bench", "--store", db)).stdout
+
+
+def test_a_campaign_named_in_unicode_works_in_every_command(runner: CliRunner, tmp_path: Path, db: Path) -> None:
+    name = "Überprüfung-α"
+    path = tmp_path / "unicode.yaml"
+    path.write_text(SPEC.replace("name: bench", f"name: {name}"), encoding="utf-8")
+    assert f"created campaign {name}" in ok(kiln(runner, "create", path, "--store", db)).stdout
+    (suggestion,) = json.loads(ok(kiln(runner, "ask", name, "--json", "--store", db)).stdout)
+    ok(kiln(runner, "tell", name, suggestion["id"], "2.5", "--store", db))
+    assert name in ok(kiln(runner, "list", "--store", db)).stdout
+    assert "1 completed" in ok(kiln(runner, "show", name, "--store", db)).stdout
+    exported = pd.read_csv(io.StringIO(ok(kiln(runner, "export", name, "--store", db)).stdout))
+    assert list(exported["y"]) == [2.5]
+    assert Campaign.open(name, store=f"sqlite:///{db}").experiments()[0].results == {"y": 2.5}
+    line = error_line(kiln(runner, "show", "Überprüfung-β", "--store", db))
+    assert "did you mean 'Überprüfung-α'" in line

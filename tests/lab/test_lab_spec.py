@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kiln import CandidatePool, SearchSpace, SpecError
-from kiln.core.errors import KilnError
+from kiln.core.errors import KilnError, ValidationError
 from kiln.lab import DatasetEmulator, load_spec, spec_from_dict
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -278,3 +278,53 @@ def test_command_and_callable_instruments_from_a_spec(tmp_path: Path) -> None:
     (cli, _, none), (py, _, _) = spec.build_instruments()
     assert none is None and cli.cwd == str(tmp_path) and cli.timeout == 5.0  # type: ignore[attr-defined]
     assert py.name == "py"
+
+
+YAML_BOOLEANS = """\
+name: {name}
+space:
+  parameters:
+    - {{name: {parameter}, type: continuous, low: 0, high: 1}}
+    - {{name: mode, type: categorical, choices: {choices}}}
+objective: {{target: y, direction: max}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"choices": "[yes, no]"}, "space.parameters[1].choices[0]"),
+        ({"choices": "[auto, on, off]"}, "space.parameters[1].choices[1]"),
+        ({"name": "yes"}, "name"),
+        ({"parameter": "on"}, "parameter name"),
+    ],
+)
+def test_an_unquoted_yes_no_on_off_is_refused_with_a_quote_hint(
+    tmp_path: Path, changes: dict[str, str], field: str
+) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(YAML_BOOLEANS.format(**{"name": "c", "parameter": "x", "choices": "[a, b]", **changes}))
+    with pytest.raises(ValidationError) as error:
+        load_spec(path)
+    assert error.value.field.endswith(field)
+    assert "YAML reads an unquoted yes, no, on, off" in str(error.value) and "quote it" in str(error.value)
+
+
+def test_quoted_yes_no_on_off_are_text(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(YAML_BOOLEANS.format(name="'yes'", parameter="'on'", choices="['yes', 'no', 'off']"))
+    spec = load_spec(path)
+    assert spec.name == "yes" and spec.config.domain.names == ["on", "mode"]
+    mode = spec.config.domain.parameters[1]
+    assert mode.choices == ("yes", "no", "off")  # type: ignore[union-attr]
+
+
+def test_booleans_as_choices_or_keys_are_refused_in_python_too() -> None:
+    from kiln import Categorical, LinearConstraint
+
+    with pytest.raises(ValidationError, match="quote it"):
+        Categorical("mode", (True, False))
+    with pytest.raises(ValidationError, match="quote it"):
+        Categorical("mode", ("a", "b"), descriptors={True: (1.0,), "b": (2.0,)})
+    with pytest.raises(ValidationError, match="quote it"):
+        LinearConstraint({True: 1.0}, 1.0)

@@ -195,3 +195,22 @@ def test_csv_import_takes_a_table_and_an_export_as_it_is(setup: tuple[Any, dict[
     assert (
         reader.post("/api/v1/campaigns/films/import/csv", content=table.encode(), headers=csv_header).status_code == 403
     )
+
+
+def test_a_campaign_named_in_unicode_works_over_rest_and_the_client(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    app = create_app(store, ask_wait=0.0)
+    name = "Überprüfung-α"
+    admin = Client("http://testserver", tokens["admin"], http=TestClient(app), poll_interval=0.02)
+    remote = admin.create({**SPEC, "name": name})
+    assert remote.name == name and admin.campaigns() == [name]
+    (made,) = remote.ask(1)
+    assert remote.tell(made.id, 0.5).results == {"y": 0.5}
+    assert len(remote.to_dataframe()) == 1 and remote.best() is not None
+    writer = http(app, tokens["write"])
+    encoded = "/api/v1/campaigns/%C3%9Cberpr%C3%BCfung-%CE%B1"
+    shown = writer.get(encoded)
+    assert shown.status_code == 200 and shown.json()["name"] == name and shown.json()["counts"] == {"completed": 1}
+    assert writer.get(f"{encoded}/experiments").json()[0]["id"] == made.id
+    scoped = create_token(store, "alpha-only", "read", [name])[1]
+    assert http(app, scoped).get(encoded).status_code == 200

@@ -60,11 +60,34 @@ class StoreConformance:
         assert store.get_campaign("a").config == {"v": 1}
         assert kinds(store) == ["campaign_created"]
 
-    @pytest.mark.parametrize("name", ["a", "A9", "p3ht-run_2.1", "7up", "x" * 200])
+    @pytest.mark.parametrize(
+        "name", ["a", "A9", "p3ht-run_2.1", "7up", "x" * 200, "Überprüfung-α", "é", "薄膜.2024", "Ω" * 200]
+    )
     def test_valid_campaign_names(self, store: Store, name: str) -> None:
         assert store.create_campaign(name, {}).name == name
+        assert store.get_campaign(name).name == name and [c.name for c in store.list_campaigns()] == [name]
+        store.add_experiments(name, [exp("e1")])
+        assert [e.id for e in store.experiments(name)] == ["e1"]
 
-    @pytest.mark.parametrize("name", ["", "-a", "_a", ".a", "a b", "a/b", "a:b", "é", "x" * 201, "a\n", 12])
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "",
+            "-a",
+            "_a",
+            ".a",
+            "a b",
+            "a/b",
+            "a:b",
+            "x" * 201,
+            "a\n",
+            12,
+            "a\x00",
+            "a%2F",
+            "e\u0301t\u00e9",
+            "α\u2009β",
+        ],
+    )
     def test_invalid_campaign_names(self, store: Store, name: Any) -> None:
         with pytest.raises(ValidationError) as info:
             store.create_campaign(name, {})

@@ -28,6 +28,7 @@ from kiln.lab.stopping import StopRules
 from kiln.lab.workflow import workflow_from_spec
 from kiln.objective import Objective, objective_from_config
 from kiln.space.config import Domain, space_from_config
+from kiln.space.parameters import YAML_BOOLEAN, quote_hint
 from kiln.space.pool import CandidatePool
 from kiln.strategies.registry import strategy_from_config
 
@@ -120,10 +121,13 @@ def spec_from_dict(document: Any, *, base: Path = Path(), source: Path | None = 
     """Check a spec given as a dict; relative CSV paths are read from ``base``."""
     if not isinstance(document, Mapping):
         raise SpecError("spec", document, "a YAML map is required", "see examples/p3ht.yaml")
-    unknown = sorted(set(document) - SPEC_FIELDS)
+    _refuse_listed_booleans(document, "")
+    unknown = sorted(map(str, set(document) - SPEC_FIELDS))
     if unknown:
         raise SpecError("spec", unknown, f"known fields are {sorted(SPEC_FIELDS)}", "remove or rename them")
     name = document.get("name")
+    if isinstance(name, bool):
+        raise SpecError("name", name, f"a campaign name is {YAML_BOOLEAN}", quote_hint("name: 'yes'"))
     if not isinstance(name, str) or not name:
         raise SpecError("name", name, "every spec needs a campaign name", "add name: my-campaign")
     if "objective" not in document:
@@ -156,6 +160,24 @@ def spec_from_dict(document: Any, *, base: Path = Path(), source: Path | None = 
         retries=retries,
         workflow=document.get("workflow"),
     )
+
+
+def _refuse_listed_booleans(value: Any, where: str) -> None:
+    """SpecError for true/false as a map key or a list item anywhere in the spec: no list or key of a spec holds
+    booleans, so it is an unquoted yes/no/on/off that YAML read as one (``choices: [yes, no]``)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if isinstance(key, bool):
+                raise SpecError(where or "spec", key, f"keys are {YAML_BOOLEAN}", quote_hint("{'on': 1}"))
+            _refuse_listed_booleans(item, path)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, bool):
+                raise SpecError(
+                    f"{where}[{index}]", item, f"list items are {YAML_BOOLEAN}", quote_hint("choices: ['yes', 'no']")
+                )
+            _refuse_listed_booleans(item, f"{where}[{index}]")
 
 
 def _instruments(document: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiln.core.errors import ValidationError
-from kiln.space.parameters import check_finite, check_name
+from kiln.space.parameters import YAML_BOOLEAN, check_finite, check_name, quote_hint
 
 _RELATIVE_TOLERANCE = 1e-6
 
@@ -43,7 +43,7 @@ class Composition:
         total = check_finite(f"composition '{self.name}': total", self.total)
         if total <= 0:
             raise ValidationError(f"composition '{self.name}': total", total, "the total must be > 0", "e.g. 100 or 1")
-        unknown = [k for k in self.bounds if k not in parts]
+        unknown = [k for k in self.bounds if isinstance(k, bool) or k not in parts]
         if unknown:
             raise ValidationError(
                 f"composition '{self.name}': bounds",
@@ -114,6 +114,13 @@ class LinearConstraint:
                 self.coefficients,
                 "a map parameter -> coefficient is required",
                 "e.g. {x: 1, y: 2}",
+            )
+        if any(isinstance(k, bool) for k in self.coefficients):
+            raise ValidationError(
+                "constraint: coefficients",
+                list(self.coefficients),
+                f"keys are parameter names: {YAML_BOOLEAN}",
+                quote_hint("coefficients: {'on': 1, x: 2}"),
             )
         coefficients = {str(k): check_finite(f"constraint: coefficients[{k}]", v) for k, v in self.coefficients.items()}
         if self.op not in ("<=", ">="):

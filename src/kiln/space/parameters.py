@@ -16,9 +16,19 @@ from kiln.core.errors import ValidationError
 
 _NAME = re.compile(r"^[^\s].{0,119}$")
 
+YAML_BOOLEAN = "text is required, not true/false (YAML reads an unquoted yes, no, on, off, true or false as true/false)"
+"""What is allowed where a boolean arrived in place of text: usually an unquoted word in a YAML spec."""
+
+
+def quote_hint(example: str) -> str:
+    """How to fix a boolean that should have been text: quote it in the spec."""
+    return f"quote it in the spec, e.g. {example}"
+
 
 def check_name(name: Any, what: str = "parameter") -> str:
     """A parameter or target name: a non-empty string of at most 120 characters, not starting with space."""
+    if isinstance(name, bool):
+        raise ValidationError(f"{what} name", name, YAML_BOOLEAN, quote_hint("name: 'on'"))
     if not isinstance(name, str) or not _NAME.match(name) or name != name.strip():
         raise ValidationError(
             f"{what} name", name, "a name is 1-120 characters without leading or trailing spaces", "rename it"
@@ -213,6 +223,14 @@ class Categorical:
             raise ValidationError(
                 f"parameter '{self.name}': choices", self.choices, "a list of names is required", "list the choices"
             )
+        booleans = [c for c in self.choices if isinstance(c, bool)]
+        if booleans:
+            raise ValidationError(
+                f"parameter '{self.name}': choices",
+                list(self.choices),
+                f"names of choices are {YAML_BOOLEAN}",
+                quote_hint("choices: ['yes', 'no']"),
+            )
         choices = tuple(str(c) for c in self.choices)
         if len(choices) < 2 or len(set(choices)) != len(choices):
             raise ValidationError(
@@ -227,6 +245,13 @@ class Categorical:
 
     def _checked_descriptors(self, choices: tuple[str, ...]) -> dict[str, tuple[float, ...]]:
         assert self.descriptors is not None
+        if any(isinstance(k, bool) for k in self.descriptors):
+            raise ValidationError(
+                f"parameter '{self.name}': descriptors",
+                list(self.descriptors),
+                f"keys are the choices: {YAML_BOOLEAN}",
+                quote_hint("descriptors: {'yes': [0.1], 'no': [0.2]}"),
+            )
         table = {str(k): v for k, v in dict(self.descriptors).items()}
         missing = [c for c in choices if c not in table]
         extra = [k for k in table if k not in choices]

@@ -8,7 +8,7 @@ finite JSON values only, so that SQLite and PostgreSQL store the same thing.
 from __future__ import annotations
 
 import math
-import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -170,19 +170,30 @@ tokens = Table(
 
 # -- value checks (run before a transaction starts, so a bad value changes nothing) --------------------------
 
-_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_NAME_PUNCTUATION = "-_."
 _JSON_ALLOWED = "expected JSON values: str, int, finite float, bool, None, lists, and dicts with str keys"
 
 
 def check_campaign_name(name: Any) -> str:
-    """A valid campaign name: 1-200 ASCII letters, digits, '-', '_', '.', starting with a letter or digit."""
-    if not isinstance(name, str) or len(name) > NAME_MAX or not _NAME_RE.fullmatch(name):
+    """A valid campaign name: 1-200 letters (of any script: ``str.isalnum``), digits, '-', '_' and '.',
+    starting with a letter or digit; no spaces, slashes or control characters, so that it is one word on a
+    command line and one segment of a URL path (e.g. 'p3ht-conductivity', 'Überprüfung-α', '薄膜.2024')."""
+    if (
+        not isinstance(name, str)
+        or not name
+        or len(name) > NAME_MAX
+        or not name[0].isalnum()
+        or not all(c.isalnum() or c in _NAME_PUNCTUATION for c in name)
+    ):
+        decomposed = isinstance(name, str) and unicodedata.normalize("NFC", name) != name
         raise ValidationError(
             "name",
             name,
-            f"a campaign name is 1-{NAME_MAX} characters of letters, digits, '-', '_' and '.', "
-            "starting with a letter or digit",
-            "choose a name such as 'p3ht-conductivity' or 'run_2024.1'",
+            f"a campaign name is 1-{NAME_MAX} characters of letters (of any script), digits, '-', '_' and '.', "
+            "starting with a letter or digit (no spaces, slashes or other signs)",
+            "write accented letters as single characters (Unicode NFC)"
+            if decomposed
+            else "choose a name such as 'p3ht-conductivity', 'run_2024.1' or 'Überprüfung-α'",
         )
     return name
 
