@@ -12,13 +12,14 @@ the server come back as the same KilnError classes a local campaign raises (Vali
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
-from kiln.core.records import Experiment, ExperimentStatus, Origin
+from kiln.core.records import Change, Experiment, ExperimentStatus, Origin, Revision
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,6 +54,26 @@ def experiment_from_json(data: Mapping[str, Any]) -> Experiment:
         attention=data.get("attention", ""),
         outputs=dict(data.get("outputs") or {}),
         note=data.get("note", ""),
+        amended=int(data.get("amended", 0)),
+        retracted=bool(data.get("retracted", False)),
+    )
+
+
+def revision_from_json(data: Mapping[str, Any]) -> Revision:
+    """A Revision record from the server's JSON (``.../experiments/{id}/history``)."""
+    at = _when(data["at"])
+    assert at is not None
+    return Revision(
+        experiment="",
+        number=int(data["number"]),
+        change=Change(data["change"]),
+        status=ExperimentStatus(data["status"]),
+        results={k: float(v) for k, v in data["results"].items()},
+        reason=data["reason"],
+        retracted=bool(data["retracted"]),
+        note=data["note"],
+        actor=data["actor"],
+        at=at,
     )
 
 
@@ -98,7 +119,8 @@ class Client:
 
 
 class RemoteCampaign:
-    """A campaign on a server: ask, tell, fail, add_data, experiments, pending, best, to_dataframe."""
+    """A campaign on a server: ask, tell, fail, the corrections (amend, retract, unretract, discard, history,
+    delete), add_data, experiments, pending, best, to_dataframe."""
 
     def __init__(self, client: Client, name: str) -> None:
         self.client = client
@@ -139,6 +161,52 @@ class RemoteCampaign:
             )
         )
 
+    def _change(self, experiment_id: str, action: str, body: Mapping[str, Any]) -> Experiment:
+        path = f"/campaigns/{self.name}/experiments/{experiment_id}/{action}"
+        return experiment_from_json(self.client.request("POST", path, json=dict(body)))
+
+    def amend(
+        self,
+        experiment_id: str,
+        value: float | Mapping[str, float] | None = None,
+        *,
+        reason: str,
+        failure: str | None = None,
+        expect: int | None = None,
+    ) -> Experiment:
+        """Correct a finished experiment (as ``Campaign.amend``); the server records the token's name."""
+        body: dict[str, Any] = {"reason": reason}
+        if isinstance(value, Mapping):
+            body["results"] = dict(value)
+        elif value is not None:
+            body["value"] = value
+        if failure is not None:
+            body["failure"] = failure
+        if expect is not None:
+            body["expect"] = expect
+        return self._change(experiment_id, "amend", body)
+
+    def retract(self, experiment_id: str, *, reason: str) -> Experiment:
+        """Retract a finished experiment (as ``Campaign.retract``)."""
+        return self._change(experiment_id, "retract", {"reason": reason})
+
+    def unretract(self, experiment_id: str, *, reason: str) -> Experiment:
+        """Take a retraction back (as ``Campaign.unretract``)."""
+        return self._change(experiment_id, "retract", {"reason": reason, "undo": True})
+
+    def discard(self, experiment_id: str, *, reason: str = "") -> Experiment:
+        """Discard a pending suggestion (as ``Campaign.discard``)."""
+        return self._change(experiment_id, "discard", {"reason": reason})
+
+    def history(self, experiment_id: str) -> list[Revision]:
+        """Every version of an experiment's outcome, oldest first (as ``Campaign.history``)."""
+        answer = self.client.request("GET", f"/campaigns/{self.name}/experiments/{experiment_id}/history")
+        return [dataclasses.replace(revision_from_json(r), experiment=experiment_id) for r in answer]
+
+    def delete(self) -> None:
+        """Delete the campaign on the server (an admin token that reaches it)."""
+        self.client.request("DELETE", f"/campaigns/{self.name}")
+
     def add_data(self, data: pd.DataFrame | str | Sequence[Mapping[str, Any]]) -> list[Experiment]:
         """Measurements as a DataFrame, a CSV path or row dicts (columns as for a local campaign)."""
         import pandas as pd
@@ -163,12 +231,14 @@ class RemoteCampaign:
         best = self.client.request("GET", f"/campaigns/{self.name}")["best"]
         return None if best is None else experiment_from_json(best)
 
-    def to_dataframe(self) -> pd.DataFrame:
+    def to_dataframe(self, *, history: bool = False) -> pd.DataFrame:
+        """The export (as ``Campaign.to_dataframe``; ``history`` adds every earlier value)."""
         import io
 
         import pandas as pd
 
-        return pd.read_csv(io.StringIO(self.client.request("GET", f"/campaigns/{self.name}/export")))
+        params = {"history": "true"} if history else {}
+        return pd.read_csv(io.StringIO(self.client.request("GET", f"/campaigns/{self.name}/export", params=params)))
 
 
 def _error(response: Any) -> KilnError:
@@ -188,5 +258,6 @@ def _error(response: Any) -> KilnError:
     if status == 404:
         return NotFoundError(message)
     if status == 409:
-        return StateError(message) if "already" in message else ConflictError(message)
+        conflict = ("exists already", "appears twice", "configuration", "changed while")
+        return ConflictError(message) if any(c in message for c in conflict) else StateError(message)
     return KilnError(f"HTTP {status}: {message}")

@@ -36,7 +36,7 @@ from kiln.campaign.config import CampaignConfig
 from kiln.campaign.table import frame_to_csv, frame_to_records
 from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
 from kiln.core.json_values import json_safe
-from kiln.core.records import Experiment, TokenRecord
+from kiln.core.records import Experiment, Revision, TokenRecord
 from kiln.objective import Direction
 from kiln.server.auth import allows, hash_secret
 from kiln.server.dashboard import add_dashboard
@@ -75,6 +75,23 @@ class FailBody(BaseModel):
     reason: str = Field(..., min_length=1, max_length=10_000)
 
 
+class AmendBody(BaseModel):
+    value: float | None = Field(None, description="The corrected value of the single target.")
+    results: dict[str, float] | None = Field(None, description="Corrected target name -> value.")
+    failure: str | None = Field(None, min_length=1, max_length=10_000, description="Turn it into a failure: why.")
+    reason: str = Field(..., min_length=1, max_length=10_000, description="Why it is corrected (kept).")
+    expect: int | None = Field(None, ge=0, description="Only if it has been amended this many times.")
+
+
+class RetractBody(BaseModel):
+    reason: str = Field(..., min_length=1, max_length=10_000, description="Why (kept in its history).")
+    undo: bool = Field(False, description="Take an earlier retraction back.")
+
+
+class DiscardBody(BaseModel):
+    reason: str = Field("", max_length=10_000, description="Why the suggestion will not be run (optional).")
+
+
 class ImportBody(BaseModel):
     rows: list[dict[str, Any]] = Field(..., min_length=1, max_length=100_000)
 
@@ -100,6 +117,23 @@ def experiment_json(e: Experiment) -> dict[str, Any]:
         "attention": e.attention,
         "outputs": dict(e.outputs),
         "note": e.note,
+        "amended": e.amended,
+        "retracted": e.retracted,
+    }
+
+
+def revision_json(r: Revision) -> dict[str, Any]:
+    """One version of an experiment's outcome as JSON."""
+    return {
+        "number": r.number,
+        "change": r.change.value,
+        "status": r.status.value,
+        "results": dict(r.results),
+        "reason": r.reason,
+        "retracted": r.retracted,
+        "note": r.note,
+        "actor": r.actor,
+        "at": r.at.isoformat(),
     }
 
 
@@ -396,6 +430,54 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
         need(found, "write", name)
         return experiment_json(campaign_of(name).fail(experiment_id, body.reason))
 
+    def actor(found: TokenRecord | None) -> str:
+        """Who makes a change: the token's name."""
+        return "" if found is None else found.name
+
+    @app.post(f"{API}/campaigns/{{name}}/experiments/{{experiment_id}}/amend")
+    def amend(name: str, experiment_id: str, body: AmendBody, found: Token) -> dict[str, Any]:
+        """Correct a finished experiment: a new ``value`` / ``results``, or ``failure``; every earlier value is
+        kept (``.../history``)."""
+        need(found, "write", name)
+        given = [k for k in ("value", "results", "failure") if getattr(body, k) is not None]
+        if len(given) != 1:
+            raise ValidationError(
+                "value/results/failure", given, "exactly one of value, results and failure", 'e.g. {"value": 3.2}'
+            )
+        value: float | Mapping[str, float] | None = body.value if body.results is None else dict(body.results)
+        changed = campaign_of(name).amend(
+            experiment_id, value, reason=body.reason, failure=body.failure, actor=actor(found), expect=body.expect
+        )
+        return experiment_json(changed)
+
+    @app.post(f"{API}/campaigns/{{name}}/experiments/{{experiment_id}}/retract")
+    def retract(name: str, experiment_id: str, body: RetractBody, found: Token) -> dict[str, Any]:
+        """Retract a finished experiment (it stays, nothing learns from it), or with ``undo`` take it back."""
+        need(found, "write", name)
+        campaign = campaign_of(name)
+        change = campaign.unretract if body.undo else campaign.retract
+        return experiment_json(change(experiment_id, reason=body.reason, actor=actor(found)))
+
+    @app.post(f"{API}/campaigns/{{name}}/experiments/{{experiment_id}}/discard")
+    def discard(name: str, experiment_id: str, body: DiscardBody, found: Token) -> dict[str, Any]:
+        """Discard a pending suggestion that will not be run (not a failure; nothing learns from it)."""
+        need(found, "write", name)
+        return experiment_json(campaign_of(name).discard(experiment_id, reason=body.reason, actor=actor(found)))
+
+    @app.get(f"{API}/campaigns/{{name}}/experiments/{{experiment_id}}/history")
+    def history(name: str, experiment_id: str, found: Token) -> list[dict[str, Any]]:
+        """Every version of an experiment's outcome, oldest first; the last is the current one."""
+        need(found, "read", name)
+        return [revision_json(r) for r in campaign_of(name).history(experiment_id)]
+
+    @app.delete(f"{API}/campaigns/{{name}}")
+    def delete_campaign(name: str, found: Token) -> dict[str, Any]:
+        """Delete a campaign with every experiment, event and history (an admin token that reaches it)."""
+        need(found, "admin", name)
+        campaign_of(name).delete()
+        opened.pop(name, None)
+        return {"deleted": name}
+
     @app.post(f"{API}/campaigns/{{name}}/import")
     def import_rows(name: str, body: ImportBody, found: Token) -> list[dict[str, Any]]:
         need(found, "write", name)
@@ -417,10 +499,13 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
 
     @app.get(f"{API}/campaigns/{{name}}/export", response_model=None)
     def export(
-        name: str, found: Token, format: Annotated[str, Query(pattern="^(csv|json)$")] = "csv"
+        name: str,
+        found: Token,
+        format: Annotated[str, Query(pattern="^(csv|json)$")] = "csv",
+        history: Annotated[bool, Query(description="Add a row for every earlier value.")] = False,
     ) -> PlainTextResponse | list[dict[str, Any]]:
         need(found, "read", name)
-        frame = campaign_of(name).to_dataframe()
+        frame = campaign_of(name).to_dataframe(history=history)
         if format == "csv":
             return PlainTextResponse(frame_to_csv(frame), media_type="text/csv")
         return frame_to_records(frame)
