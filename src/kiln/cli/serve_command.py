@@ -16,6 +16,12 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     public_read: Annotated[bool, typer.Option("--public-read", help="Let anyone read without a token.")] = False,
+    max_body: Annotated[
+        float, typer.Option("--max-body", help="Largest request body in MiB (413 beyond).", min=0.001)
+    ] = 8.0,
+    max_asks: Annotated[
+        int, typer.Option("--max-asks", help="Asks queued or running at once (429 beyond).", min=1)
+    ] = 64,
 ) -> None:
     """Serve the REST API under /api/v1 (OpenAPI document at /openapi.json)."""
     import uvicorn
@@ -23,10 +29,13 @@ def serve(
     from kiln.cli.app import store_url
     from kiln.core.errors import ValidationError
     from kiln.server.app import create_app
+    from kiln.server.limits import MIB, ServerLimits
 
     if not 0 < port < 65536:
         raise ValidationError("--port", port, "a port number between 1 and 65535", "e.g. --port 8000")
-    uvicorn.run(create_app(store_url(store), public_read=public_read), host=host, port=port, log_level="info")
+    limits = ServerLimits(max_body=max(1, round(max_body * MIB)), open_asks=max_asks)
+    app = create_app(store_url(store), public_read=public_read, limits=limits)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @token_app.command("create")

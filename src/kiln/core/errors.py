@@ -42,6 +42,15 @@ class NotFoundError(KilnError, KeyError):
         return self.message
 
 
+class CampaignNotFoundError(NotFoundError):
+    """No campaign called ``name``; the message may list the store's other campaigns (a server does not pass it
+    on: a token must not learn names beyond its campaigns)."""
+
+    def __init__(self, message: str, name: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
 class StateError(KilnError):
     """An operation not allowed in the current state (e.g. telling an experiment that already finished)."""
 

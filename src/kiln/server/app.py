@@ -2,7 +2,9 @@
 
 Every request carries ``Authorization: Bearer <token>`` (``kiln token create``): a read token for reading (not
 needed when the server runs with ``public_read``), a write token for every write, an admin token to create
-campaigns. A token limited to some campaigns reaches no other campaign's data.
+campaigns. A token limited to some campaigns reaches no other campaign's data, nor learns their names. The token
+is checked before the body is read (``kiln.server.guard``); bodies, queued asks and model fits are bounded
+(``kiln.server.limits``).
 
 Every error is JSON ``{"detail": {"message", "field", "value", "allowed", "fix"}}`` whose ``field`` names the part
 of the request at fault: 401/403 (``Authorization``), 404 (the unknown campaign, experiment or job), 409 (state or
@@ -13,12 +15,7 @@ Asking never blocks a request for long: ``POST .../ask`` answers with the sugges
 """
 
 import concurrent.futures
-import dataclasses
 import io
-import itertools
-import json
-import re
-import threading
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -31,15 +28,26 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from kiln.campaign import Campaign
-from kiln.campaign.ask_rounds import AskRounds
 from kiln.campaign.config import CampaignConfig
 from kiln.campaign.table import frame_to_csv, frame_to_records
-from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
-from kiln.core.json_values import json_safe
+from kiln.core.errors import (
+    CampaignNotFoundError,
+    ConflictError,
+    KilnError,
+    NotFoundError,
+    StateError,
+    ValidationError,
+)
 from kiln.core.records import Experiment, Revision, TokenRecord
 from kiln.objective import Direction
-from kiln.server.auth import allows, hash_secret
+from kiln.server.auth import AuthError, require, token_of
 from kiln.server.dashboard import add_dashboard
+from kiln.server.errors import error_response
+from kiln.server.guard import TOKEN_STATE, RequestGuard
+from kiln.server.jobs import Busy, Jobs
+from kiln.server.json_body import JsonRoute
+from kiln.server.limits import ServerLimits
+from kiln.server.model_cache import ModelCache
 from kiln.store import open_store
 from kiln.store.base import Store
 from kiln.store.schema import NAME_MAX, NOTE_MAX
@@ -50,14 +58,6 @@ CURSOR_MAX = 2**63 - 1
 """The largest event cursor a store can hold (a 64-bit integer)."""
 ASK_WAIT = 5.0
 """Seconds an ask may take inside the request before it becomes a job."""
-
-
-class AuthError(KilnError):
-    """A missing, unknown or too weak token (401 / 403)."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class AskBody(BaseModel):
@@ -162,48 +162,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _error(status: int, error: KilnError, field: str) -> JSONResponse:
-    detail: dict[str, Any] = {"message": str(error), "field": field}
-    if isinstance(error, ValidationError):
-        detail.update(field=error.field, value=repr(error.value)[:500], allowed=error.allowed, fix=error.fix)
-    return JSONResponse(status_code=status, content={"detail": detail})
-
-
-SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-"""A JSON escape of a UTF-16 surrogate: harmless in a pair, not storable alone."""
-
-
-def _lone_surrogate(value: Any, where: str) -> str | None:
-    """The path (``rows.0.x``) of the first text in ``value`` holding a lone surrogate, or None."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return where or "body"
-        return None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        if isinstance(key, str) and _lone_surrogate(key, where) is not None:
-            return f"{where}.{key!r}".lstrip(".")
-        found = _lone_surrogate(item, f"{where}.{key}".lstrip("."))
-        if found is not None:
-            return found
-    return None
-
-
-async def storable_text(request: Request) -> None:
-    """Refuse a JSON body whose text cannot be stored (a lone UTF-16 surrogate such as ``\\ud800``)."""
-    body = await request.body()
-    if not SURROGATE_ESCAPE.search(body):
-        return
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return  # the route's own parsing reports the malformed body
-    field = _lone_surrogate(parsed, "")
-    if field is not None:
-        raise ValidationError(
-            field, "text with a lone UTF-16 surrogate", "text must be valid Unicode", "send the text as UTF-8"
-        )
+    return error_response(status, error, field)
 
 
 def _request_error(error: RequestValidationError) -> JSONResponse:
@@ -224,40 +183,28 @@ def _request_error(error: RequestValidationError) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": detail})
 
 
-class Jobs:
-    """Asks running in worker threads; each gets an id to poll.
-
-    The asks of one campaign go through its ``AskRounds``: those that arrive while a round runs are answered
-    together by the next one (one fit, one batch acquisition), so many clients of one campaign do not each wait
-    for a fit of their own, and no ask is made from a stale history.
-    """
-
-    def __init__(self) -> None:
-        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="kiln-ask")
-        self.futures: dict[str, tuple[str, concurrent.futures.Future[list[Experiment]]]] = {}
-        self.numbers = itertools.count(1)
-        self.lock = threading.Lock()
-        self.rounds: dict[str, AskRounds] = {}
-
-    def ask(self, campaign: Campaign, n: int) -> tuple[str, concurrent.futures.Future[list[Experiment]]]:
-        """Queue an ask of ``n`` experiments of ``campaign``; its job id and future."""
-        with self.lock:
-            rounds = self.rounds.get(campaign.name)
-            if rounds is None or rounds.campaign is not campaign:  # first ask, or the campaign was made anew
-                rounds = self.rounds[campaign.name] = AskRounds(campaign, self.pool)
-            job = f"job-{next(self.numbers)}"
-            future = rounds.submit(n)
-            self.futures[job] = (campaign.name, future)
-        return job, future
-
-
-def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float = ASK_WAIT) -> FastAPI:
-    """The API over ``store`` (a Store or its URL)."""
+def create_app(
+    store: Store | str,
+    *,
+    public_read: bool = False,
+    ask_wait: float = ASK_WAIT,
+    limits: ServerLimits | None = None,
+) -> FastAPI:
+    """The API over ``store`` (a Store or its URL), within ``limits`` (default: ``ServerLimits()``)."""
     backend = open_store(store) if isinstance(store, str) else store
-    jobs = Jobs()
-    app = FastAPI(
-        title="Kiln", version="1", description=__doc__, responses=ERRORS, dependencies=[Depends(storable_text)]
+    bounds = limits if limits is not None else ServerLimits()
+    jobs = Jobs(bounds)
+    models = ModelCache(bounds.model_cache, bounds.model_points)
+    app = FastAPI(title="Kiln", version="1", description=__doc__, responses=ERRORS)
+    app.router.route_class = JsonRoute
+    app.add_middleware(
+        RequestGuard,
+        authenticate=lambda header: token_of(backend, header),
+        public_read=public_read,
+        max_body=bounds.max_body,
     )
+    app.state.jobs = jobs
+    app.state.models = models
 
     def field_at_fault(request: Request, error: KilnError) -> str:
         """The request field a 401/403/404/409 is about (a ValidationError names its own)."""
@@ -266,13 +213,8 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
         params = request.path_params
         if "job" in params:
             return "job"
-        name = params.get("name")
-        if name is None:
-            return "name"  # creating a campaign: the spec's name
-        try:
-            backend.get_campaign(name)
-        except NotFoundError:
-            return "name"
+        if "name" not in params or isinstance(error, CampaignNotFoundError):
+            return "name"  # creating a campaign (the spec's name), or an unknown campaign
         if request.url.path.endswith("/import"):
             return "rows"
         if request.url.path.endswith("/import/csv"):
@@ -281,6 +223,15 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
 
     @app.exception_handler(KilnError)
     async def kiln_error(request: Request, error: KilnError) -> JSONResponse:
+        if isinstance(error, CampaignNotFoundError):  # the store's message lists other campaigns: not for clients
+            error = CampaignNotFoundError(
+                f"campaign {error.name!r} not found; GET {API}/campaigns lists the campaigns your token reaches",
+                error.name,
+            )
+        if isinstance(error, Busy):
+            response = _error(429, error, "body")
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
         if isinstance(error, AuthError):
             status = error.status
         elif isinstance(error, NotFoundError):
@@ -302,25 +253,17 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
         detail = {"message": f"{request.method} {request.url.path}: {error.detail}", "field": field}
         return JSONResponse(status_code=error.status_code, content={"detail": detail}, headers=error.headers)
 
-    def token(authorization: Annotated[str | None, Header()] = None) -> TokenRecord | None:
-        if authorization is None:
-            return None
-        scheme, _, secret = authorization.partition(" ")
-        found = backend.token_by_hash(hash_secret(secret.strip())) if scheme.lower() == "bearer" else None
-        if found is None:
-            raise AuthError("the token is unknown or revoked; send Authorization: Bearer <token>", 401)
-        return found
+    def token(request: Request, authorization: Annotated[str | None, Header()] = None) -> TokenRecord | None:
+        """The token RequestGuard checked already, before the body was read."""
+        state = request.scope.get("state", {})
+        if TOKEN_STATE in state:
+            return state[TOKEN_STATE]  # type: ignore[no-any-return]
+        return token_of(backend, authorization)
 
     Token = Annotated[TokenRecord | None, Depends(token)]
 
     def need(found: TokenRecord | None, scope: str, campaign: str | None = None) -> None:
-        if scope == "read" and public_read and found is None:
-            return
-        if found is None:
-            raise AuthError(f"a {scope} token is required: Authorization: Bearer <token> (kiln token create)", 401)
-        if not allows(found, scope, campaign):
-            what = f"campaign {campaign!r}" if campaign and not allows(found, "read", campaign) else f"{scope} access"
-            raise AuthError(f"token {found.name!r} ({found.scope}) does not give {what}", 403)
+        require(found, scope, campaign, public_read=public_read)
 
     opened: dict[str, tuple[int, Campaign]] = {}  # a configuration never changes: build each once (pools are large)
 
@@ -346,10 +289,12 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
 
     @app.post(f"{API}/campaigns", status_code=201)
     def create_campaign(spec: dict[str, Any], found: Token) -> dict[str, Any]:
-        from kiln.lab.spec import spec_from_dict
+        """Create a campaign (admin); see ``kiln.server.campaign_spec`` for the fields of ``spec``."""
+        from kiln.server.campaign_spec import campaign_spec
 
         need(found, "admin")
-        parsed = spec_from_dict(spec)
+        parsed = campaign_spec(spec)
+        need(found, "admin", parsed.name)  # a token limited to some campaigns creates no other
         Campaign.open_or_create(parsed.name, parsed.config, store=backend)
         return show(parsed.name, found)
 
@@ -382,7 +327,7 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
         points: Annotated[int, Query(ge=2, le=MAX_POINTS)] = 60,
     ) -> dict[str, Any]:
         need(found, "read", name)
-        return json_safe(dataclasses.asdict(campaign_of(name).profile(parameter, points)))
+        return models.profile(campaign_of(name), parameter, points)
 
     @app.get(f"{API}/campaigns/{{name}}/experiments")
     def experiments(name: str, found: Token) -> list[dict[str, Any]]:
@@ -406,10 +351,14 @@ def create_app(store: Store | str, *, public_read: bool = False, ask_wait: float
 
     @app.get(f"{API}/jobs/{{job}}")
     def job_status(job: str, found: Token) -> dict[str, Any]:
-        if job not in jobs.futures:
-            raise NotFoundError(f"no job {job!r} on this server (jobs are kept until the server restarts)")
-        campaign, future = jobs.futures[job]
-        need(found, "write", campaign)
+        need(found, "write")
+        entry = jobs.get(job)
+        if entry is None or not visible(found, entry.campaign):  # another campaign's job is no job of this token
+            raise NotFoundError(
+                f"no job {job!r} on this server for this token (a finished job is kept {bounds.job_seconds:g} s)"
+            )
+        need(found, "write", entry.campaign)
+        future = entry.future
         if not future.done():
             return {"job": job, "status": "running"}
         error = future.exception()

@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 
-from kiln.core.errors import ValidationError
+from kiln.core.errors import KilnError, ValidationError
 from kiln.core.records import TokenRecord
 from kiln.store.base import Store
 
@@ -18,6 +18,14 @@ SCOPES = ("read", "write", "admin")
 """Token scopes, weakest first; a scope includes those before it."""
 
 PREFIX = "kiln_"
+
+
+class AuthError(KilnError):
+    """A missing, unknown or too weak token (401 / 403)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def hash_secret(secret: str) -> str:
@@ -43,3 +51,30 @@ def allows(token: TokenRecord | None, scope: str, campaign: str | None = None) -
     if SCOPES.index(token.scope) < SCOPES.index(scope):
         return False
     return campaign is None or token.campaigns is None or campaign in token.campaigns
+
+
+def token_of(store: Store, authorization: str | None) -> TokenRecord | None:
+    """The live token of an ``Authorization: Bearer <secret>`` header; None without a header. AuthError (401)
+    for another scheme or a secret that is unknown or revoked."""
+    if authorization is None:
+        return None
+    scheme, _, secret = authorization.partition(" ")
+    secret = secret.strip()
+    found = None
+    if scheme.lower() == "bearer" and secret:
+        found = store.token_by_hash(hash_secret(secret))
+    if found is None:
+        raise AuthError("the token is unknown or revoked; send Authorization: Bearer <token>", 401)
+    return found
+
+
+def require(token: TokenRecord | None, scope: str, campaign: str | None = None, *, public_read: bool = False) -> None:
+    """AuthError unless ``token`` gives ``scope`` on ``campaign`` (None: any); no token may read under
+    ``public_read``. 401 without a token, 403 with one too weak or limited to other campaigns."""
+    if scope == "read" and public_read and token is None:
+        return
+    if token is None:
+        raise AuthError(f"a {scope} token is required: Authorization: Bearer <token> (kiln token create)", 401)
+    if not allows(token, scope, campaign):
+        what = f"campaign {campaign!r}" if campaign and not allows(token, "read", campaign) else f"{scope} access"
+        raise AuthError(f"token {token.name!r} ({token.scope}) does not give {what}", 403)

@@ -35,7 +35,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
-from kiln.core.errors import ConflictError, NotFoundError, StaleHistoryError, StateError, ValidationError
+from kiln.core.errors import (
+    CampaignNotFoundError,
+    ConflictError,
+    NotFoundError,
+    StaleHistoryError,
+    StateError,
+    ValidationError,
+)
 from kiln.core.records import (
     CampaignRecord,
     Change,
@@ -203,20 +210,22 @@ class SqlStore:
             raise self._unknown_campaign(conn, name)
         return int(found)
 
-    def _unknown_campaign(self, conn: Connection, name: str) -> NotFoundError:
+    def _unknown_campaign(self, conn: Connection, name: str) -> CampaignNotFoundError:
         names = list(
             conn.execute(
                 select(campaign_table.c.name).order_by(campaign_table.c.id).limit(_KNOWN_NAMES_SHOWN + 1)
             ).scalars()
         )
         if not names:
-            return NotFoundError(f"campaign {name!r} not found in store {self.url}: it has no campaigns yet")
+            return CampaignNotFoundError(
+                f"campaign {name!r} not found in store {self.url}: it has no campaigns yet", name
+            )
         shown = ", ".join(names[:_KNOWN_NAMES_SHOWN]) + (", ..." if len(names) > _KNOWN_NAMES_SHOWN else "")
         message = f"campaign {name!r} not found in store {self.url}; known campaigns: {shown}"
         close = difflib.get_close_matches(str(name), names, n=1)
         if close:
             message += f"; did you mean {close[0]!r}?"
-        return NotFoundError(message)
+        return CampaignNotFoundError(message, name)
 
     def _unknown_experiment(self, campaign: str, experiment_id: str) -> NotFoundError:
         return NotFoundError(

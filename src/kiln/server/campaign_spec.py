@@ -1,0 +1,46 @@
+"""The spec of ``POST /campaigns``: what defines a campaign, and nothing that would make the server read a file or
+run anything.
+
+A spec sent to the server has the fields of a YAML spec that define a campaign (``SERVER_FIELDS``). A pool comes
+inline, as a stored configuration has it (``space: {kind: pool, columns: [...], rows: [[...], ...]}``), or is a
+built-in dataset (``pool: {dataset: NAME}``); ``pool: {csv: PATH}`` would read a file on the server's disk and is
+refused, as are the fields only ``kiln run`` uses (instruments, workflow, budget, ...), each with a 422 naming the
+field instead of being dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kiln.core.errors import SpecError
+from kiln.lab.spec import SPEC_FIELDS, RunSpec, spec_from_dict
+
+SERVER_FIELDS = frozenset({"name", "description", "space", "pool", "objective", "strategy", "seed"})
+"""Fields of a spec that the server uses; the others of ``kiln.lab.spec.SPEC_FIELDS`` are for ``kiln run``."""
+
+INLINE_POOL = "space: {kind: pool, columns: [a, b], rows: [[1, 2], [3, 4]]}"
+
+
+def campaign_spec(document: Any) -> RunSpec:
+    """Check a spec sent to the server, then parse it as ``kiln.lab.spec.spec_from_dict`` does. SpecError naming
+    the field for a field the server does not use or a pool read from a file."""
+    if isinstance(document, Mapping):
+        unused = sorted(str(k) for k in document if k in SPEC_FIELDS and k not in SERVER_FIELDS)
+        if unused:
+            raise SpecError(
+                unused[0],
+                document[unused[0]],
+                f"the server keeps campaigns and runs no instruments; it uses the fields {sorted(SERVER_FIELDS)} "
+                f"(fields not used: {unused})",
+                "remove them; kiln run SPEC drives instruments",
+            )
+        pool = document.get("pool")
+        if isinstance(pool, Mapping) and "csv" in pool:
+            raise SpecError(
+                "pool.csv",
+                pool["csv"],
+                "the server reads no files named in a request",
+                f"send the pool's rows inline ({INLINE_POOL}) or use pool: {{dataset: NAME}}",
+            )
+    return spec_from_dict(document)

@@ -1,0 +1,66 @@
+"""``GET .../model`` answers, fitted once per state of a campaign and bounded in cost.
+
+A fit is keyed by (campaign, event cursor, parameter, points): the cursor changes with every write to the campaign,
+so a cached answer is never stale, and repeated calls between writes do not refit. At most ``size`` answers are
+kept (least recently used dropped first), fits take turns (one at a time per server), and each is fitted on at
+most ``most`` completed experiments: the best one and the most recent others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from kiln.campaign import Campaign
+from kiln.core.json_values import json_safe
+from kiln.core.records import Experiment
+from kiln.strategies.base import History
+from kiln.strategies.profile import model_profile
+
+
+def bounded(experiments: list[Experiment], campaign: Campaign, most: int) -> History:
+    """The history to fit on: every experiment, but at most ``most`` completed ones (the best and the latest)."""
+    history = History.from_experiments(experiments)
+    completed = list(history.completed)
+    if len(completed) <= most:
+        return history
+    best = completed[campaign.objective.best_index([e.results for e in completed]) or 0]
+    latest = [e for e in completed if e.id != best.id][-(most - 1) :] if most > 1 else []
+    kept = sorted([best, *latest], key=lambda e: e.seq)
+    return History(completed=tuple(kept), pending=history.pending, failed=history.failed)
+
+
+class ModelCache:
+    """Profiles (``kiln.strategies.profile``) by campaign state; see the module docstring. Thread-safe."""
+
+    def __init__(self, size: int, most: int) -> None:
+        self.size = size
+        self.most = most
+        self.fits = 0
+        """Fits made so far (a cached answer makes none)."""
+        self._answers: OrderedDict[tuple[str, int, str, int], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()  # guards _answers
+        self._fitting = threading.Lock()  # one fit at a time
+
+    def profile(self, campaign: Campaign, parameter: str, points: int) -> dict[str, Any]:
+        """The model slice along ``parameter`` as JSON, from the cache when the campaign has not changed."""
+        experiments, cursor = campaign.snapshot()
+        key = (campaign.name, cursor, parameter, points)
+        with self._fitting:
+            with self._lock:
+                if key in self._answers:
+                    self._answers.move_to_end(key)
+                    return self._answers[key]
+            history = bounded(experiments, campaign, self.most)
+            found = model_profile(
+                campaign.strategy, campaign.domain, campaign.objective, history, parameter, points=points
+            )
+            self.fits += 1
+            answer: dict[str, Any] = json_safe(dataclasses.asdict(found))
+            with self._lock:
+                self._answers[key] = answer
+                while len(self._answers) > self.size:
+                    self._answers.popitem(last=False)
+        return answer

@@ -1,0 +1,272 @@
+"""The server's promises under hostile requests (docs/server.md, "Security"): the token before any work, bounded
+bodies, JSON values and queues, campaigns kept apart, no server files read on a client's say."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backends import POSTGRES_URL, fresh_postgres
+from kiln.campaign import Campaign
+from kiln.server import json_body, model_cache
+from kiln.server.app import create_app
+from kiln.server.auth import create_token
+from kiln.server.jobs import Jobs
+from kiln.server.limits import ServerLimits
+from kiln.store import open_store
+from kiln.strategies.profile import Profile
+
+API = "/api/v1"
+SPEC: dict[str, Any] = {
+    "name": "films",
+    "space": {"parameters": [{"name": "x", "type": "continuous", "low": 0.0, "high": 1.0}]},
+    "objective": {"target": "y", "direction": "max"},
+    "strategy": {"kind": "random"},
+}
+
+
+@pytest.fixture(params=["sqlite", *(["postgresql"] if POSTGRES_URL else [])])
+def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, dict[str, str]]]:
+    """A store with campaign ``films``; tokens: read, write, admin, write for 'other' only, admin for 'films' only."""
+    url = fresh_postgres() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'server.db'}"
+    store = open_store(url)
+    tokens = {scope: create_token(store, f"{scope}-token", scope)[1] for scope in ("read", "write", "admin")}
+    tokens["other"] = create_token(store, "other-only", "write", ["other"])[1]
+    tokens["films-admin"] = create_token(store, "films-admin", "admin", ["films"])[1]
+    http(create_app(store), tokens["admin"]).post(f"{API}/campaigns", json=SPEC).raise_for_status()
+    yield store, tokens
+    store.close()
+
+
+def http(app: Any, token: str | None = None) -> TestClient:
+    client = TestClient(app)
+    if token:
+        client.headers["Authorization"] = f"Bearer {token}"
+    return client
+
+
+# -- 3. the token before the body; bounded bodies; parsing off the event loop --------------------------------
+
+
+def test_the_token_is_checked_before_the_body_is_read(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    app = create_app(store)
+    malformed = {"content": b"{not json", "headers": {"content-type": "application/json"}}
+    anonymous = http(app).post(f"{API}/campaigns/films/import", **malformed)
+    assert anonymous.status_code == 401 and anonymous.json()["detail"]["field"] == "Authorization"
+    assert http(app, "kiln_wrong").post(f"{API}/campaigns/films/ask", **malformed).status_code == 401
+    reader = http(app, tokens["read"]).post(f"{API}/campaigns/films/ask", **malformed)
+    assert reader.status_code == 403 and "write" in reader.json()["detail"]["message"]
+    elsewhere = http(app, tokens["other"]).post(f"{API}/campaigns/films/ask", **malformed)
+    assert elsewhere.status_code == 403
+    huge = b"x" * (ServerLimits().max_body + 1)
+    assert http(app).post(f"{API}/campaigns/films/import/csv", content=huge).status_code == 401
+    assert http(app).get(f"{API}/jobs/job-1").status_code == 401
+
+
+def test_a_body_over_the_limit_is_a_413_naming_it(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    app = create_app(store, limits=ServerLimits(max_body=2000))
+    writer = http(app, tokens["write"])
+    rows = [{"x": 0.5, "y": float(i)} for i in range(200)]
+    refused = writer.post(f"{API}/campaigns/films/import", json={"rows": rows})
+    assert refused.status_code == 413, refused.text
+    detail = refused.json()["detail"]
+    assert detail["field"] == "body" and "2000 bytes" in detail["message"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while reading
+        yield b"x,y\n"
+        for _ in range(100):
+            yield b"0.5,1.0\n" * 10
+
+    streamed = writer.post(f"{API}/campaigns/films/import/csv", content=chunks(), headers={"content-type": "text/csv"})
+    assert streamed.status_code == 413 and streamed.json()["detail"]["field"] == "body"
+    assert writer.get(f"{API}/campaigns/films").json()["counts"] == {}
+    small = writer.post(f"{API}/campaigns/films/import", json={"rows": rows[:3]})
+    assert small.status_code == 200
+
+
+def test_json_bodies_are_parsed_off_the_event_loop(
+    setup: tuple[Any, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, tokens = setup
+    seen: list[bool] = []
+    parse = json_body.parse_json
+
+    def recording(body: bytes) -> Any:
+        try:
+            asyncio.get_running_loop()
+            seen.append(True)
+        except RuntimeError:
+            seen.append(False)  # no event loop in this thread: a worker thread
+        return parse(body)
+
+    monkeypatch.setattr(json_body, "parse_json", recording)
+    answer = http(create_app(store), tokens["write"]).post(
+        f"{API}/campaigns/films/import", json={"rows": [{"x": 0.1, "y": 1.0}]}
+    )
+    assert answer.status_code == 200 and seen == [False]
+
+
+# -- 2. no server files read on a client's say; fields the server does not use are refused ------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"pool": {"csv": "/etc/passwd"}}, "pool.csv"),
+        ({"pool": {"csv": "../../secrets.csv"}}, "pool.csv"),
+        ({"pool": {"csv": "/dev/zero"}}, "pool.csv"),
+        ({"instrument": {"kind": "command", "command": ["rm", "-rf", "/"]}}, "instrument"),
+        ({"instruments": [{"kind": "emulator", "dataset": "p3ht"}]}, "instruments"),
+        ({"workflow": {"steps": [], "reward": "os:system"}}, "workflow"),
+        ({"budget": 10}, "budget"),
+    ],
+)
+def test_a_spec_naming_a_file_or_an_unused_field_is_refused(
+    setup: tuple[Any, dict[str, str]], tmp_path: Path, extra: dict[str, Any], field: str
+) -> None:
+    store, tokens = setup
+    spec = {key: value for key, value in SPEC.items() if not ("pool" in extra and key == "space")}
+    answer = http(create_app(store), tokens["admin"]).post(f"{API}/campaigns", json={**spec, **extra, "name": "c2"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"]["field"] == field
+    assert "root:" not in answer.text
+    assert [c.name for c in store.list_campaigns()] == ["films"]
+
+
+def test_a_pool_comes_inline(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    pool = {"kind": "pool", "columns": ["x", "solvent"], "rows": [[1.0, "water"], [2.0, "ethanol"]]}
+    spec = {**SPEC, "name": "pooled", "space": pool}
+    made = http(create_app(store), tokens["admin"]).post(f"{API}/campaigns", json=spec)
+    assert made.status_code == 201, made.text
+    assert made.json()["parameters"] == ["x", "solvent"]
+
+
+# -- 5. a scoped admin token creates no other campaign ------------------------------------------------------
+
+
+def test_an_admin_token_limited_to_a_campaign_cannot_create_another(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    admin = http(create_app(store), tokens["films-admin"])
+    refused = admin.post(f"{API}/campaigns", json={**SPEC, "name": "c"})
+    assert refused.status_code == 403 and refused.json()["detail"]["field"] == "Authorization"
+    assert [c.name for c in store.list_campaigns()] == ["films"]
+    assert admin.post(f"{API}/campaigns", json=SPEC).status_code == 201  # its own campaign: the same spec again
+
+
+# -- 6. scoped tokens learn no other names; jobs are unguessable and kept apart ------------------------------
+
+
+def test_a_scoped_token_learns_no_other_campaign_names(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    app = create_app(store, public_read=True)
+    for client in (http(app, tokens["other"]), http(app)):
+        missing = client.get(f"{API}/campaigns/other")
+        assert missing.status_code == 404 and missing.json()["detail"]["field"] == "name"
+        assert "films" not in missing.text and store.url not in missing.text
+    assert http(app, tokens["other"]).get(f"{API}/campaigns/films").status_code == 403
+
+
+def test_job_ids_are_unguessable_and_other_campaigns_jobs_invisible(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    app = create_app(store)
+    admin = http(app, tokens["admin"])
+    admin.post(f"{API}/campaigns", json={**SPEC, "name": "other"}).raise_for_status()
+    jobs = [
+        http(app, tokens["write"]).post(f"{API}/campaigns/films/ask", json={"n": 1}).json()["job"] for _ in range(2)
+    ]
+    assert len(set(jobs)) == 2 and all(len(job) >= 24 and not job[4:].isdigit() for job in jobs)
+    assert http(app, tokens["write"]).get(f"{API}/jobs/{jobs[0]}").json()["status"] == "done"
+    foreign = http(app, tokens["other"]).get(f"{API}/jobs/{jobs[0]}")
+    assert foreign.status_code == 404 and "films" not in foreign.text
+    unknown = http(app, tokens["other"]).get(f"{API}/jobs/job-unknown")
+    assert unknown.status_code == 404 and unknown.text.replace("job-unknown", jobs[0]) == foreign.text
+    assert http(app, tokens["read"]).get(f"{API}/jobs/{jobs[0]}").status_code == 403
+
+
+# -- 8. GET /model fits once per state of the campaign, on a bounded number of points ---------------------------
+
+
+def test_the_model_is_fitted_once_per_campaign_state_on_bounded_points(
+    setup: tuple[Any, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, tokens = setup
+    sizes: list[int] = []
+
+    def counting(strategy: Any, domain: Any, objective: Any, history: Any, parameter: str, **options: Any) -> Profile:
+        sizes.append(len(history.completed))
+        best = max(history.completed, key=lambda e: e.results["y"])
+        return Profile(parameter, [0.0, 1.0], [0.0, 0.0], [1.0, 1.0], dict(best.params), "stub")
+
+    monkeypatch.setattr(model_cache, "model_profile", counting)
+    app = create_app(store, limits=ServerLimits(model_points=5))
+    writer = http(app, tokens["write"])
+    rows = [{"x": i / 10, "y": float(i)} for i in range(8)]
+    writer.post(f"{API}/campaigns/films/import", json={"rows": rows}).raise_for_status()
+    first = writer.get(f"{API}/campaigns/films/model?parameter=x")
+    assert first.status_code == 200 and first.json()["through"] == {"x": 0.7}
+    assert writer.get(f"{API}/campaigns/films/model?parameter=x").json() == first.json()
+    assert sizes == [5]  # the second call was answered from the cache, and the fit saw at most 5 points
+    writer.post(f"{API}/campaigns/films/import", json={"rows": [{"x": 0.95, "y": 0.5}]}).raise_for_status()
+    writer.get(f"{API}/campaigns/films/model?parameter=x").raise_for_status()
+    assert sizes == [5, 5]  # a new result: a new fit
+
+
+# -- 9. a bounded ask queue; finished jobs are dropped -------------------------------------------------------
+
+
+def test_a_full_ask_queue_is_a_429_with_retry_after(
+    setup: tuple[Any, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, tokens = setup
+    release = threading.Event()
+    ask = Campaign.ask
+
+    def held(self: Campaign, n: int = 1) -> Any:
+        release.wait(60)
+        return ask(self, n)
+
+    monkeypatch.setattr(Campaign, "ask", held)
+    app = create_app(store, ask_wait=0.0, limits=ServerLimits(open_asks=2, retry_after=7))
+    writer = http(app, tokens["write"])
+    try:
+        queued = [writer.post(f"{API}/campaigns/films/ask", json={"n": 1}) for _ in range(2)]
+        assert [a.status_code for a in queued] == [202, 202]
+        full = writer.post(f"{API}/campaigns/films/ask", json={"n": 1})
+        assert full.status_code == 429 and full.headers["Retry-After"] == "7", full.text
+        assert "at most 2" in full.json()["detail"]["message"]
+    finally:
+        release.set()
+    for answer in queued:
+        body = answer.json()
+        deadline = time.monotonic() + 60
+        while body["status"] == "running" and time.monotonic() < deadline:
+            time.sleep(0.02)
+            body = writer.get(f"{API}/jobs/{body['job']}").json()
+        assert body["status"] == "done"
+    assert writer.post(f"{API}/campaigns/films/ask", json={"n": 1}).status_code in (200, 202)
+
+
+def test_finished_jobs_are_dropped_after_a_while_and_beyond_a_count(setup: tuple[Any, dict[str, str]]) -> None:
+    store, _ = setup
+    now = [0.0]
+    jobs = Jobs(ServerLimits(jobs_kept=2, job_seconds=100.0), clock=lambda: now[0])
+    campaign = Campaign.open("films", store=store)
+    made = []
+    for _ in range(3):
+        job, future = jobs.ask(campaign, 1)
+        future.result(timeout=60)
+        made.append(job)
+        now[0] += 1.0
+    assert jobs.get(made[0]) is None and jobs.get(made[1]) is not None and jobs.get(made[2]) is not None
+    now[0] += 101.0
+    assert jobs.get(made[1]) is None and jobs.get(made[2]) is None
