@@ -115,14 +115,15 @@ def test_resume_measures_pending_experiments_first(space: SearchSpace, store_url
     assert all(e.status is ExperimentStatus.COMPLETED for e in experiments)
 
 
-def test_resume_with_more_pending_than_budget_asks_nothing(space: SearchSpace, store_url: str) -> None:
+def test_resume_with_more_pending_than_budget_runs_the_oldest_within_it(space: SearchSpace, store_url: str) -> None:
     campaign = _campaign(space, store_url)
     left = campaign.ask(4)
     instrument = Recorder()
     result = run_loop(campaign, instrument, budget=2)
-    assert result.total == 4 and result.finished == 4
+    assert result.total == 2 and result.finished == 2
+    assert instrument.calls == [dict(e.params) for e in left[:2]]
     assert [e.id for e in campaign.experiments()] == [e.id for e in left]
-    assert campaign.pending() == []
+    assert [e.id for e in campaign.pending()] == [e.id for e in left[2:]]
 
 
 def test_an_experiment_in_flight_at_a_crash_is_measured_again(space: SearchSpace, store_url: str) -> None:

@@ -14,6 +14,7 @@ from kiln.campaign import Campaign
 from kiln.cli.render import fmt
 from kiln.core.records import Experiment, ExperimentStatus
 from kiln.lab.orchestrator import LoopEvent
+from kiln.lab.stopping import uses_budget
 
 MAX_ROWS = 8
 """Experiments in flight listed at most (the count is always shown)."""
@@ -26,7 +27,7 @@ class LiveDisplay:
         self.campaign = campaign
         self.target = campaign.objective.target.name
         experiments = campaign.experiments()
-        self.finished = sum(1 for e in experiments if e.status is not ExperimentStatus.PENDING)
+        self.finished = sum(1 for e in experiments if e.status is not ExperimentStatus.PENDING and uses_budget(e))
         self.failed = sum(1 for e in experiments if e.status is ExperimentStatus.FAILED)
         best = campaign.best()
         self.best: float | None = None if best is None else best.results[self.target]

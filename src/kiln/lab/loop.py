@@ -27,8 +27,8 @@ that have ended (completed or failed) so far."""
 
 @dataclass(frozen=True)
 class LoopResult:
-    """What a run of the loop did: experiments finished in this run, experiments in the campaign, and whether
-    the candidate pool ran dry."""
+    """What a run of the loop did: experiments finished in this run, the campaign's experiments that count against
+    the budget (``kiln.lab.stopping.uses_budget``), and whether the candidate pool ran dry."""
 
     finished: int
     total: int

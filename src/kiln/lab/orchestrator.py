@@ -30,7 +30,7 @@ from kiln.core.errors import KilnError, StateError, ValidationError
 from kiln.core.json_values import json_safe
 from kiln.core.records import CANCELLED, DISPATCH_FAILURE, Experiment, ExperimentStatus
 from kiln.lab.protocol import AsyncInstrument, Failure, Observation, Outcome, RunStatus
-from kiln.lab.stopping import StopRules
+from kiln.lab.stopping import StopRules, uses_budget
 
 NOTE_MAX = 2000
 """Characters at most of a note for the operator."""
@@ -48,9 +48,9 @@ class LoopEvent:
 
 @dataclass
 class LoopSummary:
-    """What a run did: experiments finished and failed in it, flagged for the operator, the campaign's total,
-    and the rule that stopped it ("budget", "max_cost", "max_seconds", "target", "patience", "exhausted" (no
-    candidate left) or "interrupted")."""
+    """What a run did: experiments finished and failed in it, flagged for the operator, the campaign's total
+    (experiments that count against the budget, ``uses_budget``), and the rule that stopped it ("budget",
+    "max_cost", "max_seconds", "target", "patience", "exhausted" (no candidate left) or "interrupted")."""
 
     finished: int = 0
     failed: int = 0
@@ -117,6 +117,7 @@ class Orchestrator:
         self.on_event = on_event
         self._running: dict[str, int] = dict.fromkeys(self.instruments, 0)
         self._gate = Gate()
+        self._launched: set[str] = set()  # ids this run has begun to send
         self._cancels: dict[str, tuple[asyncio.Event, str]] = {}
         self._best: float | None = None
         self._since_best = 0
@@ -147,20 +148,20 @@ class Orchestrator:
         self._seed_best()
         tasks: dict[asyncio.Task[Experiment | None], tuple[str, Experiment]] = {}
         ready = await self._reconcile(summary, tasks)
-        total = len(await asyncio.to_thread(self.campaign.experiments))
+        used = await asyncio.to_thread(self._used)
         try:
             while True:
-                reason = self._stop_reason(summary, total, started)
+                reason = self._stop_reason(summary, used, started)
                 while len(tasks) < self.in_flight:
-                    # experiments already suggested (left by an earlier run) go out unless the operator stopped
-                    # the loop; new ones are asked for only while no stop rule holds
-                    if ready and not self._stop_requested:
+                    # experiments already suggested (left by an earlier run, or asked for elsewhere) go out while
+                    # the budget allows and the operator did not stop the loop; new ones are asked for only while
+                    # no stop rule holds
+                    if ready and not self._stop_requested and not self._budget_reached(used):
                         experiment, fresh = ready[0], False
                     elif reason or ready:
                         break
                     else:
                         asked = await asyncio.to_thread(self.campaign.ask, 1, gate=self._gate)
-                        total += len(asked)
                         if self._stop_requested:  # stopped while asking: what was stored stays pending
                             reason = "interrupted"
                             break
@@ -176,9 +177,11 @@ class Orchestrator:
                         ready.pop(0)
                     summary.cost += self.costs[instrument]
                     self._running[instrument] += 1
+                    self._launched.add(experiment.id)
+                    used += 1
                     task = asyncio.create_task(self._execute(experiment, instrument))
                     tasks[task] = (instrument, experiment)
-                    reason = self._stop_reason(summary, total, started)
+                    reason = self._stop_reason(summary, used, started)
                 if reason and not summary.stopped_by:
                     summary.stopped_by = reason
                 if not tasks:
@@ -193,9 +196,11 @@ class Orchestrator:
                         note = f"the loop could not finish it ({type(error).__name__}: {error})"
                         await self._flag(summary, experiment, note + "; check it, then kiln tell or kiln fail")
                         continue
-                    if stored is None:  # finished by someone else before it was sent: nothing was spent
+                    if stored is None:  # finished or discarded by someone else, or stopped, before it was sent
                         summary.cost -= self.costs[instrument]
+                        self._launched.discard(experiment.id)
                     self._record(summary, stored)
+                used = await asyncio.to_thread(self._used)  # results told elsewhere meanwhile count too
         except asyncio.CancelledError:
             summary.stopped_by = "interrupted"
             for task in tasks:
@@ -203,9 +208,18 @@ class Orchestrator:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
         finally:
-            summary.total = total
+            summary.total = used
             summary.seconds = time.monotonic() - started
         return summary
+
+    def _used(self) -> int:
+        """Experiments of the campaign that count against the budget (``uses_budget``), with those this run has
+        begun to send."""
+        counted = {e.id for e in self.campaign.experiments() if uses_budget(e)}
+        return len(counted | self._launched)
+
+    def _budget_reached(self, used: int) -> bool:
+        return self.stop.budget is not None and used >= self.stop.budget
 
     def _choose(self, spent: float) -> str | None:
         """The least busy instrument whose cost still fits ``max_cost`` (None if none does)."""
@@ -214,11 +228,11 @@ class Orchestrator:
         return min(fitting, key=lambda name: self._running[name]) if fitting else None
 
     # ---------------------------------------------------------------------------------------------- stopping
-    def _stop_reason(self, summary: LoopSummary, total: int, started: float) -> str:
+    def _stop_reason(self, summary: LoopSummary, used: int, started: float) -> str:
         rules = self.stop
         if self._stop_requested:
             return "interrupted"
-        if rules.budget is not None and total >= rules.budget:
+        if self._budget_reached(used):
             return "budget"
         if rules.max_cost is not None and summary.cost + min(self.costs.values()) > rules.max_cost + 1e-12:
             return "max_cost"

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from kiln.core.errors import ValidationError
+from kiln.core.records import Experiment, ExperimentStatus
 
 
 def _check(name: str, value: float | int | None, *, whole: bool = False, low: float = 0.0) -> None:
@@ -24,7 +25,9 @@ class StopRules:
     """The loop stops dispatching when any rule holds; experiments in flight then finish.
 
     Attributes:
-        budget: experiments in the campaign (earlier runs and imported data count).
+        budget: experiments of the campaign that have been run or sent to run (``uses_budget``), whoever made
+            them: this run, earlier runs, ``kiln ask`` or the REST API followed by a result, imported data.
+            Suggestions still waiting to be sent do not count until the loop sends one.
         max_cost: total cost of the experiments dispatched in this run (instrument costs, any unit).
         max_seconds: wall time of this run.
         target: stop once a result at least this good (direction-aware) has been measured.
@@ -46,3 +49,12 @@ class StopRules:
             isinstance(self.target, bool) or not isinstance(self.target, int | float) or not math.isfinite(self.target)
         ):
             raise ValidationError("stop: target", self.target, "a finite number", "or leave it out")
+
+
+def uses_budget(experiment: Experiment) -> bool:
+    """Whether an experiment counts against a loop's budget: it finished (completed or failed, also when amended or
+    retracted later; imported data too), or it is pending and was sent to an instrument (in flight, or waiting for
+    the operator). A suggestion never sent, or discarded, does not count."""
+    if experiment.status in (ExperimentStatus.COMPLETED, ExperimentStatus.FAILED):
+        return True
+    return experiment.status is ExperimentStatus.PENDING and bool(experiment.instrument)
