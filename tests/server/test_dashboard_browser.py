@@ -254,3 +254,61 @@ def test_text_from_the_campaign_is_shown_as_written_not_as_markup(tmp_path: Path
             "[...document.querySelectorAll('#plot-parameters .xaxislayer-above text')].map((t) => t.textContent)"
         )
         assert link in ticks and "<b>water</b>" in ticks
+
+
+def test_amended_and_retracted_experiments_are_marked(lab: tuple[str, Campaign, dict[str, str]], page: Page) -> None:
+    base, campaign, _ = lab
+    done = [e for e in campaign.experiments() if e.status.value == "completed"]
+    campaign.amend(done[0].id, 0.5, reason="typo in the lab book")
+    campaign.retract(done[1].id, reason="wrong sample loaded")
+    open_campaign(page, base)
+    retracted_row = page.locator(f"#results tbody tr[data-id='{done[1].id}']")
+    assert "retracted" in (retracted_row.get_attribute("class") or "")
+    assert (
+        page.evaluate(
+            f"getComputedStyle(document.querySelector(\"#results tr[data-id='{done[1].id}'] td\")).textDecorationLine"
+        )
+        == "line-through"
+    )
+    amended_row = page.locator(f"#results tbody tr[data-id='{done[0].id}']")
+    assert "amended 1×" in amended_row.inner_text() and "0.5" in amended_row.inner_text()
+    assert "1 retracted" in page.locator("#summary").inner_text()
+    progress = "document.getElementById('plot-progress').data"
+    assert page.evaluate(f"{progress}[0].x.length") == 11  # the retracted result is not a result any more
+    hollow = page.evaluate(f"{progress}.find((t) => t.name.startsWith('retracted'))")
+    assert hollow["x"] == [done[1].seq] and hollow["marker"]["symbol"] == "circle-open"
+    symbols = page.evaluate(f"{progress}[0].marker.symbol")
+    assert symbols[page.evaluate(f"{progress}[0].x").index(done[0].seq)] == "diamond"
+
+
+def test_corrections_from_the_page_ask_for_a_write_token(lab: tuple[str, Campaign, dict[str, str]], page: Page) -> None:
+    base, campaign, _ = lab
+    writer = create_token(campaign.store, "ana", "write")[1]
+    first = next(e for e in campaign.experiments() if e.status.value == "completed")
+    open_campaign(page, base)
+    page.select_option("#correct-id", first.id)
+    page.select_option("#correct-action", "amend")
+    page.fill("#correct-value", "7.5")
+    page.fill("#correct-reason", "typo")
+    page.click("#correct-form button")
+    page.wait_for_selector("#write-token:visible")  # public reading, but writing needs a token
+    assert "write" in page.locator("#correct-note").inner_text()
+    assert campaign.experiment(first.id).results != {"y": 7.5}
+    page.fill("#write-token", writer)
+    page.click("#correct-form button")
+    wait_until(lambda: campaign.experiment(first.id).results == {"y": 7.5})
+    (version,) = [r for r in campaign.history(first.id) if r.number == 1]
+    assert (version.note, version.actor) == ("typo", "ana")
+    wait_until(lambda: "amended 1×" in page.locator("#results tbody").inner_text())
+    page.select_option("#correct-action", "retract")
+    assert page.locator("#correct-value").is_hidden()
+    page.fill("#correct-reason", "bad run")
+    page.click("#correct-form button")
+    wait_until(lambda: campaign.experiment(first.id).retracted)
+    queued = next(e for e in campaign.pending() if not e.instrument)
+    page.select_option("#correct-id", queued.id)
+    page.select_option("#correct-action", "discard")
+    page.fill("#correct-reason", "")
+    page.click("#correct-form button")
+    wait_until(lambda: campaign.experiment(queued.id).status.value == "discarded")
+    wait_until(lambda: page.locator("#queue tbody").inner_text().strip() == "none")

@@ -10,6 +10,7 @@ const PLOT_CONFIG = { displaylogo: false, responsive: true };
 
 const state = {
   token: sessionStorage.getItem("kiln-token") || "",
+  writeToken: sessionStorage.getItem("kiln-write-token") || "", // for corrections, when the read token cannot write
   campaign: null, // name of the campaign on show
   info: null, // GET /campaigns/{name}
   experiments: [],
@@ -148,8 +149,16 @@ async function drawCampaignList(generation = state.generation) {
 }
 
 // ------------------------------------------------------------------------------------------------ one campaign
+// Current results only: a retracted experiment stays in the tables (struck through) but no plot or model uses it.
 function completed() {
-  return state.experiments.filter((e) => e.status === "completed" && state.info.target in e.results);
+  return state.experiments.filter((e) => e.status === "completed" && !e.retracted && state.info.target in e.results);
+}
+
+function marks(e) {
+  const words = [];
+  if (e.amended) words.push(`amended ${e.amended}×`);
+  if (e.retracted) words.push("retracted");
+  return words.join(", ");
 }
 
 function drawSummary() {
@@ -159,6 +168,8 @@ function drawSummary() {
     `${counts.completed || 0} completed`,
     `${counts.pending || 0} pending`,
     `${counts.failed || 0} failed`,
+    ...(counts.discarded ? [`${counts.discarded} discarded`] : []),
+    ...retractedCount(),
     `${info.direction === "min" ? "minimising" : "maximising"} ${info.target}`,
   ];
   if (info.best) {
@@ -169,21 +180,26 @@ function drawSummary() {
   summary.dataset.completed = String(counts.completed || 0);
 }
 
+function retractedCount() {
+  const n = state.experiments.filter((e) => e.retracted).length;
+  return n ? [`${n} retracted`] : [];
+}
+
 function drawProgress() {
   const done = completed();
   const target = state.info.target;
   const better = state.info.direction === "min" ? Math.min : Math.max;
   let best = null;
   const bests = done.map((e) => (best = best === null ? e.results[target] : better(best, e.results[target])));
-  const failed = state.experiments.filter((e) => e.status === "failed");
+  const failed = state.experiments.filter((e) => e.status === "failed" && !e.retracted);
   const traces = [
     {
       x: done.map((e) => e.seq),
       y: done.map((e) => e.results[target]),
       mode: "markers",
       name: "result",
-      marker: { color: "#8d99ae", size: 6 },
-      text: done.map((e) => plain(paramsText(e.params))),
+      marker: { color: "#8d99ae", size: 6, symbol: done.map((e) => (e.amended ? "diamond" : "circle")) },
+      text: done.map((e) => plain([paramsText(e.params), marks(e)].filter(Boolean).join("; "))),
     },
     { x: done.map((e) => e.seq), y: bests, mode: "lines", name: "best so far", line: { color: "#1f77b4", width: 3, shape: "hv" } },
   ];
@@ -196,6 +212,17 @@ function drawProgress() {
       name: "failed",
       marker: { color: "#d62728", symbol: "x", size: 8 },
       text: failed.map((e) => plain(e.reason)),
+    });
+  }
+  const retracted = state.experiments.filter((e) => e.retracted && e.status === "completed" && target in e.results);
+  if (retracted.length) {
+    traces.push({
+      x: retracted.map((e) => e.seq),
+      y: retracted.map((e) => e.results[target]),
+      mode: "markers",
+      name: "retracted (not used)",
+      marker: { color: "#8d99ae", symbol: "circle-open", size: 9, line: { width: 2 } },
+      text: retracted.map((e) => plain(paramsText(e.params))),
     });
   }
   Plotly.react("plot-progress", traces, {
@@ -325,6 +352,110 @@ function drawTables() {
       .reverse()
       .map((e) => [`#${e.seq}`, e.reason, paramsText(e.params), ago(e.finished_at)]),
   );
+  markRows(document.getElementById("failures"), state.experiments.filter((e) => e.status === "failed").reverse());
+  drawResults();
+}
+
+// ------------------------------------------------------------------------------------------------ corrections
+// Finished experiments with their marks (amended, retracted: struck through), and a form to amend, retract or
+// discard with a reason. Writing needs a write token; the page asks for one when the read token cannot write.
+function finished() {
+  return state.experiments.filter((e) => e.status === "completed" || e.status === "failed").reverse();
+}
+
+function markRows(table, experiments) {
+  const rows = table.tBodies[0] ? table.tBodies[0].rows : [];
+  experiments.slice(0, ROWS_SHOWN).forEach((e, i) => {
+    if (!rows[i]) return;
+    rows[i].classList.toggle("retracted", Boolean(e.retracted));
+    rows[i].classList.toggle("amended", Boolean(e.amended));
+    rows[i].dataset.id = e.id;
+  });
+}
+
+function drawResults() {
+  const target = state.info.target;
+  const shown = finished();
+  fillTable(
+    document.getElementById("results"),
+    ["#", target, "status", "parameters", "when"],
+    shown.map((e) => [
+      `#${e.seq}`,
+      target in e.results ? String(+e.results[target].toPrecision(6)) : e.reason,
+      [e.status, marks(e)].filter(Boolean).join(", "),
+      paramsText(e.params),
+      ago(e.finished_at),
+    ]),
+  );
+  markRows(document.getElementById("results"), shown);
+  const select = document.getElementById("correct-id");
+  const choices = [...shown, ...state.experiments.filter((e) => e.status === "pending")];
+  const wanted = choices.map((e) => `${e.id}:${e.status}:${e.retracted}`).join(" ");
+  if (select.dataset.shown === wanted) return;
+  const chosen = select.value;
+  select.replaceChildren(...choices.map((e) => new Option(`#${e.seq} (${[e.status, marks(e)].filter(Boolean).join(", ")})`, e.id)));
+  if (choices.some((e) => e.id === chosen)) select.value = chosen;
+  select.dataset.shown = wanted;
+}
+
+class NeedWriteToken extends Error {}
+
+async function apiWrite(path, body) {
+  const token = state.writeToken || state.token;
+  const headers = { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) };
+  const response = await fetch(API + path, { method: "POST", headers, body: JSON.stringify(body) });
+  const answer = await response.json().catch(() => ({}));
+  const message = (answer.detail && answer.detail.message) || response.statusText;
+  if (response.status === 401 || response.status === 403) throw new NeedWriteToken(message);
+  if (!response.ok) throw new Error(message);
+  return answer;
+}
+
+async function correct(event) {
+  event.preventDefault();
+  const note = document.getElementById("correct-note");
+  const id = document.getElementById("correct-id").value;
+  const action = document.getElementById("correct-action").value;
+  const reason = document.getElementById("correct-reason").value.trim();
+  const value = document.getElementById("correct-value").value.trim();
+  const tokenField = document.getElementById("write-token");
+  if (!tokenField.closest("label").hidden && tokenField.value.trim()) {
+    state.writeToken = tokenField.value.trim();
+    sessionStorage.setItem("kiln-write-token", state.writeToken);
+  }
+  const bodies = {
+    amend: { value: Number(value), reason },
+    fail: { failure: value, reason },
+    retract: { reason },
+    unretract: { reason, undo: true },
+    discard: { reason },
+  };
+  const route = { amend: "amend", fail: "amend", retract: "retract", unretract: "retract", discard: "discard" }[action];
+  if (action === "amend" && (value === "" || !Number.isFinite(Number(value)))) {
+    note.textContent = `the new value must be a number, not "${value}"`;
+    return;
+  }
+  try {
+    const path = `/campaigns/${encodeURIComponent(state.campaign)}/experiments/${encodeURIComponent(id)}/${route}`;
+    const changed = await apiWrite(path, bodies[action]);
+    note.textContent = `#${changed.seq}: ${[changed.status, marks(changed)].filter(Boolean).join(", ")}`;
+    tokenField.closest("label").hidden = true;
+    await guarded(poll, true);
+  } catch (error) {
+    if (error instanceof NeedWriteToken) {
+      tokenField.closest("label").hidden = false;
+      note.textContent = `${error.message}. Paste a token that may write (kiln token create NAME --scope write).`;
+    } else {
+      note.textContent = error.message;
+    }
+  }
+}
+
+function showValueField() {
+  const action = document.getElementById("correct-action").value;
+  const field = document.getElementById("correct-value");
+  field.closest("label").hidden = action !== "amend" && action !== "fail";
+  field.placeholder = action === "fail" ? "why it failed" : "new value";
 }
 
 async function loadCampaign(generation = state.generation) {
@@ -414,6 +545,9 @@ document.getElementById("login-form").addEventListener("submit", (event) => {
   sessionStorage.setItem("kiln-token", state.token);
   route();
 });
+document.getElementById("correct-form").addEventListener("submit", correct);
+document.getElementById("correct-action").addEventListener("change", showValueField);
+showValueField();
 document.getElementById("model-parameter").addEventListener("change", () => {
   state.modelDrawnAt = 0; // drawn now, or by the next poll if the page is busy
   state.modelStale = true;
