@@ -284,3 +284,12 @@ def test_two_runs_at_once_never_send_an_experiment_twice(campaign: Campaign) -> 
     asyncio.run(both())
     assert sorted(calls) == sorted({*calls}) and len(calls) == 6
     assert all(e.status is ExperimentStatus.COMPLETED for e in campaign.experiments())
+
+
+def test_a_retracted_result_does_not_reach_the_target(campaign: Campaign) -> None:
+    (first,) = campaign.ask(1)
+    campaign.tell(first.id, 1e308)  # a typo, retracted: the target is not reached by it
+    campaign.retract(first.id, reason="typo")
+    instrument = SimulatedInstrument(lambda params: {"y": 1.0}, name="sim")
+    summary = Orchestrator(campaign, [instrument], stop=StopRules(target=50.0, budget=4)).run_sync()
+    assert summary.stopped_by == "budget" and summary.finished >= 1

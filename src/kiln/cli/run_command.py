@@ -117,7 +117,7 @@ def _say_interrupted(campaign: Campaign, console: Console) -> None:
 
 def _summary(campaign: Campaign, instrument: DatasetEmulator | None, console: Console) -> None:
     experiments = campaign.experiments()
-    completed = [e for e in experiments if e.status is ExperimentStatus.COMPLETED]
+    completed = [e for e in experiments if e.counts_as_result]  # current results: retracted ones left out
     failed = sum(1 for e in experiments if e.status is ExperimentStatus.FAILED)
     console.print(f"{len(experiments)} experiments: {len(completed)} completed, {failed} failed")
     best = campaign.best()

@@ -249,7 +249,7 @@ class Orchestrator:
         return self.campaign.objective.utility({self.campaign.objective.target.name: self.stop.target})
 
     def _seed_best(self) -> None:
-        completed = [e for e in self.campaign.experiments() if e.status is ExperimentStatus.COMPLETED]
+        completed = [e for e in self.campaign.experiments() if e.counts_as_result]  # retracted ones do not count
         utilities = [self.campaign.objective.utility(e.results) for e in completed]
         self._best = max(utilities) if utilities else None
 
