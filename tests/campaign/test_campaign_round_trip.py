@@ -179,3 +179,11 @@ def test_an_output_named_like_a_column_is_exported_under_a_prefix(store_url: str
     copy = _create(SearchSpace([Continuous("x", 0.0, 1.0)]), store_url, "copy")
     (added,) = copy.add_data(frame.drop(columns=["id"]))
     assert added.outputs == {"x": "raw", "status": "ok"}
+
+
+def test_a_value_within_half_the_declared_precision_matches(store_url: str) -> None:
+    campaign = _create(SearchSpace([Continuous("v", 0.0, 100.0, precision=0.5)]), store_url)
+    (a,) = campaign.ask(1)
+    near = a.params["v"] + 0.24
+    told = campaign.add_data(io.BytesIO(f"id,v,{TARGET}\n{a.id},{near:.2f},1\n".encode()))
+    assert [e.id for e in told] == [a.id] and told[0].params == a.params

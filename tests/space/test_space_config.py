@@ -67,8 +67,8 @@ def test_parameter_defaults_and_list_values() -> None:
         ),
         ({"name": "x", "type": "float"}, "space.parameters: type: got 'float'", "known types"),
         (
-            {"name": "x", "type": "continuous", "low": 0, "high": 1, "lo": 0, "step": 2},
-            "space.parameters 'x': got ['lo', 'step']",
+            {"name": "x", "type": "continuous", "low": 0, "high": 1, "lo": 0, "stride": 2},
+            "space.parameters 'x': got ['lo', 'stride']",
             "fields of a continuous parameter are",
         ),
         (

@@ -153,7 +153,7 @@ class Campaign:
             Experiment(
                 id=new_id(),
                 seq=0,
-                params=self.domain.validate(p.params),
+                params=self.domain.validate(self.domain.snap(p.params)),
                 strategy=self.strategy.kind,
                 batch=batch,
                 candidate=p.candidate,

@@ -25,7 +25,9 @@ from kiln.core.ids import new_id
 from kiln.core.records import Experiment, ExperimentStatus, Origin
 from kiln.objective import Objective
 from kiln.space.config import Domain
+from kiln.space.parameters import Continuous
 from kiln.space.pool import CandidatePool
+from kiln.space.search_space import SearchSpace
 from kiln.store.base import Completion
 
 
@@ -160,9 +162,8 @@ def _changed_record(row: Mapping[str, Any], existing: Experiment) -> dict[str, t
 
 def _declared_step(domain: Domain, name: str) -> float | None:
     """The precision a parameter declares (its values are multiples of it), or None."""
-    parameter = getattr(domain, "by_name", {}).get(name)
-    step = getattr(parameter, "precision", None)
-    return float(step) if isinstance(step, int | float) and not isinstance(step, bool) else None
+    parameter = domain.by_name.get(name) if isinstance(domain, SearchSpace) else None
+    return parameter.precision if isinstance(parameter, Continuous) else None
 
 
 def same_value(given: Any, stored: Any, *, step: float | None = None) -> bool:

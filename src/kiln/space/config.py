@@ -15,9 +15,9 @@ Domain = SearchSpace | CandidatePool
 """Where suggestions come from: a declared space, or a fixed pool of candidates."""
 
 _FIELDS = {
-    "continuous": {"name", "type", "low", "high", "log"},
-    "integer": {"name", "type", "low", "high"},
-    "discrete": {"name", "type", "values"},
+    "continuous": {"name", "type", "low", "high", "log", "unit", "precision", "step"},
+    "integer": {"name", "type", "low", "high", "unit"},
+    "discrete": {"name", "type", "values", "unit"},
     "categorical": {"name", "type", "choices", "descriptors"},
 }
 
@@ -43,6 +43,7 @@ def parameter_from_config(config: Mapping[str, Any], where: str = "space.paramet
             "remove or rename them",
         )
     arguments = {k: v for k, v in config.items() if k != "type"}
+    _step_as_precision(arguments, f"{where} '{config.get('name')}'")
     if "name" not in arguments:
         raise SpecError(f"{where}: name", None, "every parameter needs a name", "add name: ...")
     for key in ("values", "choices"):
@@ -82,7 +83,11 @@ def space_from_config(config: Mapping[str, Any]) -> Domain:
     for i, group in enumerate(_as_list(config, "compositions")):
         if not isinstance(group, Mapping) or "parts" not in group:
             raise SpecError(f"space.compositions[{i}]", group, "a composition needs name and parts", "add them")
-        _reject_unknown(group, {"name", "parts", "total", "bounds"}, f"space.compositions[{i}]")
+        _reject_unknown(
+            group, {"name", "parts", "total", "bounds", "unit", "precision", "step"}, f"space.compositions[{i}]"
+        )
+        settings = {k: group[k] for k in ("unit", "precision", "step") if k in group}
+        _step_as_precision(settings, f"space.compositions[{i}]")
         bounds = group.get("bounds") or {}
         if not isinstance(bounds, Mapping):
             raise SpecError(f"space.compositions[{i}].bounds", bounds, "a map part -> [low, high]", "e.g. {A: [0, 50]}")
@@ -92,6 +97,7 @@ def space_from_config(config: Mapping[str, Any]) -> Domain:
                 parts=group["parts"],
                 total=group.get("total", 100.0),
                 bounds=dict(bounds),
+                **settings,
             )
         )
     constraints = []
@@ -106,6 +112,15 @@ def space_from_config(config: Mapping[str, Any]) -> Domain:
         _reject_unknown(constraint, {"coefficients", "op", "rhs"}, f"space.constraints[{i}]")
         constraints.append(LinearConstraint(constraint["coefficients"], constraint["rhs"], constraint.get("op", "<=")))
     return SearchSpace(parameters, compositions=compositions, constraints=constraints)
+
+
+def _step_as_precision(arguments: dict[str, Any], where: str) -> None:
+    """``step`` is another word for ``precision`` (a pipette's step): move it there; both at once is an error."""
+    if "step" not in arguments:
+        return
+    if "precision" in arguments:
+        raise SpecError(where, ["precision", "step"], "give precision or step, not both", "keep one of them")
+    arguments["precision"] = arguments.pop("step")
 
 
 def _reject_unknown(config: Mapping[str, Any], known: set[str], where: str) -> None:

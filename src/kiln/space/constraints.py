@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiln.core.errors import ValidationError
-from kiln.space.parameters import YAML_BOOLEAN, check_finite, check_name, quote_hint
+from kiln.space.parameters import (
+    YAML_BOOLEAN,
+    check_finite,
+    check_name,
+    check_precision,
+    check_unit,
+    quote_hint,
+)
 
 _RELATIVE_TOLERANCE = 1e-6
 
@@ -18,13 +25,17 @@ class Composition:
     """A group of parts that sum to ``total`` (e.g. percentages summing to 100), each within its bounds.
 
     ``bounds`` maps a part to (low, high); parts without an entry may range over [0, total]. The parts become
-    parameters of the space under their own names.
+    parameters of the space under their own names. ``unit`` labels every part (e.g. '%', 'µL'); ``precision`` is
+    the step every part is set to (a multiple of it, e.g. 0.5 µL): suggestions are rounded so that the parts stay
+    within their bounds and still sum to the total, which must itself be a multiple of the precision.
     """
 
     name: str
     parts: tuple[str, ...]
     total: float = 100.0
     bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    unit: str = ""
+    precision: float | None = None
 
     def __post_init__(self) -> None:
         check_name(self.name, "composition")
@@ -78,6 +89,29 @@ class Composition:
         object.__setattr__(self, "parts", parts)
         object.__setattr__(self, "total", total)
         object.__setattr__(self, "bounds", bounds)
+        object.__setattr__(self, "unit", check_unit(f"composition '{self.name}': unit", self.unit))
+        object.__setattr__(self, "precision", self._checked_precision())
+
+    def _checked_precision(self) -> float | None:
+        """The precision, if the total is a multiple of it and a mixture of multiples fits the bounds."""
+        where = f"composition '{self.name}': precision"
+        step = check_precision(where, self.precision, 0.0, self.total)
+        if step is None:
+            return None
+        units = self.total / step
+        if abs(units - round(units)) > 1e-9 * max(1.0, units):
+            raise ValidationError(
+                where, step, f"the total ({self.total:g}) must be a multiple of the precision", "choose a precision"
+            )
+        lowest = sum(math.ceil(low / step - 1e-9) for low, _ in self.bounds.values())
+        highest = sum(math.floor(high / step + 1e-9) for _, high in self.bounds.values())
+        if not lowest <= round(units) <= highest:
+            raise ValidationError(
+                where, step, "no mixture of multiples of it fits the bounds and sums to the total", "choose a finer one"
+            )
+        for part, (low, high) in self.bounds.items():
+            check_precision(f"{where} (part '{part}')", step, low, high)
+        return step
 
     def check(self, values: Mapping[str, Any]) -> None:
         """Raise ValidationError unless the parts (already validated one by one) sum to the total."""
@@ -91,12 +125,17 @@ class Composition:
             )
 
     def to_config(self) -> dict[str, Any]:
-        return {
+        config: dict[str, Any] = {
             "name": self.name,
             "parts": list(self.parts),
             "total": self.total,
             "bounds": {k: list(v) for k, v in self.bounds.items()},
         }
+        if self.unit:
+            config["unit"] = self.unit
+        if self.precision is not None:
+            config["precision"] = self.precision
+        return config
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,40 @@ def check_finite(field_name: str, value: Any) -> float:
     return number
 
 
+def check_unit(field_name: str, unit: Any) -> str:
+    """A unit label (e.g. '°C', 'µL', 'mg/mL'): text of at most 40 characters, '' for none."""
+    if isinstance(unit, bool):
+        raise ValidationError(field_name, unit, YAML_BOOLEAN, quote_hint("unit: 'on'"))
+    if not isinstance(unit, str) or len(unit) > 40 or unit != unit.strip() or not unit.isprintable():
+        raise ValidationError(
+            field_name, unit, "a unit is text of at most 40 printable characters", "e.g. unit: '°C' or unit: µL"
+        )
+    return unit
+
+
+def check_precision(field_name: str, precision: Any, low: float, high: float) -> float | None:
+    """A precision (the step an instrument can set, e.g. 0.1 for a pipette): a finite number > 0 with a multiple
+    of it inside [low, high]; None for none."""
+    if precision is None:
+        return None
+    step = check_finite(field_name, precision)
+    if step <= 0:
+        raise ValidationError(field_name, precision, "a precision is a number > 0", "e.g. precision: 0.1")
+    if math.ceil(low / step - 1e-9) > math.floor(high / step + 1e-9):
+        raise ValidationError(
+            field_name,
+            precision,
+            f"no multiple of {step:g} lies in [{low:g}, {high:g}]",
+            "choose a finer precision or wider bounds",
+        )
+    return step
+
+
+def unit_label(name: str, unit: str) -> str:
+    """A column header or axis title: the name with its unit, e.g. 'temperature [°C]' (the name alone without)."""
+    return f"{name} [{unit}]" if unit else name
+
+
 def check_point_keys(params: Any, names: Sequence[str], what: str) -> None:
     """Raise ValidationError unless ``params`` is a map with exactly the keys ``names`` (of ``what``)."""
     if not isinstance(params, Mapping):
@@ -71,12 +105,19 @@ def check_point_keys(params: Any, names: Sequence[str], what: str) -> None:
 
 @dataclass(frozen=True)
 class Continuous:
-    """A real-valued parameter in [low, high]; with ``log=True`` it is modelled on a log scale (low > 0)."""
+    """A real-valued parameter in [low, high]; with ``log=True`` it is modelled on a log scale (low > 0).
+
+    ``unit`` labels its values in tables and plots (e.g. '°C'); ``precision`` is the step an instrument can set
+    (e.g. 0.1 for a pipette): suggestions are rounded to multiples of it inside the bounds
+    (``SearchSpace.snap``); values given by hand (imports) need not be multiples.
+    """
 
     name: str
     low: float
     high: float
     log: bool = False
+    unit: str = ""
+    precision: float | None = None
     kind: ClassVar[str] = "continuous"
 
     def __post_init__(self) -> None:
@@ -100,6 +141,9 @@ class Continuous:
             )
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
+        object.__setattr__(self, "unit", check_unit(f"parameter '{self.name}': unit", self.unit))
+        step = check_precision(f"parameter '{self.name}': precision", self.precision, low, high)
+        object.__setattr__(self, "precision", step)
 
     def validate(self, value: Any) -> float:
         """``value`` as a float inside the bounds, or ValidationError."""
@@ -115,7 +159,8 @@ class Continuous:
         return min(max(number, self.low), self.high)
 
     def to_config(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.kind, "low": self.low, "high": self.high, "log": self.log}
+        config = {"name": self.name, "type": self.kind, "low": self.low, "high": self.high, "log": self.log}
+        return _with_unit(config, self.unit, self.precision)
 
 
 @dataclass(frozen=True)
@@ -125,6 +170,7 @@ class Integer:
     name: str
     low: int
     high: int
+    unit: str = ""
     kind: ClassVar[str] = "integer"
 
     def __post_init__(self) -> None:
@@ -148,6 +194,7 @@ class Integer:
             )
         object.__setattr__(self, "low", int(self.low))
         object.__setattr__(self, "high", int(self.high))
+        object.__setattr__(self, "unit", check_unit(f"parameter '{self.name}': unit", self.unit))
 
     def validate(self, value: Any) -> int:
         number = check_finite(f"parameter '{self.name}'", value)
@@ -161,7 +208,7 @@ class Integer:
         return round(number)
 
     def to_config(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.kind, "low": self.low, "high": self.high}
+        return _with_unit({"name": self.name, "type": self.kind, "low": self.low, "high": self.high}, self.unit)
 
 
 @dataclass(frozen=True)
@@ -170,6 +217,7 @@ class Discrete:
 
     name: str
     values: tuple[float, ...]
+    unit: str = ""
     kind: ClassVar[str] = "discrete"
 
     def __post_init__(self) -> None:
@@ -187,6 +235,7 @@ class Discrete:
                 "add levels, or leave a fixed value out of the space",
             )
         object.__setattr__(self, "values", tuple(levels))
+        object.__setattr__(self, "unit", check_unit(f"parameter '{self.name}': unit", self.unit))
 
     def validate(self, value: Any) -> float:
         number = check_finite(f"parameter '{self.name}'", value)
@@ -201,7 +250,7 @@ class Discrete:
         )
 
     def to_config(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.kind, "values": list(self.values)}
+        return _with_unit({"name": self.name, "type": self.kind, "values": list(self.values)}, self.unit)
 
 
 @dataclass(frozen=True)
@@ -307,6 +356,15 @@ class Categorical:
         if self.descriptors is not None:
             config["descriptors"] = {k: list(v) for k, v in self.descriptors.items()}
         return config
+
+
+def _with_unit(config: dict[str, Any], unit: str, precision: float | None = None) -> dict[str, Any]:
+    """``config`` with ``unit`` and ``precision`` when they are set (stored configurations stay as they were)."""
+    if unit:
+        config["unit"] = unit
+    if precision is not None:
+        config["precision"] = precision
+    return config
 
 
 Parameter = Continuous | Integer | Discrete | Categorical

@@ -110,6 +110,15 @@ class CandidatePool:
     def names(self) -> list[str]:
         return list(self.columns)
 
+    @property
+    def units(self) -> dict[str, str]:
+        """Column name -> unit label: a pool's columns declare none."""
+        return {}
+
+    def snap(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A pool's candidates are as they are: nothing to round."""
+        return dict(params)
+
     def __len__(self) -> int:
         return len(self.rows)
 

@@ -18,6 +18,7 @@ import numpy as np
 from kiln.core.errors import ValidationError
 from kiln.space.constraints import Composition, LinearConstraint
 from kiln.space.parameters import Categorical, Continuous, Discrete, Integer, Parameter, check_point_keys
+from kiln.space.rounding import snap_point
 
 LinearForm = tuple[list[int], list[float], float]
 """(column indices, coefficients, rhs) of a linear constraint in model coordinates."""
@@ -50,7 +51,11 @@ class SearchSpace:
     ) -> None:
         self.compositions = tuple(compositions)
         self.constraints = tuple(constraints)
-        parts = [Continuous(part, *group.bounds[part]) for group in self.compositions for part in group.parts]
+        parts = [
+            Continuous(part, *group.bounds[part], unit=group.unit, precision=group.precision)
+            for group in self.compositions
+            for part in group.parts
+        ]
         self.parameters: tuple[Parameter, ...] = (*parameters, *parts)
         if not self.parameters:
             raise ValidationError("space: parameters", [], "at least one parameter is required", "declare parameters")
@@ -140,6 +145,23 @@ class SearchSpace:
         tied |= {name for c in self.constraints for name in c.coefficients}
         return [n for n in self.names if n in tied]
 
+    @property
+    def units(self) -> dict[str, str]:
+        """Parameter name -> unit label, for the parameters that declare one."""
+        return {p.name: p.unit for p in self.parameters if not isinstance(p, Categorical) and p.unit}
+
+    @property
+    def has_precision(self) -> bool:
+        """True when some parameter or composition declares a precision (suggestions are rounded)."""
+        return any(isinstance(p, Continuous) and p.precision is not None for p in self.parameters)
+
+    def snap(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A point rounded to the declared precisions, still inside the bounds, compositions summing to their
+        totals and linear constraints holding (``kiln.space.rounding``); unchanged without precisions."""
+        if not self.has_precision:
+            return dict(params)
+        return snap_point(params, self.parameters, self.compositions, self.constraints)
+
     # ----------------------------------------------------------------------------------------------- validation
     def validate(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Check a point given in lab units; return it with canonical types. Raises ValidationError."""
@@ -160,7 +182,8 @@ class SearchSpace:
         return X
 
     def decode(self, X: np.ndarray) -> list[dict[str, Any]]:
-        """Model coordinates (n x dim) -> valid points in lab units (rounded, snapped, re-normalised)."""
+        """Model coordinates (n x dim) -> valid points in lab units (rounded, snapped, re-normalised, and rounded
+        to the declared precisions)."""
         X = np.asarray(X, dtype=float)
         if X.ndim == 1 and X.shape[0] == self.dim:
             X = X.reshape(1, -1)
@@ -172,7 +195,7 @@ class SearchSpace:
         for row in rows:
             for group in self.compositions:
                 _renormalise(group, row)
-        return rows
+        return [self.snap(row) for row in rows] if self.has_precision else rows
 
     def inequality_constraints(self) -> list[LinearForm]:
         """Linear constraints in model coordinates, as ``sum(coefficients * x[indices]) >= rhs``."""
