@@ -430,3 +430,34 @@ def test_a_campaign_named_in_unicode_works_in_every_command(runner: CliRunner, t
     assert Campaign.open(name, store=f"sqlite:///{db}").experiments()[0].results == {"y": 2.5}
     line = error_line(kiln(runner, "show", "Überprüfung-β", "--store", db))
     assert "did you mean 'Überprüfung-α'" in line
+
+
+UNITS_SPEC = """\
+name: pipettes
+space:
+  parameters:
+    - {name: temperature, type: continuous, low: 20, high: 200, unit: °C, precision: 0.1}
+  compositions:
+    - {name: mix, parts: [A, B], total: 10, unit: µL, step: 0.5}
+objective: {target: y, direction: max}
+strategy: {kind: random}
+"""
+
+
+def test_units_head_the_tables_and_suggestions_are_rounded(runner: CliRunner, tmp_path: Path, db: Path) -> None:
+    path = tmp_path / "units.yaml"
+    path.write_text(UNITS_SPEC, encoding="utf-8")
+    ok(kiln(runner, "create", path, "--store", db))
+    table = ok(kiln(runner, "ask", "pipettes", "-n", 3, "--store", db)).stdout
+    assert "temperature [°C]" in table and "A [µL]" in table and "B [µL]" in table
+    for e in experiments(db, "pipettes"):
+        assert round(e.params["temperature"] * 10) == pytest.approx(e.params["temperature"] * 10, abs=1e-9)
+        assert round(e.params["A"] * 2) == pytest.approx(e.params["A"] * 2, abs=1e-9)
+        assert e.params["A"] + e.params["B"] == pytest.approx(10.0, abs=1e-12)
+        assert len(repr(e.params["temperature"]).split(".")[-1]) == 1
+    first = experiments(db, "pipettes")[0]
+    ok(kiln(runner, "tell", "pipettes", first.id, "1.5", "--store", db))
+    shown = ok(kiln(runner, "show", "pipettes", "--store", db)).stdout
+    assert "temperature [°C]" in shown and "A [µL]" in shown
+    header = ok(kiln(runner, "export", "pipettes", "--store", db)).stdout.splitlines()[0]
+    assert ",temperature,A,B,y," in header  # exports keep the bare names, so they import back

@@ -312,3 +312,18 @@ def test_corrections_from_the_page_ask_for_a_write_token(lab: tuple[str, Campaig
     page.click("#correct-form button")
     wait_until(lambda: campaign.experiment(queued.id).status.value == "discarded")
     wait_until(lambda: page.locator("#queue tbody").inner_text().strip() == "none")
+
+
+def test_axis_titles_carry_the_parameters_units(tmp_path: Path, page: Page) -> None:
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    space = SearchSpace([Continuous("x", 0.0, 1.0, unit="mg/mL", precision=0.01), Continuous("z", 0.0, 1.0)])
+    campaign = Campaign.create("films", space=space, objective=Objective.maximize("y"), strategy="random", store=url)
+    for experiment in campaign.ask(6):
+        campaign.tell(experiment.id, experiment.params["x"])
+    model = "document.getElementById('plot-model').layout.xaxis.title.text"
+    for base in serve(create_app(open_store(url), public_read=True)):
+        open_campaign(page, base)
+        wait_until(lambda: page.evaluate(model) == "x [mg/mL]")
+        parameters = "document.getElementById('plot-parameters').layout"
+        assert page.evaluate(f"{parameters}.xaxis.title.text") == "x [mg/mL]"
+        assert page.evaluate(f"{parameters}.xaxis2.title.text") == "z"

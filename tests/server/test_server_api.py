@@ -214,3 +214,17 @@ def test_a_campaign_named_in_unicode_works_over_rest_and_the_client(setup: tuple
     assert writer.get(f"{encoded}/experiments").json()[0]["id"] == made.id
     scoped = create_token(store, "alpha-only", "read", [name])[1]
     assert http(app, scoped).get(encoded).status_code == 200
+
+
+def test_units_come_with_the_campaign_and_the_model(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    app = create_app(store)
+    spec = {**SPEC, "space": {"parameters": [{**SPEC["space"]["parameters"][0], "unit": "mg/mL", "precision": 0.01}]}}
+    http(app, tokens["admin"]).post("/api/v1/campaigns", json=spec)
+    writer = http(app, tokens["write"])
+    assert writer.get("/api/v1/campaigns/films").json()["units"] == {"x": "mg/mL"}
+    for made in writer.post("/api/v1/campaigns/films/ask", json={"n": 3}).json()["experiments"]:
+        assert made["params"]["x"] == round(made["params"]["x"], 2)
+        writer.post(f"/api/v1/campaigns/films/experiments/{made['id']}/tell", json={"value": made["params"]["x"]})
+    model = writer.get("/api/v1/campaigns/films/model?parameter=x&points=5")
+    assert model.status_code == 200 and model.json()["unit"] == "mg/mL"

@@ -169,7 +169,8 @@ def ask(
     if not suggestions:
         out.print("no candidates left in the pool")
         return
-    out.print(experiments_table(suggestions, campaign.domain.names, [], title=f"{len(suggestions)} suggested"))
+    title = f"{len(suggestions)} suggested"
+    out.print(experiments_table(suggestions, campaign.domain.names, [], title=title, units=campaign.domain.units))
     out.print(f"run them, then: kiln tell {name} ID VALUE   (or kiln fail {name} ID REASON)")
 
 

@@ -124,7 +124,8 @@ def pending(
     if not open_ones:
         out.print(f"no open suggestions in {name}")
         return
-    out.print(experiments_table(open_ones, campaign.domain.names, [], title=f"{len(open_ones)} open"))
+    title = f"{len(open_ones)} open"
+    out.print(experiments_table(open_ones, campaign.domain.names, [], title=title, units=campaign.domain.units))
     out.print(f"finish each: kiln tell {name} ID VALUE, kiln fail {name} ID REASON, or kiln discard {name} ID")
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from kiln.core.records import CampaignRecord, Experiment, ExperimentStatus, Revision
@@ -20,15 +21,27 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
+def labelled(name: str, units: Mapping[str, str] | None) -> str:
+    """A column header or row label: the name with its unit, e.g. 'temperature [°C]', escaped for rich."""
+    unit = (units or {}).get(name, "")
+    return escape(f"{name} [{unit}]" if unit else name)
+
+
 def experiments_table(
-    experiments: Sequence[Experiment], params: Sequence[str], targets: Sequence[str], *, title: str = ""
+    experiments: Sequence[Experiment],
+    params: Sequence[str],
+    targets: Sequence[str],
+    *,
+    title: str = "",
+    units: Mapping[str, str] | None = None,
 ) -> Table:
+    """Experiments as rows: id, #, status, parameters (headers with their units), targets."""
     table = Table(title=title or None, show_lines=False)
     table.add_column("id", style="cyan", no_wrap=True)
     table.add_column("#", justify="right")
     table.add_column("status")
     for name in params:
-        table.add_column(name, overflow="fold")
+        table.add_column(labelled(name, units), overflow="fold")
     for name in targets:
         table.add_column(name, style="bold")
     for e in experiments:
@@ -98,22 +111,34 @@ def show_campaign(campaign: Any, console: Console) -> None:
         for experiment in flagged:
             console.print(f"    {experiment.id} (#{experiment.seq}, {experiment.instrument}): {experiment.attention}")
     best = campaign.best()
+    units = campaign.domain.units
     if best is not None:
-        console.print(experiment_card(best, campaign.domain.names, campaign.objective.names, title="best so far"))
+        console.print(
+            experiment_card(best, campaign.domain.names, campaign.objective.names, title="best so far", units=units)
+        )
     if experiments:
         console.print(
-            experiments_table(experiments[-10:], campaign.domain.names, campaign.objective.names, title="latest")
+            experiments_table(
+                experiments[-10:], campaign.domain.names, campaign.objective.names, title="latest", units=units
+            )
         )
 
 
-def experiment_card(experiment: Experiment, params: Sequence[str], targets: Sequence[str], *, title: str) -> Table:
-    """One experiment as a two-column table (name, value): readable however many parameters there are."""
+def experiment_card(
+    experiment: Experiment,
+    params: Sequence[str],
+    targets: Sequence[str],
+    *,
+    title: str,
+    units: Mapping[str, str] | None = None,
+) -> Table:
+    """One experiment as a two-column table (name with its unit, value): readable however many parameters."""
     table = Table(title=title, show_header=False)
     table.add_column("name", style="cyan")
     table.add_column("value")
     table.add_row("id", f"{experiment.id} (#{experiment.seq}, {experiment.status.value})")
     for name in params:
-        table.add_row(name, fmt(experiment.params.get(name)))
+        table.add_row(labelled(name, units), fmt(experiment.params.get(name)))
     for name in targets:
         table.add_row(f"[bold]{name}[/]", f"[bold]{fmt(experiment.results.get(name))}[/]")
     return table

@@ -312,6 +312,7 @@ def create_app(
             "name": name,
             "config": campaign.config.to_json(),
             "parameters": campaign.domain.names,
+            "units": campaign.domain.units,
             "target": target.name,
             "direction": "min" if target.direction is Direction.MINIMIZE else "max",
             "counts": counts,
@@ -327,7 +328,9 @@ def create_app(
         points: Annotated[int, Query(ge=2, le=MAX_POINTS)] = 60,
     ) -> dict[str, Any]:
         need(found, "read", name)
-        return models.profile(campaign_of(name), parameter, points)
+        campaign = campaign_of(name)
+        answer = models.profile(campaign, parameter, points)
+        return {**answer, "unit": campaign.domain.units.get(parameter, "")}
 
     @app.get(f"{API}/campaigns/{{name}}/experiments")
     def experiments(name: str, found: Token) -> list[dict[str, Any]]:

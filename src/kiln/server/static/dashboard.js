@@ -101,6 +101,12 @@ function plain(value) {
   return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
+function withUnit(name) {
+  // An axis title: the parameter's name with its unit, e.g. "temperature [°C]" (GET /campaigns/{name} units).
+  const unit = (state.info && state.info.units && state.info.units[name]) || "";
+  return plain(unit ? `${name} [${unit}]` : name);
+}
+
 function ago(iso) {
   if (!iso) return "";
   const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
@@ -258,7 +264,7 @@ function drawParameters() {
       text: done.map((e) => `#${e.seq}`),
       name: plain(name),
     });
-    layout[`xaxis${axis}`] = { title: { text: plain(name) } };
+    layout[`xaxis${axis}`] = { title: { text: withUnit(name) } };
     layout[`yaxis${axis}`] = { title: { text: i % columns === 0 ? plain(target) : "" } };
   });
   Plotly.react("plot-parameters", traces, layout, PLOT_CONFIG);
@@ -322,7 +328,7 @@ async function drawModel(generation = state.generation) {
   });
   Plotly.react("plot-model", traces, {
     margin: { t: 10, r: 10, b: 45, l: 60 },
-    xaxis: { title: { text: plain(parameter) } },
+    xaxis: { title: { text: withUnit(parameter) } },
     yaxis: { title: { text: plain(target) } },
     legend: { orientation: "h", y: -0.25 },
   }, PLOT_CONFIG);
