@@ -618,6 +618,15 @@ class StoreConformance:
             store.amend("c", "e", failure="  ", note="x")
         with pytest.raises(NotFoundError, match="ghost"):
             store.amend("c", "ghost", results={"y": 2.0}, note="x")
+        for call in [  # text that PostgreSQL cannot store is refused on every backend
+            lambda: store.amend("c", "e", results={"y": 2.0}, note="a\x00b"),
+            lambda: store.amend("c", "e", failure="a\x00b", note="x"),
+            lambda: store.amend("c", "e", results={"y": 2.0}, note="x", actor="a\x00"),
+            lambda: store.retract("c", "e", note="\x00"),
+            lambda: store.discard("c", "p", note="\x00"),
+        ]:
+            with pytest.raises(ValidationError, match="NUL"):
+                call()
         assert (store.experiments("c"), store.events("c"), store.revisions("c")) == before
 
     def test_retract_and_take_it_back(self, store: Store) -> None:

@@ -887,9 +887,12 @@ def _checked_completion(completion: Completion, index: int) -> tuple[str, dict[s
 
 
 def _bounded_text(value: Any, field: str, most: int) -> str:
-    """``value`` if it is a string of at most ``most`` characters, else ValidationError naming ``field``."""
+    """``value`` if it is a string of at most ``most`` characters without NUL characters (which PostgreSQL cannot
+    store), else ValidationError naming ``field``."""
     if not isinstance(value, str) or len(value) > most:
         raise ValidationError(field, value, f"a string of at most {most} characters", "shorten it")
+    if "\x00" in value:
+        raise ValidationError(field, value, "text without NUL characters (\\x00)", "remove the NUL characters")
     return value
 
 
