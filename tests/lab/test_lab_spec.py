@@ -328,3 +328,11 @@ def test_booleans_as_choices_or_keys_are_refused_in_python_too() -> None:
         Categorical("mode", ("a", "b"), descriptors={True: (1.0,), "b": (2.0,)})
     with pytest.raises(ValidationError, match="quote it"):
         LinearConstraint({True: 1.0}, 1.0)
+
+
+def test_a_pool_spec_declares_units(tmp_path: Path) -> None:
+    (tmp_path / "pool.csv").write_text("T,solvent,y\n20,a,1\n30,b,2\n")
+    spec = {**POOL_SPEC, "pool": {"csv": "pool.csv", "units": {"T": "°C"}}, "objective": {"target": "y"}}
+    del spec["instrument"]
+    parsed = spec_from_dict(spec, base=tmp_path)
+    assert parsed.config.domain.units == {"T": "°C"}

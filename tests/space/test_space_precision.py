@@ -105,3 +105,15 @@ def test_step_is_precision_and_both_survive_the_stored_config() -> None:
     assert again.by_name["T"].precision == 0.5 and again.by_name["A"].precision == 0.1  # type: ignore[union-attr]
     plain = SearchSpace([Continuous("x", 0, 1)]).to_config()
     assert "unit" not in plain["parameters"][0] and "precision" not in plain["parameters"][0]
+
+
+def test_a_pool_declares_units_for_its_columns() -> None:
+    from kiln import CandidatePool
+
+    pool = CandidatePool(["T", "solvent"], [[20.0, "a"], [30.0, "b"]], units={"T": "°C"})
+    assert pool.units == {"T": "°C"}
+    again = space_from_config(pool.to_config())
+    assert again.units == {"T": "°C"}
+    assert "units" not in CandidatePool(["T"], [[1.0], [2.0]]).to_config()
+    with pytest.raises(ValidationError, match="input columns"):
+        CandidatePool(["T"], [[1.0], [2.0]], units={"P": "bar"})

@@ -243,9 +243,9 @@ def _domain(document: Mapping[str, Any], objective: Objective, base: Path) -> Do
             "a pool needs exactly one of dataset (built-in) or csv (a file)",
             "e.g. pool: {csv: candidates.csv}",
         )
-    unknown = sorted(set(pool) - {"dataset", "csv", "inputs", "allow_repeats"})
+    unknown = sorted(set(pool) - {"dataset", "csv", "inputs", "allow_repeats", "units"})
     if unknown:
-        raise SpecError("pool", unknown, "fields are dataset, csv, inputs, allow_repeats", "remove the others")
+        raise SpecError("pool", unknown, "fields are dataset, csv, inputs, allow_repeats, units", "remove the others")
     if "dataset" in pool:
         try:
             info = dataset_info(str(pool["dataset"]))
@@ -259,7 +259,9 @@ def _domain(document: Mapping[str, Any], objective: Objective, base: Path) -> Do
     inputs = pool.get("inputs", default_inputs)
     if not isinstance(inputs, list) or not inputs:
         raise SpecError("pool.inputs", inputs, "a non-empty list of column names is required", "list the input columns")
-    return CandidatePool.from_dataframe(frame, inputs, allow_repeats=pool.get("allow_repeats", False))
+    return CandidatePool.from_dataframe(
+        frame, inputs, allow_repeats=pool.get("allow_repeats", False), units=pool.get("units")
+    )
 
 
 def _read_csv(path: Path) -> Any:

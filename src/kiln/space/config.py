@@ -70,7 +70,12 @@ def space_from_config(config: Mapping[str, Any]) -> Domain:
         for key in ("columns", "rows"):
             if key not in config:
                 raise SpecError(f"space.{key}", None, "a pool needs columns and rows", "give a CSV file or a dataset")
-        return CandidatePool(config["columns"], config["rows"], allow_repeats=config.get("allow_repeats", False))
+        return CandidatePool(
+            config["columns"],
+            config["rows"],
+            allow_repeats=config.get("allow_repeats", False),
+            units=config.get("units"),
+        )
     if kind != "space":
         raise SpecError("space: kind", kind, "known kinds are 'space' and 'pool'", "fix the kind")
     unknown = sorted(set(config) - {"kind", "parameters", "compositions", "constraints"})

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kiln.core.errors import ValidationError
-from kiln.space.parameters import check_finite, check_point_keys
+from kiln.space.parameters import check_finite, check_point_keys, check_unit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,9 +27,17 @@ class CandidatePool:
         columns: input column names.
         rows: the candidates, one sequence of values per row (numbers or text), in ``columns`` order.
         allow_repeats: whether a candidate may be suggested again after it was suggested once.
+        units: column name -> unit label (e.g. {"temperature": "°C"}), shown in tables and plots.
     """
 
-    def __init__(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, allow_repeats: bool = False) -> None:
+    def __init__(
+        self,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        allow_repeats: bool = False,
+        units: Mapping[str, str] | None = None,
+    ) -> None:
         self.columns = [str(c) for c in columns]
         if not self.columns or len(set(self.columns)) != len(self.columns):
             raise ValidationError("pool: columns", list(columns), "distinct column names are required", "rename them")
@@ -40,6 +48,7 @@ class CandidatePool:
                 "pool: allow_repeats", allow_repeats, "true or false is required", "write allow_repeats: true or false"
             )
         self.allow_repeats = allow_repeats
+        self._units = self._checked_units(units or {})
         self.numeric = [self._is_numeric(j, rows) for j in range(len(self.columns))]
         unique: dict[tuple[Any, ...], int] = {}
         for i, row in enumerate(rows):
@@ -66,6 +75,17 @@ class CandidatePool:
         self.dim = int(sum(self.numeric)) + sum(len(v) for v in self._categories.values())
         self._encoded = self.encode([dict(zip(self.columns, row, strict=True)) for row in self.rows])
 
+    def _checked_units(self, units: Mapping[str, str]) -> dict[str, str]:
+        if not isinstance(units, Mapping):
+            raise ValidationError("pool: units", units, "a map column -> unit is required", "e.g. {T: '°C'}")
+        unknown = [k for k in units if k not in self.columns]
+        if unknown:
+            raise ValidationError(
+                "pool: units", unknown, f"units may name only the input columns {self.columns}", "fix the names"
+            )
+        checked = {str(k): check_unit(f"pool: units[{k}]", v) for k, v in units.items()}
+        return {k: v for k, v in checked.items() if v}
+
     @staticmethod
     def _is_numeric(j: int, rows: Sequence[Sequence[Any]]) -> bool:
         for row in rows:
@@ -76,7 +96,12 @@ class CandidatePool:
 
     @classmethod
     def from_dataframe(
-        cls, frame: pd.DataFrame, inputs: Sequence[str] | None = None, *, allow_repeats: bool = False
+        cls,
+        frame: pd.DataFrame,
+        inputs: Sequence[str] | None = None,
+        *,
+        allow_repeats: bool = False,
+        units: Mapping[str, str] | None = None,
     ) -> CandidatePool:
         """A pool from the ``inputs`` columns of a DataFrame (all columns by default)."""
         columns = list(inputs) if inputs is not None else [str(c) for c in frame.columns]
@@ -86,7 +111,7 @@ class CandidatePool:
                 "pool: inputs", missing, f"columns of the table are {list(map(str, frame.columns))}", "fix the names"
             )
         rows = [[_plain(v) for v in record] for record in frame[columns].itertuples(index=False, name=None)]
-        return cls(columns, rows, allow_repeats=allow_repeats)
+        return cls(columns, rows, allow_repeats=allow_repeats, units=units)
 
     @classmethod
     def from_csv(
@@ -112,8 +137,8 @@ class CandidatePool:
 
     @property
     def units(self) -> dict[str, str]:
-        """Column name -> unit label: a pool's columns declare none."""
-        return {}
+        """Column name -> unit label, for the columns that declare one."""
+        return dict(self._units)
 
     def snap(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """A pool's candidates are as they are: nothing to round."""
@@ -191,6 +216,7 @@ class CandidatePool:
             "columns": self.columns,
             "rows": [list(r) for r in self.rows],
             "allow_repeats": self.allow_repeats,
+            **({"units": dict(self._units)} if self._units else {}),
         }
 
     def __repr__(self) -> str:
