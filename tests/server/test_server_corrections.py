@@ -108,6 +108,8 @@ def test_discard_and_refusals(setup: tuple[Any, dict[str, str]]) -> None:
     assert refused.status_code == 409 and "use tell" in refused.json()["detail"]["message"]
     (done,) = told(writer, 1.0)
     for body in [
+        {"value": True, "reason": "x"},
+        {"results": {"y": False}, "reason": "x"},
         {"value": 2.0},
         {"reason": "x"},
         {"value": 2.0, "failure": "y", "reason": "x"},

@@ -24,7 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictFloat, StrictInt
 from starlette.exceptions import HTTPException
 
 from kiln.campaign import Campaign
@@ -76,8 +76,8 @@ class FailBody(BaseModel):
 
 
 class AmendBody(BaseModel):
-    value: float | None = Field(None, description="The corrected value of the single target.")
-    results: dict[str, float] | None = Field(None, description="Corrected target name -> value.")
+    value: StrictFloat | StrictInt | None = Field(None, description="The corrected value (a number, not true/false).")
+    results: dict[str, StrictFloat | StrictInt] | None = Field(None, description="Corrected target name -> value.")
     failure: str | None = Field(None, min_length=1, max_length=10_000, description="Turn it into a failure: why.")
     reason: str = Field(..., min_length=1, max_length=10_000, description="Why it is corrected (kept).")
     expect: int | None = Field(None, ge=0, description="Only if it has been amended this many times.")
@@ -396,7 +396,11 @@ def create_app(
             raise ValidationError(
                 "value/results/failure", given, "exactly one of value, results and failure", 'e.g. {"value": 3.2}'
             )
-        value: float | Mapping[str, float] | None = body.value if body.results is None else dict(body.results)
+        value: float | Mapping[str, float] | None = (
+            (None if body.value is None else float(body.value))
+            if body.results is None
+            else {k: float(v) for k, v in body.results.items()}
+        )
         changed = campaign_of(name).amend(
             experiment_id, value, reason=body.reason, failure=body.failure, actor=actor(found), expect=body.expect
         )
