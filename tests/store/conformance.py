@@ -729,6 +729,39 @@ class StoreConformance:
         assert store.get_experiment("c", "e1").amended == 1
         assert len(store.history("c", "e1")) == 2
 
+    def test_a_discard_racing_a_completion_has_one_winner(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp(f"e{i}") for i in range(8)])
+        outcomes: dict[str, list[str]] = {f"e{i}": [] for i in range(8)}
+        lock = threading.Lock()
+
+        def attempt(exp_id: str, action: str) -> None:
+            try:
+                if action == "discard":
+                    store.discard("c", exp_id, note="not needed")
+                else:
+                    store.complete("c", exp_id, {"y": 1.0})
+                outcome = action
+            except StateError:
+                outcome = "refused"
+            with lock:
+                outcomes[exp_id].append(outcome)
+
+        threads = [
+            threading.Thread(target=attempt, args=(exp_id, action))
+            for exp_id in outcomes
+            for action in ("discard", "complete")
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for exp_id, seen in outcomes.items():
+            assert sorted(seen) in (["complete", "refused"], ["discard", "refused"]), seen
+            stored = store.get_experiment("c", exp_id).status
+            winner = next(o for o in seen if o != "refused")
+            assert stored is (ExperimentStatus.DISCARDED if winner == "discard" else ExperimentStatus.COMPLETED)
+
     # -- delete ---------------------------------------------------------------------------------------------
 
     def test_delete_cascades(self, store: Store) -> None:
