@@ -439,7 +439,7 @@ space:
     - {name: temperature, type: continuous, low: 20, high: 200, unit: °C, precision: 0.1}
   compositions:
     - {name: mix, parts: [A, B], total: 10, unit: µL, step: 0.5}
-objective: {target: y, direction: max}
+objective: {target: y, direction: max, unit: S/cm}
 strategy: {kind: random}
 """
 
@@ -458,6 +458,6 @@ def test_units_head_the_tables_and_suggestions_are_rounded(runner: CliRunner, tm
     first = experiments(db, "pipettes")[0]
     ok(kiln(runner, "tell", "pipettes", first.id, "1.5", "--store", db))
     shown = ok(kiln(runner, "show", "pipettes", "--store", db)).stdout
-    assert "temperature [°C]" in shown and "A [µL]" in shown
+    assert "temperature [°C]" in shown and "A [µL]" in shown and "y [S/cm]" in shown
     header = ok(kiln(runner, "export", "pipettes", "--store", db)).stdout.splitlines()[0]
     assert ",temperature,A,B,y," in header  # exports keep the bare names, so they import back

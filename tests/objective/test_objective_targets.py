@@ -146,7 +146,7 @@ def test_objective_config_round_trip(objective: Objective) -> None:
     [
         ("yield", "objective: got 'yield'", "a map is required"),
         ({"direction": "max"}, "objective: got {'direction': 'max'}", "a target name is required"),
-        ({"target": "y", "goal": 3}, "objective: got ['goal']", "fields are target and direction"),
+        ({"target": "y", "goal": 3}, "objective: got ['goal']", "fields are target, direction and unit"),
         ({"targets": "y"}, "objective.targets: got 'y'", "a list of {name, direction}"),
         ({"targets": [{"direction": "max"}]}, "objective.targets: got [{'direction': 'max'}]", "a list of"),
         ({"targets": ["y"]}, "objective.targets: got ['y']", "a list of"),
@@ -172,3 +172,13 @@ def test_objective_config_value_errors(config: dict[str, Any], start: str) -> No
     with pytest.raises(ValidationError) as error:
         objective_from_config(config)
     assert str(error.value).startswith(start)
+
+
+def test_a_target_declares_a_unit_kept_in_its_config() -> None:
+    from kiln.objective import objective_from_config
+
+    short = objective_from_config({"target": "sigma", "direction": "max", "unit": "S/cm"})
+    assert short.units == {"sigma": "S/cm"}
+    assert objective_from_config(short.to_config()).units == {"sigma": "S/cm"}
+    assert objective_from_config({"targets": [{"name": "y", "unit": "%"}]}).units == {"y": "%"}
+    assert "unit" not in objective_from_config({"target": "y"}).to_config()["targets"][0]

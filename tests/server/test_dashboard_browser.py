@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from kiln import Campaign, Categorical, Continuous, Objective, SearchSpace
+from kiln.objective import Target
 from kiln.server.app import create_app
 from kiln.server.auth import create_token
 from kiln.store import open_store
@@ -317,7 +318,8 @@ def test_corrections_from_the_page_ask_for_a_write_token(lab: tuple[str, Campaig
 def test_axis_titles_carry_the_parameters_units(tmp_path: Path, page: Page) -> None:
     url = f"sqlite:///{tmp_path / 'lab.db'}"
     space = SearchSpace([Continuous("x", 0.0, 1.0, unit="mg/mL", precision=0.01), Continuous("z", 0.0, 1.0)])
-    campaign = Campaign.create("films", space=space, objective=Objective.maximize("y"), strategy="random", store=url)
+    objective = Objective((Target("y", unit="S/cm"),))
+    campaign = Campaign.create("films", space=space, objective=objective, strategy="random", store=url)
     for experiment in campaign.ask(6):
         campaign.tell(experiment.id, experiment.params["x"])
     model = "document.getElementById('plot-model').layout.xaxis.title.text"
@@ -327,3 +329,5 @@ def test_axis_titles_carry_the_parameters_units(tmp_path: Path, page: Page) -> N
         parameters = "document.getElementById('plot-parameters').layout"
         assert page.evaluate(f"{parameters}.xaxis.title.text") == "x [mg/mL]"
         assert page.evaluate(f"{parameters}.xaxis2.title.text") == "z"
+        assert page.evaluate(f"{parameters}.yaxis.title.text") == "y [S/cm]"
+        assert page.evaluate("document.getElementById('plot-model').layout.yaxis.title.text") == "y [S/cm]"

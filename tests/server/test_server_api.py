@@ -220,9 +220,10 @@ def test_units_come_with_the_campaign_and_the_model(setup: tuple[Any, dict[str, 
     store, tokens = setup
     app = create_app(store)
     spec = {**SPEC, "space": {"parameters": [{**SPEC["space"]["parameters"][0], "unit": "mg/mL", "precision": 0.01}]}}
+    spec["objective"] = {**SPEC["objective"], "unit": "S/cm"}
     http(app, tokens["admin"]).post("/api/v1/campaigns", json=spec)
     writer = http(app, tokens["write"])
-    assert writer.get("/api/v1/campaigns/films").json()["units"] == {"x": "mg/mL"}
+    assert writer.get("/api/v1/campaigns/films").json()["units"] == {"x": "mg/mL", "y": "S/cm"}
     for made in writer.post("/api/v1/campaigns/films/ask", json={"n": 3}).json()["experiments"]:
         assert made["params"]["x"] == round(made["params"]["x"], 2)
         writer.post(f"/api/v1/campaigns/films/experiments/{made['id']}/tell", json={"value": made["params"]["x"]})

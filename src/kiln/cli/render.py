@@ -43,7 +43,7 @@ def experiments_table(
     for name in params:
         table.add_column(labelled(name, units), overflow="fold")
     for name in targets:
-        table.add_column(name, style="bold")
+        table.add_column(labelled(name, units), style="bold")
     for e in experiments:
         results = [fmt(e.results[t]) if t in e.results else (e.reason if e.reason else "") for t in targets]
         table.add_row(e.id, str(e.seq), status_text(e), *(fmt(e.params.get(p)) for p in params), *results)
@@ -111,7 +111,7 @@ def show_campaign(campaign: Any, console: Console) -> None:
         for experiment in flagged:
             console.print(f"    {experiment.id} (#{experiment.seq}, {experiment.instrument}): {experiment.attention}")
     best = campaign.best()
-    units = campaign.domain.units
+    units = {**campaign.domain.units, **campaign.objective.units}
     if best is not None:
         console.print(
             experiment_card(best, campaign.domain.names, campaign.objective.names, title="best so far", units=units)
@@ -140,7 +140,7 @@ def experiment_card(
     for name in params:
         table.add_row(labelled(name, units), fmt(experiment.params.get(name)))
     for name in targets:
-        table.add_row(f"[bold]{name}[/]", f"[bold]{fmt(experiment.results.get(name))}[/]")
+        table.add_row(f"[bold]{labelled(name, units)}[/]", f"[bold]{fmt(experiment.results.get(name))}[/]")
     return table
 
 

@@ -122,7 +122,8 @@ def _summary(campaign: Campaign, instrument: DatasetEmulator | None, console: Co
     console.print(f"{len(experiments)} experiments: {len(completed)} completed, {failed} failed")
     best = campaign.best()
     if best is not None:
-        names, targets, units = campaign.domain.names, campaign.objective.names, campaign.domain.units
+        units = {**campaign.domain.units, **campaign.objective.units}
+        names, targets = campaign.domain.names, campaign.objective.names
         console.print(experiment_card(best, names, targets, title="best found", units=units))
     if instrument is not None and completed:
         top = instrument.top_keys(0.05, campaign.objective.target.direction.value)

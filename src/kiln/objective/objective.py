@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiln.core.errors import SpecError, ValidationError
-from kiln.space.parameters import check_finite, check_name
+from kiln.space.parameters import check_finite, check_name, check_unit
 
 
 class Direction(enum.StrEnum):
@@ -33,10 +33,11 @@ _DIRECTION_WORDS = {
 
 @dataclass(frozen=True)
 class Target:
-    """A measured quantity and whether more or less of it is better."""
+    """A measured quantity and whether more or less of it is better; ``unit`` labels it in tables and plots."""
 
     name: str
     direction: Direction = Direction.MAXIMIZE
+    unit: str = ""
 
     def __post_init__(self) -> None:
         check_name(self.name, "target")
@@ -49,9 +50,11 @@ class Target:
                 "use one of them",
             )
         object.__setattr__(self, "direction", _DIRECTION_WORDS[word])
+        object.__setattr__(self, "unit", check_unit(f"target '{self.name}': unit", self.unit))
 
     def to_config(self) -> dict[str, Any]:
-        return {"name": self.name, "direction": self.direction.value}
+        config = {"name": self.name, "direction": self.direction.value}
+        return {**config, "unit": self.unit} if self.unit else config
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,11 @@ class Objective:
     @property
     def names(self) -> list[str]:
         return [t.name for t in self.targets]
+
+    @property
+    def units(self) -> dict[str, str]:
+        """Target name -> unit label, for the targets that declare one."""
+        return {t.name: t.unit for t in self.targets if t.unit}
 
     def parse_results(self, value: float | Mapping[str, Any]) -> dict[str, float]:
         """A reported result -> {target: finite float}. A bare number is the value of the single target."""
@@ -126,12 +134,12 @@ def objective_from_config(config: Mapping[str, Any]) -> Objective:
         raw = config["targets"]
         if not isinstance(raw, list) or not all(isinstance(t, Mapping) and "name" in t for t in raw):
             raise SpecError("objective.targets", raw, "a list of {name, direction} is required", "fix the list")
-        return Objective(tuple(Target(t["name"], t.get("direction", "max")) for t in raw))
+        return Objective(tuple(Target(t["name"], t.get("direction", "max"), t.get("unit", "")) for t in raw))
     if "target" not in config:
         raise SpecError(
             "objective", dict(config), "a target name is required", "add target: NAME and direction: max|min"
         )
-    unknown = sorted(set(config) - {"target", "direction"})
+    unknown = sorted(set(config) - {"target", "direction", "unit"})
     if unknown:
-        raise SpecError("objective", unknown, "fields are target and direction", "remove the others")
-    return Objective((Target(config["target"], config.get("direction", "max")),))
+        raise SpecError("objective", unknown, "fields are target, direction and unit", "remove the others")
+    return Objective((Target(config["target"], config.get("direction", "max"), config.get("unit", "")),))

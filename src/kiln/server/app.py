@@ -312,7 +312,7 @@ def create_app(
             "name": name,
             "config": campaign.config.to_json(),
             "parameters": campaign.domain.names,
-            "units": campaign.domain.units,
+            "units": {**campaign.domain.units, **campaign.objective.units},
             "target": target.name,
             "direction": "min" if target.direction is Direction.MINIMIZE else "max",
             "counts": counts,

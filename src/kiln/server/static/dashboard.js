@@ -102,7 +102,7 @@ function plain(value) {
 }
 
 function withUnit(name) {
-  // An axis title: the parameter's name with its unit, e.g. "temperature [°C]" (GET /campaigns/{name} units).
+  // An axis title: a parameter's or target's name with its unit, e.g. "temperature [°C]" (the campaign's units).
   const unit = (state.info && state.info.units && state.info.units[name]) || "";
   return plain(unit ? `${name} [${unit}]` : name);
 }
@@ -234,7 +234,7 @@ function drawProgress() {
   Plotly.react("plot-progress", traces, {
     margin: { t: 10, r: 10, b: 45, l: 60 },
     xaxis: { title: { text: "experiment number" } },
-    yaxis: { title: { text: plain(target) } },
+    yaxis: { title: { text: withUnit(target) } },
     legend: { orientation: "h", y: -0.25 },
   }, PLOT_CONFIG);
 }
@@ -265,7 +265,7 @@ function drawParameters() {
       name: plain(name),
     });
     layout[`xaxis${axis}`] = { title: { text: withUnit(name) } };
-    layout[`yaxis${axis}`] = { title: { text: i % columns === 0 ? plain(target) : "" } };
+    layout[`yaxis${axis}`] = { title: { text: i % columns === 0 ? withUnit(target) : "" } };
   });
   Plotly.react("plot-parameters", traces, layout, PLOT_CONFIG);
 }
@@ -329,7 +329,7 @@ async function drawModel(generation = state.generation) {
   Plotly.react("plot-model", traces, {
     margin: { t: 10, r: 10, b: 45, l: 60 },
     xaxis: { title: { text: withUnit(parameter) } },
-    yaxis: { title: { text: plain(target) } },
+    yaxis: { title: { text: withUnit(target) } },
     legend: { orientation: "h", y: -0.25 },
   }, PLOT_CONFIG);
   const others = Object.entries(profile.through).filter(([name]) => name !== parameter);
