@@ -1,4 +1,5 @@
-"""The budget of a run: what counts (``uses_budget``), suggestions made elsewhere, and never a run beyond it."""
+"""The budget of a run: what counts (``uses_budget``), suggestions made elsewhere, never a run beyond it; and a
+run that may no longer send (``may_send``)."""
 
 from __future__ import annotations
 
@@ -77,3 +78,13 @@ def test_a_budget_already_used_runs_nothing(campaign: Campaign) -> None:
     summary = Orchestrator(campaign, [_rig(calls)], stop=StopRules(budget=3)).run_sync()
     assert summary.stopped_by == "budget" and summary.finished == 0 and calls == []
     assert campaign.pending() == waiting
+
+
+def test_a_run_that_may_not_send_stops_as_after_ctrl_c(campaign: Campaign) -> None:
+    answers = iter([True])  # e.g. the run lease: sure once, then no longer
+    calls: list[float] = []
+    summary = Orchestrator(
+        campaign, [_rig(calls)], stop=StopRules(budget=5), may_send=lambda: next(answers, False)
+    ).run_sync()
+    assert summary.stopped_by == "interrupted" and len(calls) == 1
+    assert [e.instrument for e in campaign.experiments()] in (["rig"], ["rig", ""])  # the second was never sent

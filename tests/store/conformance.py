@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
+from kiln.core.errors import ConflictError, KilnError, LeaseHeldError, NotFoundError, StateError, ValidationError
 from kiln.core.records import Change, Experiment, ExperimentStatus, Origin
 from kiln.store.base import Store
 
@@ -782,6 +782,120 @@ class StoreConformance:
         assert store.experiments("gone") == []
         assert [e.seq for e in store.add_experiments("gone", [exp("g2"), exp("g1")])] == [1, 2]
         assert [e.id for e in store.experiments("kept")] == ["k1"]
+
+    # -- run leases -----------------------------------------------------------------------------------------
+
+    def test_a_free_lease_is_taken_and_a_second_run_is_refused(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        assert store.get_lease("c") is None
+        first = store.acquire_lease("c", "run-a", host="lab-pc", pid=4242, expiry=30)
+        assert (first.campaign, first.owner, first.host, first.pid) == ("c", "run-a", "lab-pc", 4242)
+        assert first.since == first.heartbeat_at and first.expires_at - first.since == timedelta(seconds=30)
+        assert store.get_lease("c") == first
+        with pytest.raises(LeaseHeldError, match=r"process 4242 on 'lab-pc' since") as refused:
+            store.acquire_lease("c", "run-b", host="other", pid=7, expiry=30)
+        assert refused.value.lease == first and isinstance(refused.value, ConflictError)
+        assert store.get_lease("c") == first  # refusing changed nothing
+
+    def test_the_holder_renews_and_keeps_since(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        first = store.acquire_lease("c", "run-a", host="h", pid=1, expiry=30)
+        renewed = store.renew_lease("c", "run-a", expiry=60)
+        assert renewed.since == first.since and renewed.heartbeat_at >= first.heartbeat_at
+        assert renewed.expires_at - renewed.heartbeat_at == timedelta(seconds=60)
+        again = store.acquire_lease("c", "run-a", host="h", pid=1, expiry=30)  # taking it again renews it
+        assert again.since == first.since
+        with pytest.raises(StateError, match="no longer held"):
+            store.renew_lease("c", "run-b", expiry=30)
+
+    def test_an_expired_lease_is_taken_over_and_the_old_holder_cannot_renew(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.acquire_lease("c", "run-a", host="h", pid=1, expiry=0.001)
+        taken = None
+        for _ in range(10_000):  # until the store sees it expired (a millisecond)
+            try:
+                taken = store.acquire_lease("c", "run-b", host="h2", pid=2, expiry=30)
+                break
+            except LeaseHeldError:
+                continue
+        assert taken is not None and taken.owner == "run-b" and store.get_lease("c") == taken
+        with pytest.raises(StateError):
+            store.renew_lease("c", "run-a", expiry=30)
+        assert store.release_lease("c", "run-a") is False  # and cannot release the new holder's lease
+        assert store.get_lease("c") == taken
+
+    def test_a_dead_holder_named_in_replace_is_taken_over_at_once(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.acquire_lease("c", "run-a", host="h", pid=1, expiry=30)
+        with pytest.raises(LeaseHeldError):
+            store.acquire_lease("c", "run-c", host="h", pid=3, expiry=30, replace="run-x")  # not the holder
+        taken = store.acquire_lease("c", "run-b", host="h", pid=2, expiry=30, replace="run-a")
+        assert taken.owner == "run-b" and taken.pid == 2
+
+    def test_release_frees_the_lease_and_leases_go_with_their_campaign(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.create_campaign("d", {})
+        store.acquire_lease("c", "run-a", host="h", pid=1, expiry=30)
+        store.acquire_lease("d", "run-a", host="h", pid=1, expiry=30)  # one lease per campaign
+        assert store.release_lease("c", "run-a") is True and store.get_lease("c") is None
+        assert store.release_lease("c", "run-a") is False
+        assert store.acquire_lease("c", "run-b", host="h", pid=2, expiry=30).owner == "run-b"
+        store.delete_campaign("d")
+        store.create_campaign("d", {})
+        assert store.get_lease("d") is None
+        assert not [e for e in store.events() if "lease" in e.kind]  # heartbeats do not fill the event log
+
+    def test_one_of_many_racing_runs_takes_the_lease(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        winners: list[str] = []
+        barrier = threading.Barrier(6)
+
+        def take(owner: str) -> None:
+            barrier.wait()
+            try:
+                store.acquire_lease("c", owner, host="h", pid=1, expiry=30)
+            except LeaseHeldError:
+                return
+            winners.append(owner)
+
+        threads = [threading.Thread(target=take, args=(f"run-{i}",)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(winners) == 1
+        lease = store.get_lease("c")
+        assert lease is not None and lease.owner == winners[0]
+
+    @pytest.mark.parametrize(
+        ("field", "kwargs"),
+        [
+            ("expiry", {"expiry": 0}),
+            ("expiry", {"expiry": float("nan")}),
+            ("expiry", {"expiry": True}),
+            ("owner", {"owner": ""}),
+            ("owner", {"owner": "x" * 65}),
+            ("owner", {"owner": "run\x00a"}),
+            ("host", {"host": "lab\x00pc"}),
+            ("pid", {"pid": -1}),
+        ],
+    )
+    def test_bad_lease_values_are_refused_and_change_nothing(
+        self, store: Store, field: str, kwargs: dict[str, Any]
+    ) -> None:
+        store.create_campaign("c", {})
+        given = {"owner": "run-a", "host": "h", "pid": 1, "expiry": 30.0, **kwargs}
+        owner = given.pop("owner")
+        with pytest.raises(ValidationError) as error:
+            store.acquire_lease("c", owner, **given)
+        assert error.value.field == field
+        assert store.get_lease("c") is None
+
+    def test_leases_of_an_unknown_campaign_are_not_found(self, store: Store) -> None:
+        with pytest.raises(NotFoundError):
+            store.acquire_lease("nope", "run-a", host="h", pid=1, expiry=30)
+        with pytest.raises(NotFoundError):
+            store.get_lease("nope")
 
     # -- timestamps and snapshots ---------------------------------------------------------------------------
 

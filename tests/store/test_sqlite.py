@@ -157,7 +157,7 @@ def test_processes_add_and_complete_concurrently(db_path: Path) -> None:
 
 
 def test_fresh_database_is_at_head(store: SqlStore) -> None:
-    assert head_revisions() == {"0006"}
+    assert head_revisions() == {"0007"}
     with store._engine.connect() as conn:
         assert current_revisions(conn) == head_revisions()
 

@@ -1,4 +1,8 @@
-"""``kiln run``: the closed loop of a spec (the Orchestrator) with a live display, resumable, and a summary."""
+"""``kiln run``: the closed loop of a spec (the Orchestrator) with a live display, resumable, and a summary.
+
+The run holds the campaign's run lease (``kiln.lab.lease``) from before it reconciles until it ends, so a second
+``kiln run`` of the same campaign is refused while this one lives.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,10 @@ from kiln.cli.render import experiment_card
 from kiln.core.errors import SpecError
 from kiln.core.records import ExperimentStatus
 from kiln.lab.emulator import DatasetEmulator
+from kiln.lab.lease import RunLease
 from kiln.lab.orchestrator import LoopSummary, Orchestrator
-from kiln.lab.spec import load_spec
+from kiln.lab.protocol import AsyncInstrument
+from kiln.lab.spec import RunSpec, load_spec
 
 DEFAULT_BUDGET = 40
 
@@ -39,12 +45,39 @@ def run_spec(path: Path, store: str, *, budget: int | None, seed: int | None, co
     for emulator in emulators:
         emulator.check_compatible(config.domain.names, config.objective.names)
     campaign, created = Campaign.open_or_create(spec.name, config, store=store)
+    lease = RunLease(campaign, spec.lease)
+    lease.acquire()  # refused, naming the run that holds it, while another run drives the campaign
+    try:
+        return _drive(spec, campaign, created, lease, built, emulators, total_budget, console)
+    finally:
+        lease.release()
+
+
+def _drive(
+    spec: RunSpec,
+    campaign: Campaign,
+    created: bool,
+    lease: RunLease,
+    built: list[tuple[AsyncInstrument, float, DatasetEmulator | None]],
+    emulators: list[DatasetEmulator],
+    total_budget: int,
+    console: Console,
+) -> int:
+    """Run the campaign while this process holds its lease; the exit code."""
+    config = campaign.config
     done = len(campaign.experiments())
     for index, emulator in enumerate(emulators):  # fresh noise for a resumed run, not a replay
         if done:
             emulator.reseed(int(np.random.SeedSequence([config.seed, done, index]).generate_state(1)[0]))
     verb = "started" if created else f"resumed ({done} experiments stored)"
     console.print(f"campaign [bold]{campaign.name}[/] {verb} in {campaign.store.url}; budget {total_budget}")
+    if lease.took_over is not None:
+        old = lease.took_over
+        console.print(
+            f"took over from process {old.pid} on host {old.host!r} (running since "
+            f"{old.since.isoformat(timespec='seconds')}, now gone); its experiments in flight are reconciled",
+            soft_wrap=True,
+        )
     display = LiveDisplay(campaign, total_budget, console)
     orchestrator = Orchestrator(
         campaign,
@@ -55,14 +88,25 @@ def run_spec(path: Path, store: str, *, budget: int | None, seed: int | None, co
         retries=spec.retries,
         costs={instrument.name: cost for instrument, cost, _ in built},
         on_event=display.update,
+        may_send=lease.valid,
     )
+
+    def lost() -> None:  # another run took the campaign over: send nothing more
+        orchestrator.request_stop()
+        console.print(
+            "[red]the run lease was lost[/]: this process stalled for longer than the lease's expiry and another "
+            "run took the campaign over; this run sends nothing more",
+            soft_wrap=True,
+        )
+
+    lease.on_lost = lost
     try:
         with display:
             summary = asyncio.run(_run_with_signals(orchestrator, console))
     except KeyboardInterrupt:
         _say_interrupted(campaign, console)
         return 130
-    if summary.stopped_by == "interrupted":
+    if summary.stopped_by == "interrupted" and not lease.lost:
         _say_interrupted(campaign, console)
     elif summary.stopped_by == "exhausted":
         console.print("the candidate pool is used up: every candidate has been suggested")
@@ -74,6 +118,8 @@ def run_spec(path: Path, store: str, *, budget: int | None, seed: int | None, co
             "finish them with kiln tell or kiln fail"
         )
     _summary(campaign, emulators[0] if emulators else None, console)
+    if lease.lost:
+        return 1
     return 130 if summary.stopped_by == "interrupted" else 0
 
 

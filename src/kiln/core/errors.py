@@ -59,5 +59,13 @@ class ConflictError(KilnError):
     """Something with this name or id exists already."""
 
 
+class LeaseHeldError(ConflictError):
+    """Another run holds the campaign's run lease; ``lease`` is its record (a ``kiln.core.records.LeaseRecord``)."""
+
+    def __init__(self, message: str, lease: Any) -> None:
+        super().__init__(message)
+        self.lease = lease
+
+
 class StaleHistoryError(ConflictError):
     """The campaign changed between reading its history and storing new experiments; retry with fresh data."""

@@ -173,3 +173,25 @@ class TokenRecord:
     secret_hash: str
     created_at: datetime = field(default_factory=utc_now)
     revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LeaseRecord:
+    """Who runs a campaign now: the holder of its run lease (``kiln run`` takes it; one holder at a time).
+
+    Attributes:
+        campaign: the campaign's name.
+        owner: the holder's random id (one per run).
+        host / pid: where the holder runs (the host name and the process id), for people and for finding a
+            holder that died.
+        since: when the holder took the lease; heartbeat_at: its last renewal; expires_at: when another run may
+            take it over unless it is renewed first (all UTC).
+    """
+
+    campaign: str
+    owner: str
+    host: str
+    pid: int
+    since: datetime
+    heartbeat_at: datetime
+    expires_at: datetime

@@ -75,6 +75,8 @@ class Orchestrator:
             seconds; then the experiment fails with the error.
         costs: instrument name -> cost of one experiment on it (default 1).
         on_event: called with every LoopEvent (progress displays).
+        may_send: asked before each experiment is sent; False stops the run as ``request_stop`` does (e.g. the
+            run lease is no longer sure to be this run's, ``RunLease.valid``).
     """
 
     def __init__(
@@ -89,6 +91,7 @@ class Orchestrator:
         backoff: float = 0.5,
         costs: Mapping[str, float] | None = None,
         on_event: Callable[[LoopEvent], None] | None = None,
+        may_send: Callable[[], bool] | None = None,
     ) -> None:
         if not instruments:
             raise ValidationError("instruments", [], "at least one instrument", "add an instrument to the spec")
@@ -115,6 +118,7 @@ class Orchestrator:
         self.backoff = float(backoff)
         self.costs = {name: float((costs or {}).get(name, 1.0)) for name in self.instruments}
         self.on_event = on_event
+        self.may_send = may_send
         self._running: dict[str, int] = dict.fromkeys(self.instruments, 0)
         self._gate = Gate()
         self._launched: set[str] = set()  # ids this run has begun to send
@@ -441,6 +445,9 @@ class Orchestrator:
         """Record a dispatch; the first record (no handle yet) only while the run is not stopping (else _Stopped)."""
         if handle:
             return self.campaign.dispatch(experiment_id, instrument, handle, expect=expect)
+        if self.may_send is not None and not self.may_send():
+            self.request_stop()
+            raise _Stopped
         with self._gate.admit() as open_:
             if not open_:
                 raise _Stopped

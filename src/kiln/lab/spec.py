@@ -23,6 +23,7 @@ from kiln.core.errors import NotFoundError, SpecError, ValidationError
 from kiln.lab.datasets import dataset_info, grouped, load_dataset
 from kiln.lab.emulator import DatasetEmulator
 from kiln.lab.instrument_config import instruments_from_spec
+from kiln.lab.lease import LeaseSettings
 from kiln.lab.protocol import AsyncInstrument
 from kiln.lab.stopping import StopRules
 from kiln.lab.workflow import workflow_from_spec
@@ -49,6 +50,7 @@ SPEC_FIELDS = {
     "timeout",
     "retries",
     "workflow",
+    "lease",
 }
 
 
@@ -64,6 +66,8 @@ class RunSpec:
         retries: how often a failed dispatch is retried (with backoff).
         workflow: steps on the instruments that make one experiment, and an optional reward (see
             ``kiln.lab.workflow``); None: each experiment runs on one instrument.
+        lease: the run lease's expiry and heartbeat in seconds (``lease: {expiry: 30, heartbeat: 5}``), see
+            ``kiln.lab.lease``.
     """
 
     name: str
@@ -77,6 +81,7 @@ class RunSpec:
     timeout: float | None = None
     retries: int = 3
     workflow: Mapping[str, Any] | None = None
+    lease: LeaseSettings = field(default_factory=LeaseSettings)
 
     def build_instruments(self, seed: int = 0) -> list[tuple[AsyncInstrument, float, DatasetEmulator | None]]:
         """(instrument, cost, dataset emulator or None) for each instrument of the spec. SpecError if there is
@@ -159,7 +164,23 @@ def spec_from_dict(document: Any, *, base: Path = Path(), source: Path | None = 
         timeout=None if timeout is None else float(timeout),
         retries=retries,
         workflow=document.get("workflow"),
+        lease=_lease(document.get("lease")),
     )
+
+
+def _lease(value: Any) -> LeaseSettings:
+    """The ``lease:`` map (expiry, heartbeat in seconds); SpecError naming a bad field."""
+    if value is None:
+        return LeaseSettings()
+    if not isinstance(value, Mapping):
+        raise SpecError("lease", value, "a map of expiry and heartbeat (seconds)", "e.g. lease: {expiry: 30}")
+    unknown = sorted(map(str, set(value) - {"expiry", "heartbeat"}))
+    if unknown:
+        raise SpecError("lease", unknown, "fields are expiry and heartbeat", "remove the others")
+    try:
+        return LeaseSettings(expiry=value.get("expiry", 30.0), heartbeat=value.get("heartbeat"))
+    except ValidationError as error:
+        raise SpecError(error.field, error.value, error.allowed, error.fix) from None
 
 
 def _refuse_listed_booleans(value: Any, where: str) -> None:

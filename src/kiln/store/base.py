@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from kiln.core.records import CampaignRecord, Event, Experiment, Revision, TokenRecord
+from kiln.core.records import CampaignRecord, Event, Experiment, LeaseRecord, Revision, TokenRecord
 
 
 class Changes(NamedTuple):
@@ -209,6 +209,32 @@ class Store(Protocol):
 
     def revoke_token(self, name: str) -> TokenRecord:
         """Revoke a token; it stops working at once. NotFoundError if there is none."""
+        ...
+
+    def acquire_lease(
+        self, campaign: str, owner: str, *, host: str, pid: int, expiry: float, replace: str = ""
+    ) -> LeaseRecord:
+        """Take the campaign's run lease for ``owner`` (a run's random id; ``host``, ``pid``: where it runs) for
+        ``expiry`` seconds from now.
+
+        It is taken when nobody holds it, when its holder's lease has expired, when ``owner`` holds it already
+        (then it is renewed and ``since`` kept), or when its holder is ``replace`` (a holder the caller knows is
+        dead). Otherwise LeaseHeldError carrying the holder's record; two callers racing for a free lease: one wins.
+        NotFoundError for an unknown campaign, ValidationError for a bad value. The lease goes with its campaign.
+        """
+        ...
+
+    def renew_lease(self, campaign: str, owner: str, *, expiry: float) -> LeaseRecord:
+        """The heartbeat: extend ``owner``'s lease to ``expiry`` seconds from now. StateError if ``owner`` does not
+        hold it any more (it expired and another run took it, or it was released)."""
+        ...
+
+    def release_lease(self, campaign: str, owner: str) -> bool:
+        """Give ``owner``'s lease up; False (and no change) if ``owner`` does not hold it."""
+        ...
+
+    def get_lease(self, campaign: str) -> LeaseRecord | None:
+        """The campaign's lease, expired or not, or None when nobody holds it."""
         ...
 
     def close(self) -> None:

@@ -152,6 +152,19 @@ revisions = Table(
 """Every version of a corrected experiment's outcome: version 0 (as first recorded) is written with the first
 correction, then one row per correction; the experiments row always holds the newest."""
 
+leases = Table(
+    "leases",
+    metadata,
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    Column("owner", String(ID_MAX), nullable=False),
+    Column("host", String(NAME_MAX), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("since", UtcDateTime, nullable=False),
+    Column("heartbeat_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+"""The run lease of a campaign (at most one row each): who drives it now, renewed by the holder's heartbeat."""
+
 
 tokens = Table(
     "tokens",

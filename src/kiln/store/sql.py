@@ -13,7 +13,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from kiln.core.errors import (
     CampaignNotFoundError,
     ConflictError,
+    LeaseHeldError,
     NotFoundError,
     StaleHistoryError,
     StateError,
@@ -49,6 +50,7 @@ from kiln.core.records import (
     Event,
     Experiment,
     ExperimentStatus,
+    LeaseRecord,
     Revision,
     TokenRecord,
     utc_now,
@@ -57,6 +59,7 @@ from kiln.store import display_url
 from kiln.store.base import Changes, Completion
 from kiln.store.migrations import PG_WRITE_LOCK_KEY, upgrade_to_head
 from kiln.store.schema import (
+    ID_MAX,
     NAME_MAX,
     UtcDateTime,
     aware_utc,
@@ -72,6 +75,7 @@ from kiln.store.schema import (
 from kiln.store.schema import campaigns as campaign_table
 from kiln.store.schema import events as event_table
 from kiln.store.schema import experiments as experiment_table
+from kiln.store.schema import leases as lease_table
 from kiln.store.schema import revisions as revision_table
 from kiln.store.schema import tokens as token_table
 
@@ -820,6 +824,83 @@ class SqlStore:
             self.get_token(name)  # NotFoundError, or it was revoked already
         return self.get_token(name)
 
+    # -- run leases -----------------------------------------------------------------------------------------
+
+    def acquire_lease(
+        self, campaign: str, owner: str, *, host: str, pid: int, expiry: float, replace: str = ""
+    ) -> LeaseRecord:
+        """Take the run lease if it is free, expired, ``owner``'s or ``replace``'s; else LeaseHeldError."""
+        owner = _lease_owner(owner)
+        seconds = _lease_expiry(expiry)
+        host = _bounded_text(host, "host", NAME_MAX)
+        if "\x00" in host:
+            raise ValidationError("host", host, "a host name without NUL characters", "pass socket.gethostname()")
+        if isinstance(pid, bool) or not isinstance(pid, int) or not 0 <= pid < 2**31:
+            raise ValidationError("pid", pid, "a process id: a whole number >= 0", "pass os.getpid()")
+        with self._write() as conn:  # writers are serialised, so check-then-write cannot race
+            campaign_id = self._campaign_id(conn, campaign)
+            row = conn.execute(select(lease_table).where(lease_table.c.campaign_id == campaign_id)).first()
+            now = utc_now()
+            if row is not None:
+                held = row_to_lease(campaign, row)
+                if held.owner not in (owner, replace) and held.expires_at > now:
+                    raise LeaseHeldError(
+                        f"campaign {campaign!r} is being run by process {held.pid} on {held.host!r} since "
+                        f"{held.since.isoformat(timespec='seconds')} (lease until "
+                        f"{held.expires_at.isoformat(timespec='seconds')})",
+                        held,
+                    )
+                conn.execute(delete(lease_table).where(lease_table.c.campaign_id == campaign_id))
+            since = row.since if row is not None and row.owner == owner else now
+            values = {
+                "campaign_id": campaign_id,
+                "owner": owner,
+                "host": host,
+                "pid": pid,
+                "since": since,
+                "heartbeat_at": now,
+                "expires_at": now + timedelta(seconds=seconds),
+            }
+            conn.execute(insert(lease_table).values(**values))
+            stored = conn.execute(select(lease_table).where(lease_table.c.campaign_id == campaign_id)).one()
+        return row_to_lease(campaign, stored)
+
+    def renew_lease(self, campaign: str, owner: str, *, expiry: float) -> LeaseRecord:
+        """Extend ``owner``'s lease to ``expiry`` seconds from now; StateError if ``owner`` does not hold it."""
+        owner = _lease_owner(owner)
+        seconds = _lease_expiry(expiry)
+        with self._write() as conn:
+            campaign_id = self._campaign_id(conn, campaign)
+            now = utc_now()
+            mine = (lease_table.c.campaign_id == campaign_id, lease_table.c.owner == owner)
+            result = conn.execute(
+                update(lease_table).where(*mine).values(heartbeat_at=now, expires_at=now + timedelta(seconds=seconds))
+            )
+            if result.rowcount != 1:
+                raise StateError(
+                    f"the run lease of campaign {campaign!r} is no longer held by {owner!r}: it expired and another "
+                    "run took it, or it was released"
+                )
+            stored = conn.execute(select(lease_table).where(*mine)).one()
+        return row_to_lease(campaign, stored)
+
+    def release_lease(self, campaign: str, owner: str) -> bool:
+        """Give ``owner``'s lease up; False if ``owner`` does not hold it."""
+        owner = _lease_owner(owner)
+        with self._write() as conn:
+            campaign_id = self._campaign_id(conn, campaign)
+            result = conn.execute(
+                delete(lease_table).where(lease_table.c.campaign_id == campaign_id, lease_table.c.owner == owner)
+            )
+        return bool(result.rowcount == 1)
+
+    def get_lease(self, campaign: str) -> LeaseRecord | None:
+        """The campaign's lease (expired or not), or None."""
+        with self._read() as conn:
+            campaign_id = self._campaign_id(conn, campaign)
+            row = conn.execute(select(lease_table).where(lease_table.c.campaign_id == campaign_id)).first()
+        return None if row is None else row_to_lease(campaign, row)
+
     def close(self) -> None:
         """Release connections. The store must not be used afterwards."""
         if not self._closed:
@@ -828,6 +909,34 @@ class SqlStore:
 
 
 __all__ = ["BUSY_TIMEOUT_S", "SqlStore"]
+
+
+def row_to_lease(campaign: str, row: Any) -> LeaseRecord:
+    """A leases row as a LeaseRecord of ``campaign``."""
+    m = row._mapping
+    return LeaseRecord(
+        campaign=campaign,
+        owner=m["owner"],
+        host=m["host"],
+        pid=int(m["pid"]),
+        since=m["since"],
+        heartbeat_at=m["heartbeat_at"],
+        expires_at=m["expires_at"],
+    )
+
+
+def _lease_owner(owner: Any) -> str:
+    """``owner`` if it is a lease holder's id: non-empty text of at most ID_MAX characters."""
+    if not isinstance(owner, str) or not owner or len(owner) > ID_MAX or "\x00" in owner:
+        raise ValidationError("owner", owner, f"a run's id: text of 1 to {ID_MAX} characters", "e.g. uuid4().hex")
+    return owner
+
+
+def _lease_expiry(expiry: Any) -> float:
+    """``expiry`` as seconds: a finite number > 0 and at most a day."""
+    if isinstance(expiry, bool) or not isinstance(expiry, int | float) or not 0 < expiry <= 86_400:
+        raise ValidationError("expiry", expiry, "seconds: a number > 0 and at most 86400", "e.g. 30")
+    return float(expiry)
 
 
 def _touched(payload: Mapping[str, Any]) -> list[str]:
