@@ -23,7 +23,7 @@ from kiln.core.records import utc_now
 KILN = Path(sys.executable).parent / "kiln"
 
 
-def _spec(tmp_path: Path, budget: int) -> tuple[list[str], str]:
+def _spec(tmp_path: Path, budget: int, expiry: float) -> tuple[list[str], str]:
     (tmp_path / "pool.csv").write_text("x\n" + "\n".join(str(i) for i in range(50)) + "\n")
     spec = {
         "name": "hands-lab",
@@ -33,7 +33,7 @@ def _spec(tmp_path: Path, budget: int) -> tuple[list[str], str]:
         "instruments": [{"kind": "manual", "name": "hands", "poll_interval": 0.05}],
         "in_flight": 2,
         "budget": budget,
-        "lease": {"expiry": 3, "heartbeat": 0.5},
+        "lease": {"expiry": expiry, "heartbeat": 0.5},
     }
     (tmp_path / "lab.yaml").write_text(yaml.safe_dump(spec))
     url = f"sqlite:///{tmp_path / 'k.db'}"
@@ -93,7 +93,7 @@ def _person(url: str) -> Iterator[None]:
 
 
 def test_a_second_run_is_refused_and_flags_nothing(tmp_path: Path) -> None:
-    command, url = _spec(tmp_path, budget=4)
+    command, url = _spec(tmp_path, budget=4, expiry=120)  # no lease expires here, however busy the machine
     with (tmp_path / "first.log").open("wb") as log:
         first = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
         try:
@@ -130,7 +130,7 @@ def _write_lock_free(db: Path) -> bool:
 
 
 def test_a_stalled_run_is_taken_over_after_its_lease_expires_and_is_told(tmp_path: Path) -> None:
-    command, url = _spec(tmp_path, budget=4)
+    command, url = _spec(tmp_path, budget=4, expiry=3)
     db = tmp_path / "k.db"
     with (tmp_path / "first.log").open("wb") as log:
         first = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
