@@ -54,3 +54,59 @@ def test_the_checker_sees_heavy_modules() -> None:
     """The check above can fail: asking for a model does load torch."""
     code = IMPORT_KILN.replace("import kiln\n", "import kiln\nimport torch\n")
     assert "torch" in json.loads(_run(code.format(heavy=set(HEAVY))).strip().splitlines()[-1])
+
+
+EVERYDAY = """
+import json, sys
+sys.argv = ["kiln"] + {args}
+from kiln.cli.app import main
+try:
+    main()
+except SystemExit as exit:
+    assert exit.code in (0, None), exit.code
+print("MODULES " + json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))
+"""
+
+NEVER_AT_START = {"torch", "botorch", "gpytorch", "sklearn", "scipy", "fastapi", "plotly", "alembic", "uvicorn"}
+"""Libraries that none of the everyday commands needs: importing them costs seconds on a small machine."""
+
+
+@pytest.fixture(scope="module")
+def everyday_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, list[str]]:
+    """A SQLite store with a default-strategy campaign on a pool, some results, and pending experiments."""
+    from kiln import Campaign, CandidatePool, Objective
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('everyday') / 'kiln.db'}"
+    pool = CandidatePool(["x", "c"], [(float(i), f"c{i % 3}") for i in range(30)])
+    campaign = Campaign.create("daily", space=pool, objective=Objective.maximize("y"), store=url)
+    for number, experiment in enumerate(campaign.ask(3)):
+        campaign.tell(experiment.id, float(number))
+    pending = [e.id for e in campaign.ask(2)]
+    campaign.store.close()
+    return url, "daily", pending
+
+
+def _modules_of(args: list[str]) -> set[str]:
+    output = _run(EVERYDAY.format(args=args))
+    return set(json.loads(output.strip().splitlines()[-1].removeprefix("MODULES ")))
+
+
+def test_kiln_list_imports_no_numerics_and_no_migrations(everyday_store: tuple[str, str, list[str]]) -> None:
+    url, _, _ = everyday_store
+    loaded = _modules_of(["list", "--store", url])
+    assert "sqlalchemy" in loaded  # the check sees what a command imports
+    assert loaded.isdisjoint(NEVER_AT_START | {"pandas", "numpy"}), loaded & (NEVER_AT_START | {"pandas", "numpy"})
+
+
+@pytest.mark.parametrize("command", ["show", "tell", "export"])
+def test_everyday_commands_import_no_models(command: str, everyday_store: tuple[str, str, list[str]]) -> None:
+    url, name, pending = everyday_store
+    args = {
+        "show": ["show", name],
+        "tell": ["tell", name, pending[0], "2.5"],
+        "export": ["export", name, "--format", "csv"],
+    }[command]
+    loaded = _modules_of([*args, "--store", url])
+    assert loaded.isdisjoint(NEVER_AT_START), loaded & NEVER_AT_START
+    if command != "export":
+        assert "pandas" not in loaded

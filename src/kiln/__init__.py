@@ -12,32 +12,81 @@ Quick start::
 Importing kiln is light: PyTorch and BoTorch load only when a model is fitted.
 """
 
-from kiln.campaign import Campaign, CampaignConfig
-from kiln.core import (
-    ConflictError,
-    Experiment,
-    ExperimentStatus,
-    KilnError,
-    NotFoundError,
-    SpecError,
-    StateError,
-    ValidationError,
-)
-from kiln.objective import Direction, Objective, Target
-from kiln.space import (
-    CandidatePool,
-    Categorical,
-    Composition,
-    Continuous,
-    Discrete,
-    Integer,
-    LinearConstraint,
-    SearchSpace,
-)
-from kiln.store import Store, open_store
-from kiln.strategies import strategy_from_config
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiln.campaign import Campaign, CampaignConfig
+    from kiln.core import (
+        ConflictError,
+        Experiment,
+        ExperimentStatus,
+        KilnError,
+        NotFoundError,
+        SpecError,
+        StateError,
+        ValidationError,
+    )
+    from kiln.objective import Direction, Objective, Target
+    from kiln.space import (
+        CandidatePool,
+        Categorical,
+        Composition,
+        Continuous,
+        Discrete,
+        Integer,
+        LinearConstraint,
+        SearchSpace,
+    )
+    from kiln.store import Store, open_store
+    from kiln.strategies import strategy_from_config
 
 __version__ = "0.1.0"
+
+_HOMES = {
+    "kiln.campaign": ("Campaign", "CampaignConfig"),
+    "kiln.core": (
+        "ConflictError",
+        "Experiment",
+        "ExperimentStatus",
+        "KilnError",
+        "NotFoundError",
+        "SpecError",
+        "StateError",
+        "ValidationError",
+    ),
+    "kiln.objective": ("Direction", "Objective", "Target"),
+    "kiln.space": (
+        "CandidatePool",
+        "Categorical",
+        "Composition",
+        "Continuous",
+        "Discrete",
+        "Integer",
+        "LinearConstraint",
+        "SearchSpace",
+    ),
+    "kiln.store": ("Store", "open_store"),
+    "kiln.strategies": ("strategy_from_config",),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """The public names load on first use, so ``import kiln.core`` (and the ``kiln`` command) stays fast."""
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kiln' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "Campaign",

@@ -14,12 +14,18 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from kiln.core.errors import KilnError, StateError, ValidationError
 from kiln.core.records import Experiment, ExperimentStatus
 from kiln.store import open_store
-from kiln.store.migrations import alembic_config, current_revisions, head_revisions
+from kiln.store.migrations import (
+    alembic_config,
+    current_revisions,
+    head_revisions,
+    shipped_heads,
+    stored_revisions,
+)
 from kiln.store.schema import metadata
 from kiln.store.sql import SqlStore
 
@@ -160,6 +166,20 @@ def test_fresh_database_is_at_head(store: SqlStore) -> None:
     assert head_revisions() == {"0007"}
     with store._engine.connect() as conn:
         assert current_revisions(conn) == head_revisions()
+
+
+def test_heads_read_without_alembic_are_alembics_heads(store: SqlStore) -> None:
+    """Opening a store at head compares the revision table with ids read from versions/ (no Alembic import)."""
+    assert shipped_heads() == head_revisions()
+    with store._engine.connect() as conn:
+        assert stored_revisions(conn) == current_revisions(conn) == shipped_heads()
+
+
+def test_stored_revisions_of_a_database_without_kiln_tables_is_none(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    with engine.connect() as conn:
+        assert stored_revisions(conn) is None
+    engine.dispose()
 
 
 def test_migrations_create_exactly_the_schema(store: SqlStore) -> None:

@@ -318,3 +318,7 @@ app.add_typer(token_app, name="token")
 def main() -> None:
     """Entry point of the ``kiln`` console script."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -12,7 +12,6 @@ import math
 from typing import Any, Literal
 
 import numpy as np
-from scipy.stats import qmc
 
 from kiln.space.parameters import Categorical, Continuous, Discrete, Integer, Parameter
 from kiln.space.search_space import SearchSpace
@@ -28,6 +27,8 @@ def sample_points(space: SearchSpace, n: int, *, seed: int, method: Method = "ra
     free = [p for p in space.parameters if p.name not in tied]
     rng = np.random.default_rng(seed)
     if method == "sobol":
+        from scipy.stats import qmc  # scipy.stats takes about a second to import: only when Sobol points are drawn
+
         sobol = qmc.Sobol(d=max(len(free), 1), scramble=True, seed=rng)
         U = sobol.random(2 ** math.ceil(math.log2(n)))[:n] if n > 1 else sobol.random(1)
     else:
