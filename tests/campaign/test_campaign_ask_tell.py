@@ -22,6 +22,7 @@ from kiln import (
     ValidationError,
     strategy_from_config,
 )
+from kiln.campaign.config import config_differences
 from kiln.core.records import Origin
 
 TARGET = "y"
@@ -84,16 +85,16 @@ def test_open_or_create_creates_then_reopens(space: SearchSpace, store_url: str)
 
 
 @pytest.mark.parametrize(
-    "change",
+    ("change", "named"),
     [
-        {"seed": 4},
-        {"strategy": strategy_from_config("sobol")},
-        {"objective": Objective.minimize(TARGET)},
-        {"objective": Objective.maximize("other")},
+        ({"seed": 4}, "seed: stored 3, spec 4"),
+        ({"strategy": strategy_from_config("sobol")}, "strategy.kind: stored random, spec sobol"),
+        ({"objective": Objective.minimize(TARGET)}, ".direction: stored max, spec min"),
+        ({"objective": Objective.maximize("other")}, f".name: stored {TARGET}, spec other"),
     ],
 )
 def test_open_or_create_refuses_a_different_configuration(
-    space: SearchSpace, store_url: str, change: dict[str, Any]
+    space: SearchSpace, store_url: str, change: dict[str, Any], named: str
 ) -> None:
     base = {
         "domain": space,
@@ -102,9 +103,33 @@ def test_open_or_create_refuses_a_different_configuration(
         "seed": 3,
     }
     Campaign.open_or_create("c", CampaignConfig(**base), store=store_url)
-    with pytest.raises(ConflictError, match="different configuration"):
+    with pytest.raises(ConflictError, match="different configuration") as raised:
         Campaign.open_or_create("c", CampaignConfig(**{**base, **change}), store=store_url)
+    assert named in str(raised.value)
     assert Campaign.open("c", store=store_url).config.to_json() == CampaignConfig(**base).to_json()
+
+
+def test_a_mismatch_names_the_option_that_differs(space: SearchSpace, store_url: str) -> None:
+    objective = Objective.maximize(TARGET)
+    ucb = strategy_from_config({"kind": "bayes", "acquisition": "ucb"})
+    logei = strategy_from_config({"kind": "bayes", "acquisition": "logei"})
+    Campaign.open_or_create("c", CampaignConfig(space, objective, ucb), store=store_url)
+    with pytest.raises(ConflictError) as raised:
+        Campaign.open_or_create("c", CampaignConfig(space, objective, logei), store=store_url)
+    assert "strategy.acquisition: stored ucb, spec logei" in str(raised.value)
+
+
+def test_config_differences_walks_maps_and_lists() -> None:
+    stored = {"space": {"rows": [[1, "a"], [2, "b"]]}, "seed": 0, "extra": {"budget": 5}}
+    assert config_differences(stored, stored) == []
+    given = {"space": {"rows": [[1, "a"], [2, "c"]]}, "seed": 0, "extra": {}}
+    assert config_differences(stored, given) == [
+        "space.rows[1][1]: stored b, spec c",
+        "extra.budget: stored 5, spec (not set)",
+    ]
+    assert config_differences({"rows": [1, 2, 3]}, {"rows": [1]}) == ["rows: stored 3 entries, spec 1"]
+    many = {f"k{i}": i for i in range(10)}
+    assert len(config_differences(many, {}, limit=3)) == 3
 
 
 def test_open_or_create_refuses_a_different_space(space: SearchSpace, pool: CandidatePool, store_url: str) -> None:

@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from kiln.campaign.config import CampaignConfig
+from kiln.campaign.config import CampaignConfig, config_differences
 from kiln.campaign.gate import Gate
 from kiln.campaign.importing import Imported, plan_import
 from kiln.campaign.mirror import ExperimentMirror
@@ -86,11 +86,12 @@ class Campaign:
         except NotFoundError:
             backend.create_campaign(name, config.to_json())
             return cls(name, config, backend), True
-        if dict(record.config) != config.to_json():
+        differences = config_differences(dict(record.config), config.to_json())
+        if differences:
             raise ConflictError(
-                f"campaign {name!r} exists in {backend.url} with a different configuration (space, objective, "
-                "strategy or seed); give the spec another name to start a new campaign, or restore the spec it "
-                "was started with to resume it"
+                f"campaign {name!r} exists in {backend.url} with a different configuration "
+                f"({'; '.join(differences)}); give the spec another name to start a new campaign, or restore the "
+                "spec it was started with to resume it"
             )
         return cls(name, CampaignConfig.from_json(record.config), backend), False
 

@@ -64,6 +64,48 @@ class CampaignConfig:
         )
 
 
+def config_differences(stored: Any, given: Any, *, path: str = "", limit: int = 3) -> list[str]:
+    """Where two configuration documents differ, as lines like ``"strategy.acquisition: stored ucb, spec logei"``.
+
+    Walks maps by key and lists by index (a list of another length is one difference); at most ``limit`` lines.
+    """
+    found: list[str] = []
+    _walk(stored, given, path, found, limit)
+    return found
+
+
+def _walk(stored: Any, given: Any, path: str, found: list[str], limit: int) -> None:
+    if len(found) >= limit:
+        return
+    if isinstance(stored, Mapping) and isinstance(given, Mapping):
+        for key in [*stored, *(k for k in given if k not in stored)]:
+            _walk(stored.get(key, _UNSET), given.get(key, _UNSET), f"{path}.{key}" if path else str(key), found, limit)
+        return
+    if isinstance(stored, list | tuple) and isinstance(given, list | tuple):
+        if len(stored) != len(given):
+            found.append(f"{path or 'config'}: stored {len(stored)} entries, spec {len(given)}")
+            return
+        for index, (a, b) in enumerate(zip(stored, given, strict=True)):
+            _walk(a, b, f"{path}[{index}]", found, limit)
+        return
+    if stored != given:
+        found.append(f"{path or 'config'}: stored {_shown(stored)}, spec {_shown(given)}")
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "(not set)"
+
+
+_UNSET = _Unset()
+
+
+def _shown(value: Any, width: int = 40) -> str:
+    """A value as a user wrote it: text bare, others as JSON-like reprs, cut to ``width`` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def check_column_names(parameters: list[str], targets: list[str]) -> None:
     """Parameters and targets become columns of exports and imports: their names must not collide."""
     reserved = {*EXPORT_COLUMNS_BEFORE, *EXPORT_COLUMNS_AFTER}
