@@ -2,7 +2,7 @@
 
 Times Kiln's default strategy unless ``--strategy`` is given; every other option is the command's.
 
-    .venv/bin/python benchmarks/recommendation_latency.py [--repeats 5] [--json FILE] [--strategy NAME ...]
+    .venv/bin/python benchmarks/recommendation_latency.py [--repeats 5] [--out FILE] [--strategy NAME ...]
 """
 
 from __future__ import annotations

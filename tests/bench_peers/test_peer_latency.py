@@ -70,7 +70,7 @@ def test_the_command_prints_a_table_and_writes_json(tmp_path: Path) -> None:
     app.command("latency")(reports_errors(latency))
     app.command("other")(lambda: None)  # two commands, so "latency" is a sub-command as in kiln bench
     out = tmp_path / "latency.json"
-    args = ["latency", "-s", "optuna-tpe", "--n", "10", "--pool", "0", "--repeats", "1", "--json", str(out)]
+    args = ["latency", "-s", "optuna-tpe", "--n", "10", "--pool", "0", "--repeats", "1", "--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "optuna-tpe" in result.output and "Seconds per recommendation" in result.output

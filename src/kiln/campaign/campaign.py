@@ -86,7 +86,9 @@ class Campaign:
         except NotFoundError:
             backend.create_campaign(name, config.to_json())
             return cls(name, config, backend), True
-        differences = config_differences(dict(record.config), config.to_json())
+        # extra (description, budget, instruments) says what a campaign is about, not how it behaves: not compared
+        stored = {k: v for k, v in record.config.items() if k != "extra"}
+        differences = config_differences(stored, {k: v for k, v in config.to_json().items() if k != "extra"})
         if differences:
             raise ConflictError(
                 f"campaign {name!r} exists in {backend.url} with a different configuration "

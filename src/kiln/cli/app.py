@@ -19,7 +19,8 @@ from rich.markup import escape
 
 from kiln.cli.bench_command import bench_app
 from kiln.cli.corrections_command import COMMANDS as CORRECTIONS
-from kiln.cli.options import StoreOption
+from kiln.cli.help import KilnGroup
+from kiln.cli.options import ExperimentIdArgument, JsonOption, NameArgument, StoreOption
 from kiln.cli.serve_command import serve, token_app
 from kiln.core.errors import KilnError, ValidationError
 
@@ -29,9 +30,34 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=KilnGroup,
 )
 out = Console()
 err = Console(stderr=True)
+out.soft_wrap = not out.is_terminal  # a log or a pipe gets whole lines, never a sentence broken at column 80
+
+
+def print_json(document: Any) -> None:
+    """``--json`` output: one JSON document on stdout, nothing else (no colours, no wrapping)."""
+    sys.stdout.write(json.dumps(document, indent=2, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from kiln import __version__
+
+        out.print(f"kiln {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print Kiln's version and exit.", callback=_version, is_eager=True)
+    ] = False,
+) -> None:
+    """Kiln: closed-loop experiments with Bayesian optimisation, stored safely."""
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -127,7 +153,10 @@ def run(
 
 @app.command()
 @reports_errors
-def create(spec: Annotated[Path, typer.Argument(help="YAML spec.")], store: StoreOption = None) -> None:
+def create(
+    spec: Annotated[Path, typer.Argument(help="YAML spec naming the campaign, its space, objective and strategy.")],
+    store: StoreOption = None,
+) -> None:
     """Create the campaign of SPEC without running it (for ask/tell by hand)."""
     from kiln.campaign import Campaign
     from kiln.lab.spec import load_spec
@@ -140,6 +169,7 @@ def create(spec: Annotated[Path, typer.Argument(help="YAML spec.")], store: Stor
         strategy=parsed.config.strategy,
         store=store_url(store),
         seed=parsed.config.seed,
+        extra=parsed.config.extra,
     )
     out.print(f"created campaign [bold]{campaign.name}[/] in {campaign.store.url}")
 
@@ -147,9 +177,9 @@ def create(spec: Annotated[Path, typer.Argument(help="YAML spec.")], store: Stor
 @app.command()
 @reports_errors
 def ask(
-    name: str,
+    name: NameArgument,
     n: Annotated[int, typer.Option("-n", "--n", help="How many experiments to suggest.")] = 1,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    json_output: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
     """Suggest the next N experiments of campaign NAME (stored as pending)."""
@@ -164,22 +194,23 @@ def ask(
             highlight=False,
         )
     if json_output:
-        out.print_json(experiments_json(suggestions))
+        print_json(experiments_json(suggestions))
         return
     if not suggestions:
         out.print("no candidates left in the pool")
         return
     title = f"{len(suggestions)} suggested"
-    out.print(experiments_table(suggestions, campaign.domain.names, [], title=title, units=campaign.domain.units))
+    units = campaign.domain.units
+    out.print(experiments_table(suggestions, campaign.domain.names, [], title=title, units=units, width=out.width))
     out.print(f"run them, then: kiln tell {name} ID VALUE   (or kiln fail {name} ID REASON)")
 
 
 @app.command(context_settings={"ignore_unknown_options": True})
 @reports_errors
 def tell(
-    name: str,
-    experiment_id: str,
-    value: str,
+    name: NameArgument,
+    experiment_id: ExperimentIdArgument,
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="The measured value of the target, e.g. 12.5.")],
     output: Annotated[
         list[str] | None,
         typer.Option(
@@ -190,13 +221,20 @@ def tell(
         ),
     ] = None,
     note: Annotated[str, typer.Option("--note", help="Free text kept with the result.", show_default=False)] = "",
+    json_output: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
     """Record VALUE as the result of pending experiment ID."""
+    from kiln.cli.render import experiment_record, fmt
+
     outputs = parse_outputs(output or [])
     experiment = open_campaign(name, store).tell(experiment_id, value, outputs=outputs or None, note=note)
+    if json_output:
+        print_json(experiment_record(experiment))
+        return
+    results = ", ".join(f"{target} = {fmt(result)}" for target, result in experiment.results.items())
     extra = f", outputs {dict(experiment.outputs)}" if experiment.outputs else ""
-    out.print(f"{experiment.id}: completed with {dict(experiment.results)}{extra}", highlight=False, markup=False)
+    out.print(f"{experiment.id}: completed with {results}{extra}", highlight=False, markup=False)
 
 
 def parse_outputs(items: list[str]) -> dict[str, Any]:
@@ -217,15 +255,30 @@ def parse_outputs(items: list[str]) -> dict[str, Any]:
 
 @app.command()
 @reports_errors
-def fail(name: str, experiment_id: str, reason: str, store: StoreOption = None) -> None:
+def fail(
+    name: NameArgument,
+    experiment_id: ExperimentIdArgument,
+    reason: Annotated[str, typer.Argument(metavar="REASON", help="Why it failed, in words, e.g. 'film cracked'.")],
+    json_output: JsonOption = False,
+    store: StoreOption = None,
+) -> None:
     """Record that pending experiment ID failed, and why."""
+    from kiln.cli.render import experiment_record
+
     experiment = open_campaign(name, store).fail(experiment_id, reason)
-    out.print(f"{experiment.id}: failed ({experiment.reason})")
+    if json_output:
+        print_json(experiment_record(experiment))
+        return
+    out.print(f"{experiment.id}: failed ({escape(experiment.reason)})", highlight=False)
 
 
 @app.command("import")
 @reports_errors
-def import_(name: str, file: Path, store: StoreOption = None) -> None:
+def import_(
+    name: NameArgument,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV file, e.g. one written by kiln export.")],
+    store: StoreOption = None,
+) -> None:
     """Add measurements from a CSV file (parameter and target columns, optional id of a pending suggestion)."""
     added = open_campaign(name, store).add_data(str(file))
     skipped = f"; {added.skipped} row(s) skipped (stored already, or no result)" if added.skipped else ""
@@ -234,30 +287,41 @@ def import_(name: str, file: Path, store: StoreOption = None) -> None:
 
 @app.command("list")
 @reports_errors
-def list_(store: StoreOption = None) -> None:
+def list_(json_output: JsonOption = False, store: StoreOption = None) -> None:
     """List the campaigns of the store."""
-    from kiln.cli.render import campaigns_table
+    from kiln.cli.render import campaign_rows, campaigns_table
     from kiln.store import display_url, open_store
 
     url = store_url(store)
     if missing_sqlite_file(url) is not None:
+        if json_output:
+            print_json([])
+            return
         out.print(f"no campaigns: there is no store at {display_url(url)} yet")
         return
     backend = open_store(url)
     records = backend.list_campaigns()
+    if json_output:
+        print_json(campaign_rows(backend, records))
+        return
     if not records:
         out.print(f"no campaigns in {backend.url}")
         return
-    out.print(campaigns_table(backend, records))
+    out.print(f"campaigns in {backend.url}", highlight=False)
+    out.print(campaigns_table(backend, records, width=out.width))
 
 
 @app.command()
 @reports_errors
-def show(name: str, store: StoreOption = None) -> None:
+def show(name: NameArgument, json_output: JsonOption = False, store: StoreOption = None) -> None:
     """Show a campaign: its set-up, progress, best result and latest experiments."""
-    from kiln.cli.render import show_campaign
+    from kiln.cli.render import campaign_summary, show_campaign
 
-    show_campaign(open_campaign(name, store), out)
+    campaign = open_campaign(name, store)
+    if json_output:
+        print_json(campaign_summary(campaign))
+        return
+    show_campaign(campaign, out)
 
 
 class ExportFormat(StrEnum):
@@ -268,7 +332,7 @@ class ExportFormat(StrEnum):
 @app.command()
 @reports_errors
 def export(
-    name: str,
+    name: NameArgument,
     format: Annotated[ExportFormat, typer.Option("--format", help="csv or json.")] = ExportFormat.csv,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write. Default: stdout.")] = None,
     history: Annotated[

@@ -14,12 +14,15 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from kiln.cli.help import KilnGroup
+
 bench_app = typer.Typer(
     name="bench",
     help="Benchmark strategies on measured data (pool-based backtests).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=KilnGroup,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])

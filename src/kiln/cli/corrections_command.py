@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from kiln.cli.options import StoreOption
+from kiln.cli.options import JsonOption, StoreOption
 from kiln.core.errors import StateError
 
 out = Console()
@@ -77,18 +77,17 @@ def discard(
 def history(
     name: NameArgument,
     experiment_id: IdArgument,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    json_output: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
     """Show every value experiment ID has had, oldest first, with when, why and by whom it changed."""
-    import json
-
+    from kiln.cli.app import print_json
     from kiln.cli.render import history_table
 
     campaign = _open(name, store)
     versions = campaign.history(experiment_id)
     if json_output:
-        out.print_json(json.dumps([revision_json(r) for r in versions]))
+        print_json([revision_json(r) for r in versions])
         return
     out.print(history_table(versions, campaign.objective.names, title=f"history of {experiment_id}"))
 
@@ -110,22 +109,24 @@ def revision_json(revision: Any) -> dict[str, Any]:
 
 def pending(
     name: NameArgument,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    json_output: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
     """List the open suggestions of NAME (pending: not yet told, failed or discarded)."""
+    from kiln.cli.app import print_json
     from kiln.cli.render import experiments_json, experiments_table
 
     campaign = _open(name, store)
     open_ones = campaign.pending()
     if json_output:
-        out.print_json(experiments_json(open_ones))
+        print_json(experiments_json(open_ones))
         return
     if not open_ones:
         out.print(f"no open suggestions in {name}")
         return
     title = f"{len(open_ones)} open"
-    out.print(experiments_table(open_ones, campaign.domain.names, [], title=title, units=campaign.domain.units))
+    units = campaign.domain.units
+    out.print(experiments_table(open_ones, campaign.domain.names, [], title=title, units=units, width=out.width))
     out.print(f"finish each: kiln tell {name} ID VALUE, kiln fail {name} ID REASON, or kiln discard {name} ID")
 
 

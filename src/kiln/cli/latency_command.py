@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
 
 def latency(
-    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the results to this JSON file.")] = None,
+    json_path: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write the results as JSON to this file (as kiln bench pool --out)."),
+    ] = None,
     strategy: Annotated[
         list[str] | None,
         typer.Option(

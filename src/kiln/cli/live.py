@@ -1,4 +1,8 @@
-"""The live display of ``kiln run``: a progress bar with the best result, and the experiments in flight."""
+"""The live display of ``kiln run``: a progress bar with the best result, and the experiments in flight.
+
+When the output is not a terminal (a log file, nohup, a pipe) there is no live display: each event is one whole
+line, so logs never hold redrawn bars run together.
+"""
 
 from __future__ import annotations
 
@@ -43,13 +47,19 @@ class LiveDisplay:
         self.task = self.progress.add_task(
             "experiments", total=budget, completed=self.finished, best=fmt(self.best), failed=self.failed
         )
+        self.console = console
+        self.plain = not console.is_terminal
+        self.budget = budget
         self.live = Live(self._render(), console=console, refresh_per_second=4, transient=False)
 
     def __enter__(self) -> LiveDisplay:
-        self.live.__enter__()
+        if not self.plain:
+            self.live.__enter__()
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
+        if self.plain:
+            return
         self.live.update(self._render())
         self.live.__exit__(*exc_info)
         if not self.live.console.is_terminal:  # rich ends the line only on a terminal: what follows gets its own
@@ -71,8 +81,28 @@ class LiveDisplay:
             utility = self.campaign.objective.utility
             if self.best is None or utility({self.target: value}) > utility({self.target: self.best}):
                 self.best = value
+        if self.plain:
+            self._line(event)
+            return
         self.progress.update(self.task, completed=self.finished, best=fmt(self.best), failed=self.failed)
         self.live.update(self._render())
+
+    def _line(self, event: LoopEvent) -> None:
+        """One whole line for a log: what happened to which experiment, and the progress so far."""
+        experiment = event.experiment
+        where = f" on {event.instrument}" if event.instrument else ""
+        if event.kind == "finished" and experiment.status is ExperimentStatus.COMPLETED:
+            what = f"finished{where}: {self.target} = {fmt(experiment.results.get(self.target))}"
+        elif event.kind in ("failed", "finished"):
+            what = f"failed{where}: {experiment.reason}"
+        elif event.kind == "flagged":
+            what = f"needs an operator{where}: {experiment.attention}"
+        else:
+            params = ", ".join(f"{k}={fmt(v)}" for k, v in experiment.params.items())
+            what = f"{event.kind}{where}: {params}"
+        best = "none yet" if self.best is None else fmt(self.best)
+        progress = f"[{self.finished}/{self.budget} done, best {best}, {self.failed} failed]"
+        self.console.out(f"#{experiment.seq} {experiment.id} {what} {progress}", highlight=False)
 
     def _render(self) -> Group:
         if not self.flying:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -34,19 +34,49 @@ def experiments_table(
     *,
     title: str = "",
     units: Mapping[str, str] | None = None,
+    width: int | None = None,
 ) -> Table:
-    """Experiments as rows: id, #, status, parameters (headers with their units), targets."""
+    """A row per experiment: id, #, status, parameters (with their units), targets. Ids are never cut. With
+    ``width`` (the console's) a table that would not fit lists each experiment's parameters as ``name = value``
+    lines in one column, so long values (SMILES) wrap whole."""
+    wide = _wide_table(experiments, params, targets, title=title, units=units)
+    if width is None or _natural(wide) <= width:
+        return wide
+    return _stacked_table(experiments, params, targets, title=title, units=units)
+
+
+def _natural(table: Table) -> int:
+    """The width a table takes without folding any cell."""
+    return Console(width=10_000).measure(table).maximum
+
+
+def _id_columns(table: Table, experiments: Sequence[Experiment]) -> None:
+    widest = max((len(e.id) for e in experiments), default=2)
+    table.add_column("id", style="cyan", no_wrap=True, min_width=widest)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+
+
+def _results(e: Experiment, targets: Sequence[str]) -> list[str]:
+    return [fmt(e.results[t]) if t in e.results else (e.reason if e.reason else "") for t in targets]
+
+
+def _wide_table(
+    experiments: Sequence[Experiment],
+    params: Sequence[str],
+    targets: Sequence[str],
+    *,
+    title: str,
+    units: Mapping[str, str] | None,
+) -> Table:
     table = Table(title=title or None, show_lines=False)
-    table.add_column("id", style="cyan", no_wrap=True)
-    table.add_column("#", justify="right")
-    table.add_column("status")
+    _id_columns(table, experiments)
     for name in params:
         table.add_column(labelled(name, units), overflow="fold")
     for name in targets:
-        table.add_column(labelled(name, units), style="bold")
+        table.add_column(labelled(name, units), style="bold", overflow="fold")
     for e in experiments:
-        results = [fmt(e.results[t]) if t in e.results else (e.reason if e.reason else "") for t in targets]
-        table.add_row(e.id, str(e.seq), status_text(e), *(fmt(e.params.get(p)) for p in params), *results)
+        table.add_row(e.id, str(e.seq), status_text(e), *(fmt(e.params.get(p)) for p in params), *_results(e, targets))
     return table
 
 
@@ -56,62 +86,194 @@ def status_text(e: Experiment) -> str:
     return e.status.value + (f" ({', '.join(marks)})" if marks else "")
 
 
-def experiments_json(experiments: Sequence[Experiment]) -> str:
-    return json.dumps(
-        [{"id": e.id, "seq": e.seq, "status": e.status.value, "params": dict(e.params)} for e in experiments]
-    )
-
-
-def campaigns_table(store: Any, records: Sequence[CampaignRecord]) -> Table:
-    table = Table(title=f"campaigns in {store.url}")
-    for column in ("name", "created", "experiments", "completed", "pending", "failed"):
-        table.add_column(column, justify="right" if column not in ("name", "created") else "left")
-    for record in records:
-        counts = Counter(e.status for e in store.experiments(record.name))
-        table.add_row(
-            record.name,
-            record.created_at.strftime("%Y-%m-%d %H:%M"),
-            str(sum(counts.values())),
-            str(counts[ExperimentStatus.COMPLETED]),
-            str(counts[ExperimentStatus.PENDING]),
-            str(counts[ExperimentStatus.FAILED]),
-        )
+def _stacked_table(
+    experiments: Sequence[Experiment],
+    params: Sequence[str],
+    targets: Sequence[str],
+    *,
+    title: str,
+    units: Mapping[str, str] | None,
+) -> Table:
+    """One cell of ``name = value`` lines per experiment (results last, in bold): each value wraps on its own."""
+    table = Table(title=title or None, show_lines=True)
+    _id_columns(table, experiments)
+    table.add_column("values", overflow="fold", ratio=1)
+    for e in experiments:
+        lines = [f"[cyan]{labelled(p, units)}[/] = {escape(fmt(e.params.get(p)))}" for p in params]
+        lines += [f"[bold]{labelled(t, units)} = {fmt(e.results[t])}[/]" for t in targets if t in e.results]
+        if e.reason:
+            lines.append(f"[yellow]reason[/]: {escape(e.reason)}")
+        table.add_row(e.id, str(e.seq), status_text(e), "\n".join(lines))
     return table
 
 
-def show_campaign(campaign: Any, console: Console) -> None:
+def experiment_record(e: Experiment) -> dict[str, Any]:
+    """One experiment as JSON-able data (what ``--json`` prints): ids, state, values, times in ISO 8601."""
+    return {
+        "id": e.id,
+        "seq": e.seq,
+        "status": e.status.value,
+        "params": dict(e.params),
+        "results": dict(e.results),
+        "reason": e.reason,
+        "amended": e.amended,
+        "retracted": e.retracted,
+        "created_at": e.created_at.isoformat(),
+        "finished_at": e.finished_at.isoformat() if e.finished_at else None,
+    }
+
+
+def experiments_json(experiments: Sequence[Experiment]) -> list[dict[str, Any]]:
+    return [experiment_record(e) for e in experiments]
+
+
+def campaign_rows(store: Any, records: Sequence[CampaignRecord]) -> list[dict[str, Any]]:
+    """Each campaign's name, creation time (ISO 8601) and experiment counts by status."""
+    rows = []
+    for record in records:
+        counts = Counter(e.status for e in store.experiments(record.name))
+        rows.append(
+            {
+                "name": record.name,
+                "created_at": record.created_at.isoformat(),
+                "experiments": sum(counts.values()),
+                **{status.value: counts[status] for status in ExperimentStatus},
+            }
+        )
+    return rows
+
+
+def campaigns_table(store: Any, records: Sequence[CampaignRecord], *, width: int | None = None) -> Table:
+    """Names are never cut (they are what the next command needs); the other columns give way to fit ``width``:
+    when a column per count does not fit, the counts are one column of words that wraps."""
+    widest = max((len(r.name) for r in records), default=4)
+    counts = ("total", "completed", "pending", "failed")
+    roomy = width is None or widest + 16 + sum(map(len, counts)) + 3 * 5 <= width
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    table.add_column("name", no_wrap=True, min_width=widest, style="bold")
+    table.add_column("created (UTC)", no_wrap=roomy, min_width=10)
+    if roomy:
+        for column in counts:
+            table.add_column(column, justify="right", min_width=len(column))
+    else:
+        table.add_column("experiments", ratio=1)
+    for row in campaign_rows(store, records):
+        created = row["created_at"][:16].replace("T", " ")
+        if roomy:
+            cells = [str(row[key]) for key in ("experiments", *counts[1:])]
+        else:
+            by_status = ", ".join(f"{row[s.value]} {s.value}" for s in ExperimentStatus if row[s.value])
+            cells = [f"{row['experiments']}" + (f" ({by_status})" if by_status else "")]
+        table.add_row(escape(row["name"]), created, *cells)
+    return table
+
+
+def describe_domain(domain: Any) -> str:
+    """A space or a pool in words, e.g. ``a pool of 600 candidates over n, theta, r, t``."""
+    from kiln.space.constraints import Composition
+    from kiln.space.parameters import Categorical, Continuous, Discrete, Integer
+    from kiln.space.pool import CandidatePool
+
+    if isinstance(domain, CandidatePool):
+        return f"a pool of {len(domain.rows)} candidates over {', '.join(domain.columns)}"
+    parts = []
+    for parameter in domain.parameters:
+        if isinstance(parameter, Continuous | Integer):
+            scale = ", log scale" if getattr(parameter, "log", False) else ""
+            parts.append(f"{parameter.name} from {fmt(parameter.low)} to {fmt(parameter.high)}{scale}")
+        elif isinstance(parameter, Discrete):
+            parts.append(f"{parameter.name} in {{{', '.join(fmt(v) for v in parameter.values)}}}")
+        elif isinstance(parameter, Categorical):
+            parts.append(f"{parameter.name}: one of {len(parameter.choices)} choices")
+    groups = [g for g in domain.compositions if isinstance(g, Composition)]
+    text = f"a space of {len(domain.parameters)} parameters: " + "; ".join(parts)
+    for group in groups:
+        text += f"; {' + '.join(group.parts)} = {fmt(group.total)}"
+    if domain.constraints:
+        text += f"; {len(domain.constraints)} linear constraint(s)"
+    return text
+
+
+def describe_strategy(config: Mapping[str, Any]) -> str:
+    """A strategy's configuration in words, e.g. ``default (initial 5, kernel matern52, acquisition ucb)``."""
+    options = ", ".join(f"{key} {fmt(value)}" for key, value in config.items() if key != "kind")
+    return f"{config.get('kind', '?')} ({options})" if options else str(config.get("kind", "?"))
+
+
+def describe_instrument(config: Mapping[str, Any]) -> str:
+    """An instrument's stored settings in words, e.g. ``emulator (dataset suzuki)``."""
+    options = ", ".join(f"{key} {fmt(value)}" for key, value in config.items() if key != "kind")
+    return f"{config.get('kind', '?')} ({options})" if options else str(config.get("kind", "?"))
+
+
+def campaign_summary(campaign: Any) -> dict[str, Any]:
+    """What ``kiln show --json`` prints: the set-up in words and as stored, counts, the best and latest results."""
     experiments = campaign.experiments()
     counts = Counter(e.status for e in experiments)
-    target = campaign.objective.target
-    console.print(f"[bold]{campaign.name}[/] in {campaign.store.url}")
-    console.print(f"  space: {campaign.domain!r}")
-    console.print(f"  objective: {target.direction.value}imise '{target.name}'")
-    console.print(f"  strategy: {campaign.strategy.to_config()}")
-    corrected = [
+    extra = dict(campaign.config.extra or {})
+    best = campaign.best()
+    return {
+        "name": campaign.name,
+        "store": campaign.store.url,
+        "description": extra.get("description"),
+        "space": describe_domain(campaign.domain),
+        "objective": [target.to_config() for target in campaign.objective.targets],
+        "strategy": campaign.strategy.to_config(),
+        "seed": campaign.config.seed,
+        "budget": extra.get("budget"),
+        "instruments": extra.get("instruments", []),
+        "experiments": len(experiments),
+        **{status.value: counts[status] for status in ExperimentStatus},
+        "best": None if best is None else experiment_record(best),
+        "latest": [experiment_record(e) for e in experiments[-10:]],
+    }
+
+
+def show_campaign(campaign: Any, console: Console) -> None:
+    """The set-up in words (a label column, values wrapping beside it), counts, the best and latest results."""
+    experiments = campaign.experiments()
+    counts = Counter(e.status for e in experiments)
+    extra = dict(campaign.config.extra or {})
+    console.print(f"[bold]{escape(campaign.name)}[/] in {escape(campaign.store.url)}", highlight=False)
+    about = Table.grid(padding=(0, 1))
+    about.add_column(style="dim", no_wrap=True)
+    about.add_column(overflow="fold")
+    if extra.get("description"):
+        about.add_row("about", escape(str(extra["description"])))
+    about.add_row("space", escape(describe_domain(campaign.domain)))
+    goals = [f"{t.direction.value}imise {t.name}" for t in campaign.objective.targets]
+    about.add_row("objective", escape(", ".join(goals)))
+    strategy = describe_strategy(campaign.strategy.to_config())
+    about.add_row("strategy", f"{escape(strategy)}, seed {campaign.config.seed}")
+    finished = counts[ExperimentStatus.COMPLETED] + counts[ExperimentStatus.FAILED]
+    if extra.get("budget") is not None:
+        about.add_row("budget", f"{extra['budget']} experiments ({finished} finished)")
+    for instrument in extra.get("instruments", []):
+        about.add_row("instrument", escape(describe_instrument(instrument)))
+    shown = [f"{counts[status]} {status.value}" for status in ExperimentStatus if counts[status]]
+    shown += [
         f"{count} {word}"
         for word, count in (
-            ("discarded", counts[ExperimentStatus.DISCARDED]),
             ("retracted", sum(1 for e in experiments if e.retracted)),
             ("amended", sum(1 for e in experiments if e.amended)),
         )
         if count
     ]
-    console.print(
-        f"  experiments: {len(experiments)} ({counts[ExperimentStatus.COMPLETED]} completed, "
-        f"{counts[ExperimentStatus.PENDING]} pending, {counts[ExperimentStatus.FAILED]} failed"
-        + "".join(f", {c}" for c in corrected)
-        + ")"
-    )
+    about.add_row("experiments", f"{len(experiments)}" + (f" ({', '.join(shown)})" if shown else ""))
     flagged = [e for e in experiments if e.status is ExperimentStatus.PENDING and e.attention]
     running = [e for e in experiments if e.status is ExperimentStatus.PENDING and e.instrument and not e.attention]
     if running:
-        console.print(f"  in flight: {len(running)} ({', '.join(sorted({e.instrument for e in running}))})")
+        about.add_row("in flight", f"{len(running)} ({escape(', '.join(sorted({e.instrument for e in running})))})")
     if flagged:
-        console.print(f"  [yellow]need an operator: {len(flagged)}[/] (finish each with kiln tell or kiln fail)")
+        about.add_row(
+            "[yellow]operator[/]", f"{len(flagged)} need an operator (finish each with kiln tell or kiln fail)"
+        )
         for experiment in flagged:
-            console.print(f"    {experiment.id} (#{experiment.seq}, {experiment.instrument}): {experiment.attention}")
-    best = campaign.best()
+            where = f"#{experiment.seq}, {escape(experiment.instrument)}"
+            about.add_row("", f"{experiment.id} ({where}): {escape(experiment.attention)}")
+    console.print(about, highlight=False)
     units = {**campaign.domain.units, **campaign.objective.units}
+    best = campaign.best()
     if best is not None:
         console.print(
             experiment_card(best, campaign.domain.names, campaign.objective.names, title="best so far", units=units)
@@ -119,7 +281,12 @@ def show_campaign(campaign: Any, console: Console) -> None:
     if experiments:
         console.print(
             experiments_table(
-                experiments[-10:], campaign.domain.names, campaign.objective.names, title="latest", units=units
+                experiments[-10:],
+                campaign.domain.names,
+                campaign.objective.names,
+                title="latest",
+                units=units,
+                width=console.width,
             )
         )
 
@@ -134,8 +301,8 @@ def experiment_card(
 ) -> Table:
     """One experiment as a two-column table (name with its unit, value): readable however many parameters."""
     table = Table(title=title, show_header=False)
-    table.add_column("name", style="cyan")
-    table.add_column("value")
+    table.add_column("name", style="cyan", no_wrap=True)
+    table.add_column("value", overflow="fold")
     table.add_row("id", f"{experiment.id} (#{experiment.seq}, {experiment.status.value})")
     for name in params:
         table.add_row(labelled(name, units), fmt(experiment.params.get(name)))

@@ -6,9 +6,14 @@ from typing import Annotated
 
 import typer
 
+from kiln.cli.help import KilnGroup
 from kiln.cli.options import StoreOption
 
-token_app = typer.Typer(help="API tokens of the server: create, list, revoke.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens of the server: create, list, revoke.", no_args_is_help=True, cls=KilnGroup)
+
+TokenNameArgument = Annotated[
+    str, typer.Argument(metavar="TOKEN", help="The token's name, e.g. robot-1 (kiln token list shows them).")
+]
 
 
 def serve(
@@ -40,7 +45,7 @@ def serve(
 
 @token_app.command("create")
 def create(
-    name: str,
+    name: TokenNameArgument,
     scope: Annotated[str, typer.Option("--scope", help="read, write or admin.")] = "read",
     campaign: Annotated[
         list[str] | None, typer.Option("--campaign", help="Limit the token to this campaign; repeat it.")
@@ -74,7 +79,7 @@ def list_tokens(
 
 @token_app.command("revoke")
 def revoke(
-    name: str,
+    name: TokenNameArgument,
     store: StoreOption = None,
 ) -> None:
     """Revoke a token: it stops working at once."""

@@ -13,7 +13,8 @@ Example (``examples/p3ht.yaml``)::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,7 +146,9 @@ def spec_from_dict(document: Any, *, base: Path = Path(), source: Path | None = 
     seed = document.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SpecError("seed", seed, "a whole number >= 0 is required", "e.g. seed: 0")
-    config = CampaignConfig(domain, objective, strategy_from_config(document.get("strategy")), seed)
+    budget = _count(document, "budget", None)
+    about = _about(document.get("description"), budget, instruments)
+    config = CampaignConfig(domain, objective, strategy_from_config(document.get("strategy")), seed, about or None)
     timeout = document.get("timeout")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
         raise SpecError("timeout", timeout, "a number of seconds > 0 is required", "e.g. timeout: 3600")
@@ -156,7 +159,7 @@ def spec_from_dict(document: Any, *, base: Path = Path(), source: Path | None = 
         name=name,
         config=config,
         instruments=instruments,
-        budget=_count(document, "budget", None),
+        budget=budget,
         batch=_count(document, "batch", 1) or 1,
         source=source,
         in_flight=_count(document, "in_flight", 1) or 1,
@@ -199,6 +202,28 @@ def _refuse_listed_booleans(value: Any, where: str) -> None:
                     f"{where}[{index}]", item, f"list items are {YAML_BOOLEAN}", quote_hint("choices: ['yes', 'no']")
                 )
             _refuse_listed_booleans(item, f"{where}[{index}]")
+
+
+def _about(description: Any, budget: int | None, instruments: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """What ``kiln show`` tells about a campaign besides its behaviour: stored in the config's ``extra``.
+
+    Instruments are kept as their kind and plain settings (text, numbers, true/false), never nested ones.
+    """
+    about: dict[str, Any] = {}
+    if description is not None:
+        about["description"] = str(description)
+    if budget is not None:
+        about["budget"] = budget
+    if instruments:
+        about["instruments"] = [
+            {
+                str(key): value
+                for key, value in instrument.items()
+                if isinstance(value, str | bool | int) or (isinstance(value, float) and math.isfinite(value))
+            }
+            for instrument in instruments
+        ]
+    return about
 
 
 def _instruments(document: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
