@@ -110,3 +110,13 @@ def test_everyday_commands_import_no_models(command: str, everyday_store: tuple[
     assert loaded.isdisjoint(NEVER_AT_START), loaded & NEVER_AT_START
     if command != "export":
         assert "pandas" not in loaded
+
+
+def test_the_version_is_the_projects() -> None:
+    import tomllib
+    from pathlib import Path
+
+    import kiln
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    assert kiln.__version__ == project["version"]

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from kiln.store import Store, open_store
     from kiln.strategies import strategy_from_config
 
-__version__ = "0.1.0"
+from kiln.core.version import VERSION as __version__
 
 _HOMES = {
     "kiln.campaign": ("Campaign", "CampaignConfig"),

@@ -45,9 +45,9 @@ def print_json(document: Any) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        from kiln import __version__
+        from kiln.core.version import VERSION
 
-        out.print(f"kiln {__version__}", highlight=False)
+        out.print(f"kiln {VERSION}", highlight=False)
         raise typer.Exit()
 
 
