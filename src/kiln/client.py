@@ -13,6 +13,7 @@ the server come back as the same KilnError classes a local campaign raises (Vali
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -23,6 +24,8 @@ from kiln.core.records import Change, Experiment, ExperimentStatus, Origin, Revi
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from kiln.campaign.importing import Imported
 
 API = "/api/v1"
 
@@ -93,9 +96,17 @@ class Client:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """One request; the JSON answer, or the server's error raised as a KilnError."""
+        return self._answer(self.send(method, path, **kwargs))
+
+    def send(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One request; the HTTP response (with its headers), or the server's error raised as a KilnError."""
         response = self.http.request(method, API + path, **kwargs)
         if response.status_code >= 400:
             raise _error(response)
+        return response
+
+    @staticmethod
+    def _answer(response: Any) -> Any:
         if response.headers.get("content-type", "").startswith("text/"):
             return response.text
         return response.json()
@@ -207,19 +218,29 @@ class RemoteCampaign:
         """Delete the campaign on the server (an admin token that reaches it)."""
         self.client.request("DELETE", f"/campaigns/{self.name}")
 
-    def add_data(self, data: pd.DataFrame | str | Sequence[Mapping[str, Any]]) -> list[Experiment]:
-        """Measurements as a DataFrame, a CSV path or row dicts (columns as for a local campaign)."""
+    def add_data(self, data: pd.DataFrame | str | os.PathLike[str] | Sequence[Mapping[str, Any]]) -> Imported:
+        """Measurements as a DataFrame, a CSV path (sent as it is, so it is read as a local campaign reads it)
+        or row dicts (columns as for a local campaign). Returns the experiments completed or added, with
+        ``skipped``: the rows the server left alone."""
         import pandas as pd
 
-        if isinstance(data, str):
-            data = pd.read_csv(data)
-        if isinstance(data, pd.DataFrame):
-            records = data.astype(object).where(data.notna(), None).to_dict(orient="records")
-            rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in records]
+        from kiln.campaign.importing import Imported
+
+        if isinstance(data, str | os.PathLike):
+            with open(data, "rb") as file:
+                content = file.read()
+            response = self.client.send(
+                "POST", f"/campaigns/{self.name}/import/csv", content=content, headers={"Content-Type": "text/csv"}
+            )
         else:
-            rows = [dict(row) for row in data]
-        made = self.client.request("POST", f"/campaigns/{self.name}/import", json={"rows": rows})
-        return [experiment_from_json(e) for e in made]
+            if isinstance(data, pd.DataFrame):
+                records = data.astype(object).where(data.notna(), None).to_dict(orient="records")
+                rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in records]
+            else:
+                rows = [dict(row) for row in data]
+            response = self.client.send("POST", f"/campaigns/{self.name}/import", json={"rows": rows})
+        made = [experiment_from_json(e) for e in response.json()]
+        return Imported(made, skipped=int(response.headers.get("Kiln-Skipped", "0")))
 
     def experiments(self) -> list[Experiment]:
         return [experiment_from_json(e) for e in self.client.request("GET", f"/campaigns/{self.name}/experiments")]

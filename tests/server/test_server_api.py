@@ -229,3 +229,20 @@ def test_units_come_with_the_campaign_and_the_model(setup: tuple[Any, dict[str, 
         writer.post(f"/api/v1/campaigns/films/experiments/{made['id']}/tell", json={"value": made["params"]["x"]})
     model = writer.get("/api/v1/campaigns/films/model?parameter=x&points=5")
     assert model.status_code == 200 and model.json()["unit"] == "mg/mL"
+
+
+def test_the_client_imports_a_csv_file_as_a_local_campaign_does(
+    setup: tuple[Any, dict[str, str]], tmp_path: Path
+) -> None:
+    store, tokens = setup
+    app = create_app(store)
+    http(app, tokens["admin"]).post("/api/v1/campaigns", json=SPEC)
+    lab = Client("http://testserver", tokens["write"], http=TestClient(app)).open("films")
+    (made,) = lab.ask(1)
+    path = tmp_path / "results.csv"
+    path.write_text(f'id,x,y,peaks,note\n{made.id},{made.params["x"]:.4f},1.5,"[1, 2]",hazy\n,0.5,2.5,,\n')
+    added = lab.add_data(str(path))
+    assert [e.results["y"] for e in added] == [1.5, 2.5] and added.skipped == 0
+    assert added[0].outputs == {"peaks": [1, 2]} and added[0].note == "hazy"  # the cell read as JSON, as locally
+    again = lab.add_data(path)
+    assert [e.params for e in again] == [{"x": 0.5}] and again.skipped == 1  # the row with an id is stored already

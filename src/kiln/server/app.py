@@ -19,7 +19,7 @@ import io
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -54,6 +54,8 @@ from kiln.store.schema import NAME_MAX, NOTE_MAX
 from kiln.strategies.profile import MAX_POINTS
 
 API = "/api/v1"
+SKIPPED_HEADER = "Kiln-Skipped"
+"""Header of an import's answer: how many rows it left alone (stored already, or without a result)."""
 CURSOR_MAX = 2**63 - 1
 """The largest event cursor a store can hold (a 64-bit integer)."""
 ASK_WAIT = 5.0
@@ -435,22 +437,28 @@ def create_app(
         return {"deleted": name}
 
     @app.post(f"{API}/campaigns/{{name}}/import")
-    def import_rows(name: str, body: ImportBody, found: Token) -> list[dict[str, Any]]:
+    def import_rows(name: str, body: ImportBody, found: Token, response: Response) -> list[dict[str, Any]]:
+        """Measurements as rows; the answer lists the experiments completed or added, and the header
+        ``Kiln-Skipped`` says how many rows were left alone (stored already, or without a result)."""
         need(found, "write", name)
-        return [experiment_json(e) for e in campaign_of(name).add_data(body.rows)]
+        made = campaign_of(name).add_data(body.rows)
+        response.headers[SKIPPED_HEADER] = str(made.skipped)
+        return [experiment_json(e) for e in made]
 
     @app.post(
         f"{API}/campaigns/{{name}}/import/csv",
         openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
     )
-    async def import_csv(name: str, request: Request, found: Token) -> list[dict[str, Any]]:
-        """Measurements as a CSV table (the columns of ``.../import``; an export is accepted as it is)."""
+    async def import_csv(name: str, request: Request, found: Token, response: Response) -> list[dict[str, Any]]:
+        """Measurements as a CSV table (the columns of ``.../import``; an export is accepted as it is); the
+        header ``Kiln-Skipped`` says how many rows were left alone."""
         need(found, "write", name)
         body = await request.body()
         if not body.strip():
             raise ValidationError("csv", "", "a CSV table with a header row is required", "send the file's content")
         campaign = await run_in_threadpool(campaign_of, name)
         made = await run_in_threadpool(campaign.add_data, io.BytesIO(body))
+        response.headers[SKIPPED_HEADER] = str(made.skipped)
         return [experiment_json(e) for e in made]
 
     @app.get(f"{API}/campaigns/{{name}}/export", response_model=None)
