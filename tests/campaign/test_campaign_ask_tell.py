@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -396,3 +397,16 @@ def test_a_default_strategy_stored_before_the_output_transform_keeps_its_behavio
         CampaignConfig(pool, Objective.maximize(TARGET), strategy_from_config("default")).to_json()
     )
     assert fresh.strategy.to_config()["transform"] == "power"
+
+
+def test_a_store_may_be_given_as_a_file_path(
+    space: SearchSpace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As kiln --store takes it: a bare path (str or Path) is a SQLite file."""
+    monkeypatch.chdir(tmp_path)
+    Campaign.create("c", space=space, objective=Objective.maximize(TARGET), store="r.db")
+    assert (tmp_path / "r.db").exists()
+    assert Campaign.open("c", store="r.db").name == "c"
+    assert Campaign.open("c", store=tmp_path / "r.db").store.url.endswith("r.db")
+    again, created = Campaign.open_or_create("c", Campaign.open("c", store="r.db").config, store=Path("r.db"))
+    assert not created and again.name == "c"

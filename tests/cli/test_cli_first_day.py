@@ -166,3 +166,26 @@ def test_a_mismatch_names_the_field(tmp_path: Path) -> None:
     again = runner.invoke(app, ["run", str(spec), "--store", store, "--budget", "2", "--seed", "9"])
     assert again.exit_code == 1
     assert "seed: stored 0, spec 9" in again.stderr
+
+
+def test_serve_on_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = cli("serve", "--port", port, "--store", tmp_path / "k.db")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --port"), result.stderr
+    assert f"127.0.0.1:{port}" in lines[0]
+
+
+def test_a_token_for_a_campaign_not_in_the_store_warns(store: str) -> None:
+    result = cli("token", "create", "robot", "--campaign", "nosuch", "--store", store)
+    assert result.returncode == 0
+    assert "warning: no campaign 'nosuch'" in result.stderr
+    assert len(result.stdout.strip().splitlines()[-1]) > 20  # the secret is still printed
+    quiet = cli("token", "create", "robot-2", "--campaign", LONG_NAME, "--store", store)
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr

@@ -7,6 +7,7 @@ same campaign, and reopening by name gives the same state.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
@@ -54,7 +55,7 @@ class Campaign:
         space: Domain,
         objective: Objective,
         strategy: Strategy | Mapping[str, Any] | str | None = None,
-        store: Store | str = DEFAULT_STORE_URL,
+        store: Store | str | os.PathLike[str] = DEFAULT_STORE_URL,
         seed: int = 0,
         extra: Mapping[str, Any] | None = None,
     ) -> Campaign:
@@ -64,23 +65,23 @@ class Campaign:
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ValidationError("seed", seed, "a whole number >= 0 is required", "e.g. seed: 0")
         config = CampaignConfig(space, objective, strategy, seed, extra)
-        backend = open_store(store) if isinstance(store, str) else store
+        backend = open_store(store) if isinstance(store, str | os.PathLike) else store
         backend.create_campaign(name, config.to_json())
         return cls(name, config, backend)
 
     @classmethod
-    def open(cls, name: str, *, store: Store | str = DEFAULT_STORE_URL) -> Campaign:
+    def open(cls, name: str, *, store: Store | str | os.PathLike[str] = DEFAULT_STORE_URL) -> Campaign:
         """Reopen a stored campaign by name. Raises NotFoundError listing known campaigns."""
-        backend = open_store(store) if isinstance(store, str) else store
+        backend = open_store(store) if isinstance(store, str | os.PathLike) else store
         record = backend.get_campaign(name)
         return cls(record.name, CampaignConfig.from_json(record.config), backend)
 
     @classmethod
     def open_or_create(
-        cls, name: str, config: CampaignConfig, *, store: Store | str = DEFAULT_STORE_URL
+        cls, name: str, config: CampaignConfig, *, store: Store | str | os.PathLike[str] = DEFAULT_STORE_URL
     ) -> tuple[Campaign, bool]:
         """Reopen ``name`` if it exists with the same configuration, else create it. Returns (campaign, created)."""
-        backend = open_store(store) if isinstance(store, str) else store
+        backend = open_store(store) if isinstance(store, str | os.PathLike) else store
         try:
             record = backend.get_campaign(name)
         except NotFoundError:

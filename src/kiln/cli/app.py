@@ -92,10 +92,9 @@ def _is_database_error(error: Exception) -> bool:
 def store_url(option: str | None) -> str:
     """The store URL from --store / KILN_STORE, a bare file path meaning a SQLite file."""
     from kiln.store import DEFAULT_STORE_URL
+    from kiln.store import store_url as url_of
 
-    if not option:
-        return DEFAULT_STORE_URL
-    return option if "://" in option else f"sqlite:///{option}"
+    return url_of(option) if option else DEFAULT_STORE_URL
 
 
 def missing_sqlite_file(url: str) -> str | None:

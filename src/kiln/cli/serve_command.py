@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Annotated
 
 import typer
@@ -39,8 +41,33 @@ def serve(
     if not 0 < port < 65536:
         raise ValidationError("--port", port, "a port number between 1 and 65535", "e.g. --port 8000")
     limits = ServerLimits(max_body=max(1, round(max_body * MIB)), open_asks=max_asks)
+    listening = bound_socket(host, port)
     app = create_app(store_url(store), public_read=public_read, limits=limits)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info")).run(sockets=[listening])
+
+
+def bound_socket(host: str, port: int) -> socket.socket:
+    """A socket listening on host:port, or a ValidationError in one line when the port is taken or the address
+    is not this machine's (uvicorn would log a traceback-like error and exit)."""
+    from kiln.core.errors import ValidationError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as error:
+        listening.close()
+        if error.errno == errno.EADDRINUSE:
+            raise ValidationError(
+                "--port", port, f"a free port (another program listens on {host}:{port})", "stop it, or use --port 8001"
+            ) from None
+        raise ValidationError(
+            "--host", host, f"an address of this machine ({error.strerror})", "e.g. --host 127.0.0.1 or 0.0.0.0"
+        ) from None
+    listening.listen(2048)
+    listening.set_inheritable(True)
+    return listening
 
 
 @token_app.command("create")
@@ -53,11 +80,19 @@ def create(
     store: StoreOption = None,
 ) -> None:
     """Make a token and print its secret (shown once; only its hash is stored)."""
-    from kiln.cli.app import out, store_url
+    from kiln.cli.app import err, out, store_url
     from kiln.server.auth import create_token
     from kiln.store import open_store
 
-    record, secret = create_token(open_store(store_url(store)), name, scope, campaign)
+    backend = open_store(store_url(store))
+    record, secret = create_token(backend, name, scope, campaign)
+    known = {c.name for c in backend.list_campaigns()}
+    for unknown in [c for c in record.campaigns or () if c not in known]:
+        err.print(
+            f"[yellow]warning:[/] no campaign {unknown!r} in this store yet; the token works for it once it is "
+            "created (check the spelling with kiln list)",
+            highlight=False,
+        )
     where = ", ".join(record.campaigns) if record.campaigns else "every campaign"
     out.print(f"token [bold]{record.name}[/] ({record.scope}, {where}):")
     print(secret)
