@@ -13,6 +13,8 @@ the server come back as the same KilnError classes a local campaign raises (Vali
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -99,7 +101,15 @@ class Client:
         return self._answer(self.send(method, path, **kwargs))
 
     def send(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One request; the HTTP response (with its headers), or the server's error raised as a KilnError."""
+        """One request; the HTTP response (with its headers), or the server's error raised as a KilnError.
+
+        A ``json`` body with NaN or infinity raises ValidationError naming the field, as a local campaign does,
+        and nothing is sent (JSON has no such numbers)."""
+        if "json" in kwargs:
+            body = kwargs.pop("json")
+            _check_finite(body, ())
+            kwargs["content"] = json.dumps(body, allow_nan=False)
+            kwargs["headers"] = {**kwargs.get("headers", {}), "Content-Type": "application/json"}
         response = self.http.request(method, API + path, **kwargs)
         if response.status_code >= 400:
             raise _error(response)
@@ -110,6 +120,10 @@ class Client:
         if response.headers.get("content-type", "").startswith("text/"):
             return response.text
         return response.json()
+
+    def __repr__(self) -> str:
+        signed = "with a token" if "Authorization" in self.http.headers else "without a token"
+        return f"Client({str(self.http.base_url)!r}, {signed})"
 
     def campaigns(self) -> list[str]:
         """Names of the campaigns this token can see."""
@@ -136,6 +150,9 @@ class RemoteCampaign:
     def __init__(self, client: Client, name: str) -> None:
         self.client = client
         self.name = name
+
+    def __repr__(self) -> str:
+        return f"RemoteCampaign({self.name!r}, server={str(self.client.http.base_url)!r})"
 
     def ask(self, n: int = 1) -> list[Experiment]:
         """``n`` suggestions, stored as pending on the server; waits while the server computes them."""
@@ -260,6 +277,22 @@ class RemoteCampaign:
 
         params = {"history": "true"} if history else {}
         return pd.read_csv(io.StringIO(self.client.request("GET", f"/campaigns/{self.name}/export", params=params)))
+
+
+def _check_finite(value: Any, path: tuple[str, ...]) -> None:
+    """ValidationError for the first NaN or infinity in a request body, named as a local campaign names it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        if path in (("value",), ("results",)) or (len(path) == 2 and path[0] == "results"):
+            field = f"result {path[1]!r}" if len(path) == 2 else "result"
+        else:
+            field = ".".join(path) or "body"
+        raise ValidationError(field, value, "NaN and infinite values are not allowed", "give a finite number")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_finite(item, (*path, str(key)))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_finite(item, (*path, str(index)))
 
 
 def _error(response: Any) -> KilnError:

@@ -3,6 +3,7 @@ pending, events; and the Python client with the surface of a local campaign."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backends import POSTGRES_URL, fresh_postgres
+from kiln import Campaign
 from kiln.client import Client
 from kiln.core.errors import NotFoundError, StateError, ValidationError
 from kiln.server.app import create_app
@@ -167,6 +169,37 @@ def test_the_client_has_the_surface_of_a_local_campaign(setup: tuple[Any, dict[s
         lab.tell(extra.id, {"z": 1.0})
     assert error.value.field == "results"
     assert admin.campaigns() == ["films"]
+
+
+def test_the_client_raises_what_a_local_campaign_raises(setup: tuple[Any, dict[str, str]]) -> None:
+    """NaN and infinity are a ValidationError naming the result (not httpx's ValueError), nothing is sent; an
+    unknown id is NotFoundError; a finished experiment is StateError; reprs say what they are."""
+    store, tokens = setup
+    app = create_app(store, ask_wait=0.0)
+    admin = Client("http://testserver", tokens["admin"], http=TestClient(app), poll_interval=0.02)
+    admin.create(SPEC)
+    lab = admin.open("films")
+    (experiment,) = lab.ask(1)
+    local = Campaign.open("films", store=store)
+    for bad in (math.nan, {"y": math.inf}):
+        with pytest.raises(ValidationError) as remote_error:
+            lab.tell(experiment.id, bad)
+        with pytest.raises(ValidationError) as local_error:
+            local.tell(experiment.id, bad)
+        assert remote_error.value.field.startswith("result") and local_error.value.field.startswith("result")
+        assert "NaN and infinite values are not allowed" in str(remote_error.value)
+    with pytest.raises(ValidationError) as output_error:
+        lab.tell(experiment.id, 1.0, outputs={"trace": [1.0, math.nan]})
+    assert output_error.value.field == "outputs.trace.1"
+    assert [e.status.value for e in lab.experiments()] == ["pending"]
+    with pytest.raises(NotFoundError):
+        lab.tell("exp-0000000000", 1.0)
+    lab.tell(experiment.id, 2.0)
+    with pytest.raises(StateError):
+        lab.tell(experiment.id, 3.0)
+    assert repr(admin) == "Client('http://testserver', with a token)"
+    assert repr(lab) == "RemoteCampaign('films', server='http://testserver')"
+    assert repr(local).startswith("Campaign('films', store=")
 
 
 def test_csv_import_takes_a_table_and_an_export_as_it_is(setup: tuple[Any, dict[str, str]]) -> None:
