@@ -22,12 +22,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
-from kiln.core.records import Change, Experiment, ExperimentStatus, Origin, Revision
+from kiln.core.records import Change, Experiment, ExperimentStatus, Imported, Origin, Revision
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from kiln.campaign.importing import Imported
 
 API = "/api/v1"
 
@@ -240,8 +238,6 @@ class RemoteCampaign:
         or row dicts (columns as for a local campaign). Returns the experiments completed or added, with
         ``skipped``: the rows the server left alone."""
         import pandas as pd
-
-        from kiln.campaign.importing import Imported
 
         if isinstance(data, str | os.PathLike):
             with open(data, "rb") as file:

@@ -15,12 +15,12 @@ import numpy as np
 
 from kiln.campaign.config import CampaignConfig, config_differences
 from kiln.campaign.gate import Gate
-from kiln.campaign.importing import Imported, plan_import
+from kiln.campaign.importing import plan_import
 from kiln.campaign.mirror import ExperimentMirror
 from kiln.campaign.table import experiments_to_frame, rows_to_import
 from kiln.core.errors import ConflictError, NotFoundError, StaleHistoryError, StateError, ValidationError
 from kiln.core.ids import new_id
-from kiln.core.records import Experiment, ExperimentStatus, Revision
+from kiln.core.records import Experiment, ExperimentStatus, Imported, Revision
 from kiln.objective import Objective
 from kiln.space.config import Domain
 from kiln.space.parameters import Categorical

@@ -40,15 +40,6 @@ class ImportPlan:
     skipped: int = 0
 
 
-class Imported(list[Experiment]):
-    """The experiments an import completed or added (a list), and ``skipped``: how many rows it left alone
-    because they repeat what is stored or carry no result."""
-
-    def __init__(self, experiments: Sequence[Experiment] = (), *, skipped: int = 0) -> None:
-        super().__init__(experiments)
-        self.skipped = skipped
-
-
 def plan_import(
     rows: Sequence[Mapping[str, Any]],
     domain: Domain,

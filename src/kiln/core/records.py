@@ -6,7 +6,7 @@ They are small frozen dataclasses of plain JSON-able values so that every store 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -139,6 +139,15 @@ class Revision:
     note: str
     actor: str
     at: datetime
+
+
+class Imported(list[Experiment]):
+    """What an import did: the experiments it completed or added (a list), and ``skipped``, how many rows it left
+    alone because they repeat what is stored or carry no result."""
+
+    def __init__(self, experiments: Sequence[Experiment] = (), *, skipped: int = 0) -> None:
+        super().__init__(experiments)
+        self.skipped = skipped
 
 
 @dataclass(frozen=True)
