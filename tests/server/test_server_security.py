@@ -270,3 +270,160 @@ def test_finished_jobs_are_dropped_after_a_while_and_beyond_a_count(setup: tuple
     assert jobs.get(made[0]) is None and jobs.get(made[1]) is not None and jobs.get(made[2]) is not None
     now[0] += 101.0
     assert jobs.get(made[1]) is None and jobs.get(made[2]) is None
+
+
+# -- 4. bounded JSON: a deep value is a 422 and every later read works ----------------------------------------
+
+
+def test_deeply_nested_outputs_are_a_422_and_later_reads_work(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    writer = http(create_app(store), tokens["write"])
+    (made,) = writer.post(f"{API}/campaigns/films/ask", json={"n": 1}).json()["experiments"]
+    deep = '{"a": ' * 260 + "1" + "}" * 260
+    for levels_body in (deep, "[" * 100_000 + "]" * 100_000):
+        body = '{"value": 1.0, "outputs": {"x": ' + levels_body + "}}"
+        answer = writer.post(
+            f"{API}/campaigns/films/experiments/{made['id']}/tell",
+            content=body.encode(),
+            headers={"content-type": "application/json"},
+        )
+        assert answer.status_code == 422, answer.text[:300]
+        assert answer.json()["detail"]["field"].startswith(("outputs", "body"))
+    for path in ("", "/experiments", "/pending", "/export", "/export?format=json"):
+        assert writer.get(f"{API}/campaigns/films{path}").status_code == 200, path
+    assert writer.get(f"{API}/campaigns/films/pending").json()[0]["id"] == made["id"]
+
+
+# -- 7. CSV imports are bounded like JSON imports; other writers wait for them, they do not fail ---------------
+
+
+def test_a_csv_import_over_the_row_limit_is_a_422(setup: tuple[Any, dict[str, str]]) -> None:
+    from kiln.server.limits import IMPORT_ROWS
+
+    store, tokens = setup
+    writer = http(create_app(store), tokens["write"])
+    table = "x,y\n" + "0.5,1.0\n" * (IMPORT_ROWS + 1)
+    refused = writer.post(f"{API}/campaigns/films/import/csv", content=table, headers={"content-type": "text/csv"})
+    assert refused.status_code == 422 and refused.json()["detail"]["field"] == "csv"
+    assert str(IMPORT_ROWS) in refused.json()["detail"]["message"]
+    assert writer.get(f"{API}/campaigns/films").json()["counts"] == {}
+
+
+def test_other_writers_do_not_fail_while_a_maximal_import_runs(setup: tuple[Any, dict[str, str]]) -> None:
+    from kiln.server.limits import IMPORT_ROWS
+
+    store, tokens = setup
+    app = create_app(store)
+    writer = http(app, tokens["write"])
+    other = open_store(store.url)  # connections of its own, as another process has
+    campaign = Campaign.open("films", store=other)
+    overlapped = False
+    for attempt in range(5):  # until a write is seen to start while the import is still running
+        table = "x,y\n" + "".join(f"{(i % 997) / 997},{attempt}.{i}\n" for i in range(IMPORT_ROWS))
+        answers: list[Any] = []
+        started = threading.Event()
+
+        def run_import(table: str = table, answers: list[Any] = answers, started: threading.Event = started) -> None:
+            started.set()
+            answers.append(
+                writer.post(f"{API}/campaigns/films/import/csv", content=table, headers={"content-type": "text/csv"})
+            )
+
+        importer = threading.Thread(target=run_import)
+        importer.start()
+        started.wait(30)
+        while importer.is_alive():
+            (pending,) = campaign.ask(1)
+            campaign.tell(pending.id, 0.5)  # waits for the import's write lock instead of failing
+            overlapped = overlapped or importer.is_alive()
+        importer.join()
+        assert answers[0].status_code == 200, answers[0].text[:300]
+        assert len(answers[0].json()) == IMPORT_ROWS
+        if overlapped:
+            break
+    other.close()
+    assert overlapped, "no write ran while an import did"
+
+
+# -- 10. text, numbers and settings that cannot be stored or run are refused; exports run no formulas ---------
+
+
+def test_nul_characters_anywhere_are_a_422(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    app = create_app(store)
+    writer, admin = http(app, tokens["write"]), http(app, tokens["admin"])
+    (made,) = writer.post(f"{API}/campaigns/films/ask", json={"n": 1}).json()["experiments"]
+    experiment = f"{API}/campaigns/films/experiments/{made['id']}"
+    answers = [
+        writer.post(f"{experiment}/fail", json={"reason": "crack\u0000ed"}),
+        writer.post(f"{experiment}/tell", json={"value": 1.0, "outputs": {"a": "b\u0000"}}),
+        writer.post(f"{API}/campaigns/films/experiments/exp%00x/fail", json={"reason": "x"}),
+        writer.get(f"{API}/campaigns/fi%00lms/experiments"),
+        writer.post(f"{API}/campaigns/films/import", json={"rows": [{"x": 0.5, "y": 1.0, "note": "n\u0000"}]}),
+        admin.post(f"{API}/campaigns", json={**SPEC, "name": "c\u0000"}),
+    ]
+    for answer in answers:
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"]["field"]
+    assert [e["status"] for e in writer.get(f"{API}/campaigns/films/experiments").json()] == ["pending"]
+
+
+def test_true_is_not_a_result(setup: tuple[Any, dict[str, str]]) -> None:
+    store, tokens = setup
+    writer = http(create_app(store), tokens["write"])
+    (made,) = writer.post(f"{API}/campaigns/films/ask", json={"n": 1}).json()["experiments"]
+    tell = f"{API}/campaigns/films/experiments/{made['id']}/tell"
+    for body, field in [({"value": True}, "value"), ({"results": {"y": False}}, "results.y")]:
+        refused = writer.post(tell, json=body)
+        assert refused.status_code == 422 and refused.json()["detail"]["field"] == field
+    imported = writer.post(f"{API}/campaigns/films/import", json={"rows": [{"x": 0.5, "y": True}]})
+    assert imported.status_code == 422
+    assert writer.post(tell, json={"value": 2}).json()["results"] == {"y": 2.0}  # an integer is a number
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"strategy": {"kind": "sobol", "candidates": 10**12}}, "strategy 'sobol': candidates"),
+        ({"strategy": {"kind": "bayes", "raw_samples": 10**12}}, "strategy 'bayes': raw_samples"),
+        (
+            {"space": {"parameters": [{"name": "x", "type": "continuous", "low": -1e308, "high": 1e308}]}},
+            "parameter 'x': bounds",
+        ),
+        (
+            {"space": {"parameters": [{"name": "x", "type": "integer", "low": 0, "high": 10**17}]}},
+            "parameter 'x': bounds",
+        ),
+    ],
+)
+def test_settings_that_would_fail_at_ask_are_refused_at_creation(
+    setup: tuple[Any, dict[str, str]], change: dict[str, Any], field: str
+) -> None:
+    store, tokens = setup
+    answer = http(create_app(store), tokens["admin"]).post(f"{API}/campaigns", json={**SPEC, **change, "name": "c"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"]["field"] == field and answer.json()["detail"]["fix"]
+    assert [c.name for c in store.list_campaigns()] == ["films"]
+
+
+def test_csv_exports_run_no_formulas_and_import_back(setup: tuple[Any, dict[str, str]]) -> None:
+    import csv
+    import io
+
+    store, tokens = setup
+    app = create_app(store)
+    admin = http(app, tokens["admin"])
+    pool = {"kind": "pool", "columns": ["x", "label"], "rows": [[1.0, "=1+1"], [2.0, "-plain"], [3.0, "@SUM(A1)"]]}
+    admin.post(f"{API}/campaigns", json={**SPEC, "name": "sheet", "space": pool}).raise_for_status()
+    writer = http(app, tokens["write"])
+    made = writer.post(f"{API}/campaigns/sheet/ask", json={"n": 3}).json()["experiments"]
+    writer.post(f"{API}/campaigns/sheet/experiments/{made[0]['id']}/fail", json={"reason": '=HYPERLINK("http://x")'})
+    writer.post(f"{API}/campaigns/sheet/experiments/{made[1]['id']}/tell", json={"value": -2.5})
+    exported = writer.get(f"{API}/campaigns/sheet/export").text
+    cells = [cell for row in csv.reader(io.StringIO(exported)) for cell in row]
+    assert not any(cell.startswith(("=", "+", "@")) for cell in cells), exported
+    assert '\'=HYPERLINK("http://x")' in cells and "-2.5" in cells  # text gets a quote, numbers stay numbers
+    before = writer.get(f"{API}/campaigns/sheet").json()["counts"]
+    back = writer.post(f"{API}/campaigns/sheet/import/csv", content=exported, headers={"content-type": "text/csv"})
+    assert back.status_code == 200, back.text  # the quoted labels read back as the stored ones: rows repeat
+    assert writer.get(f"{API}/campaigns/sheet").json()["counts"] == before

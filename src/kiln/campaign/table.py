@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
+from kiln.campaign.spreadsheet import neutralise_frame, restore_frame
 from kiln.core.errors import ValidationError
 from kiln.core.json_values import value_from_text, value_to_text
 from kiln.core.records import Experiment, Revision
@@ -139,13 +140,14 @@ def _record(
 
 
 def frame_to_csv(frame: pd.DataFrame) -> str:
-    """CSV text of an export: output cells that are not numbers or plain text are written as JSON text."""
+    """CSV text of an export: output cells that are not numbers or plain text are written as JSON text; text that
+    a spreadsheet would run as a formula gets a quote in front (``kiln.campaign.spreadsheet``)."""
     outputs = [c for c in frame.attrs.get("outputs", []) if c in frame.columns]
     if outputs:
         frame = frame.copy()
         for column in outputs:
             frame[column] = [None if _missing(v) else value_to_text(v) for v in frame[column]]
-    text: str = frame.to_csv(index=False)
+    text: str = neutralise_frame(frame).to_csv(index=False)  # no cell a spreadsheet would run as a formula
     return text
 
 
@@ -244,7 +246,7 @@ def _frame(data: Any) -> tuple[pd.DataFrame, bool]:
     if isinstance(data, str | os.PathLike) or hasattr(data, "read"):
         field, shown = ("file", str(data)) if isinstance(data, str | os.PathLike) else ("csv", "the table sent")
         try:
-            return pd.read_csv(data, dtype=str), True
+            return restore_frame(pd.read_csv(data, dtype=str)), True
         except FileNotFoundError:
             raise ValidationError(field, shown, "the file does not exist", "check the path") from None
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as error:

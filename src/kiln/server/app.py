@@ -15,6 +15,7 @@ Asking never blocks a request for long: ``POST .../ask`` answers with the sugges
 """
 
 import concurrent.futures
+import csv
 import io
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -24,7 +25,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import BaseModel, Field, StrictFloat, StrictInt
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from kiln.campaign import Campaign
@@ -46,7 +47,7 @@ from kiln.server.errors import error_response
 from kiln.server.guard import TOKEN_STATE, RequestGuard
 from kiln.server.jobs import Busy, Jobs
 from kiln.server.json_body import JsonRoute
-from kiln.server.limits import ServerLimits
+from kiln.server.limits import IMPORT_ROWS, ServerLimits
 from kiln.server.model_cache import ModelCache
 from kiln.store import open_store
 from kiln.store.base import Store
@@ -62,13 +63,17 @@ ASK_WAIT = 5.0
 """Seconds an ask may take inside the request before it becomes a job."""
 
 
+Number = Annotated[float, Field(strict=True)]
+"""A result: a JSON number (true and false are not numbers here, nor are numeric strings)."""
+
+
 class AskBody(BaseModel):
     n: int = Field(1, ge=1, le=1000, description="Suggestions wanted.")
 
 
 class TellBody(BaseModel):
-    value: float | None = Field(None, description="The single target's value.")
-    results: dict[str, float] | None = Field(None, description="Target name -> value.")
+    value: Number | None = Field(None, description="The single target's value.")
+    results: dict[str, Number] | None = Field(None, description="Target name -> value.")
     outputs: dict[str, Any] | None = Field(None, description="Other data kept with the result.")
     note: str = Field("", max_length=NOTE_MAX, description="Free text a person wrote about the result.")
 
@@ -78,8 +83,8 @@ class FailBody(BaseModel):
 
 
 class AmendBody(BaseModel):
-    value: StrictFloat | StrictInt | None = Field(None, description="The corrected value (a number, not true/false).")
-    results: dict[str, StrictFloat | StrictInt] | None = Field(None, description="Corrected target name -> value.")
+    value: Number | None = Field(None, description="The corrected value (a number, not true/false).")
+    results: dict[str, Number] | None = Field(None, description="Corrected target name -> value.")
     failure: str | None = Field(None, min_length=1, max_length=10_000, description="Turn it into a failure: why.")
     reason: str = Field(..., min_length=1, max_length=10_000, description="Why it is corrected (kept).")
     expect: int | None = Field(None, ge=0, description="Only if it has been amended this many times.")
@@ -95,7 +100,7 @@ class DiscardBody(BaseModel):
 
 
 class ImportBody(BaseModel):
-    rows: list[dict[str, Any]] = Field(..., min_length=1, max_length=100_000)
+    rows: list[dict[str, Any]] = Field(..., min_length=1, max_length=IMPORT_ROWS)
 
 
 def experiment_json(e: Experiment) -> dict[str, Any]:
@@ -183,6 +188,16 @@ def _request_error(error: RequestValidationError) -> JSONResponse:
         "errors": jsonable_encoder(problems, custom_encoder={bytes: lambda b: b.decode(errors="replace")}),
     }
     return JSONResponse(status_code=422, content={"detail": detail})
+
+
+def csv_rows(body: bytes) -> int:
+    """Data rows of a CSV table (quoted line breaks stay in their row); 0 for text that is not UTF-8 (the import
+    itself reports it)."""
+    try:
+        text = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8-sig", newline="")
+        return max(0, sum(1 for record in csv.reader(text) if record) - 1)
+    except (UnicodeDecodeError, csv.Error):
+        return 0
 
 
 def create_app(
@@ -456,6 +471,11 @@ def create_app(
         body = await request.body()
         if not body.strip():
             raise ValidationError("csv", "", "a CSV table with a header row is required", "send the file's content")
+        rows = await run_in_threadpool(csv_rows, body)
+        if rows > IMPORT_ROWS:
+            raise ValidationError(
+                "csv", f"{rows} rows", f"at most {IMPORT_ROWS} rows in one import", "send the table in parts"
+            )
         campaign = await run_in_threadpool(campaign_of, name)
         made = await run_in_threadpool(campaign.add_data, io.BytesIO(body))
         response.headers[SKIPPED_HEADER] = str(made.skipped)

@@ -103,6 +103,20 @@ def check_point_keys(params: Any, names: Sequence[str], what: str) -> None:
         )
 
 
+INTEGER_MAX = 2**53
+"""Largest bound of an integer parameter: every integer up to it is a distinct float."""
+
+
+def _span_error(name: str, low: float, high: float) -> ValidationError:
+    """The error for a continuous range too wide for floating point (``high - low`` overflows)."""
+    return ValidationError(
+        f"parameter '{name}': bounds",
+        [low, high],
+        "the range high - low must be a finite number (below about 1.8e308)",
+        "narrow the bounds, or rescale the parameter (e.g. a unit of 1e100)",
+    )
+
+
 @dataclass(frozen=True)
 class Continuous:
     """A real-valued parameter in [low, high]; with ``log=True`` it is modelled on a log scale (low > 0).
@@ -139,6 +153,8 @@ class Continuous:
                 "a log-scale parameter needs low > 0",
                 "raise low above zero or set log: false",
             )
+        if not math.isfinite(high - low):
+            raise _span_error(self.name, low, high)
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
         object.__setattr__(self, "unit", check_unit(f"parameter '{self.name}': unit", self.unit))
@@ -191,6 +207,14 @@ class Integer:
                 [self.low, self.high],
                 "low must be below high",
                 "swap or widen them",
+            )
+        if max(abs(int(self.low)), abs(int(self.high))) > INTEGER_MAX:
+            raise ValidationError(
+                f"parameter '{self.name}': bounds",
+                [self.low, self.high],
+                f"integer bounds lie within +-{INTEGER_MAX} (2**53: beyond it, neighbouring integers are the same "
+                "number to a model)",
+                "narrow the bounds, or use a continuous parameter",
             )
         object.__setattr__(self, "low", int(self.low))
         object.__setattr__(self, "high", int(self.high))

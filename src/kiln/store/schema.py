@@ -7,6 +7,7 @@ finite JSON values only, so that SQLite and PostgreSQL store the same thing.
 
 from __future__ import annotations
 
+import json
 import math
 import unicodedata
 from collections.abc import Mapping
@@ -211,36 +212,71 @@ def check_campaign_name(name: Any) -> str:
     return name
 
 
-def json_value(value: Any, field: str) -> Any:
-    """A deep plain-JSON copy of ``value`` (numpy scalars become Python numbers), else ValidationError."""
-    if value is None or isinstance(value, bool | str):
+JSON_DEPTH_MAX = 32
+"""Deepest nesting of lists and dicts in a stored JSON value (deeper values break readers: refused)."""
+JSON_SIZE_MAX = 1024 * 1024
+"""Largest stored JSON value (params, outputs) in characters of its JSON text."""
+CONFIG_SIZE_MAX = 64 * 1024 * 1024
+"""Largest stored campaign configuration (a candidate pool is kept in it) in characters of its JSON text."""
+
+
+def check_text(value: str, field: str) -> str:
+    """``value`` if it can be stored on every backend: no NUL character (PostgreSQL refuses them)."""
+    if "\x00" in value:
+        raise ValidationError(
+            field,
+            value[:200],
+            "text may not contain NUL characters (\\x00)",
+            "remove the NUL characters (they are often left by binary data or a C string)",
+        )
+    return value
+
+
+def json_value(value: Any, field: str, depth: int = 0) -> Any:
+    """A deep plain-JSON copy of ``value`` (numpy scalars become Python numbers), else ValidationError: for
+    other types, non-finite numbers, text with NUL characters, or nesting deeper than ``JSON_DEPTH_MAX``."""
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return check_text(value, field)
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValidationError(field, value, _JSON_ALLOWED, "use fail() for a measurement that gave no number")
         return float(value)
+    if isinstance(value, Mapping | list | tuple) and depth >= JSON_DEPTH_MAX:
+        raise ValidationError(
+            field,
+            f"a value nested deeper than {JSON_DEPTH_MAX} levels",
+            f"at most {JSON_DEPTH_MAX} levels of lists and dicts",
+            "flatten the value (e.g. keys such as 'a.b.c')",
+        )
     if isinstance(value, Mapping):
         copy: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValidationError(f"{field} key", key, _JSON_ALLOWED, "use str keys")
-            copy[key] = json_value(item, f"{field}.{key}")
+            copy[check_text(key, f"{field} key")] = json_value(item, f"{field}.{key}", depth + 1)
         return copy
     if isinstance(value, list | tuple):
-        return [json_value(item, f"{field}[{i}]") for i, item in enumerate(value)]
+        return [json_value(item, f"{field}[{i}]", depth + 1) for i, item in enumerate(value)]
     item = getattr(value, "item", None)  # numpy scalar
     if callable(item) and getattr(value, "shape", None) == ():
-        return json_value(item(), field)
+        return json_value(item(), field, depth)
     raise ValidationError(field, value, _JSON_ALLOWED, "convert it to a plain Python value first")
 
 
-def json_object(value: Any, field: str) -> dict[str, Any]:
-    """A deep plain-JSON copy of a mapping."""
+def json_object(value: Any, field: str, most: int = JSON_SIZE_MAX) -> dict[str, Any]:
+    """A deep plain-JSON copy of a mapping (see ``json_value``) of at most ``most`` characters as JSON text."""
     if not isinstance(value, Mapping):
         raise ValidationError(field, value, "expected a mapping (dict) of JSON values")
     result: dict[str, Any] = json_value(value, field)
+    size = len(json.dumps(result, separators=(",", ":")))
+    if size > most:
+        raise ValidationError(
+            field, f"{size} characters of JSON", f"at most {most} characters", "store large data elsewhere"
+        )
     return result
 
 
@@ -290,7 +326,7 @@ def note_text(value: Any, field: str = "note") -> str:
 def _bounded_str(value: Any, field: str, most: int) -> str:
     if not isinstance(value, str) or len(value) > most:
         raise ValidationError(field, value, f"expected a string of at most {most} characters")
-    return value
+    return check_text(value, field)
 
 
 def _optional_int(value: Any, field: str) -> int | None:
@@ -321,6 +357,7 @@ def check_experiment(experiment: Any, index: int) -> dict[str, Any]:
     reason = experiment.reason
     if not isinstance(reason, str):
         raise ValidationError(f"{where}.reason", reason, "expected a string")
+    check_text(reason, f"{where}.reason")
     created_at = aware_utc(experiment.created_at, f"{where}.created_at")
     finished_at = None if experiment.finished_at is None else aware_utc(experiment.finished_at, f"{where}.finished_at")
     if status is ExperimentStatus.PENDING and (results or reason or finished_at is not None):
@@ -413,6 +450,7 @@ __all__ = [
     "campaigns",
     "check_campaign_name",
     "check_experiment",
+    "check_text",
     "events",
     "experiments",
     "json_object",

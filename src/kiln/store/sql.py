@@ -59,12 +59,14 @@ from kiln.store import display_url
 from kiln.store.base import Changes, Completion
 from kiln.store.migrations import PG_WRITE_LOCK_KEY, upgrade_to_head
 from kiln.store.schema import (
+    CONFIG_SIZE_MAX,
     ID_MAX,
     NAME_MAX,
     UtcDateTime,
     aware_utc,
     check_campaign_name,
     check_experiment,
+    check_text,
     json_object,
     note_text,
     results_map,
@@ -162,6 +164,7 @@ class SqlStore:
     def __init__(self, url: str) -> None:
         self.url = display_url(url)
         self._engine, memory = _make_engine(url)
+        event.listen(self._engine, "before_cursor_execute", _refuse_nul)
         self._writer = self._engine.execution_options(**{_WRITE_OPTION: True})
         self._postgres = self._engine.dialect.name == "postgresql"
         # One shared connection serves an in-memory database: threads take turns on it.
@@ -209,6 +212,7 @@ class SqlStore:
 
     def _campaign_id(self, conn: Connection, name: str) -> int:
         """The id of campaign ``name``; NotFoundError listing the known names."""
+        _lookup_text(name, "name")
         found = conn.execute(select(campaign_table.c.id).where(campaign_table.c.name == name)).scalar_one_or_none()
         if found is None:
             raise self._unknown_campaign(conn, name)
@@ -244,6 +248,7 @@ class SqlStore:
         )
 
     def _select_experiment(self, conn: Connection, campaign_id: int, experiment_id: str) -> Row[Any] | None:
+        _lookup_text(experiment_id, "experiment_id")
         query = select(experiment_table).where(
             experiment_table.c.id == experiment_id, experiment_table.c.campaign_id == campaign_id
         )
@@ -254,7 +259,7 @@ class SqlStore:
     def create_campaign(self, name: str, config: Mapping[str, Any]) -> CampaignRecord:
         """Create a campaign. Raises ConflictError if the name exists, ValidationError for a bad name."""
         check_campaign_name(name)
-        stored_config = json_object(config, "config")
+        stored_config = json_object(config, "config", CONFIG_SIZE_MAX)
         with self._write() as conn:  # writers are serialised, so check-then-insert cannot race
             by_name = select(campaign_table).where(campaign_table.c.name == name)
             if conn.execute(by_name).first() is not None:
@@ -268,6 +273,7 @@ class SqlStore:
 
     def get_campaign(self, name: str) -> CampaignRecord:
         """The campaign called ``name``. Raises NotFoundError listing the known names if there is none."""
+        _lookup_text(name, "name")
         with self._read() as conn:
             row = conn.execute(select(campaign_table).where(campaign_table.c.name == name)).first()
             if row is None:
@@ -410,6 +416,7 @@ class SqlStore:
         """Mark a pending experiment failed with a reason; StateError if it is not pending."""
         if not isinstance(reason, str):
             raise ValidationError("reason", reason, "expected a string saying why the experiment failed")
+        check_text(reason, "reason")
         finished_at = utc_now() if at is None else aware_utc(at, "at")
         return self._finish(
             campaign,
@@ -996,13 +1003,28 @@ def _checked_completion(completion: Completion, index: int) -> tuple[str, dict[s
 
 
 def _bounded_text(value: Any, field: str, most: int) -> str:
-    """``value`` if it is a string of at most ``most`` characters without NUL characters (which PostgreSQL cannot
-    store), else ValidationError naming ``field``."""
+    """``value`` if it is a string of at most ``most`` characters without NUL, else ValidationError naming
+    ``field``."""
     if not isinstance(value, str) or len(value) > most:
         raise ValidationError(field, value, f"a string of at most {most} characters", "shorten it")
-    if "\x00" in value:
-        raise ValidationError(field, value, "text without NUL characters (\\x00)", "remove the NUL characters")
-    return value
+    return check_text(value, field)
+
+
+def _lookup_text(value: Any, field: str) -> None:
+    """A name or id to look up: text without NUL (which PostgreSQL cannot even compare), else ValidationError."""
+    if isinstance(value, str):
+        check_text(value, field)
+
+
+def _refuse_nul(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+    """Last guard before the database: no text parameter may hold a NUL character (PostgreSQL answers such a
+    statement with an error; SQLite would store text that PostgreSQL could not hold). Named checks run earlier."""
+    rows = parameters if executemany else [parameters]
+    for row in rows:
+        values = row.values() if isinstance(row, Mapping) else row
+        for value in values:
+            if isinstance(value, str) and "\x00" in value:
+                check_text(value, "text")
 
 
 def _row_to_token(row: Any) -> TokenRecord:

@@ -60,6 +60,12 @@ INCUMBENTS = 5
 """Best experiments that the perturbations start from."""
 
 
+MAX_TREES = 10_000
+MAX_RAW_SAMPLES = 100_000
+MAX_RESTARTS = 1_000
+"""Bounds on the cost settings of one ask (memory and time grow with each)."""
+
+
 @dataclass(frozen=True)
 class BayesStrategy:
     """Bayesian optimisation with a GP (default) or random-forest surrogate.
@@ -105,8 +111,10 @@ class BayesStrategy:
         if not isinstance(self.ard, bool):
             raise ValidationError("strategy 'bayes': ard", self.ard, "ard must be true or false", "e.g. true")
         trees = self.trees
-        if isinstance(trees, bool) or not isinstance(trees, int) or trees < 2:
-            raise ValidationError("strategy 'bayes': trees", trees, "trees must be an integer >= 2", "e.g. 100")
+        if isinstance(trees, bool) or not isinstance(trees, int) or not 2 <= trees <= MAX_TREES:
+            raise ValidationError(
+                "strategy 'bayes': trees", trees, f"trees must be an integer from 2 to {MAX_TREES}", "e.g. 100"
+            )
         check_kernel(self.kernel, "strategy 'bayes': kernel")
         check_transform(self.transform, "strategy 'bayes': transform")
         check_acquisition(self.acquisition, "strategy 'bayes': acquisition")
@@ -114,11 +122,14 @@ class BayesStrategy:
         if isinstance(kappa, bool) or not isinstance(kappa, int | float) or not math.isfinite(kappa) or kappa <= 0:
             raise ValidationError("strategy 'bayes': kappa", kappa, "kappa must be a finite number > 0", "e.g. 2.0")
         object.__setattr__(self, "kappa", float(kappa))
-        for name, low in (("raw_samples", 2), ("restarts", 1)):
+        for name, low, high in (("raw_samples", 2, MAX_RAW_SAMPLES), ("restarts", 1, MAX_RESTARTS)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ValidationError(
-                    f"strategy 'bayes': {name}", value, f"{name} must be an integer >= {low}", "e.g. the default"
+                    f"strategy 'bayes': {name}",
+                    value,
+                    f"{name} must be an integer from {low} to {high}",
+                    "e.g. the default",
                 )
         if self.restarts > self.raw_samples:
             raise ValidationError(

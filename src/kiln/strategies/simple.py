@@ -14,6 +14,9 @@ from kiln.space.pool import CandidatePool
 from kiln.space.sampling import sample_points
 from kiln.strategies.base import History, Proposal, available_candidates
 
+MAX_CANDIDATES = 100_000
+"""Most candidates a sampling strategy scores per ask (memory and time grow with them)."""
+
 
 @dataclass(frozen=True)
 class RandomStrategy:
@@ -45,9 +48,16 @@ class SpaceFillingStrategy:
     kind: ClassVar[str] = "sobol"
 
     def __post_init__(self) -> None:
-        if isinstance(self.candidates, bool) or not isinstance(self.candidates, int) or self.candidates < 1:
+        if (
+            isinstance(self.candidates, bool)
+            or not isinstance(self.candidates, int)
+            or not 1 <= self.candidates <= MAX_CANDIDATES
+        ):
             raise ValidationError(
-                "strategy 'sobol': candidates", self.candidates, "a whole number >= 1 is required", "e.g. 1024"
+                "strategy 'sobol': candidates",
+                self.candidates,
+                f"a whole number from 1 to {MAX_CANDIDATES} is required (each ask scores them all)",
+                "e.g. 1024",
             )
 
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
