@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import shutil
 import socket
 import threading
@@ -162,6 +163,10 @@ def test_tables_list_the_queue_the_experiments_in_flight_and_failures(
     assert in_flight.count() == 1 and "robot-1" in in_flight.inner_text()
     assert "the film cracked" in page.locator("#failures tbody").inner_text()
     assert "12 completed" in page.locator("#summary").inner_text()
+    when = r"\d{4}-\d\d-\d\d \d\d:\d\d UTC \(\d+ (s|min) ago\)"
+    assert re.search(when, page.locator("#in-flight tbody").inner_text()), "dates are ISO 8601, in UTC"
+    assert re.search(when, page.locator("#failures tbody").inner_text())
+    assert re.fullmatch(r"live · updated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", page.locator("#live").inner_text())
 
 
 def test_the_model_follows_the_chosen_parameter(lab: tuple[str, Campaign, dict[str, str]], page: Page) -> None:
@@ -191,7 +196,9 @@ def test_the_campaign_list_links_to_each_campaign(lab: tuple[str, Campaign, dict
     base, _, _ = lab
     page.goto(base)
     page.wait_for_selector("#campaigns tbody tr")
-    assert page.locator("#campaigns tbody tr").inner_text().split("\t")[2:5] == ["12", "2", "1"]
+    cells = page.locator("#campaigns tbody tr").inner_text().split("\t")
+    assert cells[2:5] == ["12", "2", "1"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", cells[1]), cells[1]
     page.click("text=films")
     page.wait_for_selector("#plot-progress .main-svg")
     assert page.url.endswith("#/campaign/films")
@@ -205,7 +212,9 @@ def test_a_server_without_public_reading_asks_for_a_token(tmp_path: Path, page: 
     for base in serve(create_app(store)):
         page.goto(f"{base}/#/campaign/films")
         page.wait_for_selector("#login:not([hidden])")
-        assert "token" in page.locator("#login-reason").inner_text()
+        words = page.locator("#login-reason").inner_text()
+        assert "access token" in words and "Whoever runs the server" in words and "API" not in words
+        assert page.locator("label:has(#token)").inner_text().strip() == "Access token"
         page.fill("#token", "kiln_not-a-token")
         page.click("#login-form button")
         wait_until(lambda: "unknown or revoked" in page.locator("#login-reason").inner_text())

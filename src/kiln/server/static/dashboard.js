@@ -107,16 +107,29 @@ function withUnit(name) {
   return plain(unit ? `${name} [${unit}]` : name);
 }
 
+const TOKEN_HELP =
+  "Paste your access token (a long secret starting with kiln_). " +
+  "Whoever runs the server makes one with: kiln token create YOUR-NAME --scope read";
+
+function isoMinute(iso) {
+  // A moment in ISO 8601 form, to the minute, in UTC (as the store and kiln list write it): "2026-12-01 10:14 UTC".
+  if (!iso) return "";
+  return `${new Date(iso).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
 function ago(iso) {
+  // When, in ISO form, and how long ago: "2026-12-01 10:14 UTC (3 min ago)".
   if (!iso) return "";
   const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
-  if (seconds < 90) return `${Math.round(seconds)} s ago`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
-  return `${(seconds / 3600).toFixed(1)} h ago`;
+  let since = `${(seconds / 3600).toFixed(1)} h ago`;
+  if (seconds < 90) since = `${Math.round(seconds)} s ago`;
+  else if (seconds < 5400) since = `${Math.round(seconds / 60)} min ago`;
+  return `${isoMinute(iso)} (${since})`;
 }
 
 function markLive() {
-  document.getElementById("live").textContent = `live · updated ${new Date().toLocaleTimeString()}`;
+  const now = new Date().toISOString();
+  document.getElementById("live").textContent = `live · updated ${now.slice(0, 10)} ${now.slice(11, 19)} UTC`;
 }
 
 // ------------------------------------------------------------------------------------------------ campaigns
@@ -137,7 +150,7 @@ async function drawCampaignList(generation = state.generation) {
     link.href = `#/campaign/${encodeURIComponent(campaign.name)}`;
     link.textContent = campaign.name;
     row.insertCell().appendChild(link);
-    cell(row, new Date(campaign.created_at).toLocaleString());
+    cell(row, isoMinute(campaign.created_at));
     if (info.error) {
       cell(row, info.error, "error").colSpan = 4;
       return;
@@ -450,7 +463,7 @@ async function correct(event) {
   } catch (error) {
     if (error instanceof NeedWriteToken) {
       tokenField.closest("label").hidden = false;
-      note.textContent = `${error.message}. Paste a token that may write (kiln token create NAME --scope write).`;
+      note.textContent = `${error.message}. To change results, paste an access token that may write: whoever runs the server makes one with kiln token create NAME --scope write.`;
     } else {
       note.textContent = error.message;
     }
@@ -513,7 +526,7 @@ async function guarded(work, always = false) {
   } catch (error) {
     if (error instanceof Superseded) return; // a newer route's work runs, or has run, instead
     if (error instanceof NeedToken) {
-      document.getElementById("login-reason").textContent = `${error.message}. Paste an API token (kiln token create NAME --scope read).`;
+      document.getElementById("login-reason").textContent = `${error.message}. ${TOKEN_HELP}`;
       show("login");
     } else {
       setError(`${error.message}`);
