@@ -80,7 +80,7 @@ def test_a_changed_finished_row_is_refused_naming_amend(space: SearchSpace, stor
         assert _stored(campaign) == before
     failed = pd.read_csv(_csv(campaign), dtype=str)
     failed.loc[failed["status"] == "failed", TARGET] = "3"
-    with pytest.raises(ValidationError, match="is failed with"):
+    with pytest.raises(ValidationError, match=r"is failed \(=furnace tripped\).*record a value for it with kiln amend"):
         campaign.add_data(io.BytesIO(failed.to_csv(index=False).encode()))
     assert _stored(campaign) == before
 
@@ -187,3 +187,15 @@ def test_a_value_within_half_the_declared_precision_matches(store_url: str) -> N
     near = a.params["v"] + 0.24
     told = campaign.add_data(io.BytesIO(f"id,v,{TARGET}\n{a.id},{near:.2f},1\n".encode()))
     assert [e.id for e in told] == [a.id] and told[0].params == a.params
+
+
+def test_a_result_for_a_discarded_suggestion_is_refused(space: SearchSpace, store_url: str) -> None:
+    campaign = _create(space, store_url)
+    (a,) = campaign.ask(1)
+    campaign.discard(a.id, reason="not run")
+    frame = pd.read_csv(_csv(campaign), dtype=str)
+    assert campaign.add_data(io.BytesIO(frame.to_csv(index=False).encode())).skipped == 1  # as exported: no result
+    frame[TARGET] = "2"
+    with pytest.raises(ValidationError, match="was discarded") as error:
+        campaign.add_data(io.BytesIO(frame.to_csv(index=False).encode()))
+    assert error.value.field == "row 1: id"

@@ -89,14 +89,26 @@ def plan_import(
                 )
             plan.completions.append(Completion(identifier, results, row["outputs"] or None, row["note"] or ""))
             continue
+        if existing.status is ExperimentStatus.DISCARDED:
+            raise ValidationError(
+                f"row {number}: id",
+                identifier,
+                f"experiment {identifier} was discarded (never run), so it takes no result",
+                "remove the id to add the row as new data, or remove the row",
+            )
         changed = {**given, **_changed_record(row, existing)}
         if changed:
+            if existing.status is ExperimentStatus.FAILED:
+                stored = f"failed ({existing.reason})"
+                fix = f"record a value for it with kiln amend {campaign} {identifier} VALUE --reason TEXT"
+            else:
+                stored = f"{existing.status.value} with { {k: v[1] for k, v in changed.items()} }"
+                fix = f"correct it with kiln amend {campaign} {identifier} VALUE --reason TEXT"
             raise ValidationError(
                 f"row {number}: {', '.join(changed)}",
                 {k: v[0] for k, v in changed.items()},
-                f"experiment {identifier} is {existing.status.value} with "
-                f"{ {k: v[1] for k, v in changed.items()} }; an import never changes a finished experiment",
-                f"correct it with kiln amend {campaign} {identifier} VALUE --reason TEXT, or remove the row",
+                f"experiment {identifier} is {stored}; an import never changes a finished experiment",
+                f"{fix}, or remove the row",
             )
         skipped += 1
     return ImportPlan(plan.completions, plan.new, skipped)
