@@ -44,15 +44,24 @@ class ModelCache:
         self._lock = threading.Lock()  # guards _answers
         self._fitting = threading.Lock()  # one fit at a time
 
+    def _cached(self, key: tuple[str, int, str, int]) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._answers.get(key)
+            if found is not None:
+                self._answers.move_to_end(key)
+            return found
+
     def profile(self, campaign: Campaign, parameter: str, points: int) -> dict[str, Any]:
         """The model slice along ``parameter`` as JSON, from the cache when the campaign has not changed."""
         experiments, cursor = campaign.snapshot()
         key = (campaign.name, cursor, parameter, points)
+        cached = self._cached(key)
+        if cached is not None:
+            return cached  # without waiting for another campaign's fit
         with self._fitting:
-            with self._lock:
-                if key in self._answers:
-                    self._answers.move_to_end(key)
-                    return self._answers[key]
+            cached = self._cached(key)  # fitted meanwhile by a call that held the turn
+            if cached is not None:
+                return cached
             history = bounded(experiments, campaign, self.most)
             found = model_profile(
                 campaign.strategy, campaign.domain, campaign.objective, history, parameter, points=points
