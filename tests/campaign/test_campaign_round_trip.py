@@ -15,6 +15,7 @@ from kiln import Campaign, Continuous, ExperimentStatus, Objective, SearchSpace,
 from kiln.campaign.importing import same_value, written_half_unit
 from kiln.campaign.table import frame_to_csv, frame_to_records
 from kiln.cli.render import fmt
+from kiln.objective import Target
 
 TARGET = "y"
 
@@ -199,3 +200,13 @@ def test_a_result_for_a_discarded_suggestion_is_refused(space: SearchSpace, stor
     with pytest.raises(ValidationError, match="was discarded") as error:
         campaign.add_data(io.BytesIO(frame.to_csv(index=False).encode()))
     assert error.value.field == "row 1: id"
+
+
+def test_headers_with_units_as_the_tables_show_them_name_their_columns(store_url: str) -> None:
+    space = SearchSpace([Continuous("T", 0.0, 100.0, unit="°C"), Continuous("x", 0.0, 1.0)])
+    campaign = Campaign.create(
+        "c", space=space, objective=Objective((Target("y", unit="%"),)), strategy="random", store=store_url
+    )
+    (added,) = campaign.add_data(io.BytesIO("T [°C],x,y [%],T [K]\n25,0.5,80,298\n".encode()))
+    assert dict(added.params) == {"T": 25.0, "x": 0.5} and added.results == {"y": 80.0}
+    assert added.outputs == {"T [K]": 298}  # another unit is another column

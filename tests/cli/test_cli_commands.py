@@ -467,5 +467,7 @@ def test_units_head_the_tables_and_suggestions_are_rounded(runner: CliRunner, tm
     ok(kiln(runner, "tell", "pipettes", first.id, "1.5", "--store", db))
     shown = ok(kiln(runner, "show", "pipettes", "--store", db)).stdout
     assert "temperature [°C]" in shown and "A [µL]" in shown and "y [S/cm]" in shown
+    assert "temperature from 20 to 200 °C in steps of 0.1" in " ".join(shown.split())
+    assert "A + B = 10 µL in steps of 0.5" in " ".join(shown.split())
     header = ok(kiln(runner, "export", "pipettes", "--store", db)).stdout.splitlines()[0]
     assert ",temperature,A,B,y," in header  # exports keep the bare names, so they import back

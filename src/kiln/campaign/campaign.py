@@ -296,7 +296,8 @@ class Campaign:
 
         Returns the experiments completed or added (a list), with ``skipped``: the number of rows left alone.
         """
-        rows = rows_to_import(data, self.domain.names, self.objective.names, text=self._text_columns())
+        units = {**self.domain.units, **self.objective.units}
+        rows = rows_to_import(data, self.domain.names, self.objective.names, text=self._text_columns(), units=units)
         plan = plan_import(rows, self.domain, self.objective, self.experiments(), campaign=self.name)
         stored = self.store.record_results(self.name, plan.completions, plan.new)
         return Imported(stored, skipped=plan.skipped)

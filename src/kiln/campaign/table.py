@@ -167,6 +167,7 @@ def rows_to_import(
     targets: Sequence[str],
     *,
     text: Sequence[str] = (),
+    units: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of an import as ``{"number", "id", "params", "results", "written", "outputs", "note"}``; ``data`` is
     a table, a CSV path, an open CSV file (text or bytes) or row dicts.
@@ -179,11 +180,14 @@ def rows_to_import(
     Bookkeeping columns of an export are ignored but ``retracted`` (kept: ``"retracted"`` in the row); rows of
     pending, failed or discarded experiments that carry no result and no id are skipped, and so are earlier
     versions (``current`` false) of an export with its history. Parameter columns may be left out when every
-    row has an id (results of pending suggestions). Raises ValidationError for a missing target or parameter
-    column, or an unreadable file.
+    row has an id (results of pending suggestions). A header with the unit, as the tables show it
+    (``temperature [°C]`` for the parameter ``temperature`` in °C, ``units``), names that parameter or target.
+    Raises ValidationError for a missing target or parameter column, or an unreadable file.
     """
     frame, from_text = _frame(data)
+    labelled = {f"{name} [{unit}]": name for name, unit in (units or {}).items() if unit}
     columns = [str(c) for c in frame.columns]
+    columns = [labelled.get(c, c) if labelled.get(c) not in columns else c for c in columns]
     frame.columns = columns
     missing_targets = [t for t in targets if t not in columns]
     missing_params = [p for p in params if p not in columns]

@@ -175,20 +175,26 @@ def describe_domain(domain: Any) -> str:
     from kiln.space.pool import CandidatePool
 
     if isinstance(domain, CandidatePool):
-        return f"a pool of {len(domain.rows)} candidates over {', '.join(domain.columns)}"
+        columns = [f"{c} [{domain.units[c]}]" if c in domain.units else c for c in domain.columns]
+        return f"a pool of {len(domain.rows)} candidates over {', '.join(columns)}"
     parts = []
     for parameter in domain.parameters:
+        unit = f" {parameter.unit}" if not isinstance(parameter, Categorical) and parameter.unit else ""
         if isinstance(parameter, Continuous | Integer):
             scale = ", log scale" if getattr(parameter, "log", False) else ""
-            parts.append(f"{parameter.name} from {fmt(parameter.low)} to {fmt(parameter.high)}{scale}")
+            step = getattr(parameter, "precision", None)
+            steps = f" in steps of {fmt(step)}" if step is not None else ""
+            parts.append(f"{parameter.name} from {fmt(parameter.low)} to {fmt(parameter.high)}{unit}{steps}{scale}")
         elif isinstance(parameter, Discrete):
-            parts.append(f"{parameter.name} in {{{', '.join(fmt(v) for v in parameter.values)}}}")
+            parts.append(f"{parameter.name} in {{{', '.join(fmt(v) for v in parameter.values)}}}{unit}")
         elif isinstance(parameter, Categorical):
             parts.append(f"{parameter.name}: one of {len(parameter.choices)} choices")
     groups = [g for g in domain.compositions if isinstance(g, Composition)]
     text = f"a space of {len(domain.parameters)} parameters: " + "; ".join(parts)
     for group in groups:
-        text += f"; {' + '.join(group.parts)} = {fmt(group.total)}"
+        unit = f" {group.unit}" if group.unit else ""
+        steps = f" in steps of {fmt(group.precision)}" if group.precision is not None else ""
+        text += f"; {' + '.join(group.parts)} = {fmt(group.total)}{unit}{steps}"
     if domain.constraints:
         text += f"; {len(domain.constraints)} linear constraint(s)"
     return text
