@@ -149,7 +149,18 @@ def test_the_plots_are_drawn(lab: tuple[str, Campaign, dict[str, str]], page: Pa
     parameters = pixels(page, "#plot-parameters")
     not_grey = np.ptp(parameters, axis=-1) > 40  # viridis markers: coloured, not grey or white
     assert not_grey.mean() > 0.001
-    assert page.evaluate("document.getElementById('plot-parameters').data.length") == 3
+    traces = "document.getElementById('plot-parameters').data"
+    assert page.evaluate(f"{traces}.filter((t) => t.name !== 'failed').length") == 3  # one plot per parameter
+    assert page.evaluate(f"{traces}.filter((t) => t.name === 'failed').map((t) => t.x.length)") == [1, 1, 1]
+    assert page.evaluate(f"{traces}[0].marker.showscale") is True  # a colour scale says which experiment is which
+    assert page.evaluate(f"{traces}[0].marker.colorbar.title.text") == "experiment #"
+    assert share_near(parameters, (214, 39, 40), 20) > 0.0001  # failures drawn as red crosses
+    assert "without measurement noise" in page.locator("#model-note").inner_text()
+    assert (
+        page.evaluate("document.getElementById('plot-model').data[1].name")
+        == "± 2 std of the mean (no measurement noise)"
+    )
+    assert page.evaluate("document.getElementById('plot-model').layout.yaxis.hoverformat") == ".4g"
     assert page.evaluate("document.getElementById('plot-progress').data[0].x.length") == 12
 
 

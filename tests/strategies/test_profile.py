@@ -92,3 +92,30 @@ def test_bad_requests_name_the_field(parameter: str, points: Any, field: str) ->
 def test_a_model_needs_two_results() -> None:
     with pytest.raises(StateError, match="at least 2"):
         model_profile(BayesStrategy(), SPACE, Objective.maximize("y"), done([{"x": 0.1, "s": "a"}], [1.0]), "x")
+
+
+def test_a_composition_part_is_varied_with_the_other_parts_keeping_the_total() -> None:
+    """The slice of a mixture: the other parts are rescaled in proportion, so every point sums to 100 %."""
+    from kiln.space.constraints import Composition
+
+    space = SearchSpace(
+        [Continuous("t", 20.0, 80.0)],
+        compositions=[Composition("mix", ("a", "b", "c"), 100.0, bounds={"c": (0.0, 40.0)})],
+    )
+    rng = np.random.default_rng(0)
+    points = []
+    for _ in range(12):
+        a, b = rng.uniform(10, 50, 2)
+        points.append({"t": float(rng.uniform(20, 80)), "a": a, "b": b, "c": 100.0 - a - b})
+    history = done(points, [p["a"] / 10 - (p["t"] - 50) ** 2 / 1000 for p in points])
+    profile = model_profile(BayesStrategy(), space, Objective.maximize("y"), history, "a", points=21)
+    through = profile.through
+    assert set(profile.rescaled) == {"b", "c"}
+    for i, a in enumerate(profile.values):
+        b, c = profile.rescaled["b"][i], profile.rescaled["c"][i]
+        assert a + b + c == pytest.approx(100.0)
+        assert b * through["c"] == pytest.approx(c * through["b"], abs=1e-9)  # in proportion, as at the best point
+    assert profile.feasible == [c <= 40.0 + 1e-9 for c in profile.rescaled["c"]]  # c has a bound of its own
+    assert profile.noise is False
+    free = model_profile(BayesStrategy(), space, Objective.maximize("y"), history, "t", points=5)
+    assert free.rescaled == {} and all(free.feasible)

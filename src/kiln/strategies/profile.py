@@ -2,13 +2,17 @@
 
 The campaign's own surrogate is fitted (a BayesStrategy's, or the default GP for strategies without a model),
 without output transform so that mean and spread are in the target's units; the other parameters stay at the
-values of the best completed experiment. It is a slice of the model, not of the feasible space: points along it may
-break a composition's sum or a linear constraint.
+values of the best completed experiment. When the parameter is a part of a composition, the other parts of its
+group are rescaled in proportion to their values there, so that every point still sums to the group's total (a
+mixture never sums to 150 %). Points that break a bound of another part or a linear constraint are kept and marked
+in ``feasible``. The band is the model's uncertainty about the mean (the latent function), without measurement
+noise: repeated measurements scatter more widely.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +22,7 @@ from kiln.core.errors import StateError, ValidationError
 from kiln.objective import Objective
 from kiln.objective.objective import Direction
 from kiln.space.config import Domain
+from kiln.space.constraints import Composition
 from kiln.space.parameters import Categorical, Continuous, Discrete, Integer
 from kiln.space.pool import CandidatePool
 from kiln.strategies.base import History, Strategy, training_data
@@ -28,7 +33,13 @@ MAX_POINTS = 500
 @dataclass(frozen=True)
 class Profile:
     """Prediction along ``parameter``: ``values`` (m,) in lab units, ``mean`` and ``std`` (m,) in target units,
-    through the point ``through`` (the best completed experiment's parameters); ``model`` names the surrogate."""
+    through the point ``through`` (the best completed experiment's parameters); ``model`` names the surrogate.
+
+    ``rescaled``: the other parts of ``parameter``'s composition -> their values (m,) along the slice, rescaled so
+    that each point keeps the total (empty otherwise); ``feasible`` (m,): whether each point keeps every bound
+    and constraint of the space; ``noise``: whether ``std`` includes measurement noise (it does not: it is the
+    uncertainty of the mean).
+    """
 
     parameter: str
     values: list[Any]
@@ -36,6 +47,9 @@ class Profile:
     std: list[float]
     through: dict[str, Any]
     model: str
+    rescaled: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+    feasible: list[bool] = dataclasses.field(default_factory=list)
+    noise: bool = False
 
 
 def grid_along(domain: Domain, parameter: str, points: int) -> list[Any]:
@@ -85,7 +99,9 @@ def model_profile(
     base = getattr(strategy, "bayes", strategy)
     model = dataclasses.replace(base if isinstance(base, BayesStrategy) else BayesStrategy(), transform="none")
     best = history.completed[objective.best_index([e.results for e in history.completed]) or 0]
-    rows = [{**best.params, parameter: value} for value in grid]
+    group = _composition_of(domain, parameter)
+    rows = [_point(best.params, parameter, value, group) for value in grid]
+    feasible = [_keeps_the_rules(domain, row) for row in rows]
     with torch_threads():
         fitted = model.fit(data.X, data.y, seed=seed)
         mean, std = fitted.posterior_mean_std(domain.encode(rows).reshape(len(rows), -1))
@@ -97,4 +113,37 @@ def model_profile(
         std=std.tolist(),
         through=dict(best.params),
         model=f"{model.model} ({model.kernel})" if model.model == "gp" else f"{model.model} ({model.trees} trees)",
+        rescaled={} if group is None else {p: [row[p] for row in rows] for p in group.parts if p != parameter},
+        feasible=feasible,
+        noise=False,
     )
+
+
+def _composition_of(domain: Domain, parameter: str) -> Composition | None:
+    if isinstance(domain, CandidatePool):
+        return None
+    return next((g for g in domain.compositions if parameter in g.parts), None)
+
+
+def _point(through: Mapping[str, Any], parameter: str, value: Any, group: Composition | None) -> dict[str, Any]:
+    """``through`` with ``parameter`` set to ``value``; the other parts of its composition rescaled in proportion
+    so that the group keeps its total (shared equally when they are all 0 at ``through``)."""
+    point = {**through, parameter: value}
+    if group is None:
+        return point
+    others = [p for p in group.parts if p != parameter]
+    left = group.total - float(value)
+    held = sum(float(through[p]) for p in others)
+    for part in others:
+        point[part] = left * float(through[part]) / held if held > 0 else left / len(others)
+    return point
+
+
+def _keeps_the_rules(domain: Domain, point: dict[str, Any]) -> bool:
+    if isinstance(domain, CandidatePool):
+        return True
+    try:
+        domain.validate(point)
+    except ValidationError:
+        return False
+    return True

@@ -247,7 +247,7 @@ function drawProgress() {
   Plotly.react("plot-progress", traces, {
     margin: { t: 10, r: 10, b: 45, l: 60 },
     xaxis: { title: { text: "experiment number" } },
-    yaxis: { title: { text: withUnit(target) } },
+    yaxis: { title: { text: withUnit(target) }, hoverformat: ".4g" },
     legend: { orientation: "h", y: -0.25 },
   }, PLOT_CONFIG);
 }
@@ -265,6 +265,10 @@ function drawParameters() {
     showlegend: false,
     height: Math.max(300, 240 * rows),
   };
+  // Colour: the experiment's number (a colour scale says which is which); failures are red crosses at the bottom.
+  const failed = state.experiments.filter((e) => e.status === "failed" && !e.retracted);
+  const low = done.length ? Math.min(...done.map((e) => e.results[target])) : 0;
+  const seqs = state.experiments.map((e) => e.seq);
   names.forEach((name, i) => {
     const axis = i === 0 ? "" : String(i + 1);
     traces.push({
@@ -273,15 +277,37 @@ function drawParameters() {
       xaxis: `x${axis}`,
       yaxis: `y${axis}`,
       mode: "markers",
-      marker: { color: done.map((e) => e.seq), colorscale: "Viridis", size: 6 },
+      marker: {
+        color: done.map((e) => e.seq),
+        colorscale: "Viridis",
+        cmin: Math.min(...seqs),
+        cmax: Math.max(...seqs),
+        size: 6,
+        showscale: i === 0,
+        colorbar: { title: { text: "experiment #" }, thickness: 12, len: Math.min(1, 300 / layout.height) },
+      },
       text: done.map((e) => `#${e.seq}`),
       name: plain(name),
     });
-    layout[`xaxis${axis}`] = { title: { text: withUnit(name) } };
-    layout[`yaxis${axis}`] = { title: { text: i % columns === 0 ? withUnit(target) : "" } };
+    if (failed.length) {
+      traces.push({
+        x: failed.map((e) => plain(e.params[name])),
+        y: failed.map(() => low),
+        xaxis: `x${axis}`,
+        yaxis: `y${axis}`,
+        mode: "markers",
+        marker: { color: "#d62728", symbol: "x", size: 7 },
+        text: failed.map((e) => plain(`#${e.seq} failed: ${e.reason}`)),
+        name: "failed",
+      });
+    }
+    layout[`xaxis${axis}`] = { title: { text: withUnit(name) }, hoverformat: ".4g" };
+    layout[`yaxis${axis}`] = { title: { text: i % columns === 0 ? withUnit(target) : "" }, hoverformat: ".4g" };
   });
   Plotly.react("plot-parameters", traces, layout, PLOT_CONFIG);
 }
+
+const BAND = "± 2 std of the mean (no measurement noise)";
 
 function fillModelChoices() {
   const select = document.getElementById("model-parameter");
@@ -319,7 +345,7 @@ async function drawModel(generation = state.generation) {
   const traces = numeric
     ? [
         { x: profile.values, y: upper, mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
-        { x: profile.values, y: lower, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(31,119,180,0.2)", name: "± 2 std" },
+        { x: profile.values, y: lower, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(31,119,180,0.2)", name: BAND },
         { x: profile.values, y: profile.mean, mode: "lines", name: "prediction", line: { color: "#1f77b4", width: 3 } },
       ]
     : [
@@ -327,7 +353,7 @@ async function drawModel(generation = state.generation) {
           x: profile.values.map(plain),
           y: profile.mean,
           mode: "markers",
-          name: "prediction ± 2 std",
+          name: `prediction, ${BAND}`,
           marker: { color: "#1f77b4", size: 10 },
           error_y: { type: "data", array: profile.std.map((s) => 2 * s), visible: true },
         },
@@ -339,14 +365,30 @@ async function drawModel(generation = state.generation) {
     name: "measured",
     marker: { color: "#2b2d42", size: 5 },
   });
+  const outside = (profile.feasible || []).map((ok, i) => (ok ? null : i)).filter((i) => i !== null);
+  if (numeric && outside.length) {
+    traces.push({
+      x: outside.map((i) => profile.values[i]),
+      y: outside.map((i) => profile.mean[i]),
+      mode: "markers",
+      name: "outside the space's bounds or constraints",
+      marker: { color: "#d62728", symbol: "line-ns-open", size: 8 },
+    });
+  }
   Plotly.react("plot-model", traces, {
     margin: { t: 10, r: 10, b: 45, l: 60 },
-    xaxis: { title: { text: withUnit(parameter) } },
-    yaxis: { title: { text: withUnit(target) } },
+    xaxis: { title: { text: withUnit(parameter) }, hoverformat: ".4g" },
+    yaxis: { title: { text: withUnit(target) }, hoverformat: ".4g" },
     legend: { orientation: "h", y: -0.25 },
   }, PLOT_CONFIG);
   const others = Object.entries(profile.through).filter(([name]) => name !== parameter);
-  note.textContent = `${profile.model}; other parameters at the best experiment: ${paramsText(Object.fromEntries(others)) || "none"}`;
+  const rescaled = Object.keys(profile.rescaled || {});
+  const fixed = Object.fromEntries(others.filter(([name]) => !rescaled.includes(name)));
+  const parts = rescaled.length
+    ? `; ${rescaled.join(", ")} rescaled in proportion so the mixture keeps its total`
+    : "";
+  const band = profile.noise ? "" : "; the band is the model's uncertainty about the mean, without measurement noise";
+  note.textContent = `${profile.model}; other parameters at the best experiment: ${paramsText(fixed) || "none"}${parts}${band}`;
 }
 
 function drawTables() {
