@@ -133,7 +133,7 @@ def test_show_speaks_words_and_tells_budget_instrument_and_description(store: st
     assert "budget 12 experiments (1 finished)" in shown
     assert "instrument manual" in shown
     assert "about Couplings by hand" in shown
-    assert "experiments 3 (2 pending, 1 completed)" in shown
+    assert "experiments 3 (1 completed, 2 pending)" in shown
 
 
 def test_a_spec_stores_its_budget_instrument_and_description(tmp_path: Path) -> None:

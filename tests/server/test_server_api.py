@@ -243,7 +243,7 @@ def test_a_campaign_named_in_unicode_works_over_rest_and_the_client(setup: tuple
     writer = http(app, tokens["write"])
     encoded = "/api/v1/campaigns/%C3%9Cberpr%C3%BCfung-%CE%B1"
     shown = writer.get(encoded)
-    assert shown.status_code == 200 and shown.json()["name"] == name and shown.json()["counts"] == {"completed": 1}
+    assert shown.status_code == 200 and shown.json()["name"] == name and shown.json()["counts"]["completed"] == 1
     assert writer.get(f"{encoded}/experiments").json()[0]["id"] == made.id
     scoped = create_token(store, "alpha-only", "read", [name])[1]
     assert http(app, scoped).get(encoded).status_code == 200

@@ -88,7 +88,7 @@ def test_a_body_over_the_limit_is_a_413_naming_it(setup: tuple[Any, dict[str, st
 
     streamed = writer.post(f"{API}/campaigns/films/import/csv", content=chunks(), headers={"content-type": "text/csv"})
     assert streamed.status_code == 413 and streamed.json()["detail"]["field"] == "body"
-    assert writer.get(f"{API}/campaigns/films").json()["counts"] == {}
+    assert sum(writer.get(f"{API}/campaigns/films").json()["counts"].values()) == 0
     small = writer.post(f"{API}/campaigns/films/import", json={"rows": rows[:3]})
     assert small.status_code == 200
 

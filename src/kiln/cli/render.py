@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,7 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from kiln.core.records import CampaignRecord, Experiment, ExperimentStatus, Revision
+from kiln.core.counts import COUNTS, counts_in_words, status_counts
+from kiln.core.records import CampaignRecord, Experiment, ExperimentStatus, Revision, utc_now
 
 
 def fmt(value: Any) -> str:
@@ -128,42 +128,47 @@ def experiments_json(experiments: Sequence[Experiment]) -> list[dict[str, Any]]:
 
 
 def campaign_rows(store: Any, records: Sequence[CampaignRecord]) -> list[dict[str, Any]]:
-    """Each campaign's name, creation time (ISO 8601) and experiment counts by status."""
-    rows = []
-    for record in records:
-        counts = Counter(e.status for e in store.experiments(record.name))
-        rows.append(
-            {
-                "name": record.name,
-                "created_at": record.created_at.isoformat(),
-                "experiments": sum(counts.values()),
-                **{status.value: counts[status] for status in ExperimentStatus},
-            }
-        )
-    return rows
+    """Each campaign's name, creation time (ISO 8601), number of experiments and their counts
+    (``kiln.core.counts.status_counts``: completed, failed, pending, retracted, discarded, and amended)."""
+    return [
+        {
+            "name": record.name,
+            "created_at": record.created_at.isoformat(),
+            "experiments": len(experiments),
+            **status_counts(experiments),
+        }
+        for record in records
+        for experiments in (store.experiments(record.name),)
+    ]
 
 
 def campaigns_table(store: Any, records: Sequence[CampaignRecord], *, width: int | None = None) -> Table:
     """Names are never cut (they are what the next command needs); the other columns give way to fit ``width``:
     when a column per count does not fit, the counts are one column of words that wraps."""
-    widest = max((len(r.name) for r in records), default=4)
-    counts = ("total", "completed", "pending", "failed")
-    roomy = width is None or widest + 16 + sum(map(len, counts)) + 3 * 5 <= width
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    rows = campaign_rows(store, records)
+    roomy = _campaigns_table(rows, roomy=True)
+    if width is None or _natural(roomy) <= width:
+        return roomy
+    return _campaigns_table(rows, roomy=False)
+
+
+def _campaigns_table(rows: Sequence[Mapping[str, Any]], *, roomy: bool) -> Table:
+    widest = max((len(row["name"]) for row in rows), default=4)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True, padding=0)
     table.add_column("name", no_wrap=True, min_width=widest, style="bold")
     table.add_column("created (UTC)", no_wrap=roomy, min_width=10)
     if roomy:
-        for column in counts:
+        for column in ("total", *COUNTS):
             table.add_column(column, justify="right", min_width=len(column))
     else:
         table.add_column("experiments", ratio=1)
-    for row in campaign_rows(store, records):
+    for row in rows:
         created = row["created_at"][:16].replace("T", " ")
         if roomy:
-            cells = [str(row[key]) for key in ("experiments", *counts[1:])]
+            cells = [str(row[key]) for key in ("experiments", *COUNTS)]
         else:
-            by_status = ", ".join(f"{row[s.value]} {s.value}" for s in ExperimentStatus if row[s.value])
-            cells = [f"{row['experiments']}" + (f" ({by_status})" if by_status else "")]
+            words = counts_in_words(row)
+            cells = [f"{row['experiments']}" + (f" ({words})" if words else "")]
         table.add_row(escape(row["name"]), created, *cells)
     return table
 
@@ -213,9 +218,11 @@ def describe_instrument(config: Mapping[str, Any]) -> str:
 
 
 def campaign_summary(campaign: Any) -> dict[str, Any]:
-    """What ``kiln show --json`` prints: the set-up in words and as stored, counts, the best and latest results."""
+    """What ``kiln show --json`` prints: the set-up in words and as stored, the run driving it (``run``: who holds
+    the run lease, ``kiln.lab.lease.lease_json``; null when none), counts, the best and latest results."""
+    from kiln.lab.lease import lease_json
+
     experiments = campaign.experiments()
-    counts = Counter(e.status for e in experiments)
     extra = dict(campaign.config.extra or {})
     best = campaign.best()
     return {
@@ -228,17 +235,21 @@ def campaign_summary(campaign: Any) -> dict[str, Any]:
         "seed": campaign.config.seed,
         "budget": extra.get("budget"),
         "instruments": extra.get("instruments", []),
+        "run": lease_json(campaign.store.get_lease(campaign.name), utc_now()),
         "experiments": len(experiments),
-        **{status.value: counts[status] for status in ExperimentStatus},
+        **status_counts(experiments),
         "best": None if best is None else experiment_record(best),
         "latest": [experiment_record(e) for e in experiments[-10:]],
     }
 
 
 def show_campaign(campaign: Any, console: Console) -> None:
-    """The set-up in words (a label column, values wrapping beside it), counts, the best and latest results."""
+    """The set-up in words (a label column, values wrapping beside it), the run driving it, counts, the best and
+    latest results."""
+    from kiln.lab.lease import holder_text
+
     experiments = campaign.experiments()
-    counts = Counter(e.status for e in experiments)
+    counts = status_counts(experiments)
     extra = dict(campaign.config.extra or {})
     console.print(f"[bold]{escape(campaign.name)}[/] in {escape(campaign.store.url)}", highlight=False)
     about = Table.grid(padding=(0, 1))
@@ -251,21 +262,16 @@ def show_campaign(campaign: Any, console: Console) -> None:
     about.add_row("objective", escape(", ".join(goals)))
     strategy = describe_strategy(campaign.strategy.to_config())
     about.add_row("strategy", f"{escape(strategy)}, seed {campaign.config.seed}")
-    finished = counts[ExperimentStatus.COMPLETED] + counts[ExperimentStatus.FAILED]
+    finished = counts["completed"] + counts["failed"] + counts["retracted"]
     if extra.get("budget") is not None:
         about.add_row("budget", f"{extra['budget']} experiments ({finished} finished)")
     for instrument in extra.get("instruments", []):
         about.add_row("instrument", escape(describe_instrument(instrument)))
-    shown = [f"{counts[status]} {status.value}" for status in ExperimentStatus if counts[status]]
-    shown += [
-        f"{count} {word}"
-        for word, count in (
-            ("retracted", sum(1 for e in experiments if e.retracted)),
-            ("amended", sum(1 for e in experiments if e.amended)),
-        )
-        if count
-    ]
-    about.add_row("experiments", f"{len(experiments)}" + (f" ({', '.join(shown)})" if shown else ""))
+    lease = campaign.store.get_lease(campaign.name)
+    if lease is not None:
+        about.add_row("run by", escape(holder_text(lease, utc_now())))
+    words = counts_in_words(counts)
+    about.add_row("experiments", f"{len(experiments)}" + (f" ({words})" if words else ""))
     flagged = [e for e in experiments if e.status is ExperimentStatus.PENDING and e.attention]
     running = [e for e in experiments if e.status is ExperimentStatus.PENDING and e.instrument and not e.attention]
     if running:

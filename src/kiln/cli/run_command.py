@@ -18,6 +18,7 @@ from rich.console import Console
 from kiln.campaign import Campaign
 from kiln.cli.live import LiveDisplay
 from kiln.cli.render import experiment_card
+from kiln.core.counts import COUNTS, status_counts
 from kiln.core.errors import SpecError
 from kiln.core.records import ExperimentStatus
 from kiln.lab.emulator import DatasetEmulator
@@ -164,8 +165,9 @@ def _say_interrupted(campaign: Campaign, console: Console) -> None:
 def _summary(campaign: Campaign, instrument: DatasetEmulator | None, console: Console) -> None:
     experiments = campaign.experiments()
     completed = [e for e in experiments if e.counts_as_result]  # current results: retracted ones left out
-    failed = sum(1 for e in experiments if e.status is ExperimentStatus.FAILED)
-    console.print(f"{len(experiments)} experiments: {len(completed)} completed, {failed} failed")
+    counts = status_counts(experiments)
+    others = "".join(f", {counts[key]} {key}" for key in COUNTS[2:] if counts[key])
+    console.print(f"{len(experiments)} experiments: {counts['completed']} completed, {counts['failed']} failed{others}")
     best = campaign.best()
     if best is not None:
         units = {**campaign.domain.units, **campaign.objective.units}

@@ -149,6 +149,35 @@ class RunLease:
         self.release()
 
 
+def lease_json(lease: LeaseRecord | None, now: datetime) -> dict[str, Any] | None:
+    """Who holds a campaign's run lease, as JSON (times in ISO 8601, UTC), with ``expired`` (its holder missed its
+    heartbeats: it died or stalls, and the next run takes over); None when no run holds it."""
+    if lease is None:
+        return None
+    return {
+        "host": lease.host,
+        "pid": lease.pid,
+        "since": lease.since.isoformat(),
+        "heartbeat_at": lease.heartbeat_at.isoformat(),
+        "expires_at": lease.expires_at.isoformat(),
+        "expired": now >= lease.expires_at,
+    }
+
+
+def holder_text(lease: LeaseRecord, now: datetime) -> str:
+    """The holder of a run lease in words, e.g. ``process 4242 on host 'lab-pc' since 2026-01-05T09:00:00+00:00
+    (last heartbeat 3 s ago, lease until 2026-01-05T10:00:30+00:00)``, saying so when it expired."""
+    beat = max(0.0, (now - lease.heartbeat_at).total_seconds())
+    until = lease.expires_at.isoformat(timespec="seconds")
+    text = (
+        f"process {lease.pid} on host {lease.host!r} since {lease.since.isoformat(timespec='seconds')} "
+        f"(last heartbeat {beat:.0f} s ago, "
+    )
+    if now >= lease.expires_at:
+        return text + f"lease expired at {until}: that run died or stalls; the next kiln run takes over)"
+    return text + f"lease until {until})"
+
+
 def refusal(campaign: str, lease: LeaseRecord, now: datetime) -> str:
     """The message for a run refused because ``lease`` is held: who holds it and how to proceed."""
     beat = max(0.0, (now - lease.heartbeat_at).total_seconds())

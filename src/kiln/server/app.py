@@ -39,7 +39,9 @@ from kiln.core.errors import (
     StateError,
     ValidationError,
 )
-from kiln.core.records import Experiment, Revision, TokenRecord
+from kiln.core.counts import status_counts
+from kiln.core.records import Experiment, Revision, TokenRecord, utc_now
+from kiln.lab.lease import lease_json
 from kiln.objective import Direction
 from kiln.server.auth import AuthError, require, token_of
 from kiln.server.dashboard import add_dashboard
@@ -321,9 +323,6 @@ def create_app(
         campaign = campaign_of(name)
         experiments, cursor = campaign.snapshot()
         best = campaign.best(experiments)
-        counts: dict[str, int] = {}
-        for e in experiments:
-            counts[e.status.value] = counts.get(e.status.value, 0) + 1
         target = campaign.objective.target
         return {
             "name": name,
@@ -332,8 +331,9 @@ def create_app(
             "units": {**campaign.domain.units, **campaign.objective.units},
             "target": target.name,
             "direction": "min" if target.direction is Direction.MINIMIZE else "max",
-            "counts": counts,
+            "counts": status_counts(experiments),
             "best": None if best is None else experiment_json(best),
+            "run": lease_json(backend.get_lease(name), utc_now()),
             "cursor": cursor,
         }
 

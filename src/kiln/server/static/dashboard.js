@@ -6,6 +6,8 @@ const API = "/api/v1";
 const POLL_MS = 2000;
 const MODEL_EVERY_MS = 5000; // the model is refitted at most this often while results arrive
 const ROWS_SHOWN = 50;
+// The counts of GET /campaigns/{name} that split the experiments (kiln.core.counts.COUNTS), in the order shown.
+const COUNTS = ["completed", "failed", "pending", "retracted", "discarded"];
 const PLOT_CONFIG = { displaylogo: false, responsive: true };
 
 const state = {
@@ -152,15 +154,15 @@ async function drawCampaignList(generation = state.generation) {
     row.insertCell().appendChild(link);
     cell(row, isoMinute(campaign.created_at));
     if (info.error) {
-      cell(row, info.error, "error").colSpan = 4;
+      cell(row, info.error, "error").colSpan = COUNTS.length + 1;
       return;
     }
     const counts = info.counts || {};
-    [counts.completed, counts.pending, counts.failed].forEach((n) => cell(row, String(n || 0)));
+    COUNTS.forEach((key) => cell(row, String(counts[key] || 0)));
     cell(row, info.best ? `${+info.best.results[info.target].toPrecision(6)} (${info.target}, #${info.best.seq})` : "");
   });
   if (campaigns.length > ROWS_SHOWN) {
-    cell(body.insertRow(), `and ${campaigns.length - ROWS_SHOWN} more`, "note").colSpan = 6;
+    cell(body.insertRow(), `and ${campaigns.length - ROWS_SHOWN} more`, "note").colSpan = COUNTS.length + 3;
   }
   document.getElementById("no-campaigns").hidden = campaigns.length > 0;
   show("campaigns-view");
@@ -184,13 +186,11 @@ function drawSummary() {
   const info = state.info;
   const counts = info.counts;
   const parts = [
-    `${counts.completed || 0} completed`,
-    `${counts.pending || 0} pending`,
-    `${counts.failed || 0} failed`,
-    ...(counts.discarded ? [`${counts.discarded} discarded`] : []),
-    ...retractedCount(),
+    ...COUNTS.filter((key, i) => i < 3 || counts[key]).map((key) => `${counts[key] || 0} ${key}`),
+    ...(counts.amended ? [`${counts.amended} amended`] : []),
     `${info.direction === "min" ? "minimising" : "maximising"} ${info.target}`,
   ];
+  if (info.run) parts.push(runText(info.run));
   if (info.best) {
     parts.push(`best ${info.best.results[info.target]} at #${info.best.seq} (${paramsText(info.best.params)})`);
   }
@@ -199,9 +199,12 @@ function drawSummary() {
   summary.dataset.completed = String(counts.completed || 0);
 }
 
-function retractedCount() {
-  const n = state.experiments.filter((e) => e.retracted).length;
-  return n ? [`${n} retracted`] : [];
+// Who holds the run lease (a kiln run driving the campaign), from GET /campaigns/{name}'s "run".
+function runText(run) {
+  const since = `${run.since.slice(0, 16).replace("T", " ")} UTC`;
+  return run.expired
+    ? `last run by process ${run.pid} on ${run.host} since ${since}: lease expired (that run died or stalls)`
+    : `run by process ${run.pid} on ${run.host} since ${since}`;
 }
 
 function drawProgress() {

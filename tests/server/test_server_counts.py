@@ -1,0 +1,68 @@
+"""GET /campaigns/{name}: counts that split the experiments (retracted and discarded apart from completed), and
+who holds the run lease (a kiln run driving the campaign)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backends import POSTGRES_URL, fresh_postgres
+from kiln.server.app import create_app
+from kiln.server.auth import create_token
+from kiln.store import open_store
+from kiln.store.base import Store
+
+SPEC: dict[str, Any] = {
+    "name": "films",
+    "space": {"parameters": [{"name": "x", "type": "continuous", "low": 0.0, "high": 1.0}]},
+    "objective": {"target": "y", "direction": "max"},
+    "strategy": {"kind": "random"},
+}
+API = "/api/v1/campaigns/films"
+
+
+@pytest.fixture(params=["sqlite", *(["postgresql"] if POSTGRES_URL else [])])
+def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, TestClient]]:
+    """The store and a client with a write token, campaign films created."""
+    url = fresh_postgres() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'server.db'}"
+    store = open_store(url)
+    client = TestClient(create_app(store))
+    client.headers["Authorization"] = f"Bearer {create_token(store, 'boss', 'admin')[1]}"
+    assert client.post("/api/v1/campaigns", json=SPEC).status_code == 201
+    yield store, client
+    store.close()
+
+
+def _post(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    answer = client.post(f"{API}{path}", json=body)
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def test_counts_split_the_experiments(setup: tuple[Store, TestClient]) -> None:
+    _, client = setup
+    made = client.post(f"{API}/ask", json={"n": 5}).json()["experiments"]
+    for e, value in zip(made[:3], (1.0, 2.0, 3.0), strict=True):
+        _post(client, f"/experiments/{e['id']}/tell", {"value": value})
+    _post(client, f"/experiments/{made[1]['id']}/amend", {"value": 2.5, "reason": "typo"})
+    _post(client, f"/experiments/{made[2]['id']}/retract", {"reason": "wrong sample"})
+    _post(client, f"/experiments/{made[3]['id']}/discard", {})
+    counts = client.get(API).json()["counts"]
+    assert counts == {"completed": 2, "failed": 0, "pending": 1, "retracted": 1, "discarded": 1, "amended": 1}
+
+
+def test_the_run_lease_holder_is_shown(setup: tuple[Store, TestClient]) -> None:
+    store, client = setup
+    assert client.get(API).json()["run"] is None
+    store.acquire_lease("films", "run-1", host="lab-pc", pid=4242, expiry=600)
+    run = client.get(API).json()["run"]
+    assert run["host"] == "lab-pc" and run["pid"] == 4242 and run["expired"] is False
+    assert run["since"].startswith("20") and run["expires_at"] > run["since"]
+    assert "owner" not in run  # the holder's id lets nobody else renew or release it
+    store.release_lease("films", "run-1")
+    assert client.get(API).json()["run"] is None
