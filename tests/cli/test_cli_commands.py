@@ -125,7 +125,7 @@ def test_import_list_show_export(runner: CliRunner, spec: Path, db: Path, tmp_pa
     listing = ok(kiln(runner, "list", "--store", db)).stdout
     assert "campaigns in" in listing
     row = next(line for line in listing.splitlines() if "bench" in line and "20" in line)
-    assert row.split()[3:] == ["3", "3", "0", "0"]
+    assert row.split()[3:] == ["3", "3", "0", "0", "0", "0"]  # total, completed, failed, pending, retracted, discarded
     (listed,) = json.loads(ok(kiln(runner, "list", "--json", "--store", db)).stdout)
     assert {k: listed[k] for k in ("name", "experiments", "completed", "pending", "failed")} == {
         "name": "bench",

@@ -306,7 +306,7 @@ def test_a_csv_import_over_the_row_limit_is_a_422(setup: tuple[Any, dict[str, st
     refused = writer.post(f"{API}/campaigns/films/import/csv", content=table, headers={"content-type": "text/csv"})
     assert refused.status_code == 422 and refused.json()["detail"]["field"] == "csv"
     assert str(IMPORT_ROWS) in refused.json()["detail"]["message"]
-    assert writer.get(f"{API}/campaigns/films").json()["counts"] == {}
+    assert sum(writer.get(f"{API}/campaigns/films").json()["counts"].values()) == 0
 
 
 def test_other_writers_do_not_fail_while_a_maximal_import_runs(setup: tuple[Any, dict[str, str]]) -> None:

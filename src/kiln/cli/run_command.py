@@ -20,7 +20,6 @@ from kiln.cli.live import LiveDisplay
 from kiln.cli.render import experiment_card
 from kiln.core.counts import COUNTS, status_counts
 from kiln.core.errors import SpecError
-from kiln.core.records import ExperimentStatus
 from kiln.lab.emulator import DatasetEmulator
 from kiln.lab.lease import RunLease
 from kiln.lab.orchestrator import LoopSummary, Orchestrator

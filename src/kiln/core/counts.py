@@ -9,7 +9,7 @@ beside them: experiments whose result was corrected at least once (counted in on
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from kiln.core.records import Experiment, ExperimentStatus
 
@@ -33,7 +33,7 @@ def status_counts(experiments: Iterable[Experiment]) -> dict[str, int]:
     return counts
 
 
-def counts_in_words(counts: dict[str, int]) -> str:
+def counts_in_words(counts: Mapping[str, int]) -> str:
     """The counts that are not zero, e.g. ``2 completed, 1 pending, 1 retracted; 1 amended`` (empty if none)."""
     words = ", ".join(f"{counts[key]} {key}" for key in COUNTS if counts.get(key))
     if counts.get("amended"):

@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException
 from kiln.campaign import Campaign
 from kiln.campaign.config import CampaignConfig
 from kiln.campaign.table import frame_to_csv, frame_to_records
+from kiln.core.counts import status_counts
 from kiln.core.errors import (
     CampaignNotFoundError,
     ConflictError,
@@ -39,7 +40,6 @@ from kiln.core.errors import (
     StateError,
     ValidationError,
 )
-from kiln.core.counts import status_counts
 from kiln.core.records import Experiment, Revision, TokenRecord, utc_now
 from kiln.lab.lease import lease_json
 from kiln.objective import Direction
