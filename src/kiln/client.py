@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
+from kiln.core.pool_file import inline_pool
 from kiln.core.records import Change, Experiment, ExperimentStatus, Imported, Origin, Revision
 
 if TYPE_CHECKING:
@@ -127,9 +128,13 @@ class Client:
         """Names of the campaigns this token can see."""
         return [c["name"] for c in self.request("GET", "/campaigns")]
 
-    def create(self, spec: Mapping[str, Any]) -> RemoteCampaign:
-        """Create a campaign from a spec (the YAML document as a dict); needs an admin token."""
-        made = self.request("POST", "/campaigns", json=dict(spec))
+    def create(self, spec: Mapping[str, Any], *, folder: str | os.PathLike[str] = ".") -> RemoteCampaign:
+        """Create a campaign from a spec (the YAML document as a dict); needs an admin token.
+
+        A pool given as ``pool: {csv: FILE}`` is read here, on the client (``FILE`` relative to ``folder``, as a
+        spec file's folder), and uploaded inline: the server never reads files on a client's say.
+        """
+        made = self.request("POST", "/campaigns", json=inline_pool(spec, folder))
         return RemoteCampaign(self, made["name"])
 
     def open(self, name: str) -> RemoteCampaign:
