@@ -13,20 +13,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-import httpx
+from local_server import local_server
 
 from kiln.client import Client
 from kiln.server.auth import create_token
 from kiln.store import open_store
-
-KILN = Path(sys.executable).parent / "kiln"
 
 
 def main() -> None:
@@ -43,22 +39,7 @@ def main() -> None:
         store = open_store(url)
         _, admin = create_token(store, f"load-admin-{time.time_ns()}", "admin")
         store.close()
-        server = subprocess.Popen(
-            [str(KILN), "serve", "--store", url, "--port", str(args.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            base = f"http://127.0.0.1:{args.port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(f"{base}/openapi.json", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit("the server did not start") from None
-                    time.sleep(0.2)
+        with local_server(url, args.port) as (base, log):
             name = f"load-{time.time_ns()}"
             spec = {
                 "name": name,
@@ -94,10 +75,6 @@ def main() -> None:
                 thread.join()
             elapsed = time.perf_counter() - began
             experiments = Client(base, admin).open(name).experiments()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-        log = server.stderr.read().decode(errors="replace") if server.stderr else ""
     expected = args.clients * args.pairs
     candidates = [e.candidate for e in experiments]
     told = sum(1 for e in experiments if e.status.value == "completed")
@@ -110,8 +87,9 @@ def main() -> None:
         f"{1000 * statistics.median(latencies):.0f} | {1000 * p99:.0f} | {len(experiments)} of {expected} | {told} | "
         f"{len(candidates) - len(set(candidates))} | {len(errors)} |"
     )
-    server_errors = log.count(" 500 ") + log.count("Internal Server Error")
-    locked = log.count("database is locked") + sum("database is locked" in e for e in errors)
+    text = "\n".join(log)
+    server_errors = text.count(" 500 ") + text.count("Internal Server Error")
+    locked = text.count("database is locked") + sum("database is locked" in e for e in errors)
     print(f"\n5xx answers: {server_errors}; 'database is locked': {locked}")
     for error in sorted(set(errors))[:5]:
         print("error:", error)
