@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import time
@@ -11,7 +12,29 @@ from pathlib import Path
 
 import httpx
 
+from kiln.server.auth import create_token
+from kiln.store import open_store
+
 KILN = Path(sys.executable).parent / "kiln"
+
+
+def load_arguments(doc: str | None, *, pairs: int, port: int) -> argparse.Namespace:
+    """The options of a load script: --clients, --pairs, --store (a URL; a fresh SQLite file by default), --port."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--pairs", type=int, default=pairs)
+    parser.add_argument("--store", default="")
+    parser.add_argument("--port", type=int, default=port)
+    return parser.parse_args()
+
+
+def admin_token(store_url: str, label: str) -> str:
+    """The secret of a new admin token in the store at ``store_url``."""
+    store = open_store(store_url)
+    try:
+        return create_token(store, f"{label}-admin-{time.time_ns()}", "admin")[1]
+    finally:
+        store.close()
 
 
 @contextmanager

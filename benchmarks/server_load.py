@@ -11,34 +11,24 @@ locked" errors.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from local_server import local_server
+from local_server import admin_token, load_arguments, local_server
 
 from kiln.client import Client
-from kiln.server.auth import create_token
-from kiln.store import open_store
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--pairs", type=int, default=500)
-    parser.add_argument("--store", default="")
-    parser.add_argument("--port", type=int, default=8765)
-    args = parser.parse_args()
+    args = load_arguments(__doc__, pairs=500, port=8765)
     with tempfile.TemporaryDirectory() as folder:
         url = args.store or f"sqlite:///{Path(folder) / 'load.db'}"
         pool = Path(folder) / "pool.csv"
         pool.write_text("x,y\n" + "".join(f"{i},0\n" for i in range(10_000)))
-        store = open_store(url)
-        _, admin = create_token(store, f"load-admin-{time.time_ns()}", "admin")
-        store.close()
+        admin = admin_token(url, "load")
         with local_server(url, args.port) as (base, log):
             name = f"load-{time.time_ns()}"
             spec = {

@@ -12,19 +12,16 @@ batch acquisition). Both parts run in the same run, one after the other, so the 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from local_server import local_server
+from local_server import admin_token, load_arguments, local_server
 
 from kiln.client import Client, RemoteCampaign
 from kiln.lab.emulator import DatasetEmulator
-from kiln.server.auth import create_token
-from kiln.store import open_store
 
 SPEC = {
     "pool": {"dataset": "crossed-barrel"},
@@ -44,19 +41,12 @@ def pairs(campaign: RemoteCampaign, count: int, emulator: DatasetEmulator, laten
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--pairs", type=int, default=30)
-    parser.add_argument("--store", default="")
-    parser.add_argument("--port", type=int, default=8766)
-    args = parser.parse_args()
+    args = load_arguments(__doc__, pairs=30, port=8766)
     emulator = DatasetEmulator.builtin("crossed-barrel")
     total = args.clients * args.pairs
     with tempfile.TemporaryDirectory() as folder:
         url = args.store or f"sqlite:///{Path(folder) / 'shared.db'}"
-        store = open_store(url)
-        _, admin = create_token(store, f"shared-admin-{time.time_ns()}", "admin")
-        store.close()
+        admin = admin_token(url, "shared")
         with local_server(url, args.port) as (base, _):
             stamp = time.time_ns()
             rows = []
