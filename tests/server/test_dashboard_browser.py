@@ -208,7 +208,7 @@ def test_the_campaign_list_links_to_each_campaign(lab: tuple[str, Campaign, dict
     page.goto(base)
     page.wait_for_selector("#campaigns tbody tr")
     cells = page.locator("#campaigns tbody tr").inner_text().split("\t")
-    assert cells[2:5] == ["12", "2", "1"]
+    assert cells[2:7] == ["12", "1", "2", "0", "0"]  # completed, failed, pending, retracted, discarded
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", cells[1]), cells[1]
     page.click("text=films")
     page.wait_for_selector("#plot-progress .main-svg")
