@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,8 @@ def test_amend_a_typo_then_to_a_failure_and_back(db: Path) -> None:
     assert all(v["at"] for v in versions)
     table = ok(kiln("history", "bench", a, "--store", db)).stdout
     assert "typo" in table and "cracked" in table and "amended" in table
+    for v in versions:  # each time whole, in 80 columns
+        assert f"{datetime.fromisoformat(v['at']):%Y-%m-%d %H:%M:%S}" in table
     assert "completed (amended)" in ok(kiln("show", "bench", "--store", db)).stdout
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC
 from typing import Any
 
 from rich import box
@@ -326,13 +327,14 @@ def experiment_card(
 def history_table(versions: Sequence[Revision], targets: Sequence[str], *, title: str) -> Table:
     """Every version of an experiment's outcome, oldest first: what it was, and when, why and by whom it changed."""
     table = Table(title=title)
-    for column in ("#", "change", "status", *targets, "reason / note", "by", "at"):
+    for column in ("#", "change", "status", *targets, "reason / note", "by"):
         table.add_column(column, justify="right" if column == "#" else "left")
+    table.add_column("at (UTC)", no_wrap=True, min_width=19)  # a time is read whole, never cut
     for r in versions:
         status = r.status.value + (" (retracted)" if r.retracted else "")
         values = [fmt(r.results[t]) if t in r.results else "" for t in targets]
         words = "; ".join(w for w in (r.reason, r.note) if w)
         table.add_row(
-            str(r.number), r.change.value, status, *values, words, r.actor, r.at.isoformat(timespec="seconds")
+            str(r.number), r.change.value, status, *values, words, r.actor, f"{r.at.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
         )
     return table
