@@ -143,3 +143,19 @@ def test_export_history_adds_every_earlier_value(db: Path) -> None:
     assert list(rows["current"]) == [False, True]
     records = json.loads(ok(kiln("export", "bench", "--history", "--format", "json", "--store", db)).stdout)
     assert [r["version"] for r in records if r["id"] == a] == [0, 1]
+
+
+def test_discard_of_an_experiment_in_flight_is_refused_saying_what_to_do(db: Path) -> None:
+    sent, kept = ask(db, 2)
+    campaign = Campaign.open("bench", store=f"sqlite:///{db}")
+    dispatched = campaign.dispatch(sent, "robot-1", "job-7")
+    message = refused(kiln("discard", "bench", sent, "--store", db))
+    assert dispatched.dispatched_at is not None
+    since = dispatched.dispatched_at.isoformat(timespec="seconds")
+    assert f"{sent} is in flight on instrument 'robot-1' since {since}" in message, message
+    assert "retract its result" in message and "kiln fail" in message and "stop the run" in message
+    after = stored(db)[sent]
+    assert (after.status, after.instrument, after.handle) == (ExperimentStatus.PENDING, "robot-1", "job-7")
+    assert len(campaign.history(sent)) == 1  # nothing was changed
+    assert campaign.tell(sent, 3.0).status is ExperimentStatus.COMPLETED  # the run's result still has a home
+    ok(kiln("discard", "bench", kept, "--store", db))  # one never sent may go

@@ -66,3 +66,13 @@ def test_the_run_lease_holder_is_shown(setup: tuple[Store, TestClient]) -> None:
     assert "owner" not in run  # the holder's id lets nobody else renew or release it
     store.release_lease("films", "run-1")
     assert client.get(API).json()["run"] is None
+
+
+def test_a_discard_of_an_experiment_in_flight_is_a_409_that_changes_nothing(setup: tuple[Store, TestClient]) -> None:
+    store, client = setup
+    (made,) = client.post(f"{API}/ask", json={"n": 1}).json()["experiments"]
+    store.dispatch("films", made["id"], "robot-1", "job-7")
+    refused = client.post(f"{API}/experiments/{made['id']}/discard", json={"reason": "not needed"})
+    assert refused.status_code == 409, refused.text
+    assert "in flight on instrument 'robot-1'" in refused.json()["detail"]["message"]
+    assert store.get_experiment("films", made["id"]).status.value == "pending"

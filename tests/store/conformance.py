@@ -665,7 +665,15 @@ class StoreConformance:
             {},
         )
         assert discarded.finished_at is not None
-        assert store.discard("c", "e2").reason == ""  # no reason needed; an experiment in flight may go too
+        with pytest.raises(StateError, match=r"in flight on instrument 'robot' since .*kiln fail"):
+            store.discard("c", "e2")  # dispatched: its result would have nowhere to go
+        assert store.get_experiment("c", "e2").status is ExperimentStatus.PENDING
+        store.add_experiments("c", [exp("e4")])
+        store.dispatch("c", "e4", "robot")  # being sent (no handle yet) is in flight too
+        with pytest.raises(StateError, match="in flight"):
+            store.discard("c", "e4")
+        store.add_experiments("c", [exp("e5")])
+        assert store.discard("c", "e5").reason == ""  # no reason needed
         for call in [
             lambda: store.discard("c", "e1"),
             lambda: store.complete("c", "e1", {"y": 1.0}),
@@ -761,6 +769,45 @@ class StoreConformance:
             stored = store.get_experiment("c", exp_id).status
             winner = next(o for o in seen if o != "refused")
             assert stored is (ExperimentStatus.DISCARDED if winner == "discard" else ExperimentStatus.COMPLETED)
+
+    def test_a_discard_racing_a_dispatch_has_one_winner(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp(f"e{i}") for i in range(8)])
+        outcomes: dict[str, list[str]] = {f"e{i}": [] for i in range(8)}
+        lock = threading.Lock()
+
+        def attempt(exp_id: str, action: str) -> None:
+            try:
+                if action == "discard":
+                    store.discard("c", exp_id, note="not needed")
+                else:
+                    store.dispatch("c", exp_id, "robot", expect=("", ""))
+                outcome = action
+            except StateError:
+                outcome = "refused"
+            with lock:
+                outcomes[exp_id].append(outcome)
+
+        threads = [
+            threading.Thread(target=attempt, args=(exp_id, action))
+            for exp_id in outcomes
+            for action in ("discard", "dispatch")
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for exp_id, seen in outcomes.items():
+            assert sorted(seen) in (["discard", "refused"], ["dispatch", "refused"]), seen
+            stored = store.get_experiment("c", exp_id)
+            if "discard" in seen:
+                assert (stored.status, stored.instrument, stored.dispatched_at) == (
+                    ExperimentStatus.DISCARDED,
+                    "",
+                    None,
+                )
+            else:
+                assert (stored.status, stored.instrument) == (ExperimentStatus.PENDING, "robot")
 
     # -- delete ---------------------------------------------------------------------------------------------
 

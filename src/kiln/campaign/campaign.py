@@ -258,7 +258,10 @@ class Campaign:
         return self.store.retract(self.name, experiment_id, note=why, actor=actor, retracted=False)
 
     def discard(self, experiment_id: str, *, reason: str = "", actor: str = "") -> Experiment:
-        """Discard a pending suggestion that will not be run: not a failure, nothing learns from it."""
+        """Discard a pending suggestion that will not be run: not a failure, nothing learns from it.
+
+        StateError if it is not pending, or if it is in flight (dispatched to an instrument, whose result would
+        then have nowhere to go): let it finish and retract the result, fail it with a reason, or stop the run."""
         if not isinstance(reason, str):
             raise ValidationError("reason", reason, "a text (may be empty)")
         return self.store.discard(self.name, experiment_id, note=reason.strip(), actor=actor)

@@ -159,7 +159,8 @@ class Store(Protocol):
 
     def discard(self, campaign: str, experiment_id: str, *, note: str = "", actor: str = "") -> Experiment:
         """Mark a pending suggestion discarded (it will not be run; ``note`` becomes its reason). Raises
-        NotFoundError for an unknown id, StateError if it is not pending."""
+        NotFoundError for an unknown id, StateError if it is not pending or was dispatched (in flight on an
+        instrument: it must finish, or fail). A discard and a ``dispatch`` racing for one suggestion: one wins."""
         ...
 
     def history(self, campaign: str, experiment_id: str) -> list[Revision]:

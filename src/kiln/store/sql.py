@@ -599,6 +599,7 @@ class SqlStore:
                     experiment_table.c.status == row.status,
                     experiment_table.c.amended == row.amended,
                     experiment_table.c.retracted == row.retracted,
+                    *_not_dispatched(change),
                 )
                 .values(**values)
             )
@@ -952,6 +953,14 @@ def _touched(payload: Mapping[str, Any]) -> list[str]:
     return [str(i) for i in payload.get("ids", [])] + ([str(single)] if single is not None else [])
 
 
+def _not_dispatched(change: Change) -> list[Any]:
+    """Conditions of a discard's compare-and-set: the suggestion was never sent (a dispatch that wins the race
+    makes the discard fail, and the other way round)."""
+    if change is not Change.DISCARDED:
+        return []
+    return [experiment_table.c.instrument == "", experiment_table.c.dispatched_at.is_(None)]
+
+
 _CORRECTABLE = (ExperimentStatus.COMPLETED.value, ExperimentStatus.FAILED.value)
 
 
@@ -963,6 +972,13 @@ def _check_correction(row: Any, change: Change, values: Mapping[str, Any], expec
             raise StateError(
                 f"experiment {exp_id} is {status}, not pending; only an open suggestion can be discarded "
                 "(retract a finished experiment to keep models from learning from it)"
+            )
+        if row.instrument or row.dispatched_at is not None:
+            since = "" if row.dispatched_at is None else f" since {row.dispatched_at.isoformat(timespec='seconds')}"
+            raise StateError(
+                f"experiment {exp_id} is in flight on instrument {row.instrument!r}{since}: only a suggestion never "
+                "sent can be discarded; let it finish and retract its result, or fail it with a reason (kiln fail), "
+                "or stop the run that sent it"
             )
         return
     if status == ExperimentStatus.PENDING.value:

@@ -453,7 +453,8 @@ function drawResults() {
   );
   markRows(document.getElementById("results"), shown);
   const select = document.getElementById("correct-id");
-  const choices = [...shown, ...state.experiments.filter((e) => e.status === "pending")];
+  // pending ones may only be discarded, and only before they are sent (one in flight must finish, or fail)
+  const choices = [...shown, ...state.experiments.filter((e) => e.status === "pending" && !e.instrument)];
   const wanted = choices.map((e) => `${e.id}:${e.status}:${e.retracted}`).join(" ");
   if (select.dataset.shown === wanted) return;
   const chosen = select.value;
