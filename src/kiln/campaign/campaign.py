@@ -17,7 +17,7 @@ from kiln.campaign.config import CampaignConfig, config_differences
 from kiln.campaign.gate import Gate
 from kiln.campaign.importing import plan_import
 from kiln.campaign.mirror import ExperimentMirror
-from kiln.campaign.table import experiments_to_frame, rows_to_import
+from kiln.campaign.table import ExportTable, experiments_to_frame, experiments_to_table, rows_to_import
 from kiln.core.errors import ConflictError, NotFoundError, StaleHistoryError, StateError, ValidationError
 from kiln.core.ids import new_id
 from kiln.core.records import Experiment, ExperimentStatus, Imported, Revision
@@ -316,6 +316,12 @@ class Campaign:
         experiment; see ``kiln.strategies.profile``."""
         history = History.from_experiments(self.experiments())
         return model_profile(self.strategy, self.domain, self.objective, history, parameter, points=points)
+
+    def to_table(self, *, history: bool = False) -> ExportTable:
+        """``to_dataframe``'s rows as plain Python (``kiln.campaign.table.ExportTable``); ``kiln export`` writes
+        them as CSV or JSON without pandas (``kiln.campaign.export_text``)."""
+        revisions = self.revisions() if history else None
+        return experiments_to_table(self.experiments(), self.domain.names, self.objective.names, revisions)
 
     def to_dataframe(self, *, history: bool = False) -> pd.DataFrame:
         """One row per experiment: ids, status, parameters, current results, and timestamps; with ``history``,

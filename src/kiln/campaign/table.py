@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
@@ -46,19 +47,27 @@ OUTPUT_PREFIX = "output:"
 """Column prefix of an output whose name is taken by a parameter, target or bookkeeping column."""
 
 
-def experiments_to_frame(
+@dataclass(frozen=True)
+class ExportTable:
+    """An export as plain rows: ``columns`` in order, one dict per row (``records``; keys among ``columns``, a
+    missing key is an empty cell) and the names of the output columns (``outputs``, a tail of ``columns``)."""
+
+    columns: list[str]
+    records: list[dict[str, Any]]
+    outputs: list[str]
+
+
+def experiments_to_table(
     experiments: Sequence[Experiment],
     params: Sequence[str],
     targets: Sequence[str],
     revisions: Sequence[Revision] | None = None,
-) -> pd.DataFrame:
+) -> ExportTable:
     """One row per experiment (columns: see the module docstring). Output cells hold the stored JSON values.
 
     With ``revisions`` (``Store.revisions``), every earlier version of a corrected experiment comes as a row of
     its own before the current one, and ``HISTORY_COLUMNS`` say which version each row is.
     """
-    import pandas as pd
-
     taken = {*EXPORT_COLUMNS_BEFORE, *params, *targets, *EXPORT_COLUMNS_AFTER, *HISTORY_COLUMNS}
     output_keys = list(dict.fromkeys(key for e in experiments for key in e.outputs))
     output_columns = {key: OUTPUT_PREFIX + key if key in taken else key for key in output_keys}
@@ -83,8 +92,21 @@ def experiments_to_frame(
     if revisions is not None:
         columns += HISTORY_COLUMNS
     columns += output_columns.values()
-    frame = pd.DataFrame.from_records(records, columns=columns)
-    frame.attrs["outputs"] = list(output_columns.values())
+    return ExportTable(columns, records, list(output_columns.values()))
+
+
+def experiments_to_frame(
+    experiments: Sequence[Experiment],
+    params: Sequence[str],
+    targets: Sequence[str],
+    revisions: Sequence[Revision] | None = None,
+) -> pd.DataFrame:
+    """``experiments_to_table`` as a DataFrame; ``frame.attrs["outputs"]`` names the output columns."""
+    import pandas as pd
+
+    table = experiments_to_table(experiments, params, targets, revisions)
+    frame = pd.DataFrame.from_records(table.records, columns=table.columns)
+    frame.attrs["outputs"] = table.outputs
     return frame
 
 

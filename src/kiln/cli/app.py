@@ -340,13 +340,13 @@ def export(
     store: StoreOption = None,
 ) -> None:
     """Write every experiment of NAME as CSV or JSON (to stdout unless --output is given)."""
-    from kiln.campaign.table import frame_to_csv, frame_to_records
+    from kiln.campaign.export_text import table_to_csv, table_to_records
 
-    frame = open_campaign(name, store).to_dataframe(history=history)
+    table = open_campaign(name, store).to_table(history=history)
     if format is ExportFormat.csv:
-        text = frame_to_csv(frame)
+        text = table_to_csv(table)
     else:
-        text = json.dumps(frame_to_records(frame), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(table_to_records(table), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)
     else:
@@ -356,7 +356,7 @@ def export(
             raise ValidationError(
                 "--output", str(output), f"the file cannot be written ({error.strerror})", "check the folder exists"
             ) from None
-        err.print(f"wrote {len(frame)} experiment(s) to {output}")
+        err.print(f"wrote {len(table.records)} experiment(s) to {output}")
 
 
 @app.command()
