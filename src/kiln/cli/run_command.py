@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from kiln.campaign import Campaign
 from kiln.cli.live import LiveDisplay
 from kiln.cli.render import experiment_card
 from kiln.core.counts import COUNTS, status_counts
-from kiln.core.errors import SpecError
+from kiln.core.errors import NotFoundError, SpecError
 from kiln.lab.emulator import DatasetEmulator
 from kiln.lab.lease import RunLease
 from kiln.lab.orchestrator import LoopSummary, Orchestrator
@@ -30,27 +31,54 @@ DEFAULT_BUDGET = 40
 
 
 def run_spec(path: Path, store: str, *, budget: int | None, seed: int | None, console: Console) -> int:
-    """Run or resume the spec's campaign; return the exit code (0, or 130 when interrupted)."""
-    spec = load_spec(path)
-    config = spec.config
-    if seed is not None:
-        if seed < 0:
-            raise SpecError("--seed", seed, "a whole number >= 0 is required", "e.g. --seed 0")
-        config = type(config)(config.domain, config.objective, config.strategy, seed, config.extra)
-    total_budget = budget if budget is not None else (spec.budget or DEFAULT_BUDGET)
-    if total_budget < 1:
-        raise SpecError("--budget", total_budget, "a whole number >= 1 is required", "e.g. --budget 40")
-    built = spec.build_instruments(seed=config.seed)
-    emulators = [emulator for _, _, emulator in built if emulator is not None]
-    for emulator in emulators:
-        emulator.check_compatible(config.domain.names, config.objective.names)
-    campaign, created = Campaign.open_or_create(spec.name, config, store=store)
-    lease = RunLease(campaign, spec.lease)
-    lease.acquire()  # refused, naming the run that holds it, while another run drives the campaign
+    """Run or resume the spec's campaign; return the exit code (0; 130 when interrupted: a Ctrl-C at any moment,
+    the summary included, ends with the message that says how to resume; 1 when the campaign was deleted or the
+    run lease lost meanwhile)."""
+    campaign: Campaign | None = None
     try:
-        return _drive(spec, campaign, created, lease, built, emulators, total_budget, console)
+        spec = load_spec(path)
+        config = spec.config
+        if seed is not None:
+            if seed < 0:
+                raise SpecError("--seed", seed, "a whole number >= 0 is required", "e.g. --seed 0")
+            config = type(config)(config.domain, config.objective, config.strategy, seed, config.extra)
+        total_budget = budget if budget is not None else (spec.budget or DEFAULT_BUDGET)
+        if total_budget < 1:
+            raise SpecError("--budget", total_budget, "a whole number >= 1 is required", "e.g. --budget 40")
+        built = spec.build_instruments(seed=config.seed)
+        emulators = [emulator for _, _, emulator in built if emulator is not None]
+        for emulator in emulators:
+            emulator.check_compatible(config.domain.names, config.objective.names)
+        campaign, created = Campaign.open_or_create(spec.name, config, store=store)
+        lease = RunLease(campaign, spec.lease)
+        lease.acquire()  # refused, naming the run that holds it, while another run drives the campaign
+        try:
+            return _drive(spec, campaign, created, lease, built, emulators, total_budget, console)
+        finally:
+            with _interrupts_held() as pressed:  # the lease is given up whole, even during a Ctrl-C
+                lease.release()
+            if pressed:
+                raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        with _interrupts_held():  # a further Ctrl-C does not cut the message short
+            _say_interrupted(campaign, console)
+        return 130
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[list[int]]:
+    """Within the block a Ctrl-C is noted (in the list yielded) instead of raising KeyboardInterrupt; in the main
+    thread only (elsewhere signals are not delivered, and nothing changes)."""
+    pressed: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda number, frame: pressed.append(number))
+    except ValueError:  # not the main thread
+        yield pressed
+        return
+    try:
+        yield pressed
     finally:
-        lease.release()
+        signal.signal(signal.SIGINT, previous)
 
 
 def _drive(
@@ -91,8 +119,11 @@ def _drive(
         may_send=lease.valid,
     )
 
-    def lost() -> None:  # another run took the campaign over: send nothing more
+    def lost() -> None:  # another run took the campaign over, or it was deleted: send nothing more
         orchestrator.request_stop()
+        if lease.deleted:
+            orchestrator.abandon()  # results of experiments in flight have nowhere to go
+            return
         console.print(
             "[red]the run lease was lost[/]: this process stalled for longer than the lease's expiry and another "
             "run took the campaign over; this run sends nothing more",
@@ -104,8 +135,16 @@ def _drive(
         with display:
             summary = asyncio.run(_run_with_signals(orchestrator, console))
     except KeyboardInterrupt:
-        _say_interrupted(campaign, console)
-        return 130
+        if lease.deleted:
+            return _say_deleted(campaign, console)
+        raise  # run_spec says how to resume
+    except NotFoundError:
+        if lease.campaign_gone():  # the loop found out before the heartbeat did
+            orchestrator.request_stop()
+            return _say_deleted(campaign, console)
+        raise
+    if lease.deleted:
+        return _say_deleted(campaign, console)
     if summary.stopped_by == "interrupted" and not lease.lost:
         _say_interrupted(campaign, console)
     elif summary.stopped_by == "exhausted":
@@ -153,12 +192,30 @@ async def _run_with_signals(orchestrator: Orchestrator, console: Console) -> Loo
             loop.remove_signal_handler(signal.SIGINT)
 
 
-def _say_interrupted(campaign: Campaign, console: Console) -> None:
+def _say_interrupted(campaign: Campaign | None, console: Console) -> None:
+    """The one line a Ctrl-C ends with, whenever it came (before the campaign was opened too)."""
+    if campaign is None:
+        stored = "the run had not begun"
+    else:
+        try:
+            stored = f"{len(campaign.experiments())} experiments are stored in {campaign.store.url}"
+        except Exception:  # the store cannot be read now: say what can be said
+            stored = f"the campaign is in {campaign.store.url}"
     console.print(
-        f"[yellow]interrupted[/]: {len(campaign.experiments())} experiments are stored in {campaign.store.url}; "
-        f"run the same command again to resume",
+        f"[yellow]interrupted[/]: {stored}; run the same command again to resume",
         soft_wrap=True,  # one line, whatever the width: logs and scripts look for it
     )
+
+
+def _say_deleted(campaign: Campaign, console: Console) -> int:
+    """The one line a run ends with when its campaign was deleted under it; the exit code (1)."""
+    console.print(
+        f"[red]error:[/] campaign {campaign.name!r} was deleted from {campaign.store.url} while this run drove it; "
+        "the run stopped and sends nothing more",
+        soft_wrap=True,
+        highlight=False,
+    )
+    return 1
 
 
 def _summary(campaign: Campaign, instrument: DatasetEmulator | None, console: Console) -> None:

@@ -5,7 +5,8 @@ thread renews it every ``heartbeat`` seconds; another run is refused with a mess
 lease expires ``expiry`` seconds after the holder's last heartbeat (the holder was killed or lost its machine).
 A holder on this host whose process is gone is taken over at once. The lease is given up when the run ends.
 If a heartbeat finds the lease taken over (this process stalled for longer than ``expiry``), ``on_lost`` is
-called: the run must stop sending experiments, another run owns the campaign now.
+called: the run must stop sending experiments, another run owns the campaign now. It is called too, with
+``deleted`` set, when the campaign was deleted (its lease goes with it): the run has nowhere to store results.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from kiln.campaign import Campaign
-from kiln.core.errors import ConflictError, LeaseHeldError, StateError, ValidationError
+from kiln.core.errors import ConflictError, LeaseHeldError, NotFoundError, StateError, ValidationError
 from kiln.core.records import LeaseRecord, utc_now
 
 
@@ -74,6 +75,9 @@ class RunLease:
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.lost = False
+        self.deleted = False
+        """Whether the lease was lost because the campaign was deleted (or deleted and made again)."""
+        self.campaign_id: int | None = None
         self.record: LeaseRecord | None = None
         self.took_over: LeaseRecord | None = None
         """The lease of a run that died (expired, or its process is gone), if this run took it over."""
@@ -84,6 +88,7 @@ class RunLease:
     def acquire(self) -> LeaseRecord:
         """Take the lease (see the module docstring); ConflictError naming the holder if it is held."""
         store, name = self.campaign.store, self.campaign.name
+        self.campaign_id = store.get_campaign(name).id
         before = store.get_lease(name)
         replace = before.owner if before is not None and self._is_dead_here(before) else ""
         try:
@@ -122,13 +127,30 @@ class RunLease:
         while not self._stop.wait(self.settings.interval):
             try:
                 self.record = store.renew_lease(name, self.owner, expiry=self.settings.expiry)
+            except NotFoundError:  # the campaign was deleted, and its lease with it
+                self._lose(deleted=True)
+                return
             except StateError:
-                self.lost = True
-                if self.on_lost is not None:
-                    self.on_lost()
+                self._lose(deleted=self.campaign_gone())
                 return
             except Exception:  # a busy or unreachable store: try again at the next beat
                 continue
+
+    def _lose(self, *, deleted: bool) -> None:
+        self.deleted = deleted
+        self.lost = True
+        if self.on_lost is not None:
+            self.on_lost()
+
+    def campaign_gone(self) -> bool:
+        """Whether the campaign this lease was taken for is no longer in the store (deleted, or deleted and made
+        again under its name); False when the store cannot tell now."""
+        try:
+            return self.campaign.store.get_campaign(self.campaign.name).id != self.campaign_id
+        except NotFoundError:
+            return True
+        except Exception:
+            return False
 
     def release(self) -> None:
         """Stop the heartbeat and give the lease up (nothing happens if it was lost)."""

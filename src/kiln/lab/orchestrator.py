@@ -125,6 +125,8 @@ class Orchestrator:
         self._cancels: dict[str, tuple[asyncio.Event, str]] = {}
         self._best: float | None = None
         self._since_best = 0
+        self._abandoned = False
+        self._run_task: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
 
     # ------------------------------------------------------------------------------------------------ control
     def request_stop(self) -> None:
@@ -136,6 +138,18 @@ class Orchestrator:
         is sent first by the next run.
         """
         self._gate.close()
+
+    def abandon(self) -> None:
+        """Stop at once (e.g. the campaign was deleted): nothing more is created or sent, and ``run`` stops
+        waiting for the experiments in flight and raises CancelledError (they stay as they are in the store).
+        Thread-safe."""
+        self.request_stop()
+        self._abandoned = True
+        running = self._run_task
+        if running is not None:
+            loop, task = running
+            with contextlib.suppress(RuntimeError):  # the loop has ended already
+                loop.call_soon_threadsafe(task.cancel)
 
     @property
     def _stop_requested(self) -> bool:
@@ -149,6 +163,11 @@ class Orchestrator:
         """Reconcile, then dispatch until a stop rule holds and every experiment in flight has ended."""
         summary = LoopSummary()
         started = time.monotonic()
+        current = asyncio.current_task()
+        if current is not None:
+            self._run_task = (asyncio.get_running_loop(), current)
+            if self._abandoned:
+                current.cancel()
         self._seed_best()
         tasks: dict[asyncio.Task[Experiment | None], tuple[str, Experiment]] = {}
         ready = await self._reconcile(summary, tasks)
@@ -205,13 +224,15 @@ class Orchestrator:
                         self._launched.discard(experiment.id)
                     self._record(summary, stored)
                 used = await asyncio.to_thread(self._used)  # results told elsewhere meanwhile count too
-        except asyncio.CancelledError:
-            summary.stopped_by = "interrupted"
+        except BaseException as error:  # cancelled (Ctrl-C, abandon), or the store failed: stop every task
+            if isinstance(error, asyncio.CancelledError):
+                summary.stopped_by = "interrupted"
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
         finally:
+            self._run_task = None
             summary.total = used
             summary.seconds = time.monotonic() - started
         return summary
