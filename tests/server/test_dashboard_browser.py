@@ -351,3 +351,22 @@ def test_axis_titles_carry_the_parameters_units(tmp_path: Path, page: Page) -> N
         assert page.evaluate(f"{parameters}.xaxis2.title.text") == "z"
         assert page.evaluate(f"{parameters}.yaxis.title.text") == "y [S/cm]"
         assert page.evaluate("document.getElementById('plot-model').layout.yaxis.title.text") == "y [S/cm]"
+
+
+def test_the_counts_and_the_run_holding_the_lease_are_shown(
+    lab: tuple[str, Campaign, dict[str, str]], page: Page
+) -> None:
+    base, campaign, _ = lab
+    done = [e for e in campaign.experiments() if e.status.value == "completed"]
+    campaign.amend(done[0].id, 0.5, reason="typo in the lab book")
+    campaign.retract(done[1].id, reason="wrong sample loaded")
+    lease = campaign.store.acquire_lease("films", "run-1", host="lab-pc", pid=4242, expiry=600)
+    page.goto(base)
+    page.wait_for_selector("#campaigns tbody tr")
+    cells = page.locator("#campaigns tbody tr").inner_text().split("\t")
+    assert cells[2:7] == ["11", "1", "2", "1", "0"]  # completed, failed, pending, retracted, discarded
+    open_campaign(page, base)
+    summary = page.locator("#summary").inner_text()
+    assert "11 completed · 1 failed · 2 pending · 1 retracted · 1 amended" in summary, summary
+    since = lease.since.isoformat()[:16].replace("T", " ")
+    assert f"run by process 4242 on lab-pc since {since} UTC" in summary, summary
