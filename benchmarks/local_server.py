@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -64,3 +65,14 @@ def local_server(store_url: str, port: int, *, start_timeout: float = 60.0) -> I
         server.wait(timeout=30)
         if server.stderr:
             log.extend(server.stderr.read().decode(errors="replace").splitlines())
+
+
+def run_clients(worker: Callable[[], None], clients: int) -> float:
+    """Run ``worker`` in ``clients`` threads at once; the seconds until the last one finished."""
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began

@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from local_server import admin_token, load_arguments, local_server
+from local_server import admin_token, load_arguments, local_server, run_clients
 
 from kiln.client import Client
 
@@ -57,13 +57,7 @@ def main() -> None:
                         with lock:
                             errors.append(f"{type(error).__name__}: {error}")
 
-            threads = [threading.Thread(target=worker) for _ in range(args.clients)]
-            began = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            elapsed = time.perf_counter() - began
+            elapsed = run_clients(worker, args.clients)
             experiments = Client(base, admin).open(name).experiments()
     expected = args.clients * args.pairs
     candidates = [e.candidate for e in experiments]

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from local_server import admin_token, load_arguments, local_server
+from local_server import admin_token, load_arguments, local_server, run_clients
 
 from kiln.client import Client, RemoteCampaign
 from kiln.lab.emulator import DatasetEmulator
@@ -60,13 +59,7 @@ def main() -> None:
                     pairs(Client(base, admin, timeout=600).open(campaign_name), count, emulator, mine)
                     into.extend(mine)
 
-                threads = [threading.Thread(target=worker) for _ in range(clients)]
-                began = time.perf_counter()
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join()
-                elapsed = time.perf_counter() - began
+                elapsed = run_clients(worker, clients)
                 experiments = Client(base, admin).open(name).experiments()
                 asks = len({e.batch for e in experiments})
                 told = sum(1 for e in experiments if e.status.value == "completed")
