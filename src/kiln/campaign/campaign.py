@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from numbers import Integral
 from typing import IO, TYPE_CHECKING, Any
-
-import numpy as np
 
 from kiln.campaign.config import CampaignConfig, config_differences
 from kiln.campaign.gate import Gate
@@ -146,6 +145,8 @@ class Campaign:
         return self._propose_and_store(n, gate)
 
     def _propose_and_store(self, n: int, gate: Gate | None = None) -> list[Experiment]:
+        import numpy as np  # here, not at the top: kiln show, tell and export do not need it
+
         if gate is not None and gate.closed:
             return []
         experiments = self.experiments()
@@ -335,7 +336,7 @@ class Campaign:
 
 def batch_size(n: Any) -> int:
     """``n`` as the size of one ask: a whole number from 1 to MAX_BATCH, else ValidationError."""
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_BATCH:
+    if isinstance(n, bool) or not isinstance(n, Integral) or not 1 <= int(n) <= MAX_BATCH:
         raise ValidationError("n", n, f"a whole number from 1 to {MAX_BATCH} is required", "e.g. -n 4")
     return int(n)
 
