@@ -5,38 +5,25 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from backends import POSTGRES_URL, fresh_postgres
 from kiln import Campaign
 from kiln.client import Client
 from kiln.core.errors import NotFoundError, StateError, ValidationError
 from kiln.server.app import create_app
 from kiln.server.auth import create_token
-from kiln.store import open_store
-
-SPEC: dict[str, Any] = {
-    "name": "films",
-    "space": {"parameters": [{"name": "x", "type": "continuous", "low": 0.0, "high": 1.0}]},
-    "objective": {"target": "y", "direction": "max"},
-    "strategy": {"kind": "random"},
-}
+from kiln.store.base import Store
+from server_helpers import SPEC, http, scoped_tokens
 
 
-@pytest.fixture(params=["sqlite", *(["postgresql"] if POSTGRES_URL else [])])
-def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, dict[str, str]]]:
+@pytest.fixture
+def setup(backend_store: Store) -> tuple[Any, dict[str, str]]:
     """A store on each backend, with a read, a write, an admin and a campaign-limited token."""
-    url = fresh_postgres() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'server.db'}"
-    store = open_store(url)
-    tokens = {scope: create_token(store, f"{scope}-token", scope)[1] for scope in ("read", "write", "admin")}
-    tokens["other"] = create_token(store, "other-only", "write", ["other"])[1]
-    yield store, tokens
-    store.close()
+    return backend_store, scoped_tokens(backend_store)
 
 
 def films_writer(setup: tuple[Any, dict[str, str]]) -> tuple[Any, TestClient]:
@@ -45,13 +32,6 @@ def films_writer(setup: tuple[Any, dict[str, str]]) -> tuple[Any, TestClient]:
     app = create_app(store)
     http(app, tokens["admin"]).post("/api/v1/campaigns", json=SPEC)
     return app, http(app, tokens["write"])
-
-
-def http(app: Any, token: str | None = None) -> TestClient:
-    client = TestClient(app)
-    if token:
-        client.headers["Authorization"] = f"Bearer {token}"
-    return client
 
 
 def test_tokens_and_scopes(setup: tuple[Any, dict[str, str]]) -> None:

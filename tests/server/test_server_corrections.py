@@ -3,36 +3,27 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from backends import POSTGRES_URL, fresh_postgres
 from kiln.client import Client
 from kiln.core.errors import NotFoundError, StateError, ValidationError
 from kiln.core.records import Change, ExperimentStatus
 from kiln.server.app import create_app
 from kiln.server.auth import create_token
-from kiln.store import open_store
+from kiln.store.base import Store
+from server_helpers import SPEC, http
 
-SPEC: dict[str, Any] = {
-    "name": "films",
-    "space": {"parameters": [{"name": "x", "type": "continuous", "low": 0.0, "high": 1.0}]},
-    "objective": {"target": "y", "direction": "max"},
-    "strategy": {"kind": "random"},
-}
 API = "/api/v1/campaigns"
 
 
-@pytest.fixture(params=["sqlite", *(["postgresql"] if POSTGRES_URL else [])])
-def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, dict[str, str]]]:
+@pytest.fixture
+def setup(backend_store: Store) -> tuple[Any, dict[str, str]]:
     """A store with campaigns films and other, and tokens: read, write (named ana), admin, admin of other only."""
-    url = fresh_postgres() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'server.db'}"
-    store = open_store(url)
+    store = backend_store
     tokens = {
         "read": create_token(store, "reader", "read")[1],
         "write": create_token(store, "ana", "write")[1],
@@ -43,15 +34,7 @@ def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any,
     admin = http(app, tokens["admin"])
     for name in ("films", "other"):
         assert admin.post(API, json={**SPEC, "name": name}).status_code == 201
-    yield app, tokens
-    store.close()
-
-
-def http(app: Any, token: str | None = None) -> TestClient:
-    client = TestClient(app)
-    if token:
-        client.headers["Authorization"] = f"Bearer {token}"
-    return client
+    return app, tokens
 
 
 def told(writer: TestClient, *values: float) -> list[str]:

@@ -3,38 +3,25 @@ who holds the run lease (a kiln run driving the campaign)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from backends import POSTGRES_URL, fresh_postgres
 from kiln.server.app import create_app
 from kiln.server.auth import create_token
-from kiln.store import open_store
 from kiln.store.base import Store
+from server_helpers import SPEC, http
 
-SPEC: dict[str, Any] = {
-    "name": "films",
-    "space": {"parameters": [{"name": "x", "type": "continuous", "low": 0.0, "high": 1.0}]},
-    "objective": {"target": "y", "direction": "max"},
-    "strategy": {"kind": "random"},
-}
 API = "/api/v1/campaigns/films"
 
 
-@pytest.fixture(params=["sqlite", *(["postgresql"] if POSTGRES_URL else [])])
-def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, TestClient]]:
-    """The store and a client with a write token, campaign films created."""
-    url = fresh_postgres() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'server.db'}"
-    store = open_store(url)
-    client = TestClient(create_app(store))
-    client.headers["Authorization"] = f"Bearer {create_token(store, 'boss', 'admin')[1]}"
+@pytest.fixture
+def setup(backend_store: Store) -> tuple[Store, TestClient]:
+    """The store and a client with an admin token, campaign films created."""
+    client = http(create_app(backend_store), create_token(backend_store, "boss", "admin")[1])
     assert client.post("/api/v1/campaigns", json=SPEC).status_code == 201
-    yield store, client
-    store.close()
+    return backend_store, client
 
 
 def _post(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -11,9 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from backends import POSTGRES_URL, fresh_postgres
 from kiln.campaign import Campaign
 from kiln.server import json_body, model_cache
 from kiln.server.app import create_app
@@ -21,35 +19,20 @@ from kiln.server.auth import create_token
 from kiln.server.jobs import Jobs
 from kiln.server.limits import ServerLimits
 from kiln.store import open_store
+from kiln.store.base import Store
 from kiln.strategies.profile import Profile
+from server_helpers import SPEC, http, scoped_tokens
 
 API = "/api/v1"
-SPEC: dict[str, Any] = {
-    "name": "films",
-    "space": {"parameters": [{"name": "x", "type": "continuous", "low": 0.0, "high": 1.0}]},
-    "objective": {"target": "y", "direction": "max"},
-    "strategy": {"kind": "random"},
-}
 
 
-@pytest.fixture(params=["sqlite", *(["postgresql"] if POSTGRES_URL else [])])
-def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, dict[str, str]]]:
+@pytest.fixture
+def setup(backend_store: Store) -> tuple[Any, dict[str, str]]:
     """A store with campaign ``films``; tokens: read, write, admin, write for 'other' only, admin for 'films' only."""
-    url = fresh_postgres() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'server.db'}"
-    store = open_store(url)
-    tokens = {scope: create_token(store, f"{scope}-token", scope)[1] for scope in ("read", "write", "admin")}
-    tokens["other"] = create_token(store, "other-only", "write", ["other"])[1]
-    tokens["films-admin"] = create_token(store, "films-admin", "admin", ["films"])[1]
-    http(create_app(store), tokens["admin"]).post(f"{API}/campaigns", json=SPEC).raise_for_status()
-    yield store, tokens
-    store.close()
-
-
-def http(app: Any, token: str | None = None) -> TestClient:
-    client = TestClient(app)
-    if token:
-        client.headers["Authorization"] = f"Bearer {token}"
-    return client
+    tokens = scoped_tokens(backend_store)
+    tokens["films-admin"] = create_token(backend_store, "films-admin", "admin", ["films"])[1]
+    http(create_app(backend_store), tokens["admin"]).post(f"{API}/campaigns", json=SPEC).raise_for_status()
+    return backend_store, tokens
 
 
 # -- 3. the token before the body; bounded bodies; parsing off the event loop --------------------------------

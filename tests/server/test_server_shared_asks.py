@@ -14,14 +14,9 @@ from kiln.campaign.campaign import Campaign
 from kiln.server.app import create_app
 from kiln.server.auth import create_token
 from kiln.store import open_store
+from server_helpers import SPEC
 
 WAIT = 60.0
-SPEC: dict[str, Any] = {
-    "name": "films",
-    "space": {"parameters": [{"name": "x", "type": "continuous", "low": 0.0, "high": 1.0}]},
-    "objective": {"target": "y", "direction": "max"},
-    "strategy": {"kind": "random"},
-}
 
 
 def _finished(client: TestClient, answer: dict[str, Any]) -> dict[str, Any]:
