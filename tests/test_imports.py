@@ -127,3 +127,24 @@ def test_the_version_is_the_projects() -> None:
 
     project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
     assert kiln.__version__ == project["version"]
+
+
+SHOW_MODULES = """
+import json, sys
+sys.argv = ["kiln"] + {args}
+from kiln.cli.app import main
+try:
+    main()
+except SystemExit as exit:
+    assert exit.code in (0, None), exit.code
+print("MODULES " + json.dumps(sorted(m for m in sys.modules if m.startswith("kiln.lab"))))
+"""
+
+
+def test_kiln_show_reads_the_lease_without_the_rest_of_the_lab(everyday_store: tuple[str, str, list[str]]) -> None:
+    """kiln.lab's names load on first use: the lease module comes without the emulators, the loop and specs."""
+    url, name, _ = everyday_store
+    output = _run(SHOW_MODULES.format(args=["show", name, "--store", url]))
+    loaded = set(json.loads(output.strip().splitlines()[-1].removeprefix("MODULES ")))
+    assert "kiln.lab.lease" in loaded
+    assert loaded.isdisjoint({"kiln.lab.emulator", "kiln.lab.loop", "kiln.lab.spec"}), loaded
