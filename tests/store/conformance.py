@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -28,6 +29,37 @@ def exp(exp_id: str, **fields: Any) -> Experiment:
 
 def kinds(store: Store, campaign: str | None = None) -> list[str]:
     return [event.kind for event in store.events(campaign)]
+
+
+def race_a_discard(store: Store, action: str, act: Callable[[str], object]) -> dict[str, list[str]]:
+    """Campaign ``c`` with eight pending experiments e0..e7, each discarded and given to ``act`` at the same time
+    from two threads; returns each id's two outcomes: ``"discard"`` or ``action`` for a call that succeeded,
+    ``"refused"`` for one that raised StateError."""
+    store.create_campaign("c", {})
+    store.add_experiments("c", [exp(f"e{i}") for i in range(8)])
+    outcomes: dict[str, list[str]] = {f"e{i}": [] for i in range(8)}
+    lock = threading.Lock()
+
+    def attempt(exp_id: str, which: str) -> None:
+        try:
+            if which == "discard":
+                store.discard("c", exp_id, note="not needed")
+            else:
+                act(exp_id)
+            outcome = which
+        except StateError:
+            outcome = "refused"
+        with lock:
+            outcomes[exp_id].append(outcome)
+
+    threads = [
+        threading.Thread(target=attempt, args=(exp_id, which)) for exp_id in outcomes for which in ("discard", action)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
 
 
 class StoreConformance:
@@ -738,32 +770,7 @@ class StoreConformance:
         assert len(store.history("c", "e1")) == 2
 
     def test_a_discard_racing_a_completion_has_one_winner(self, store: Store) -> None:
-        store.create_campaign("c", {})
-        store.add_experiments("c", [exp(f"e{i}") for i in range(8)])
-        outcomes: dict[str, list[str]] = {f"e{i}": [] for i in range(8)}
-        lock = threading.Lock()
-
-        def attempt(exp_id: str, action: str) -> None:
-            try:
-                if action == "discard":
-                    store.discard("c", exp_id, note="not needed")
-                else:
-                    store.complete("c", exp_id, {"y": 1.0})
-                outcome = action
-            except StateError:
-                outcome = "refused"
-            with lock:
-                outcomes[exp_id].append(outcome)
-
-        threads = [
-            threading.Thread(target=attempt, args=(exp_id, action))
-            for exp_id in outcomes
-            for action in ("discard", "complete")
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        outcomes = race_a_discard(store, "complete", lambda exp_id: store.complete("c", exp_id, {"y": 1.0}))
         for exp_id, seen in outcomes.items():
             assert sorted(seen) in (["complete", "refused"], ["discard", "refused"]), seen
             stored = store.get_experiment("c", exp_id).status
@@ -771,32 +778,9 @@ class StoreConformance:
             assert stored is (ExperimentStatus.DISCARDED if winner == "discard" else ExperimentStatus.COMPLETED)
 
     def test_a_discard_racing_a_dispatch_has_one_winner(self, store: Store) -> None:
-        store.create_campaign("c", {})
-        store.add_experiments("c", [exp(f"e{i}") for i in range(8)])
-        outcomes: dict[str, list[str]] = {f"e{i}": [] for i in range(8)}
-        lock = threading.Lock()
-
-        def attempt(exp_id: str, action: str) -> None:
-            try:
-                if action == "discard":
-                    store.discard("c", exp_id, note="not needed")
-                else:
-                    store.dispatch("c", exp_id, "robot", expect=("", ""))
-                outcome = action
-            except StateError:
-                outcome = "refused"
-            with lock:
-                outcomes[exp_id].append(outcome)
-
-        threads = [
-            threading.Thread(target=attempt, args=(exp_id, action))
-            for exp_id in outcomes
-            for action in ("discard", "dispatch")
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        outcomes = race_a_discard(
+            store, "dispatch", lambda exp_id: store.dispatch("c", exp_id, "robot", expect=("", ""))
+        )
         for exp_id, seen in outcomes.items():
             assert sorted(seen) in (["discard", "refused"], ["dispatch", "refused"]), seen
             stored = store.get_experiment("c", exp_id)
