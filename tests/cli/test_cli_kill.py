@@ -6,18 +6,16 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import IO, Any
 
-import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
+from hands_lab import KILN, hands_lab, person, sent_to_hands
 from kiln import Campaign, ExperimentStatus, KilnError, NotFoundError
 
-KILN = Path(sys.executable).parent / "kiln"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BUDGET = 60
 KILL_AFTER = 8
@@ -131,34 +129,6 @@ class Lines:
         return "\n".join(self.lines)
 
 
-def _manual_lab(tmp_path: Path) -> list[str]:
-    """A spec whose experiments wait for a person (the test), so that it decides when each one ends."""
-    (tmp_path / "pool.csv").write_text("x\n" + "\n".join(str(i) for i in range(50)) + "\n")
-    spec = {
-        "name": "hands-lab",
-        "pool": {"csv": "pool.csv"},
-        "objective": {"target": "y", "direction": "max"},
-        "strategy": {"kind": "random"},
-        "instruments": [{"kind": "manual", "name": "hands", "poll_interval": 0.05}],
-        "in_flight": 2,
-        "budget": 6,
-    }
-    (tmp_path / "lab.yaml").write_text(yaml.safe_dump(spec))
-    return [str(KILN), "run", str(tmp_path / "lab.yaml"), "--store", f"sqlite:///{tmp_path / 'k.db'}"]
-
-
-def _hands(url: str) -> list[Any]:
-    """The experiments the run has sent to the person (accepted, still pending)."""
-    try:
-        campaign = Campaign.open("hands-lab", store=url)
-    except (NotFoundError, SQLAlchemyError, KilnError):
-        return []  # not created yet
-    try:
-        return [e for e in campaign.pending() if e.instrument == "hands" and e.handle]
-    finally:
-        campaign.store.close()
-
-
 def _tell(url: str, experiments: list[Any]) -> None:
     campaign = Campaign.open("hands-lab", store=url)
     try:
@@ -169,13 +139,12 @@ def _tell(url: str, experiments: list[Any]) -> None:
 
 
 def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path: Path) -> None:
-    command = _manual_lab(tmp_path)
-    url = command[-1]
+    command, url = hands_lab(tmp_path, budget=6)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
     try:
         output = Lines(process.stdout)  # type: ignore[arg-type]
         deadline = time.monotonic() + 120
-        while len(in_flight := _hands(url)) < 2:  # both slots are taken: the run waits for the person
+        while len(in_flight := sent_to_hands(url)) < 2:  # both slots are taken: the run waits for the person
             assert process.poll() is None and time.monotonic() < deadline, output.text()
             time.sleep(0.02)
         process.send_signal(signal.SIGINT)
@@ -194,20 +163,8 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path: Path) -> None:
     assert [e.id for e in before] == [e.id for e in in_flight]  # nothing was asked for after the Ctrl-C
     assert all(e.status is ExperimentStatus.COMPLETED for e in before)
 
-    done = threading.Event()
-
-    def person() -> None:
-        while not done.is_set():
-            _tell(url, _hands(url))
-            time.sleep(0.02)
-
-    helper = threading.Thread(target=person, daemon=True)
-    helper.start()
-    try:
+    with person(url):
         rerun = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
-    finally:
-        done.set()
-        helper.join(timeout=30)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     after = _stored_of(url)
     assert len(after) == 6 and all(e.status is ExperimentStatus.COMPLETED for e in after)

@@ -7,37 +7,14 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from hands_lab import hands_lab, person, sent_to_hands
 from kiln import Campaign
 from kiln.core.records import utc_now
-
-KILN = Path(sys.executable).parent / "kiln"
-
-
-def _spec(tmp_path: Path, budget: int, expiry: float) -> tuple[list[str], str]:
-    (tmp_path / "pool.csv").write_text("x\n" + "\n".join(str(i) for i in range(50)) + "\n")
-    spec = {
-        "name": "hands-lab",
-        "pool": {"csv": "pool.csv"},
-        "objective": {"target": "y", "direction": "max"},
-        "strategy": {"kind": "random"},
-        "instruments": [{"kind": "manual", "name": "hands", "poll_interval": 0.05}],
-        "in_flight": 2,
-        "budget": budget,
-        "lease": {"expiry": expiry, "heartbeat": 0.5},
-    }
-    (tmp_path / "lab.yaml").write_text(yaml.safe_dump(spec))
-    url = f"sqlite:///{tmp_path / 'k.db'}"
-    return [str(KILN), "run", str(tmp_path / "lab.yaml"), "--store", url], url
 
 
 def _until(condition: Callable[[], Any], what: str, timeout: float = 120.0) -> Any:
@@ -48,56 +25,14 @@ def _until(condition: Callable[[], Any], what: str, timeout: float = 120.0) -> A
     return found
 
 
-def _campaign(url: str) -> Campaign | None:
-    try:
-        return Campaign.open("hands-lab", store=url)
-    except Exception:  # not created yet
-        return None
-
-
-def _in_flight(url: str) -> list[Any]:
-    campaign = _campaign(url)
-    if campaign is None:
-        return []
-    try:
-        return [e for e in campaign.pending() if e.instrument == "hands" and e.handle]
-    finally:
-        campaign.store.close()
-
-
-@contextmanager
-def _person(url: str) -> Iterator[None]:
-    """Someone who measures every experiment sent to the hands, until the block ends."""
-    done = threading.Event()
-
-    def work() -> None:
-        while not done.is_set():
-            campaign = _campaign(url)
-            if campaign is not None:
-                try:
-                    for experiment in _in_flight(url):
-                        campaign.tell(experiment.id, experiment.params["x"])
-                except Exception:
-                    pass  # told by the other thread of the run meanwhile
-                finally:
-                    campaign.store.close()
-            time.sleep(0.02)
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join(timeout=30)
-
-
 def test_a_second_run_is_refused_and_flags_nothing(tmp_path: Path) -> None:
-    command, url = _spec(tmp_path, budget=4, expiry=120)  # no lease expires here, however busy the machine
+    command, url = hands_lab(
+        tmp_path, budget=4, lease={"expiry": 120, "heartbeat": 0.5}
+    )  # no lease expires here, however busy the machine
     with (tmp_path / "first.log").open("wb") as log:
         first = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
         try:
-            flying = _until(lambda: len(_in_flight(url)) == 2 and _in_flight(url), "two experiments in flight")
+            flying = _until(lambda: len(sent_to_hands(url)) == 2 and sent_to_hands(url), "two experiments in flight")
             second = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
             assert second.returncode == 1, second.stdout + second.stderr
             line = second.stderr.strip()
@@ -106,7 +41,7 @@ def test_a_second_run_is_refused_and_flags_nothing(tmp_path: Path) -> None:
             assert first.poll() is None
             campaign = Campaign.open("hands-lab", store=url)
             assert [campaign.experiment(e.id).attention for e in flying] == ["", ""]  # not flagged
-            with _person(url):
+            with person(url):
                 assert first.wait(timeout=120) == 0, (tmp_path / "first.log").read_text()
         finally:
             if first.poll() is None:
@@ -130,12 +65,12 @@ def _write_lock_free(db: Path) -> bool:
 
 
 def test_a_stalled_run_is_taken_over_after_its_lease_expires_and_is_told(tmp_path: Path) -> None:
-    command, url = _spec(tmp_path, budget=4, expiry=3)
+    command, url = hands_lab(tmp_path, budget=4, lease={"expiry": 3, "heartbeat": 0.5})
     db = tmp_path / "k.db"
     with (tmp_path / "first.log").open("wb") as log:
         first = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
         try:
-            flying = _until(lambda: len(_in_flight(url)) == 2 and _in_flight(url), "two experiments in flight")
+            flying = _until(lambda: len(sent_to_hands(url)) == 2 and sent_to_hands(url), "two experiments in flight")
             while True:  # stall it, but not in the middle of a write
                 os.kill(first.pid, signal.SIGSTOP)
                 if _write_lock_free(db):
@@ -154,7 +89,7 @@ def test_a_stalled_run_is_taken_over_after_its_lease_expires_and_is_told(tmp_pat
                 assert f"took over from process {first.pid} on host" in text
                 os.kill(first.pid, signal.SIGCONT)
                 _until(lambda: "the run lease was lost" in (tmp_path / "first.log").read_text(), "the first is told")
-                with _person(url):
+                with person(url):
                     assert second.wait(timeout=120) == 0, (tmp_path / "second.log").read_text()
                     assert first.wait(timeout=120) == 1, (tmp_path / "first.log").read_text()
         finally:
