@@ -12,7 +12,6 @@ the server come back as the same KilnError classes a local campaign raises (Vali
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -23,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from kiln.core.errors import ConflictError, KilnError, NotFoundError, StateError, ValidationError
 from kiln.core.pool_file import inline_pool
-from kiln.core.records import Change, Experiment, ExperimentStatus, Imported, Origin, Revision
+from kiln.core.records import Experiment, ExperimentStatus, Imported, Origin, Revision
+from kiln.core.revision_json import revision_from_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,24 +60,6 @@ def experiment_from_json(data: Mapping[str, Any]) -> Experiment:
         note=data.get("note", ""),
         amended=int(data.get("amended", 0)),
         retracted=bool(data.get("retracted", False)),
-    )
-
-
-def revision_from_json(data: Mapping[str, Any]) -> Revision:
-    """A Revision record from the server's JSON (``.../experiments/{id}/history``)."""
-    at = _when(data["at"])
-    assert at is not None
-    return Revision(
-        experiment="",
-        number=int(data["number"]),
-        change=Change(data["change"]),
-        status=ExperimentStatus(data["status"]),
-        results={k: float(v) for k, v in data["results"].items()},
-        reason=data["reason"],
-        retracted=bool(data["retracted"]),
-        note=data["note"],
-        actor=data["actor"],
-        at=at,
     )
 
 
@@ -232,7 +214,7 @@ class RemoteCampaign:
     def history(self, experiment_id: str) -> list[Revision]:
         """Every version of an experiment's outcome, oldest first (as ``Campaign.history``)."""
         answer = self.client.request("GET", f"/campaigns/{self.name}/experiments/{experiment_id}/history")
-        return [dataclasses.replace(revision_from_json(r), experiment=experiment_id) for r in answer]
+        return [revision_from_json(r, experiment_id) for r in answer]
 
     def delete(self) -> None:
         """Delete the campaign on the server (an admin token that reaches it)."""

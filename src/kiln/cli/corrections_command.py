@@ -83,6 +83,7 @@ def history(
     """Show every value experiment ID has had, oldest first, with when, why and by whom it changed."""
     from kiln.cli.app import print_json
     from kiln.cli.render import history_table
+    from kiln.core.revision_json import revision_json
 
     campaign = _open(name, store)
     versions = campaign.history(experiment_id)
@@ -90,21 +91,6 @@ def history(
         print_json([revision_json(r) for r in versions])
         return
     out.print(history_table(versions, campaign.objective.names, title=f"history of {experiment_id}"))
-
-
-def revision_json(revision: Any) -> dict[str, Any]:
-    """A Revision as JSON."""
-    return {
-        "number": revision.number,
-        "change": revision.change.value,
-        "status": revision.status.value,
-        "results": dict(revision.results),
-        "reason": revision.reason,
-        "retracted": revision.retracted,
-        "note": revision.note,
-        "actor": revision.actor,
-        "at": revision.at.isoformat(),
-    }
 
 
 def pending(

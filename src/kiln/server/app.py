@@ -40,7 +40,8 @@ from kiln.core.errors import (
     StateError,
     ValidationError,
 )
-from kiln.core.records import Experiment, Revision, TokenRecord, utc_now
+from kiln.core.records import Experiment, TokenRecord, utc_now
+from kiln.core.revision_json import revision_json
 from kiln.lab.lease import lease_json
 from kiln.objective import Direction
 from kiln.server.auth import AuthError, require, token_of
@@ -128,21 +129,6 @@ def experiment_json(e: Experiment) -> dict[str, Any]:
         "note": e.note,
         "amended": e.amended,
         "retracted": e.retracted,
-    }
-
-
-def revision_json(r: Revision) -> dict[str, Any]:
-    """One version of an experiment's outcome as JSON."""
-    return {
-        "number": r.number,
-        "change": r.change.value,
-        "status": r.status.value,
-        "results": dict(r.results),
-        "reason": r.reason,
-        "retracted": r.retracted,
-        "note": r.note,
-        "actor": r.actor,
-        "at": r.at.isoformat(),
     }
 
 
