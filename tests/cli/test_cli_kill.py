@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from hands_lab import KILN, hands_lab, person, sent_to_hands
+from hands_lab import KILN, NAME, hands_lab, person, sent_to_hands
 from kiln import Campaign, ExperimentStatus, KilnError, NotFoundError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -21,8 +21,9 @@ BUDGET = 60
 KILL_AFTER = 8
 
 
-def _stored(url: str) -> list[Any]:
-    campaign = Campaign.open("p3ht-demo", store=url)
+def _stored(url: str, name: str = "p3ht-demo") -> list[Any]:
+    """The experiments of campaign ``name`` in the store at ``url``."""
+    campaign = Campaign.open(name, store=url)
     try:
         return campaign.experiments()
     finally:
@@ -130,7 +131,7 @@ class Lines:
 
 
 def _tell(url: str, experiments: list[Any]) -> None:
-    campaign = Campaign.open("hands-lab", store=url)
+    campaign = Campaign.open(NAME, store=url)
     try:
         for experiment in experiments:
             campaign.tell(experiment.id, experiment.params["x"])
@@ -159,22 +160,14 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path: Path) -> None:
     interrupted = output.wait_for("interrupted")
     assert interrupted.endswith("2 experiments are stored in " + url + "; run the same command again to resume")
     assert "Traceback" not in text
-    before = _stored_of(url)
+    before = _stored(url, NAME)
     assert [e.id for e in before] == [e.id for e in in_flight]  # nothing was asked for after the Ctrl-C
     assert all(e.status is ExperimentStatus.COMPLETED for e in before)
 
     with person(url):
         rerun = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    after = _stored_of(url)
+    after = _stored(url, NAME)
     assert len(after) == 6 and all(e.status is ExperimentStatus.COMPLETED for e in after)
     assert [e.id for e in after[:2]] == [e.id for e in before]
     assert len({e.candidate for e in after}) == 6
-
-
-def _stored_of(url: str) -> list[Any]:
-    campaign = Campaign.open("hands-lab", store=url)
-    try:
-        return campaign.experiments()
-    finally:
-        campaign.store.close()
