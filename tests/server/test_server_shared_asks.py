@@ -14,7 +14,7 @@ from kiln.campaign.campaign import Campaign
 from kiln.server.app import create_app
 from kiln.server.auth import create_token
 from kiln.store import open_store
-from server_helpers import SPEC
+from server_helpers import SPEC, http
 
 WAIT = 60.0
 
@@ -46,8 +46,8 @@ def test_asks_that_wait_for_a_running_one_share_the_next_round(tmp_path: Path, m
 
     monkeypatch.setattr(Campaign, "ask", held_ask)
     app = create_app(store, ask_wait=0.0)
-    TestClient(app, headers={"Authorization": f"Bearer {admin}"}).post("/api/v1/campaigns", json=SPEC)
-    client = TestClient(app, headers={"Authorization": f"Bearer {writer}"})
+    http(app, admin).post("/api/v1/campaigns", json=SPEC)
+    client = http(app, writer)
     first = client.post("/api/v1/campaigns/films/ask", json={"n": 1}).json()
     assert entered.wait(WAIT)
     later = [client.post("/api/v1/campaigns/films/ask", json={"n": n}).json() for n in (2, 1, 3)]
