@@ -6,12 +6,18 @@ holding 40 completed experiments and enough pending ones for every ``kiln tell``
 processes, and prints a markdown table of medians in seconds: wall time, and CPU time (user + system), which a
 busy machine disturbs less.
 
-    .venv/bin/python benchmarks/startup.py [--runs 9]
+``--src LABEL=PATH`` (repeatable) runs the commands with ``PYTHONPATH=PATH`` for each tree in turn, run by run,
+so that a before/after comparison sees the same machine load; the table gets a wall and a CPU column per label.
+Each command runs once unmeasured first, and bytecode is written (``PYTHONDONTWRITEBYTECODE`` is dropped), so
+kiln's modules are compiled once, as an installed package's are, not at every run.
+
+    .venv/bin/python benchmarks/startup.py [--runs 9] [--src before=../old/src --src after=src]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import resource
@@ -56,35 +62,53 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def medians(commands: list[list[str]], env: dict[str, str]) -> tuple[float, float]:
-    """Median wall time and median CPU time over one run of each command."""
-    times = [timed(command, env) for command in commands]
-    return statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
+def commands_of(store: str, name: str, pending: list[str]) -> dict[str, list[list[str]]]:
+    """Label -> the command lines to time (one per run; ``kiln tell`` tells a different experiment each run)."""
+    runs = len(pending)
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "kiln --help": [*KILN, "--help"],
+        "kiln list": [*KILN, "list", "--store", store],
+        "kiln show": [*KILN, "show", name, "--store", store],
+        "kiln export": [*KILN, "export", name, "--store", store],
+    }
+    lines = {label: [command] * runs for label, command in commands.items()}
+    lines["kiln tell"] = [[*KILN, "tell", name, experiment_id, "12.5", "--store", store] for experiment_id in pending]
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="runs of each command (the median is reported)")
+    parser.add_argument("--src", action="append", default=[], help="LABEL=PATH: a source tree to time (repeatable)")
     args = parser.parse_args()
-    env = {**os.environ, "COLUMNS": "80"}
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"COLUMNS": "80"}
+    trees = [tuple(item.split("=", 1)) for item in args.src] or [("", "")]
+    envs = {label: {**base, "PYTHONPATH": str(Path(path).resolve())} if path else base for label, path in trees}
     with tempfile.TemporaryDirectory() as tmp:
-        store, name, pending = prepare(Path(tmp), args.runs)
-        commands = {
-            "python -c pass": [sys.executable, "-c", "pass"],
-            "kiln --help": [*KILN, "--help"],
-            "kiln list": [*KILN, "list", "--store", store],
-            "kiln show": [*KILN, "show", name, "--store", store],
-            "kiln export": [*KILN, "export", name, "--store", store],
-        }
-        rows = [(label, medians([command] * args.runs, env)) for label, command in commands.items()]
-        tells = [[*KILN, "tell", name, experiment_id, "12.5", "--store", store] for experiment_id in pending]
-        rows.append(("kiln tell", medians(tells, env)))
-    print(f"| command | wall, median of {args.runs} (s) | CPU, median (s) |")
-    print("|---|---:|---:|")
-    for label, (wall, cpu) in rows:
-        print(f"| `{label}` | {wall:.2f} | {cpu:.2f} |")
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"\n{os.cpu_count()} CPUs, load average {load:.2f} at the end")
+        store, name, pending = prepare(Path(tmp), (args.runs + 1) * len(envs))
+        per_tree = {label: commands_of(store, name, pending[number :: len(envs)]) for number, label in enumerate(envs)}
+        times: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for run in range(args.runs + 1):  # run 0 warms up (bytecode, file cache) and is not counted
+            for label, env in envs.items():
+                for command, lines in per_tree[label].items():
+                    measured = timed(lines[run], env)
+                    if run:
+                        times.setdefault((label, command), []).append(measured)
+    header = " | ".join(
+        f"{label + ': ' if label else ''}wall (s) | {label + ': ' if label else ''}CPU (s)" for label in envs
+    )
+    print(f"medians of {args.runs} runs\n")
+    print(f"| command | {header} |")
+    print("|---|" + "---:|---:|" * len(envs))
+    for command in per_tree[next(iter(envs))]:
+        cells = []
+        for label in envs:
+            walls, cpus = zip(*times[(label, command)], strict=True)
+            cells += [f"{statistics.median(walls):.2f}", f"{statistics.median(cpus):.2f}"]
+        print(f"| `{command}` | " + " | ".join(cells) + " |")
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (math.nan,) * 3
+    print(f"\n{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end")
 
 
 if __name__ == "__main__":
