@@ -148,3 +148,29 @@ def test_kiln_show_reads_the_lease_without_the_rest_of_the_lab(everyday_store: t
     loaded = set(json.loads(output.strip().splitlines()[-1].removeprefix("MODULES ")))
     assert "kiln.lab.lease" in loaded
     assert loaded.isdisjoint({"kiln.lab.emulator", "kiln.lab.loop", "kiln.lab.spec"}), loaded
+
+
+@pytest.fixture(scope="module")
+def random_pool_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, list[str]]:
+    """A SQLite store with a random-strategy campaign on a pool of numbers and names, results and pending ones."""
+    from kiln import Campaign, CandidatePool, Objective
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('random') / 'kiln.db'}"
+    pool = CandidatePool(["x", "c"], [(float(i), f"c{i % 3}") for i in range(30)])
+    campaign = Campaign.create("sweep", space=pool, objective=Objective.maximize("y"), strategy="random", store=url)
+    for number, experiment in enumerate(campaign.ask(3)):
+        campaign.tell(experiment.id, float(number))
+    pending = [e.id for e in campaign.ask(2)]
+    campaign.store.close()
+    return url, "sweep", pending
+
+
+@pytest.mark.parametrize("command", ["show", "tell", "export"])
+def test_a_pool_campaign_opens_without_numpy(command: str, random_pool_store: tuple[str, str, list[str]]) -> None:
+    """The pool scales its columns and encodes its rows on first use, and the space and strategy modules import
+    numpy inside the functions that compute: show, tell and export of a pool campaign need no numpy."""
+    url, name, pending = random_pool_store
+    args = {"show": ["show", name], "tell": ["tell", name, pending[0], "2.5"], "export": ["export", name]}[command]
+    loaded = _modules_of([*args, "--store", url])
+    assert "sqlalchemy" in loaded
+    assert "numpy" not in loaded

@@ -6,17 +6,18 @@ columns are min-max scaled over the pool for the model; text columns are one-hot
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from kiln.core.errors import ValidationError
 from kiln.space.parameters import check_finite, check_point_keys, check_unit
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 
@@ -66,14 +67,24 @@ class CandidatePool:
         self._categories = {
             c: sorted({row[j] for row in self.rows}) for j, c in enumerate(self.columns) if not self.numeric[j]
         }
+        self.dim = int(sum(self.numeric)) + sum(len(v) for v in self._categories.values())
+
+    @functools.cached_property
+    def _scale(self) -> tuple[np.ndarray, np.ndarray]:
+        """Low end and span (1 where a column is constant) of each numeric column, for ``encode``; computed on
+        first use, so that opening a campaign (``kiln show``, ``tell``) does not import numpy."""
+        import numpy as np
+
         numeric_values = np.array(
             [[row[j] for j, num in enumerate(self.numeric) if num] for row in self.rows], dtype=float
         ).reshape(len(self.rows), -1)
-        self._low = numeric_values.min(0) if numeric_values.size else np.zeros(0)
+        low = numeric_values.min(0) if numeric_values.size else np.zeros(0)
         span = np.ptp(numeric_values, 0) if numeric_values.size else np.zeros(0)
-        self._span = np.where(span > 0, span, 1.0)
-        self.dim = int(sum(self.numeric)) + sum(len(v) for v in self._categories.values())
-        self._encoded = self.encode([dict(zip(self.columns, row, strict=True)) for row in self.rows])
+        return low, np.where(span > 0, span, 1.0)
+
+    @functools.cached_property
+    def _encoded(self) -> np.ndarray:
+        return self.encode([dict(zip(self.columns, row, strict=True)) for row in self.rows])
 
     def _checked_units(self, units: Mapping[str, str]) -> dict[str, str]:
         if not isinstance(units, Mapping):
@@ -90,7 +101,7 @@ class CandidatePool:
     def _is_numeric(j: int, rows: Sequence[Sequence[Any]]) -> bool:
         for row in rows:
             value = row[j] if j < len(row) else None
-            if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            if isinstance(value, bool) or not isinstance(value, (int, float, *_numpy_numbers())):
                 return False
         return True
 
@@ -189,13 +200,16 @@ class CandidatePool:
 
     def encode(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Points in lab units -> model coordinates, shape n x dim."""
+        import numpy as np
+
         X = np.zeros((len(rows), self.dim))
         if not rows:
             return X
         numeric_columns = [c for c, num in zip(self.columns, self.numeric, strict=True) if num]
         if numeric_columns:
             values = np.array([[float(r[c]) for c in numeric_columns] for r in rows], dtype=float)
-            X[:, : len(numeric_columns)] = (values.reshape(len(rows), -1) - self._low) / self._span
+            low, span = self._scale
+            X[:, : len(numeric_columns)] = (values.reshape(len(rows), -1) - low) / span
         start = len(numeric_columns)
         for column, categories in self._categories.items():
             for i, r in enumerate(rows):
@@ -229,6 +243,14 @@ def _shown(values: Sequence[Any], most: int = 20) -> str:
     return head + (f", ... ({len(values) - most} more)" if len(values) > most else "")
 
 
+def _numpy_numbers() -> tuple[type, ...]:
+    """numpy's number types when numpy is loaded (a numpy value can only come from a loaded numpy), else none:
+    checking a pool's values does not import numpy."""
+    numpy = sys.modules.get("numpy")
+    return (numpy.integer, numpy.floating) if numpy is not None else ()
+
+
 def _plain(value: Any) -> Any:
     """numpy scalars -> Python scalars, so rows are JSON-able."""
-    return value.item() if isinstance(value, np.generic) else value
+    numpy = sys.modules.get("numpy")
+    return value.item() if numpy is not None and isinstance(value, numpy.generic) else value

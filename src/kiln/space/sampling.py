@@ -9,18 +9,21 @@ polytope sample is taken.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from kiln.space.parameters import Categorical, Continuous, Discrete, Integer, Parameter
 from kiln.space.search_space import SearchSpace
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Method = Literal["random", "sobol"]
 
 
 def sample_points(space: SearchSpace, n: int, *, seed: int, method: Method = "random") -> list[dict[str, Any]]:
     """``n`` feasible points of ``space`` in lab units, reproducible for a given seed."""
+    import numpy as np
+
     if n <= 0:
         return []
     tied = set(space.constrained_names)
@@ -60,6 +63,7 @@ def _from_unit(parameter: Parameter, u: float) -> Any:
 
 def _polytope_points(space: SearchSpace, n: int, *, seed: int, method: Method) -> list[dict[str, float]]:
     """Values of the tied parameters for ``n`` points, drawn from their feasible polytope."""
+    import numpy as np
     import torch
     from botorch.utils.sampling import get_polytope_samples
 
@@ -100,6 +104,8 @@ def _polytope_points(space: SearchSpace, n: int, *, seed: int, method: Method) -
 
 def _maximin_subset(Z: np.ndarray, n: int, rng: np.random.Generator) -> list[int]:
     """Indices of ``n`` rows of Z chosen greedily so that each is as far as possible from those before it."""
+    import numpy as np
+
     chosen = [int(rng.integers(len(Z)))]
     distance = ((Z - Z[chosen[0]]) ** 2).sum(1)
     while len(chosen) < n:

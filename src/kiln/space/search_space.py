@@ -11,14 +11,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from kiln.core.errors import ValidationError
 from kiln.space.constraints import Composition, LinearConstraint
 from kiln.space.parameters import Categorical, Continuous, Discrete, Integer, Parameter, check_point_keys
 from kiln.space.rounding import snap_point
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LinearForm = tuple[list[int], list[float], float]
 """(column indices, coefficients, rhs) of a linear constraint in model coordinates."""
@@ -84,6 +85,7 @@ class SearchSpace:
 
     def _check_feasible(self) -> None:
         """Raise ValidationError when no point satisfies the bounds, compositions and linear constraints together."""
+        import numpy as np
         from scipy.optimize import linprog
 
         inequalities, equalities = self.inequality_constraints(), self.equality_constraints()
@@ -176,6 +178,8 @@ class SearchSpace:
     # ------------------------------------------------------------------------------------------------- encoding
     def encode(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Points in lab units -> model coordinates, shape n x dim (rows are assumed valid)."""
+        import numpy as np
+
         X = np.zeros((len(rows), self.dim))
         for block in self.blocks:
             X[:, block.start : block.stop] = _encode_column(block.parameter, [r[block.parameter.name] for r in rows])
@@ -184,6 +188,8 @@ class SearchSpace:
     def decode(self, X: np.ndarray) -> list[dict[str, Any]]:
         """Model coordinates (n x dim) -> valid points in lab units (rounded, snapped, re-normalised, and rounded
         to the declared precisions)."""
+        import numpy as np
+
         X = np.asarray(X, dtype=float)
         if X.ndim == 1 and X.shape[0] == self.dim:
             X = X.reshape(1, -1)
@@ -242,6 +248,8 @@ class SearchSpace:
 
 def _encode_column(parameter: Parameter, values: list[Any]) -> np.ndarray:
     """One parameter's values -> its model columns, shape n x width."""
+    import numpy as np
+
     if isinstance(parameter, Categorical):
         if parameter.descriptors:
             table = _scaled_descriptors(parameter)
@@ -260,6 +268,8 @@ def _encode_column(parameter: Parameter, values: list[Any]) -> np.ndarray:
 
 def _decode_column(parameter: Parameter, Z: np.ndarray) -> list[Any]:
     """Model columns (n x width) -> one parameter's values in lab units."""
+    import numpy as np
+
     if isinstance(parameter, Categorical):
         if parameter.descriptors:
             table = _scaled_descriptors(parameter)
@@ -289,6 +299,8 @@ def _numeric_range(parameter: Continuous | Integer | Discrete) -> tuple[float, f
 
 def _scaled_descriptors(parameter: Categorical) -> np.ndarray:
     """Descriptor table (choices x width), each column min-max scaled to [0, 1] (constant columns -> 0)."""
+    import numpy as np
+
     assert parameter.descriptors is not None
     table = np.array([parameter.descriptors[c] for c in parameter.choices], dtype=float)
     low, span = table.min(0), np.ptp(table, 0)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from kiln.core.records import Experiment, ExperimentStatus
 from kiln.objective import Objective
 from kiln.space.config import Domain
 from kiln.space.pool import CandidatePool
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,13 @@ class TrainingData:
 
     X: np.ndarray
     y: np.ndarray
-    pending: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    pending: np.ndarray = field(default_factory=lambda: _no_rows())
 
 
 def training_data(domain: Domain, objective: Objective, history: History) -> TrainingData:
     """Encode the completed (and pending) experiments of ``history`` for a model."""
+    import numpy as np
+
     X = domain.encode([e.params for e in history.completed]).reshape(-1, domain.dim)
     y = np.array([objective.utility(e.results) for e in history.completed], dtype=float)
     pending = domain.encode([e.params for e in history.pending]).reshape(-1, domain.dim)
@@ -79,6 +82,8 @@ def training_data(domain: Domain, objective: Objective, history: History) -> Tra
 
 def available_candidates(pool: CandidatePool, history: History) -> np.ndarray:
     """Row keys of the pool that may still be suggested, ascending."""
+    import numpy as np
+
     if pool.allow_repeats:
         return np.arange(len(pool))
     used = history.used_candidates()
@@ -101,3 +106,10 @@ class Strategy(Protocol):
     ) -> list[Proposal]: ...
 
     def to_config(self) -> dict[str, Any]: ...
+
+
+def _no_rows() -> np.ndarray:
+    """An empty 0 x 0 matrix (no pending points)."""
+    import numpy as np
+
+    return np.zeros((0, 0))

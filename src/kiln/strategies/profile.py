@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from kiln.core.errors import StateError, ValidationError
 from kiln.objective import Objective
 from kiln.objective.objective import Direction
@@ -55,6 +53,8 @@ class Profile:
 def grid_along(domain: Domain, parameter: str, points: int) -> list[Any]:
     """Values of ``parameter`` to predict at: ``points`` evenly spaced over a numeric range (on a log scale for
     log parameters), or every level or category."""
+    import numpy as np
+
     if parameter not in domain.names:
         raise ValidationError("parameter", parameter, f"one of the campaign's parameters {domain.names}", "pick one")
     if isinstance(points, bool) or not isinstance(points, int) or not 2 <= points <= MAX_POINTS:

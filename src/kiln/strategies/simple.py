@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from kiln.core.errors import ValidationError
 from kiln.objective import Objective
@@ -13,6 +11,9 @@ from kiln.space.config import Domain
 from kiln.space.pool import CandidatePool
 from kiln.space.sampling import sample_points
 from kiln.strategies.base import History, Proposal, available_candidates
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_CANDIDATES = 100_000
 """Most candidates a sampling strategy scores per ask (memory and time grow with them)."""
@@ -25,6 +26,8 @@ class RandomStrategy:
     kind: ClassVar[str] = "random"
 
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
+        import numpy as np
+
         rng = np.random.default_rng(seed)
         if isinstance(domain, CandidatePool):
             free = available_candidates(domain, history)
@@ -61,6 +64,8 @@ class SpaceFillingStrategy:
             )
 
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
+        import numpy as np
+
         rng = np.random.default_rng(seed)
         if isinstance(domain, CandidatePool):
             keys = available_candidates(domain, history)
@@ -97,6 +102,8 @@ def _distinct(points: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
 
 def _maximin(X: np.ndarray, existing: np.ndarray, n: int, rng: np.random.Generator) -> list[int]:
     """Greedily pick ``n`` rows of X, each maximising its distance to ``existing`` and to the rows picked before."""
+    import numpy as np
+
     if n <= 0 or len(X) == 0:
         return []
     chosen: list[int] = []
