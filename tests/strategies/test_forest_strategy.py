@@ -216,9 +216,10 @@ def test_configs_without_the_new_settings_get_the_defaults() -> None:
         ({"model": None}, "model", "['forest', 'gp']"),
         ({"ard": "yes"}, "ard", "true or false"),
         ({"ard": 1}, "ard", "true or false"),
-        ({"trees": 1}, "trees", ">= 2"),
-        ({"trees": 10.0}, "trees", ">= 2"),
-        ({"trees": True}, "trees", ">= 2"),
+        ({"trees": 1}, "trees", "an integer from 2 to 10000"),
+        ({"trees": 10.0}, "trees", "an integer from 2 to 10000"),
+        ({"trees": True}, "trees", "an integer from 2 to 10000"),
+        ({"trees": 10_001}, "trees", "an integer from 2 to 10000"),
     ],
 )
 def test_bad_settings_name_the_field(options: dict[str, Any], field: str, allowed: str) -> None:
