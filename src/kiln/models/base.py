@@ -9,9 +9,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import numpy as np
-
 if TYPE_CHECKING:
+    import numpy as np
     from torch import Tensor
 
 Y_STD_FLOOR = 1e-9
@@ -23,6 +22,8 @@ def standardised(X: np.ndarray, y: np.ndarray, where: str) -> tuple[np.ndarray, 
 
     Raises ValidationError naming ``where`` (e.g. "fit_gp") for shapes that do not match or non-finite values.
     """
+    import numpy as np
+
     from kiln.core.errors import ValidationError
 
     X = np.asarray(X, dtype=float)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 FIT_SUBSET = 300
 """Observations at most used to fit the classifier (a random subset fixed by the seed beyond that)."""
@@ -30,6 +32,8 @@ class FeasibilityModel:
     classifier: object
 
     def probability(self, X: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         X = np.asarray(X, dtype=float)
         if len(X) == 0:
             return np.zeros(0)
@@ -44,6 +48,7 @@ class FeasibilityModel:
 def fit_feasibility(succeeded: np.ndarray, failed: np.ndarray, *, seed: int = 0) -> FeasibilityModel | None:
     """Fit the classifier to succeeded (n1 x d) and failed (n0 x d) points; None with fewer than
     ``MIN_FAILURES`` failures or no success (nothing to learn)."""
+    import numpy as np
     from sklearn.gaussian_process import GaussianProcessClassifier
     from sklearn.gaussian_process.kernels import ConstantKernel, Matern
 

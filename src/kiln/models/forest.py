@@ -16,12 +16,11 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from kiln.core.errors import ValidationError
 from kiln.models.base import moment_model, standardised
 
 if TYPE_CHECKING:
+    import numpy as np
     from sklearn.ensemble import RandomForestRegressor
     from torch import Tensor
 
@@ -70,10 +69,14 @@ class FittedForest:
 
     def standardise(self, y: np.ndarray) -> np.ndarray:
         """Utilities (any shape) -> standardised units."""
+        import numpy as np
+
         return (np.asarray(y, dtype=float) - self.y_mean) / self.y_std
 
     def tree_predictions(self, X: np.ndarray) -> np.ndarray:
         """Every tree's prediction at X (m x d), shape trees x m, standardised units."""
+        import numpy as np
+
         rows = np.ascontiguousarray(np.asarray(X, dtype=np.float32).reshape(-1, self.dim))
         if len(rows) == 0:
             return np.zeros((self.trees, 0))
@@ -81,6 +84,8 @@ class FittedForest:
 
     def mean_std(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and std across the trees at X (m x d), each (m,), standardised units; std >= STD_FLOOR."""
+        import numpy as np
+
         predictions = self.tree_predictions(X)
         return predictions.mean(0), np.maximum(predictions.std(0), STD_FLOOR)
 
@@ -104,6 +109,7 @@ class FittedForest:
     def sample_model(self, seed: int) -> Any:
         """A Thompson sample as a BoTorch Model: one tree, chosen at random by ``seed``, whose prediction is the
         sampled function (variance zero). The trees are the forest's own draws of the function."""
+        import numpy as np
         import torch
 
         tree = self.forest.estimators_[int(np.random.default_rng(seed).integers(self.trees))]
@@ -119,6 +125,8 @@ class FittedForest:
         """The forest refitted with the pending points P (k x d) added at their predicted means ("kriging
         believer"): a batch then spreads out, as their spread shrinks there. The standardisation and best_f stay.
         """
+        import numpy as np
+
         P = np.asarray(pending, dtype=float).reshape(-1, self.dim)
         if len(P) == 0:
             return self

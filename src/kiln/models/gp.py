@@ -18,12 +18,11 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-
 from kiln.core.errors import SpecError
 from kiln.models.base import standardised
 
 if TYPE_CHECKING:
+    import numpy as np
     from botorch.models import SingleTaskGP
     from torch import Tensor
 
@@ -172,10 +171,13 @@ class FittedGP:
 
     def standardise(self, y: np.ndarray) -> np.ndarray:
         """Utilities (any shape) -> standardised units."""
+        import numpy as np
+
         return (np.asarray(y, dtype=float) - self.y_mean) / self.y_std
 
     def posterior_mean_std(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Predictive mean and std of the latent function at X (m x d), each shape (m,), in utility units."""
+        import numpy as np
         import torch
 
         X = np.asarray(X, dtype=float).reshape(-1, self.dim)
@@ -232,6 +234,7 @@ class FittedGP:
         by an optimistic acquisition spreads out. best_f and the standardisation stay."""
         import copy
 
+        import numpy as np
         import torch
 
         P = torch.as_tensor(np.asarray(pending, dtype=float).reshape(-1, self.dim), dtype=torch.float64)
@@ -384,6 +387,8 @@ def prior_variance(kernel: Any, X: Tensor) -> Tensor:
 def fit_subset(n: int, seed: int) -> np.ndarray:
     """Indices of the observations the hyperparameters are fitted on: all n, or ``FIT_SUBSET`` of them drawn at
     random (fixed by the seed), sorted."""
+    import numpy as np
+
     if n <= FIT_SUBSET:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, size=FIT_SUBSET, replace=False))

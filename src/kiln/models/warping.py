@@ -10,10 +10,12 @@ utilities, and with it the incumbent, is unchanged.
 from __future__ import annotations
 
 import warnings
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from kiln.core.errors import SpecError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 TRANSFORMS = ("none", "power")
 """Output transforms: "none" (the utilities as they are) and "power" (Yeo-Johnson, then standardised)."""
@@ -35,6 +37,7 @@ def warp(y: np.ndarray, kind: str = "power") -> np.ndarray:
     The power transform standardises first (the Yeo-Johnson exponent depends on the scale), fits the exponent to
     y by maximum likelihood and standardises the result. Non-finite results (an extreme exponent) fall back to y.
     """
+    import numpy as np
     from sklearn.preprocessing import PowerTransformer
 
     check_transform(kind)

@@ -19,14 +19,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from kiln.core.errors import SpecError
 from kiln.models.base import Surrogate
 from kiln.models.forest import FittedForest
 from kiln.models.gp import FittedGP, quiet, torch_threads
 
 if TYPE_CHECKING:
+    import numpy as np
     from botorch.acquisition import AcquisitionFunction
     from torch import Tensor
 
@@ -112,6 +111,7 @@ def build_acquisition(
     quasi-Monte-Carlo base samples and the Thompson draw. A forest with pending points is refitted with them
     as believed observations (see ``FittedForest.believe``).
     """
+    import numpy as np
     import torch
 
     check_acquisition(kind)
@@ -142,6 +142,7 @@ def score(acquisition: AcquisitionFunction, fitted: Surrogate, X: np.ndarray, *,
     thousands of single points; the values agree up to round-off (and, with pending points, quasi-MC base
     samples). Other surrogates' acquisitions read the moments through their own model view.
     """
+    import numpy as np
     import torch
     from botorch.acquisition.analytic import AnalyticAcquisitionFunction
     from botorch.acquisition.monte_carlo import SampleReducingMCAcquisitionFunction

@@ -21,8 +21,6 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
-
 from kiln.core.errors import ValidationError
 from kiln.core.records import DISPATCH_FAILURE
 from kiln.models.base import Surrogate
@@ -39,6 +37,7 @@ from kiln.strategies.base import History, Proposal, available_candidates, traini
 from kiln.strategies.simple import SpaceFillingStrategy
 
 if TYPE_CHECKING:
+    import numpy as np
     from botorch.acquisition import AcquisitionFunction
 
 DISCRETE_CANDIDATES = 1024
@@ -155,6 +154,8 @@ class BayesStrategy:
     # ------------------------------------------------------------------------------------------------ proposing
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
         """Up to ``n`` distinct proposals (fewer only when a pool runs out); deterministic for a given seed."""
+        import numpy as np
+
         from kiln.models.gp import torch_threads
 
         if n <= 0 or (isinstance(domain, CandidatePool) and len(available_candidates(domain, history)) == 0):
@@ -209,6 +210,8 @@ class BayesStrategy:
         feasibility: FeasibilityModel | None = None,
     ) -> list[Proposal]:
         """Score every remaining row exactly; take the best; repeat with it pending."""
+        import numpy as np
+
         keys = available_candidates(pool, history)
         X = pool.encoded[keys] if len(keys) else np.zeros((0, pool.dim))
         alive = np.ones(len(keys), dtype=bool)
@@ -236,6 +239,8 @@ class BayesStrategy:
     ) -> list[Proposal]:
         """GP: optimise the acquisition over [0, 1]^dim, decode, compare with discrete candidates; forest: score
         random feasible points and the ``local`` ones (lab units); take the best new point; repeat."""
+        import numpy as np
+
         seen = [e.params for e in (*history.completed, *history.pending, *history.failed)]
         taken = space.encode(seen).reshape(-1, space.dim) if seen else np.zeros((0, space.dim))
         gp = self.model == "gp"
@@ -281,6 +286,7 @@ class BayesStrategy:
         same acquisition without pending points, then by the posterior mean. A forest is piecewise constant, so
         its remaining ties are broken at random (by ``seed``) rather than by position.
         """
+        import numpy as np
         import torch
 
         values = np.round(score(acquisition, fitted, X), 12)
@@ -304,6 +310,7 @@ class BayesStrategy:
         The local optimiser starts from ``starts`` (restarts x dim): the best of ``raw_samples`` random feasible
         points, which also keeps BoTorch from sampling its own start points from the constraint polytope.
         """
+        import numpy as np
         import torch
         from botorch.optim import optimize_acqf
 
@@ -345,6 +352,8 @@ def _local_points(space: SearchSpace, X: np.ndarray, y: np.ndarray, seed: int) -
     """``LOCAL_CANDIDATES`` perturbations of the ``INCUMBENTS`` best experiments (X n x dim, utilities y),
     Gaussian in model coordinates, decoded to lab units (rounded, snapped, renormalised); points that break a
     linear constraint are dropped later by ``_first_new``."""
+    import numpy as np
+
     if len(X) == 0:
         return []
     rng = np.random.default_rng(seed + 1)
@@ -358,6 +367,8 @@ def _first_new(
     space: SearchSpace, options: list[dict[str, Any]], X: np.ndarray, order: np.ndarray, taken: np.ndarray
 ) -> dict[str, Any] | None:
     """The first option in ``order`` that is valid and differs from every row of ``taken`` (m x dim)."""
+    import numpy as np
+
     for j in order:
         if len(taken) and bool((np.abs(taken - X[j]).max(1) < SAME).any()):
             continue
