@@ -14,8 +14,9 @@ Importing kiln is light: PyTorch and BoTorch load only when a model is fitted.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kiln.core.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from kiln.campaign import Campaign, CampaignConfig
@@ -71,22 +72,7 @@ _HOMES = {
     "kiln.store": ("Store", "open_store"),
     "kiln.strategies": ("strategy_from_config",),
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    """The public names load on first use, so ``import kiln.core`` (and the ``kiln`` command) stays fast."""
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kiln' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, globals())
 
 __all__ = [
     "Campaign",

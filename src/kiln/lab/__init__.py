@@ -6,8 +6,9 @@ reads) comes without the emulators, the loop and the spec reader.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kiln.core.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from kiln.lab.emulator import DatasetEmulator
@@ -21,22 +22,7 @@ _HOMES = {
     "kiln.lab.loop": ("LoopResult", "run_loop"),
     "kiln.lab.spec": ("RunSpec", "load_spec", "spec_from_dict"),
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    """A public name, imported from its module on first use."""
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kiln.lab' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, globals())
 
 __all__ = [
     "DatasetEmulator",
