@@ -128,7 +128,7 @@ def test_ax_bulk_tell_matches_complete_trial(monkeypatch: pytest.MonkeyPatch) ->
     fast = strategy.propose(pool, OBJECTIVE, history, 2, seed=4)
     module = importlib.import_module("kiln.bench.peers.ax_client")
 
-    def tell_one_by_one(client: Any, problem: Any) -> None:
+    def tell_one_by_one(client: Any, experiment: Any, problem: Any) -> None:
         for params, value in zip(problem.X, problem.y, strict=True):
             client.complete_trial(client.attach_trial(params), {module.METRIC: float(value)})
 

@@ -43,19 +43,28 @@ class AxDefault:
     def _ask(self, problem: PeerProblem, n: int, seed: int) -> list[dict[str, Any]]:
         from ax.api.client import Client
         from ax.api.configs import ChoiceParameterConfig, RangeParameterConfig
+        from ax.api.utils.instantiation.from_struct import experiment_from_struct
+        from ax.api.utils.structs import ExperimentStruct
 
-        client = Client(random_seed=seed)
-        client.configure_experiment(
-            parameters=[
-                ChoiceParameterConfig(name=d.key, values=list(d.choices), parameter_type="str", is_ordered=False)
-                if d.choices is not None
-                else RangeParameterConfig(
-                    name=d.key, bounds=(d.low, d.high), parameter_type="float", scaling="log" if d.log else "linear"
-                )
-                for d in problem.dims
-            ],
-            name="kiln",
+        experiment = experiment_from_struct(
+            ExperimentStruct(
+                parameters=[
+                    ChoiceParameterConfig(name=d.key, values=list(d.choices), parameter_type="str", is_ordered=False)
+                    if d.choices is not None
+                    else RangeParameterConfig(
+                        name=d.key, bounds=(d.low, d.high), parameter_type="float", scaling="log" if d.log else "linear"
+                    )
+                    for d in problem.dims
+                ],
+                parameter_constraints=[],
+                name="kiln",
+                description=None,
+                experiment_type=None,
+                owner=None,
+            )
         )
+        client = Client(random_seed=seed)
+        client.set_experiment(experiment)  # what configure_experiment builds, but the adapter keeps a handle on it
         client.configure_optimization(objective=METRIC)
         budget = INITIALIZATION_BUDGET if self.initial_points is None else self.initial_points
         client.configure_generation_strategy(
@@ -63,7 +72,7 @@ class AxDefault:
             initialization_random_seed=seed,
             initialize_with_center=len(problem.X) < budget,
         )
-        _tell(client, problem)
+        _tell(client, experiment, problem)
         trials = client.get_next_trials(max_trials=n)
         return [dict(trials[index]) for index in sorted(trials)]
 
@@ -71,17 +80,16 @@ class AxDefault:
         return {"kind": self.kind, "initial_points": self.initial_points}
 
 
-def _tell(client: Any, problem: PeerProblem) -> None:
-    """Attach and complete one trial per completed experiment.
+def _tell(client: Any, experiment: Any, problem: PeerProblem) -> None:
+    """Attach and complete one trial per completed experiment (``experiment`` is the client's).
 
     Equivalent to ``attach_trial`` + ``complete_trial(index, {METRIC: value})`` for each, but the data are attached
-    to the experiment in one go: ``complete_trial`` re-reads all the experiment's data each time (quadratic in the
-    history, about 17 s for 500 trials), a cost a long-lived Client would never pay at once.
+    to the experiment in one go: ``complete_trial`` re-reads the experiment's data each time (with Ax 1.3, 3.4 s for
+    300 trials against 0.2 s), a cost a long-lived Client would never pay at once.
     """
     from ax.core.data import Data
     from ax.core.evaluations_to_data import raw_evaluations_to_data
 
-    experiment = client._experiment
     signatures = {name: metric.signature for name, metric in experiment.metrics.items()}
     indices, data = [], []
     for params, value in zip(problem.X, problem.y, strict=True):
