@@ -130,12 +130,14 @@ def test_fast_moments_equal_botorch_posterior(kernel: str) -> None:
         mean, variance = fitted.moments(T)
         torch.testing.assert_close(mean, posterior.mean.squeeze(-1), rtol=1e-6, atol=1e-8)
         torch.testing.assert_close(variance, posterior.variance.squeeze(-1), rtol=1e-4, atol=1e-8)
-        joint_posterior = fitted.model.posterior(torch.cat([T[:1], P]))
+        batches = torch.stack([torch.cat([T[i : i + 1], P]) for i in range(4)])  # 4 x (1 + 3) x d, P repeated
+        joint_posterior = fitted.model.posterior(batches)
         joint = joint_posterior.mvn.covariance_matrix  # type: ignore[union-attr]
-        _, _, cross, mean_p, cov_p = fitted.joint(T[:1], P)
-        torch.testing.assert_close(mean_p, joint_posterior.mean.squeeze(-1)[1:], rtol=1e-6, atol=1e-8)
-        torch.testing.assert_close(cross[0], joint[0, 1:], rtol=1e-4, atol=1e-8)
-        torch.testing.assert_close(cov_p, joint[1:, 1:], rtol=1e-4, atol=1e-8)
+        mean_b, cov_b = fitted.batch_moments(batches)
+        torch.testing.assert_close(mean_b, joint_posterior.mean.squeeze(-1), rtol=1e-6, atol=1e-8)
+        torch.testing.assert_close(cov_b[:, 0, 1:], joint[:, 0, 1:], rtol=1e-4, atol=1e-8)
+        torch.testing.assert_close(cov_b[:, 1:, 1:], joint[:, 1:, 1:], rtol=1e-4, atol=1e-8)
+        torch.testing.assert_close(cov_b, joint, rtol=1e-4, atol=1e-8)
 
 
 # ----------------------------------------------------------------------------------------- isotropic kernels

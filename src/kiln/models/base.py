@@ -40,6 +40,9 @@ def standardised(X: np.ndarray, y: np.ndarray, where: str) -> tuple[np.ndarray, 
 Moments = Callable[["Tensor"], "tuple[Tensor, Tensor]"]
 """X (m x d, float64) -> (mean (m,), variance (m,)), standardised units."""
 
+Joint = Callable[["Tensor"], "tuple[Tensor, Tensor]"]
+"""X (b x q x d, float64) -> (mean b x q, covariance b x q x q), standardised units."""
+
 
 @runtime_checkable
 class Surrogate(Protocol):
@@ -78,13 +81,16 @@ class Surrogate(Protocol):
     def moments(self, X: Tensor) -> tuple[Tensor, Tensor]: ...
 
 
-def moment_model(moments: Moments, dim: int) -> Any:
-    """A BoTorch Model whose posterior at X (b x q x d) is Normal(mean, diag(variance)) from ``moments``.
+def moment_model(moments: Moments, dim: int, joint: Joint | None = None, noise: float = 0.0) -> Any:
+    """A BoTorch Model whose posterior at X (b x q x d) is Normal: for q = 1 with the mean and variance from
+    ``moments``; for q > 1 jointly, with the mean (b x q) and covariance (b x q x q) from ``joint`` when given,
+    else independent per point (a diagonal covariance from ``moments``).
 
-    Points are independent (a diagonal covariance), so it suits analytic (q = 1) acquisitions. The moments need
-    not be differentiable: such a model is scored, not optimised by gradients.
+    Gradients with respect to X flow where ``moments`` and ``joint`` let them: a GP's do, so stock BoTorch
+    acquisitions are optimised on it; a forest's do not, so its acquisitions are scored, not optimised.
+    ``posterior(X, observation_noise=True)`` adds ``noise`` (a variance) to each point's variance.
     """
-    return _moment_model_class()(moments, dim)
+    return _moment_model_class()(moments, dim, joint, noise)
 
 
 @cache
@@ -94,15 +100,18 @@ def _moment_model_class() -> type:
     from botorch.models.model import Model
     from botorch.posteriors.gpytorch import GPyTorchPosterior
     from gpytorch.distributions import MultivariateNormal
+    from linear_operator import to_linear_operator
     from linear_operator.operators import DiagLinearOperator
 
     class MomentModel(Model):  # type: ignore[misc]
-        """Single-output BoTorch Model defined by a moments function (standardised units)."""
+        """Single-output BoTorch Model defined by moment functions (standardised units)."""
 
-        def __init__(self, moments: Moments, dim: int) -> None:
+        def __init__(self, moments: Moments, dim: int, joint: Joint | None, noise: float) -> None:
             super().__init__()
-            self._moments = moments
-            self._dim = dim
+            self.moments = moments
+            self.joint = joint
+            self.dim = dim
+            self.noise = noise
 
         @property
         def num_outputs(self) -> int:
@@ -121,11 +130,18 @@ def _moment_model_class() -> type:
             **kwargs: Any,
         ) -> Any:
             shape = X.shape[:-1]
-            rows = X.detach().reshape(-1, self._dim).to(torch.float64)
-            mean, variance = self._moments(rows)
-            mean = mean.to(X.dtype).reshape(shape)
-            variance = variance.to(X.dtype).clamp_min(1e-12).reshape(shape)
-            posterior = GPyTorchPosterior(MultivariateNormal(mean, DiagLinearOperator(variance)))
+            rows = X.to(torch.float64)
+            noise = self.noise if observation_noise is True else 0.0
+            if self.joint is not None and shape[-1] > 1:
+                mean, covariance = self.joint(rows.reshape(-1, *rows.shape[-2:]))
+                covariance = covariance + noise * torch.eye(shape[-1], dtype=covariance.dtype)
+                covariance = to_linear_operator(covariance.to(X.dtype).reshape(*shape, -1))  # factored with jitter
+                normal = MultivariateNormal(mean.to(X.dtype).reshape(shape), covariance)
+            else:
+                mean, variance = self.moments(rows.reshape(-1, self.dim))
+                variance = (variance + noise).to(X.dtype).clamp_min(1e-12).reshape(shape)
+                normal = MultivariateNormal(mean.to(X.dtype).reshape(shape), DiagLinearOperator(variance))
+            posterior = GPyTorchPosterior(normal)
             return posterior_transform(posterior) if posterior_transform is not None else posterior
 
     return MomentModel

@@ -32,7 +32,7 @@ from kiln.space.config import Domain
 from kiln.space.pool import CandidatePool
 from kiln.space.sampling import sample_points
 from kiln.space.search_space import LinearForm, SearchSpace
-from kiln.strategies.acquisition import build_acquisition, check_acquisition, exact_posterior, score
+from kiln.strategies.acquisition import build_acquisition, check_acquisition, score
 from kiln.strategies.base import History, Proposal, available_candidates, training_data
 from kiln.strategies.simple import SpaceFillingStrategy
 
@@ -254,7 +254,7 @@ class BayesStrategy:
             options, X = sampled, sampled_X
             if gp:
                 starts = sampled_X[self._order(acquisition, fitted, sampled_X, 0, feasibility)[: self.restarts]]
-                optimum = space.decode(self._optimise(space, acquisition, fitted, starts, seeds[i]))
+                optimum = space.decode(self._optimise(space, acquisition, starts, seeds[i]))
                 options, X = optimum + sampled, np.vstack([space.encode(optimum), sampled_X])
             order = self._order(acquisition, fitted, X, seeds[i], feasibility)
             point = _first_new(space, options, X, order, taken)
@@ -303,7 +303,7 @@ class BayesStrategy:
         return np.lexsort((-mean, -alone, -values, doubtful))
 
     def _optimise(
-        self, space: SearchSpace, acquisition: AcquisitionFunction, fitted: Surrogate, starts: np.ndarray, seed: int
+        self, space: SearchSpace, acquisition: AcquisitionFunction, starts: np.ndarray, seed: int
     ) -> np.ndarray:
         """The acquisition's maximiser over [0, 1]^dim under the space's linear constraints, shape 1 x dim.
 
@@ -318,7 +318,7 @@ class BayesStrategy:
 
         bounds = torch.stack([torch.zeros(space.dim), torch.ones(space.dim)]).to(torch.float64)
         initial = torch.as_tensor(np.clip(starts, 0.0, 1.0), dtype=torch.float64).unsqueeze(-2)
-        with torch.random.fork_rng(), quiet(), exact_posterior(acquisition, fitted):
+        with torch.random.fork_rng(), quiet():
             torch.manual_seed(seed)
             try:
                 candidate, _ = optimize_acqf(
