@@ -13,15 +13,12 @@ import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Engine,
     Row,
-    create_engine,
     delete,
     event,
     func,
@@ -31,14 +28,10 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from kiln.core.errors import (
     CampaignNotFoundError,
     ConflictError,
-    LeaseHeldError,
     NotFoundError,
     StaleHistoryError,
     StateError,
@@ -56,11 +49,12 @@ from kiln.core.records import (
     utc_now,
 )
 from kiln.store import display_url
+from kiln.store import sql_leases as run_leases
+from kiln.store import sql_tokens as api_tokens
 from kiln.store.base import Changes, Completion
 from kiln.store.migrations import PG_WRITE_LOCK_KEY, upgrade_to_head
 from kiln.store.schema import (
     CONFIG_SIZE_MAX,
-    ID_MAX,
     NAME_MAX,
     UtcDateTime,
     aware_utc,
@@ -77,79 +71,22 @@ from kiln.store.schema import (
 from kiln.store.schema import campaigns as campaign_table
 from kiln.store.schema import events as event_table
 from kiln.store.schema import experiments as experiment_table
-from kiln.store.schema import leases as lease_table
 from kiln.store.schema import revisions as revision_table
-from kiln.store.schema import tokens as token_table
+from kiln.store.sql_checks import (
+    bounded_text,
+    check_correction,
+    checked_completion,
+    lookup_text,
+    not_dispatched,
+    touched,
+)
+from kiln.store.sql_engine import BUSY_TIMEOUT_S, WRITE_OPTION, make_engine, refuse_nul
 
-BUSY_TIMEOUT_S = 30.0
-_WRITE_OPTION = "kiln_write"  # execution option that makes SQLite begin with BEGIN IMMEDIATE
 _KNOWN_NAMES_SHOWN = 10
 
 
 ID_CHUNK = 500
 """Ids bound in one IN (...) clause: below every backend's limit on bound parameters."""
-
-
-def _sqlite_on_connect(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
-    """Hand transaction control to SQLAlchemy and set the pragmas every connection needs."""
-    dbapi_connection.isolation_level = None  # sqlite3 must not emit BEGIN itself; _sqlite_on_begin does
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")  # persistent; a no-op answer 'memory' for :memory:
-    finally:
-        cursor.close()
-
-
-def _sqlite_on_begin(conn: Connection) -> None:
-    """Begin a transaction: IMMEDIATE (write lock now) for writers, deferred for readers."""
-    immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def _sqlite_engine(parsed: URL, url: str) -> tuple[Engine, bool]:
-    """An engine for a SQLite URL, and whether the database lives in memory."""
-    database = parsed.database or ""
-    memory = database in ("", ":memory:") or parsed.query.get("mode") == "memory"
-    if memory:
-        engine = create_engine(parsed, poolclass=StaticPool, connect_args={"check_same_thread": False})
-    else:
-        if not database.startswith("file:"):  # sqlite3 URI filenames are left to sqlite3
-            folder = Path(database).parent
-            if not folder.is_dir():
-                raise ValidationError(
-                    "store",
-                    url,
-                    f"the folder {str(folder)!r} of the database file does not exist",
-                    f"create the folder first (mkdir -p {folder}) or choose another store path",
-                )
-        engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False})
-    event.listen(engine, "connect", _sqlite_on_connect)
-    event.listen(engine, "begin", _sqlite_on_begin)
-    return engine, memory
-
-
-def _make_engine(url: str) -> tuple[Engine, bool]:
-    """Create the engine for ``url``; ValidationError (showing the URL without its password) for a malformed URL
-    or a missing driver."""
-    shown = display_url(url)
-    example = "a SQLAlchemy URL such as sqlite:///kiln.db or postgresql+psycopg://user@host/kiln"
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ValidationError("store", shown, f"expected {example}", "check the spelling of the store URL") from exc
-    try:
-        if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(parsed, shown)
-        return create_engine(parsed, pool_pre_ping=True), False
-    except (NoSuchModuleError, ImportError) as exc:
-        raise ValidationError(
-            "store",
-            shown,
-            f"its database driver is not available ({exc})",
-            "install the driver, e.g. pip install psycopg",
-        ) from exc
 
 
 class SqlStore:
@@ -163,9 +100,9 @@ class SqlStore:
 
     def __init__(self, url: str) -> None:
         self.url = display_url(url)
-        self._engine, memory = _make_engine(url)
-        event.listen(self._engine, "before_cursor_execute", _refuse_nul)
-        self._writer = self._engine.execution_options(**{_WRITE_OPTION: True})
+        self._engine, memory = make_engine(url)
+        event.listen(self._engine, "before_cursor_execute", refuse_nul)
+        self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
         self._postgres = self._engine.dialect.name == "postgresql"
         # One shared connection serves an in-memory database: threads take turns on it.
         self._lock: AbstractContextManager[Any] = threading.RLock() if memory else nullcontext()
@@ -212,7 +149,7 @@ class SqlStore:
 
     def _campaign_id(self, conn: Connection, name: str) -> int:
         """The id of campaign ``name``; NotFoundError listing the known names."""
-        _lookup_text(name, "name")
+        lookup_text(name, "name")
         found = conn.execute(select(campaign_table.c.id).where(campaign_table.c.name == name)).scalar_one_or_none()
         if found is None:
             raise self._unknown_campaign(conn, name)
@@ -248,7 +185,7 @@ class SqlStore:
         )
 
     def _select_experiment(self, conn: Connection, campaign_id: int, experiment_id: str) -> Row[Any] | None:
-        _lookup_text(experiment_id, "experiment_id")
+        lookup_text(experiment_id, "experiment_id")
         query = select(experiment_table).where(
             experiment_table.c.id == experiment_id, experiment_table.c.campaign_id == campaign_id
         )
@@ -273,7 +210,7 @@ class SqlStore:
 
     def get_campaign(self, name: str) -> CampaignRecord:
         """The campaign called ``name``. Raises NotFoundError listing the known names if there is none."""
-        _lookup_text(name, "name")
+        lookup_text(name, "name")
         with self._read() as conn:
             row = conn.execute(select(campaign_table).where(campaign_table.c.name == name)).first()
             if row is None:
@@ -314,7 +251,7 @@ class SqlStore:
     ) -> list[Experiment]:
         """Complete pending experiments and append new ones, all in one transaction (an import)."""
         rows = self._checked_rows(experiments)
-        checked = [_checked_completion(Completion(*completion), index) for index, completion in enumerate(completions)]
+        checked = [checked_completion(Completion(*completion), index) for index, completion in enumerate(completions)]
         at = utc_now()
         with self._write() as conn:
             campaign_id = self._campaign_id(conn, campaign)
@@ -493,20 +430,20 @@ class SqlStore:
         acknowledged; ``dispatched_at`` is now) or was accepted under ``handle`` (``dispatched_at`` is kept);
         StateError if it is not pending, or if ``expect`` is given and its (instrument, handle) is no longer that
         (another run took it meanwhile)."""
-        name = _bounded_text(instrument, "instrument", NAME_MAX)
+        name = bounded_text(instrument, "instrument", NAME_MAX)
         if not name:
             raise ValidationError("instrument", instrument, "an instrument name is not empty", "name the instrument")
         sent_at: Any = literal(utc_now(), type_=UtcDateTime())
         if handle:  # the instrument's answer: the experiment was sent when its dispatch was first recorded
             sent_at = func.coalesce(experiment_table.c.dispatched_at, sent_at)
-        values = {"instrument": name, "handle": _bounded_text(handle, "handle", 10_000), "dispatched_at": sent_at}
+        values = {"instrument": name, "handle": bounded_text(handle, "handle", 10_000), "dispatched_at": sent_at}
         payload = {"id": experiment_id, "instrument": name, "handle": handle}
         return self._finish(campaign, experiment_id, values, "experiment_dispatched", payload, expect)
 
     def flag(self, campaign: str, experiment_id: str, note: str) -> Experiment:
         """Mark a pending experiment for an operator with ``note`` (empty clears it); StateError if it is not
         pending."""
-        text = _bounded_text(note, "note", 10_000)
+        text = bounded_text(note, "note", 10_000)
         return self._finish(
             campaign, experiment_id, {"attention": text}, "experiment_flagged", {"id": experiment_id, "note": text}
         )
@@ -537,7 +474,7 @@ class SqlStore:
                 "reason": "",
             }
         else:
-            reason = _bounded_text(failure, "failure", 10_000)
+            reason = bounded_text(failure, "failure", 10_000)
             if not reason.strip():
                 raise ValidationError("failure", failure, "a non-empty reason", "say why it counts as failed")
             values = {"status": ExperimentStatus.FAILED.value, "results": {}, "reason": reason}
@@ -554,7 +491,7 @@ class SqlStore:
 
     def discard(self, campaign: str, experiment_id: str, *, note: str = "", actor: str = "") -> Experiment:
         """Discard a pending suggestion: it will not be run; ``note`` (why) becomes its reason."""
-        reason = _bounded_text(note, "reason", 10_000)
+        reason = bounded_text(note, "reason", 10_000)
         values = {"status": ExperimentStatus.DISCARDED.value, "reason": reason, "finished_at": utc_now()}
         return self._correct(campaign, experiment_id, values, Change.DISCARDED, note, actor, None)
 
@@ -570,8 +507,8 @@ class SqlStore:
     ) -> Experiment:
         """Apply a correction with a conditional UPDATE, keeping the earlier version in ``revisions`` and logging
         an event, all in one transaction."""
-        text_note = _bounded_text(note, "reason", 10_000)
-        who = _bounded_text(actor, "actor", NAME_MAX)
+        text_note = bounded_text(note, "reason", 10_000)
+        who = bounded_text(actor, "actor", NAME_MAX)
         if expect is not None and (isinstance(expect, bool) or not isinstance(expect, int) or expect < 0):
             raise ValidationError("expect", expect, "the number of earlier amendments: a whole number >= 0")
         with self._write() as conn:
@@ -579,7 +516,7 @@ class SqlStore:
             row = self._select_experiment(conn, campaign_id, experiment_id)
             if row is None:
                 raise self._unknown_experiment(campaign, experiment_id)
-            _check_correction(row, change, values, expect)
+            check_correction(row, change, values, expect)
             at = utc_now()
             number = conn.execute(
                 select(func.max(revision_table.c.number)).where(revision_table.c.experiment_id == experiment_id)
@@ -599,7 +536,7 @@ class SqlStore:
                     experiment_table.c.status == row.status,
                     experiment_table.c.amended == row.amended,
                     experiment_table.c.retracted == row.retracted,
-                    *_not_dispatched(change),
+                    *not_dispatched(change),
                 )
                 .values(**values)
             )
@@ -732,7 +669,7 @@ class SqlStore:
                     logged_here, event_table.c.cursor > after, event_table.c.cursor <= last
                 )
             ).all()
-            ids = sorted({i for row in logged for i in _touched(row.payload)})
+            ids = sorted({i for row in logged for i in touched(row.payload)})
             found: list[Row[Any]] = []
             for start in range(0, len(ids), ID_CHUNK):
                 chunk = ids[start : start + ID_CHUNK]
@@ -779,58 +716,33 @@ class SqlStore:
 
     def add_token(self, token: TokenRecord) -> TokenRecord:
         """Store a new token; ConflictError if its name is taken."""
-        name = _bounded_text(token.name, "name", NAME_MAX)
-        if not name:
-            raise ValidationError("name", name, "a token needs a name", "e.g. kiln token create robot-1")
         with self._write() as conn:
-            taken = conn.execute(select(token_table.c.id).where(token_table.c.name == name)).first()
-            if taken is not None:
-                raise ConflictError(f"a token called {name!r} exists already in {self.url}; choose another name")
-            conn.execute(
-                insert(token_table).values(
-                    name=name,
-                    scope=token.scope,
-                    campaigns=None if token.campaigns is None else list(token.campaigns),
-                    secret_hash=token.secret_hash,
-                    created_at=aware_utc(token.created_at, "created_at"),
-                    revoked_at=None,
-                )
-            )
+            name = api_tokens.add(conn, token, self.url)
         return self.get_token(name)
 
     def get_token(self, name: str) -> TokenRecord:
         """The token called ``name`` (revoked or not); NotFoundError if there is none."""
         with self._read() as conn:
-            row = conn.execute(select(token_table).where(token_table.c.name == name)).first()
-        if row is None:
+            found = api_tokens.named(conn, name)
+        if found is None:
             raise NotFoundError(f"no token called {name!r} in {self.url}; kiln token list shows them")
-        return _row_to_token(row)
+        return found
 
     def list_tokens(self) -> list[TokenRecord]:
         """All tokens, oldest first."""
         with self._read() as conn:
-            rows = conn.execute(select(token_table).order_by(token_table.c.id)).all()
-        return [_row_to_token(row) for row in rows]
+            return api_tokens.every(conn)
 
     def token_by_hash(self, secret_hash: str) -> TokenRecord | None:
         """The live (not revoked) token with this secret hash, or None."""
         with self._read() as conn:
-            row = conn.execute(
-                select(token_table).where(token_table.c.secret_hash == secret_hash, token_table.c.revoked_at.is_(None))
-            ).first()
-        return None if row is None else _row_to_token(row)
+            return api_tokens.live_by_hash(conn, secret_hash)
 
     def revoke_token(self, name: str) -> TokenRecord:
         """Revoke the token called ``name`` (it stops working at once); NotFoundError if there is none."""
         with self._write() as conn:
-            result = conn.execute(
-                update(token_table)
-                .where(token_table.c.name == name, token_table.c.revoked_at.is_(None))
-                .values(revoked_at=utc_now())
-            )
-        if result.rowcount != 1:
-            self.get_token(name)  # NotFoundError, or it was revoked already
-        return self.get_token(name)
+            api_tokens.revoke(conn, name)
+        return self.get_token(name)  # NotFoundError if there is none; revoking twice changes nothing
 
     # -- run leases -----------------------------------------------------------------------------------------
 
@@ -838,76 +750,26 @@ class SqlStore:
         self, campaign: str, owner: str, *, host: str, pid: int, expiry: float, replace: str = ""
     ) -> LeaseRecord:
         """Take the run lease if it is free, expired, ``owner``'s or ``replace``'s; else LeaseHeldError."""
-        owner = _lease_owner(owner)
-        seconds = _lease_expiry(expiry)
-        host = _bounded_text(host, "host", NAME_MAX)
-        if "\x00" in host:
-            raise ValidationError("host", host, "a host name without NUL characters", "pass socket.gethostname()")
-        if isinstance(pid, bool) or not isinstance(pid, int) or not 0 <= pid < 2**31:
-            raise ValidationError("pid", pid, "a process id: a whole number >= 0", "pass os.getpid()")
+        wanted = run_leases.Wanted.checked(owner, host, pid, expiry)
         with self._write() as conn:  # writers are serialised, so check-then-write cannot race
-            campaign_id = self._campaign_id(conn, campaign)
-            row = conn.execute(select(lease_table).where(lease_table.c.campaign_id == campaign_id)).first()
-            now = utc_now()
-            if row is not None:
-                held = row_to_lease(campaign, row)
-                if held.owner not in (owner, replace) and held.expires_at > now:
-                    raise LeaseHeldError(
-                        f"campaign {campaign!r} is being run by process {held.pid} on {held.host!r} since "
-                        f"{held.since.isoformat(timespec='seconds')} (lease until "
-                        f"{held.expires_at.isoformat(timespec='seconds')})",
-                        held,
-                    )
-                conn.execute(delete(lease_table).where(lease_table.c.campaign_id == campaign_id))
-            since = row.since if row is not None and row.owner == owner else now
-            values = {
-                "campaign_id": campaign_id,
-                "owner": owner,
-                "host": host,
-                "pid": pid,
-                "since": since,
-                "heartbeat_at": now,
-                "expires_at": now + timedelta(seconds=seconds),
-            }
-            conn.execute(insert(lease_table).values(**values))
-            stored = conn.execute(select(lease_table).where(lease_table.c.campaign_id == campaign_id)).one()
-        return row_to_lease(campaign, stored)
+            return run_leases.take(conn, campaign, self._campaign_id(conn, campaign), wanted, replace)
 
     def renew_lease(self, campaign: str, owner: str, *, expiry: float) -> LeaseRecord:
         """Extend ``owner``'s lease to ``expiry`` seconds from now; StateError if ``owner`` does not hold it."""
-        owner = _lease_owner(owner)
-        seconds = _lease_expiry(expiry)
+        owner, seconds = run_leases.lease_owner(owner), run_leases.lease_expiry(expiry)
         with self._write() as conn:
-            campaign_id = self._campaign_id(conn, campaign)
-            now = utc_now()
-            mine = (lease_table.c.campaign_id == campaign_id, lease_table.c.owner == owner)
-            result = conn.execute(
-                update(lease_table).where(*mine).values(heartbeat_at=now, expires_at=now + timedelta(seconds=seconds))
-            )
-            if result.rowcount != 1:
-                raise StateError(
-                    f"the run lease of campaign {campaign!r} is no longer held by {owner!r}: it expired and another "
-                    "run took it, or it was released"
-                )
-            stored = conn.execute(select(lease_table).where(*mine)).one()
-        return row_to_lease(campaign, stored)
+            return run_leases.renew(conn, campaign, self._campaign_id(conn, campaign), owner, seconds)
 
     def release_lease(self, campaign: str, owner: str) -> bool:
         """Give ``owner``'s lease up; False if ``owner`` does not hold it."""
-        owner = _lease_owner(owner)
+        owner = run_leases.lease_owner(owner)
         with self._write() as conn:
-            campaign_id = self._campaign_id(conn, campaign)
-            result = conn.execute(
-                delete(lease_table).where(lease_table.c.campaign_id == campaign_id, lease_table.c.owner == owner)
-            )
-        return bool(result.rowcount == 1)
+            return run_leases.release(conn, self._campaign_id(conn, campaign), owner)
 
     def get_lease(self, campaign: str) -> LeaseRecord | None:
         """The campaign's lease (expired or not), or None."""
         with self._read() as conn:
-            campaign_id = self._campaign_id(conn, campaign)
-            row = conn.execute(select(lease_table).where(lease_table.c.campaign_id == campaign_id)).first()
-        return None if row is None else row_to_lease(campaign, row)
+            return run_leases.held(conn, campaign, self._campaign_id(conn, campaign))
 
     def close(self) -> None:
         """Release connections. The store must not be used afterwards."""
@@ -917,140 +779,3 @@ class SqlStore:
 
 
 __all__ = ["BUSY_TIMEOUT_S", "SqlStore"]
-
-
-def row_to_lease(campaign: str, row: Any) -> LeaseRecord:
-    """A leases row as a LeaseRecord of ``campaign``."""
-    m = row._mapping
-    return LeaseRecord(
-        campaign=campaign,
-        owner=m["owner"],
-        host=m["host"],
-        pid=int(m["pid"]),
-        since=m["since"],
-        heartbeat_at=m["heartbeat_at"],
-        expires_at=m["expires_at"],
-    )
-
-
-def _lease_owner(owner: Any) -> str:
-    """``owner`` if it is a lease holder's id: non-empty text of at most ID_MAX characters."""
-    if not isinstance(owner, str) or not owner or len(owner) > ID_MAX or "\x00" in owner:
-        raise ValidationError("owner", owner, f"a run's id: text of 1 to {ID_MAX} characters", "e.g. uuid4().hex")
-    return owner
-
-
-def _lease_expiry(expiry: Any) -> float:
-    """``expiry`` as seconds: a finite number > 0 and at most a day."""
-    if isinstance(expiry, bool) or not isinstance(expiry, int | float) or not 0 < expiry <= 86_400:
-        raise ValidationError("expiry", expiry, "seconds: a number > 0 and at most 86400", "e.g. 30")
-    return float(expiry)
-
-
-def _touched(payload: Mapping[str, Any]) -> list[str]:
-    """The experiment ids an event's payload names (``id`` or ``ids``)."""
-    single = payload.get("id")
-    return [str(i) for i in payload.get("ids", [])] + ([str(single)] if single is not None else [])
-
-
-def _not_dispatched(change: Change) -> list[Any]:
-    """Conditions of a discard's compare-and-set: the suggestion was never sent (a dispatch that wins the race
-    makes the discard fail, and the other way round)."""
-    if change is not Change.DISCARDED:
-        return []
-    return [experiment_table.c.instrument == "", experiment_table.c.dispatched_at.is_(None)]
-
-
-_CORRECTABLE = (ExperimentStatus.COMPLETED.value, ExperimentStatus.FAILED.value)
-
-
-def _check_correction(row: Any, change: Change, values: Mapping[str, Any], expect: int | None) -> None:
-    """StateError (ValidationError for a no-op amendment) unless ``change`` may be applied to ``row`` now."""
-    exp_id, status = row.id, row.status
-    if change is Change.DISCARDED:
-        if status != ExperimentStatus.PENDING.value:
-            raise StateError(
-                f"experiment {exp_id} is {status}, not pending; only an open suggestion can be discarded "
-                "(retract a finished experiment to keep models from learning from it)"
-            )
-        if row.instrument or row.dispatched_at is not None:
-            since = "" if row.dispatched_at is None else f" since {row.dispatched_at.isoformat(timespec='seconds')}"
-            raise StateError(
-                f"experiment {exp_id} is in flight on instrument {row.instrument!r}{since}: only a suggestion never "
-                "sent can be discarded; let it finish and retract its result, or fail it with a reason (kiln fail), "
-                "or stop the run that sent it"
-            )
-        return
-    if status == ExperimentStatus.PENDING.value:
-        raise StateError(
-            f"experiment {exp_id} is pending: it has no result to correct yet; record its result with tell (or "
-            "fail), or discard it if it will not be run"
-        )
-    if status not in _CORRECTABLE:
-        raise StateError(f"experiment {exp_id} is {status}: it was never run, so it has no result to correct")
-    if change is Change.RETRACTED and row.retracted:
-        raise StateError(f"experiment {exp_id} is retracted already")
-    if change is Change.UNRETRACTED and not row.retracted:
-        raise StateError(f"experiment {exp_id} is not retracted; there is no retraction to take back")
-    if change is Change.AMENDED:
-        if expect is not None and row.amended != expect:
-            raise StateError(
-                f"experiment {exp_id} has been amended {row.amended} times, not {expect}: it changed meanwhile; "
-                "look at its history and retry"
-            )
-        if (
-            values["status"] == status
-            and dict(values["results"]) == dict(row.results)
-            and values["reason"] == row.reason
-        ):
-            shown = dict(row.results) if status == ExperimentStatus.COMPLETED.value else row.reason
-            raise ValidationError("value", shown, "a result different from the current one", "give the corrected value")
-
-
-def _checked_completion(completion: Completion, index: int) -> tuple[str, dict[str, Any]]:
-    """(id, column values) of one completion of ``record_results``; ValidationError naming it if malformed."""
-    where = f"completions[{index}]"
-    values = {
-        "results": results_map(completion.results, f"{where}.results"),
-        "outputs": None if not completion.outputs else json_object(completion.outputs, f"{where}.outputs"),
-        "note": note_text(completion.note, f"{where}.note"),
-    }
-    return str(completion.id), values
-
-
-def _bounded_text(value: Any, field: str, most: int) -> str:
-    """``value`` if it is a string of at most ``most`` characters without NUL, else ValidationError naming
-    ``field``."""
-    if not isinstance(value, str) or len(value) > most:
-        raise ValidationError(field, value, f"a string of at most {most} characters", "shorten it")
-    return check_text(value, field)
-
-
-def _lookup_text(value: Any, field: str) -> None:
-    """A name or id to look up: text without NUL (which PostgreSQL cannot even compare), else ValidationError."""
-    if isinstance(value, str):
-        check_text(value, field)
-
-
-def _refuse_nul(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-    """Last guard before the database: no text parameter may hold a NUL character (PostgreSQL answers such a
-    statement with an error; SQLite would store text that PostgreSQL could not hold). Named checks run earlier."""
-    rows = parameters if executemany else [parameters]
-    for row in rows:
-        values = row.values() if isinstance(row, Mapping) else row
-        for value in values:
-            if isinstance(value, str) and "\x00" in value:
-                check_text(value, "text")
-
-
-def _row_to_token(row: Any) -> TokenRecord:
-    m = row._mapping
-    campaigns = m["campaigns"]
-    return TokenRecord(
-        name=m["name"],
-        scope=m["scope"],
-        campaigns=None if campaigns is None else tuple(str(c) for c in campaigns),
-        secret_hash=m["secret_hash"],
-        created_at=m["created_at"],
-        revoked_at=m["revoked_at"],
-    )
