@@ -64,8 +64,10 @@ try:
     main()
 except SystemExit as exit:
     assert exit.code in (0, None), exit.code
-print("MODULES " + json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))
+print("MODULES " + json.dumps(sorted({modules})))
 """
+TOP_LEVEL = "{m.split('.')[0] for m in sys.modules}"
+"""The ``modules`` of EVERYDAY that name top-level packages (torch, pandas, ...)."""
 
 NEVER_AT_START = {"torch", "botorch", "gpytorch", "sklearn", "scipy", "fastapi", "plotly", "alembic", "uvicorn"}
 """Libraries that none of the everyday commands needs: importing them costs seconds on a small machine."""
@@ -87,7 +89,7 @@ def everyday_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, 
 
 
 def _modules_of(args: list[str]) -> set[str]:
-    output = _run(EVERYDAY.format(args=args))
+    output = _run(EVERYDAY.format(args=args, modules=TOP_LEVEL))
     return set(json.loads(output.strip().splitlines()[-1].removeprefix("MODULES ")))
 
 
@@ -129,22 +131,13 @@ def test_the_version_is_the_projects() -> None:
     assert kiln.__version__ == project["version"]
 
 
-SHOW_MODULES = """
-import json, sys
-sys.argv = ["kiln"] + {args}
-from kiln.cli.app import main
-try:
-    main()
-except SystemExit as exit:
-    assert exit.code in (0, None), exit.code
-print("MODULES " + json.dumps(sorted(m for m in sys.modules if m.startswith("kiln.lab"))))
-"""
+LAB_MODULES = "(m for m in sys.modules if m.startswith('kiln.lab'))"
 
 
 def test_kiln_show_reads_the_lease_without_the_rest_of_the_lab(everyday_store: tuple[str, str, list[str]]) -> None:
     """kiln.lab's names load on first use: the lease module comes without the emulators, the loop and specs."""
     url, name, _ = everyday_store
-    output = _run(SHOW_MODULES.format(args=["show", name, "--store", url]))
+    output = _run(EVERYDAY.format(args=["show", name, "--store", url], modules=LAB_MODULES))
     loaded = set(json.loads(output.strip().splitlines()[-1].removeprefix("MODULES ")))
     assert "kiln.lab.lease" in loaded
     assert loaded.isdisjoint({"kiln.lab.emulator", "kiln.lab.loop", "kiln.lab.spec"}), loaded

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from kiln.campaign.spreadsheet import neutralise
 from kiln.campaign.table import ExportTable
-from kiln.core.json_values import value_to_text
+from kiln.core.json_values import blank, value_to_text
 
 Kind = Literal["int", "float", "bool", "object"]
 """How pandas stores a column built from Python values: int64 (or uint64), float64, bool, or anything else."""
@@ -37,7 +37,7 @@ def table_to_csv(table: ExportTable) -> str:
     for column in table.columns:
         values = typed(table.records, column)
         if column in outputs:
-            values = typed_values([None if _missing(v) else value_to_text(v) for v in values])
+            values = typed_values([None if blank(v) else value_to_text(v) for v in values])
         for row, value in zip(cells, values, strict=True):
             row.append(_csv_cell(value))
     writer.writerows(cells)
@@ -97,8 +97,3 @@ def _csv_cell(value: Any) -> str:
 def _empty(value: Any) -> bool:
     """A cell pandas counts as missing: None or NaN."""
     return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _missing(value: Any) -> bool:
-    """An empty cell or blank text (as ``kiln.campaign.table`` counts an output cell)."""
-    return _empty(value) or (isinstance(value, str) and not value.strip())

@@ -22,6 +22,7 @@ from typing import Any
 
 from kiln.core.errors import ValidationError
 from kiln.core.ids import new_id
+from kiln.core.json_values import blank
 from kiln.core.records import Experiment, ExperimentStatus, Origin
 from kiln.objective import Objective
 from kiln.space.config import Domain
@@ -74,7 +75,7 @@ def plan_import(
                 "remove the id to add the row as new data",
             )
         given = _given_params(row, domain, existing)
-        if all(_missing(v) for v in row["results"].values()):
+        if all(blank(v) for v in row["results"].values()):
             skipped += 1  # nothing to record: a pending or failed row of an export
             continue
         results = _checked(number, lambda r=row: objective.parse_results(r["results"]))
@@ -138,7 +139,7 @@ def _given_params(row: Mapping[str, Any], domain: Domain, existing: Experiment) 
     stored)."""
     differing = {}
     for name, value in row["params"].items():
-        if _missing(value):
+        if blank(value):
             continue
         stored = existing.params.get(name)
         written = row["written"].get(name, value)
@@ -214,14 +215,6 @@ def _number(value: Any) -> float | None:
             return None
         return number if math.isfinite(number) else None
     return None
-
-
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float):
-        return math.isnan(value)
-    return isinstance(value, str) and not value.strip()
 
 
 def _checked(row_number: int, build: Any) -> Any:

@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from kiln.campaign.spreadsheet import neutralise_frame, restore_frame
 from kiln.core.errors import ValidationError
-from kiln.core.json_values import value_from_text, value_to_text
+from kiln.core.json_values import blank, value_from_text, value_to_text
 from kiln.core.records import Experiment, Revision
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def frame_to_csv(frame: pd.DataFrame) -> str:
     if outputs:
         frame = frame.copy()
         for column in outputs:
-            frame[column] = [None if _missing(v) else value_to_text(v) for v in frame[column]]
+            frame[column] = [None if blank(v) else value_to_text(v) for v in frame[column]]
     text: str = neutralise_frame(frame).to_csv(index=False)  # no cell a spreadsheet would run as a formula
     return text
 
@@ -236,7 +236,7 @@ def rows_to_import(
         identifier = record.get("id")
         identifier = identifier.strip() if isinstance(identifier, str) and identifier.strip() else None
         status = record.get("status")
-        no_result = all(_missing(record[t]) for t in targets)
+        no_result = all(blank(record[t]) for t in targets)
         if (
             no_result
             and identifier is None
@@ -256,9 +256,9 @@ def rows_to_import(
                 "outputs": {
                     c.removeprefix(OUTPUT_PREFIX): _output(record[c], from_text)
                     for c in output_columns
-                    if not _missing(record[c])
+                    if not blank(record[c])
                 },
-                "note": None if _missing(note) else str(note),
+                "note": None if blank(note) else str(note),
                 "retracted": _true(record.get("retracted")),
             }
         )
@@ -321,15 +321,6 @@ def _false(value: Any) -> bool:
         or (hasattr(value, "item") and value.item() is False)
         or str(value).strip().lower() in ("false", "0")
     )
-
-
-def _missing(value: Any) -> bool:
-    """An empty cell: None, NaN or blank text."""
-    if value is None:
-        return True
-    if isinstance(value, float):
-        return math.isnan(value)
-    return isinstance(value, str) and not value.strip()
 
 
 def _plain(value: Any) -> Any:

@@ -47,6 +47,15 @@ def value_to_text(value: Any) -> Any:
     return value
 
 
+def blank(value: Any) -> bool:
+    """A table cell with nothing in it: None, NaN or blank text."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and not value.strip()
+
+
 def _has_non_finite(value: Any) -> bool:
     if isinstance(value, float):
         return not math.isfinite(value)
