@@ -64,14 +64,14 @@ class Campaign:
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ValidationError("seed", seed, "a whole number >= 0 is required", "e.g. seed: 0")
         config = CampaignConfig(space, objective, strategy, seed, extra)
-        backend = open_store(store) if isinstance(store, str | os.PathLike) else store
+        backend = _backend(store)
         backend.create_campaign(name, config.to_json())
         return cls(name, config, backend)
 
     @classmethod
     def open(cls, name: str, *, store: Store | str | os.PathLike[str] = DEFAULT_STORE_URL) -> Campaign:
         """Reopen a stored campaign by name. Raises NotFoundError listing known campaigns."""
-        backend = open_store(store) if isinstance(store, str | os.PathLike) else store
+        backend = _backend(store)
         record = backend.get_campaign(name)
         return cls(record.name, CampaignConfig.from_json(record.config), backend)
 
@@ -80,7 +80,7 @@ class Campaign:
         cls, name: str, config: CampaignConfig, *, store: Store | str | os.PathLike[str] = DEFAULT_STORE_URL
     ) -> tuple[Campaign, bool]:
         """Reopen ``name`` if it exists with the same configuration, else create it. Returns (campaign, created)."""
-        backend = open_store(store) if isinstance(store, str | os.PathLike) else store
+        backend = _backend(store)
         try:
             record = backend.get_campaign(name)
         except NotFoundError:
@@ -332,6 +332,11 @@ class Campaign:
 
     def __repr__(self) -> str:
         return f"Campaign({self.name!r}, store={self.store.url!r})"
+
+
+def _backend(store: Store | str | os.PathLike[str]) -> Store:
+    """``store`` itself, or the store at that URL or SQLite file path."""
+    return open_store(store) if isinstance(store, str | os.PathLike) else store
 
 
 def batch_size(n: Any) -> int:

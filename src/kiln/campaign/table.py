@@ -162,8 +162,10 @@ def _record(
 
 
 def frame_to_csv(frame: pd.DataFrame) -> str:
-    """CSV text of an export: output cells that are not numbers or plain text are written as JSON text; text that
-    a spreadsheet would run as a formula gets a quote in front (``kiln.campaign.spreadsheet``)."""
+    """CSV text of an export DataFrame: output cells that are not numbers or plain text are written as JSON text;
+    text that a spreadsheet would run as a formula gets a quote in front (``kiln.campaign.spreadsheet``).
+    ``kiln export`` and the server write the same text from ``Campaign.to_table`` without pandas
+    (``kiln.campaign.export_text``); a test keeps the two equal."""
     outputs = [c for c in frame.attrs.get("outputs", []) if c in frame.columns]
     if outputs:
         frame = frame.copy()

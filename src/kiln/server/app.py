@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException
 
 from kiln.campaign import Campaign
 from kiln.campaign.config import CampaignConfig
-from kiln.campaign.table import frame_to_csv, frame_to_records
+from kiln.campaign.export_text import table_to_csv, table_to_records
 from kiln.core.counts import status_counts
 from kiln.core.errors import (
     CampaignNotFoundError,
@@ -475,10 +475,10 @@ def create_app(
         history: Annotated[bool, Query(description="Add a row for every earlier value.")] = False,
     ) -> PlainTextResponse | list[dict[str, Any]]:
         need(found, "read", name)
-        frame = campaign_of(name).to_dataframe(history=history)
+        table = campaign_of(name).to_table(history=history)  # the writer of kiln export, without pandas
         if format == "csv":
-            return PlainTextResponse(frame_to_csv(frame), media_type="text/csv")
-        return frame_to_records(frame)
+            return PlainTextResponse(table_to_csv(table), media_type="text/csv")
+        return table_to_records(table)
 
     @app.get(f"{API}/campaigns/{{name}}/events")
     def events(
