@@ -29,6 +29,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
 API = "/api/v1"
+CONFLICTS: dict[str, type[KilnError]] = {
+    "StateError": StateError,
+    "ConflictError": ConflictError,
+    "StaleHistoryError": ConflictError,
+    "LeaseHeldError": ConflictError,
+}
+"""The classes of a 409 answer's ``detail.type`` (``kiln.server.errors``) -> the class raised here."""
 
 
 def _when(text: str | None) -> datetime | None:
@@ -290,11 +297,14 @@ def _error(response: Any) -> KilnError:
         return ValidationError(field, first.get("input"), str(first.get("msg", "invalid")), "see the API document")
     message = str(detail.get("message", detail)) if isinstance(detail, dict) else str(detail)
     status = response.status_code
+    kind = detail.get("type") if isinstance(detail, dict) else None
     if status == 422 and isinstance(detail, dict) and "field" in detail:
         return ValidationError(detail["field"], detail.get("value"), detail.get("allowed", ""), detail.get("fix"))
     if status == 404:
         return NotFoundError(message)
-    if status == 409:
+    if status == 409 and kind in CONFLICTS:
+        return CONFLICTS[kind](message)
+    if status == 409:  # a server that does not name the error's class: tell them apart by the words
         conflict = ("exists already", "appears twice", "configuration", "changed while")
         return ConflictError(message) if any(c in message for c in conflict) else StateError(message)
     return KilnError(f"HTTP {status}: {message}")

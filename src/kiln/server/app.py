@@ -17,6 +17,7 @@ Asking never blocks a request for long: ``POST .../ask`` answers with the sugges
 import concurrent.futures
 import csv
 import io
+import reprlib
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -45,6 +46,7 @@ from kiln.core.revision_json import revision_json
 from kiln.lab.lease import lease_json
 from kiln.objective import Direction
 from kiln.server.auth import AuthError, require, token_of
+from kiln.server.bodies import AmendBody, AskBody, DiscardBody, FailBody, ImportBody, RetractBody, TellBody
 from kiln.server.dashboard import add_dashboard
 from kiln.server.errors import error_response
 from kiln.server.guard import TOKEN_STATE, RequestGuard
@@ -54,7 +56,7 @@ from kiln.server.limits import IMPORT_ROWS, ServerLimits
 from kiln.server.model_cache import ModelCache
 from kiln.store import open_store
 from kiln.store.base import Store
-from kiln.store.schema import NAME_MAX, NOTE_MAX
+from kiln.store.schema import NAME_MAX
 from kiln.strategies.profile import MAX_POINTS
 
 API = "/api/v1"
@@ -64,46 +66,8 @@ CURSOR_MAX = 2**63 - 1
 """The largest event cursor a store can hold (a 64-bit integer)."""
 ASK_WAIT = 5.0
 """Seconds an ask may take inside the request before it becomes a job."""
-
-
-Number = Annotated[float, Field(strict=True)]
-"""A result: a JSON number (true and false are not numbers here, nor are numeric strings)."""
-
-
-class AskBody(BaseModel):
-    n: int = Field(1, ge=1, le=1000, description="Suggestions wanted.")
-
-
-class TellBody(BaseModel):
-    value: Number | None = Field(None, description="The single target's value.")
-    results: dict[str, Number] | None = Field(None, description="Target name -> value.")
-    outputs: dict[str, Any] | None = Field(None, description="Other data kept with the result.")
-    note: str = Field("", max_length=NOTE_MAX, description="Free text a person wrote about the result.")
-
-
-class FailBody(BaseModel):
-    reason: str = Field(..., min_length=1, max_length=10_000)
-
-
-class AmendBody(BaseModel):
-    value: Number | None = Field(None, description="The corrected value (a number, not true/false).")
-    results: dict[str, Number] | None = Field(None, description="Corrected target name -> value.")
-    failure: str | None = Field(None, min_length=1, max_length=10_000, description="Turn it into a failure: why.")
-    reason: str = Field(..., min_length=1, max_length=10_000, description="Why it is corrected (kept).")
-    expect: int | None = Field(None, ge=0, description="Only if it has been amended this many times.")
-
-
-class RetractBody(BaseModel):
-    reason: str = Field(..., min_length=1, max_length=10_000, description="Why (kept in its history).")
-    undo: bool = Field(False, description="Take an earlier retraction back.")
-
-
-class DiscardBody(BaseModel):
-    reason: str = Field("", max_length=10_000, description="Why the suggestion will not be run (optional).")
-
-
-class ImportBody(BaseModel):
-    rows: list[dict[str, Any]] = Field(..., min_length=1, max_length=IMPORT_ROWS)
+PROBLEMS_LISTED = 20
+"""Most problems of one request listed in its 422 answer (the first names the field)."""
 
 
 def experiment_json(e: Experiment) -> dict[str, Any]:
@@ -135,6 +99,7 @@ def experiment_json(e: Experiment) -> dict[str, Any]:
 class ErrorDetail(BaseModel):
     message: str
     field: str = Field(..., description="The part of the request at fault: a body, query or path field, or a header.")
+    type: str | None = Field(None, description="The kiln.core.errors class raised, e.g. StateError.")
     value: str | None = None
     allowed: str | None = None
     fix: str | None = None
@@ -161,8 +126,13 @@ def _error(status: int, error: KilnError, field: str) -> JSONResponse:
 
 
 def _request_error(error: RequestValidationError) -> JSONResponse:
-    """FastAPI's validation of the request, in Kiln's error form; every problem is listed under ``errors``."""
-    problems = [{k: v for k, v in problem.items() if k != "ctx"} for problem in error.errors()]
+    """FastAPI's validation of the request, in Kiln's error form; the first PROBLEMS_LISTED problems are listed
+    under ``errors``, each input shown short (an answer never echoes a large body back)."""
+    found = error.errors()
+    problems = [
+        {k: (_shown(v) if k == "input" else v) for k, v in problem.items() if k != "ctx"}
+        for problem in found[:PROBLEMS_LISTED]
+    ]
     first = problems[0] if problems else {}
     located = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
     field = "body" if first.get("type") == "json_invalid" or not located else ".".join(located)
@@ -170,12 +140,28 @@ def _request_error(error: RequestValidationError) -> JSONResponse:
     detail = {
         "message": f"{field}: {allowed}",
         "field": field,
-        "value": repr(first.get("input"))[:500],
+        "type": "ValidationError",
+        "value": SHOWN.repr(found[0].get("input")) if found else "None",
         "allowed": allowed,
         "fix": "see the API document at /openapi.json",
         "errors": jsonable_encoder(problems, custom_encoder={bytes: lambda b: b.decode(errors="replace")}),
     }
     return JSONResponse(status_code=422, content={"detail": detail})
+
+
+SHOWN = reprlib.Repr()
+"""How a rejected input is shown in an error answer: a few items of each container, the start of long text."""
+SHOWN.maxlevel, SHOWN.maxdict, SHOWN.maxlist, SHOWN.maxstring, SHOWN.maxother = 3, 6, 6, 200, 200
+
+
+def _shown(value: Any) -> Any:
+    """A problem's input for the answer: short numbers, true/false and null as they are; anything else as short
+    text (``reprlib``: it never walks a whole large value)."""
+    if value is None or isinstance(value, bool | int | float) or (isinstance(value, str) and len(value) <= 200):
+        return value
+    if isinstance(value, bytes):
+        return SHOWN.repr(value.decode(errors="replace"))
+    return SHOWN.repr(value)
 
 
 def csv_rows(body: bytes) -> int:
