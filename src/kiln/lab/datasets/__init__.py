@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -15,7 +16,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """A built-in dataset: its file, input columns, target column and direction."""
+    """A built-in dataset: its file, input columns, target column and direction.
+
+    ``measured`` lists every measured column with its direction, the target first; a single-objective dataset
+    measures its target only (``measured`` left empty).
+    """
 
     name: str
     file: str
@@ -23,6 +28,21 @@ class DatasetInfo:
     target: str
     direction: str
     description: str
+    measured: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.measured:
+            object.__setattr__(self, "measured", ((self.target, self.direction),))
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The measured column names, the target first."""
+        return tuple(name for name, _ in self.measured)
+
+    @property
+    def directions(self) -> tuple[str, ...]:
+        """'max' or 'min' for each of ``columns``."""
+        return tuple(direction for _, direction in self.measured)
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -50,6 +70,26 @@ DATASETS: dict[str, DatasetInfo] = {
         "max",
         "Suzuki-Miyaura couplings: yield against reagents, ligand, base and solvent (Perera et al. 2018)",
     ),
+    "suzuki-ii": DatasetInfo(
+        "suzuki-ii",
+        "suzuki_ii.csv",
+        ("ligand", "res_time", "temperature", "catalyst_loading"),
+        "yield",
+        "max",
+        "Suzuki-Miyaura couplings in flow: yield and turnover against ligand, residence time, temperature and "
+        "catalyst loading (Reizman et al. 2016, Olympus)",
+        (("yield", "max"), ("turnover", "max")),
+    ),
+    "suzuki-b1": DatasetInfo(
+        "suzuki-b1",
+        "suzuki_b1.csv",
+        ("ligand", "base", "solvent", "ligand_equivalent"),
+        "objective_conversion",
+        "max",
+        "Suzuki-Miyaura couplings: conversion and selectivity against ligand, base, solvent and ligand "
+        "equivalents (Garrido Torres et al. 2022, EDBO+ dataset B1)",
+        (("objective_conversion", "max"), ("objective_selectivity", "max")),
+    ),
 }
 
 
@@ -66,16 +106,23 @@ def _load_raw(name: str) -> pd.DataFrame:
 
     info = dataset_info(name)
     with resources.files(__name__).joinpath(info.file).open("r", encoding="utf-8") as handle:
-        return pd.read_csv(handle)
+        # only an empty cell is missing: a text value such as "None" (a base in suzuki-b1) is a category
+        return pd.read_csv(handle, keep_default_na=False, na_values=[""])
 
 
 def load_dataset(name: str) -> pd.DataFrame:
-    """The dataset's rows as published (replicates included): its input columns and its target."""
+    """The dataset's rows as published (replicates included): its input columns and its measured columns."""
     info = dataset_info(name)
-    return _load_raw(name)[[*info.inputs, info.target]].copy()
+    return _load_raw(name)[[*info.inputs, *info.columns]].copy()
 
 
-def grouped(frame: pd.DataFrame, inputs: list[str], target: str) -> pd.DataFrame:
-    """Identical input rows merged; the target is the mean of the distinct replicate values (Liang et al. 2021)."""
-    merged = frame.groupby(inputs, sort=False, dropna=False)[target].agg(lambda v: v.drop_duplicates().mean())
+def grouped(frame: pd.DataFrame, inputs: list[str], target: str | Sequence[str]) -> pd.DataFrame:
+    """Identical input rows merged; each measured column (``target``: one name or several) becomes the mean of
+    its distinct replicate values (Liang et al. 2021), column by column."""
+    columns = [target] if isinstance(target, str) else list(target)
+    merged = frame.groupby(inputs, sort=False, dropna=False)[columns].agg(_distinct_mean)
     return merged.reset_index()
+
+
+def _distinct_mean(values: pd.Series) -> float:
+    return float(values.drop_duplicates().mean())
