@@ -1,4 +1,5 @@
-"""Metrics of pool-based backtests (Liang et al. 2021), in plain numpy.
+"""Metrics of pool-based backtests: Top% (Liang et al. 2021) in plain numpy, and HV% (EDBO+, Garrido Torres et
+al. 2022) with BoTorch's hypervolume (torch imported only there).
 
 Notation: N candidates in the pool, a top set of T of them, R runs of the same length B (experiments, the initial
 random ones included). ``found[r, i - 1]`` is how many top candidates run r had found after its first i experiments.
@@ -124,3 +125,64 @@ def summarize(found: Sequence[Sequence[int]] | np.ndarray, top_size: int, size: 
         top_percent=band(top),
         enhancement=ef,
     )
+
+
+# ------------------------------------------------------------------------------------------------ hypervolume
+HV_LEVELS: tuple[float, ...] = (0.9, 0.95, 0.99)
+"""The HV% levels reported as "cycles to HV% a" (EDBO+ calls 0.99 complete)."""
+
+
+def hypervolume(scores: np.ndarray, reference: np.ndarray) -> float:
+    """The hypervolume that ``scores`` (n, m), larger is better in every column, dominate above ``reference`` (m,).
+
+    Only points better than the reference in every objective count (an empty set has volume 0). The front is
+    found with BoTorch's ``is_non_dominated`` and measured with its ``Hypervolume`` (exact, any m >= 1).
+    """
+    import torch
+    from botorch.utils.multi_objective.hypervolume import Hypervolume
+    from botorch.utils.multi_objective.pareto import is_non_dominated
+
+    points = np.asarray(scores, dtype=float).reshape(-1, len(reference))
+    ref = np.asarray(reference, dtype=float)
+    points = points[(points > ref).all(axis=1)]
+    if not len(points):
+        return 0.0
+    tensor = torch.as_tensor(points, dtype=torch.double)
+    front = tensor[is_non_dominated(tensor, deduplicate=True)]
+    return float(Hypervolume(torch.as_tensor(ref, dtype=torch.double)).compute(front))
+
+
+def hv_percent_curve(scores: np.ndarray, feasible: np.ndarray, reference: np.ndarray, total: float) -> np.ndarray:
+    """HV%(i) = HV(feasible points among the first i rows of ``scores``) / ``total``, for i = 1..B.
+
+    ``scores`` (B, m) are a run's measurements in the order they arrived (larger is better), ``feasible`` (B,)
+    whether each satisfies every outcome constraint, ``total`` the whole pool's hypervolume (> 0). -> (B,).
+    The volume is only recomputed when a point enters the front, so a run costs a few front evaluations.
+    """
+    scores = np.asarray(scores, dtype=float).reshape(len(feasible), -1)
+    curve = np.zeros(len(scores))
+    kept: list[np.ndarray] = []
+    volume = 0.0
+    for i, (point, ok) in enumerate(zip(scores, feasible, strict=True)):
+        dominated = any((other >= point).all() for other in kept)
+        if ok and (point > reference).all() and not dominated:
+            kept = [other for other in kept if not (point >= other).all()]
+            kept.append(point)
+            volume = hypervolume(np.array(kept), reference)
+        curve[i] = volume / total
+    return curve
+
+
+def cycles_to_hv(curves: np.ndarray, level: float) -> np.ndarray:
+    """Per run, the first i with HV%(i) >= ``level`` (1e-9 slack for rounding); inf if never. (R, B) -> (R,)."""
+    curves = np.atleast_2d(np.asarray(curves, dtype=float))
+    reached = curves >= level - 1e-9
+    first = np.argmax(reached, axis=1).astype(float) + 1.0
+    return np.where(reached.any(axis=1), first, np.inf)
+
+
+def quartile_band(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Median and 25th / 75th percentiles (linear interpolation) over runs: (R, B) -> three (B,) arrays."""
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    low, mid, high = np.percentile(values, [25.0, 50.0, 75.0], axis=0)
+    return {"median": mid, "p25": low, "p75": high}
