@@ -30,7 +30,7 @@ if TYPE_CHECKING:
         StateError,
         ValidationError,
     )
-    from kiln.objective import Direction, Objective, Target
+    from kiln.objective import Direction, Objective, OutcomeConstraint, Target
     from kiln.space import (
         CandidatePool,
         Categorical,
@@ -58,7 +58,7 @@ _HOMES = {
         "StateError",
         "ValidationError",
     ),
-    "kiln.objective": ("Direction", "Objective", "Target"),
+    "kiln.objective": ("Direction", "Objective", "OutcomeConstraint", "Target"),
     "kiln.space": (
         "CandidatePool",
         "Categorical",
@@ -91,6 +91,7 @@ __all__ = [
     "LinearConstraint",
     "NotFoundError",
     "Objective",
+    "OutcomeConstraint",
     "SearchSpace",
     "SpecError",
     "StateError",

@@ -66,3 +66,14 @@ def test_a_failed_import_leaves_the_campaign_unchanged(store_url: str) -> None:
     with pytest.raises(ValidationError, match="an import never changes a finished experiment"):
         campaign.add_data(rows)
     assert campaign.experiments() == before
+
+
+def test_a_constrained_quantity_may_not_share_a_parameter_name() -> None:
+    from kiln.campaign.config import CampaignConfig
+    from kiln.objective import Objective, OutcomeConstraint, Target
+    from kiln.space import Continuous, SearchSpace
+    from kiln.strategies.simple import RandomStrategy
+
+    objective = Objective((Target("y"),), (OutcomeConstraint("x", "<=", 1),))
+    with pytest.raises(SpecError, match=r"^objective: target: got \['x'\]; a target or constrained quantity"):
+        CampaignConfig(SearchSpace([Continuous("x", 0, 1)]), objective, RandomStrategy())

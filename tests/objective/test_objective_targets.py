@@ -58,12 +58,15 @@ def test_objective_constructors() -> None:
     assert Objective([Target("y")]).targets == (Target("y"),)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("targets", "shown"), [((), "[]"), ((Target("a"), Target("b")), "['a', 'b']")])
-def test_objective_needs_exactly_one_target(targets: tuple[Target, ...], shown: str) -> None:
+@pytest.mark.parametrize(
+    ("targets", "shown", "words"),
+    [((), "[]", "at least one target"), ((Target("a"), Target("a")), "['a', 'a']", "['a'] repeat")],
+)
+def test_objective_needs_distinct_targets(targets: tuple[Target, ...], shown: str, words: str) -> None:
     with pytest.raises(ValidationError) as error:
         Objective(targets)
     assert str(error.value).startswith(f"objective: targets: got {shown}")
-    assert "exactly one target" in str(error.value)
+    assert words in str(error.value)
 
 
 @pytest.mark.parametrize(
@@ -86,6 +89,7 @@ def test_parse_results_good(value: Any, expected: float) -> None:
         ({"y": [1]}, "result 'y': got [1]", "a number is required"),
         ({"z": 1.0}, "results: got {'z': 1.0}", "missing ['y'], unknown ['z']"),
         ({"y": 1.0, "z": 2.0}, "results: got {'y': 1.0, 'z': 2.0}", "missing [], unknown ['z']"),
+        ({}, "results: got {}", "some of the quantities ['y']"),
         ({}, "results: got {}", "missing ['y']"),
     ],
 )
@@ -148,8 +152,8 @@ def test_objective_config_round_trip(objective: Objective) -> None:
         ({"direction": "max"}, "objective: got {'direction': 'max'}", "a target name is required"),
         ({"target": "y", "goal": 3}, "objective: got ['goal']", "fields are target, direction and unit"),
         ({"targets": "y"}, "objective.targets: got 'y'", "a list of {name, direction}"),
-        ({"targets": [{"direction": "max"}]}, "objective.targets: got [{'direction': 'max'}]", "a list of"),
-        ({"targets": ["y"]}, "objective.targets: got ['y']", "a list of"),
+        ({"targets": [{"direction": "max"}]}, "objective.targets[0]: got {'direction': 'max'}", "a map with a name"),
+        ({"targets": ["y"]}, "objective.targets[0]: got 'y'", "a map with a name"),
     ],
 )
 def test_objective_config_spec_errors(config: Any, start: str, words: str) -> None:
@@ -164,7 +168,7 @@ def test_objective_config_spec_errors(config: Any, start: str, words: str) -> No
     [
         ({"target": "y", "direction": "up"}, "target 'y': direction: got 'up'"),
         ({"targets": []}, "objective: targets: got []"),
-        ({"targets": [{"name": "a"}, {"name": "b"}]}, "objective: targets: got ['a', 'b']"),
+        ({"targets": [{"name": "a"}, {"name": "a"}]}, "objective: targets: got ['a', 'a']"),
         ({"target": ""}, "target name: got ''"),
     ],
 )

@@ -28,7 +28,7 @@ class CampaignConfig:
     extra: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        check_column_names(self.domain.names, self.objective.names)
+        check_column_names(self.domain.names, self.objective.quantities)
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -107,7 +107,8 @@ def _shown(value: Any, width: int = 40) -> str:
 
 
 def check_column_names(parameters: list[str], targets: list[str]) -> None:
-    """Parameters and targets become columns of exports and imports: their names must not collide."""
+    """Parameters and measured quantities (targets and constrained quantities) become columns of exports and
+    imports: their names must not collide."""
     reserved = {*EXPORT_COLUMNS_BEFORE, *EXPORT_COLUMNS_AFTER}
     for name in (*parameters, *targets):
         if name in reserved:
@@ -119,4 +120,9 @@ def check_column_names(parameters: list[str], targets: list[str]) -> None:
             )
     shared = sorted(set(parameters) & set(targets))
     if shared:
-        raise SpecError("objective: target", shared, "a target may not share its name with a parameter", "rename one")
+        raise SpecError(
+            "objective: target",
+            shared,
+            "a target or constrained quantity may not share its name with a parameter",
+            "rename one",
+        )

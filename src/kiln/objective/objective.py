@@ -1,79 +1,126 @@
-"""Targets and objectives.
+"""The objective of a campaign: its targets, outcome constraints, optional scalarisation and reference point.
 
-An experiment reports its results as a map target name -> value. An Objective holds one or more Targets and turns
-results into the scalar that strategies maximise (``utility``). Today an Objective has exactly one target; the
-results map and the ``targets`` tuple are the shape that several targets and outcome constraints will extend.
+An experiment reports its results as a map quantity name -> raw value; the quantities are the targets and the
+constrained quantities (``Objective.quantities``). Results may arrive partly: ``is_complete`` says whether every
+quantity has a value, ``feasible`` whether every constraint holds.
+
+``utility`` is the scalar that single-objective strategies maximise:
+
+- one target: its score (the value, negated when minimised; see ``Target.score``);
+- ``scalarisation: desirability`` or ``priority``: the scalarised scores (``kiln.objective.scalarise``), which
+  depend on the observed set (each target's score range over it), passed as ``observed``;
+- several targets without a scalarisation: not defined (raises); "best" is then the Pareto front
+  (``pareto_indices``).
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kiln.core.errors import SpecError, ValidationError
-from kiln.space.parameters import check_finite, check_name, check_unit
+from kiln.objective.scalarise import desirability, non_dominated, priority_value, score_bounds
+from kiln.objective.targets import (
+    Direction,
+    OutcomeConstraint,
+    Target,
+    constraint_from_config,
+    target_from_config,
+)
+from kiln.space.parameters import check_finite
 
+__all__ = ["SCALARISATIONS", "Direction", "Objective", "OutcomeConstraint", "Target", "objective_from_config"]
 
-class Direction(enum.StrEnum):
-    MAXIMIZE = "max"
-    MINIMIZE = "min"
-
-
-_DIRECTION_WORDS = {
-    "max": Direction.MAXIMIZE,
-    "maximize": Direction.MAXIMIZE,
-    "maximise": Direction.MAXIMIZE,
-    "min": Direction.MINIMIZE,
-    "minimize": Direction.MINIMIZE,
-    "minimise": Direction.MINIMIZE,
-}
-
-
-@dataclass(frozen=True)
-class Target:
-    """A measured quantity and whether more or less of it is better; ``unit`` labels it in tables and plots."""
-
-    name: str
-    direction: Direction = Direction.MAXIMIZE
-    unit: str = ""
-
-    def __post_init__(self) -> None:
-        check_name(self.name, "target")
-        word = str(self.direction).lower()
-        if word not in _DIRECTION_WORDS:
-            raise ValidationError(
-                f"target '{self.name}': direction",
-                self.direction,
-                "allowed directions are 'max' and 'min'",
-                "use one of them",
-            )
-        object.__setattr__(self, "direction", _DIRECTION_WORDS[word])
-        object.__setattr__(self, "unit", check_unit(f"target '{self.name}': unit", self.unit))
-
-    def to_config(self) -> dict[str, Any]:
-        config = {"name": self.name, "direction": self.direction.value}
-        return {**config, "unit": self.unit} if self.unit else config
+SCALARISATIONS = ("desirability", "priority")
 
 
 @dataclass(frozen=True)
 class Objective:
-    """The goal of a campaign: its targets (exactly one for now)."""
+    """The goal of a campaign.
+
+    Attributes:
+        targets: one or more Targets (distinct names).
+        constraints: OutcomeConstraints on quantities that are not targets.
+        scalarisation: None, ``"desirability"`` or ``"priority"`` (needs two or more targets).
+        reference: optional target name -> raw value, the reference point of the hypervolume (a value worse than
+            any acceptable one; for a min target a high value).
+    """
 
     targets: tuple[Target, ...]
+    constraints: tuple[OutcomeConstraint, ...] = ()
+    scalarisation: str | None = None
+    reference: Mapping[str, float] | None = field(default=None)
 
     def __post_init__(self) -> None:
-        targets = tuple(self.targets)
-        if len(targets) != 1:
-            raise ValidationError(
-                "objective: targets",
-                [t.name for t in targets],
-                "exactly one target is supported",
-                "keep one target; several targets arrive with multi-objective optimisation",
-            )
+        targets, constraints = tuple(self.targets), tuple(self.constraints)
         object.__setattr__(self, "targets", targets)
+        object.__setattr__(self, "constraints", constraints)
+        if not targets:
+            raise ValidationError("objective: targets", [], "at least one target is required", "add a target")
+        names = [t.name for t in targets]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValidationError("objective: targets", names, f"target names must differ; {twice} repeat", "rename")
+        shared = sorted({c.name for c in constraints} & set(names))
+        if shared:
+            raise ValidationError(
+                "objective: constraints",
+                shared,
+                "a constraint is on a measured quantity that is not a target",
+                "remove the constraint, or bound the target by a range target: [low, high]",
+            )
+        self._check_scalarisation(targets)
+        object.__setattr__(self, "reference", self._checked_reference(names))
 
+    def _check_scalarisation(self, targets: tuple[Target, ...]) -> None:
+        mode = self.scalarisation
+        if mode is not None and mode not in SCALARISATIONS:
+            raise ValidationError(
+                "objective: scalarisation", mode, f"allowed are {list(SCALARISATIONS)} or none", "use one or remove it"
+            )
+        if mode is not None and len(targets) < 2:
+            raise ValidationError(
+                "objective: scalarisation", mode, "a scalarisation combines two or more targets", "remove it"
+            )
+        for t in targets:
+            if t.weight != 1.0 and mode != "desirability":
+                raise ValidationError(
+                    f"target '{t.name}': weight", t.weight, "weights apply with scalarisation: desirability", "add it"
+                )
+            for what, value in (("priority", t.priority), ("tolerance", t.tolerance)):
+                if value is not None and mode != "priority":
+                    raise ValidationError(
+                        f"target '{t.name}': {what}", value, f"a {what} applies with scalarisation: priority", "add it"
+                    )
+        ranks = [t.priority for t in targets if t.priority is not None]
+        if ranks and (len(ranks) != len(targets) or len(set(ranks)) != len(ranks)):
+            raise ValidationError(
+                "objective: priority",
+                {t.name: t.priority for t in targets},
+                "either every target has a different priority or none has one (then the list order is the priority)",
+                "number the targets 1, 2, ...",
+            )
+
+    def _checked_reference(self, names: list[str]) -> dict[str, float] | None:
+        if self.reference is None:
+            return None
+        if not isinstance(self.reference, Mapping):
+            raise ValidationError(
+                "objective: reference", self.reference, "a map target -> value", "e.g. reference: {yield: 0}"
+            )
+        unknown = sorted(str(k) for k in self.reference if k not in names)
+        if unknown:
+            raise ValidationError(
+                "objective: reference", unknown, f"the reference point names targets, one of {names}", "remove them"
+            )
+        return {k: check_finite(f"objective: reference '{k}'", v) for k, v in self.reference.items()}
+
+    def __hash__(self) -> int:
+        reference = tuple(sorted(self.reference.items())) if self.reference else None
+        return hash((self.targets, self.constraints, self.scalarisation, reference))
+
+    # ------------------------------------------------------------------------------------------ constructors
     @classmethod
     def maximize(cls, name: str) -> Objective:
         return cls((Target(name, Direction.MAXIMIZE),))
@@ -82,64 +129,220 @@ class Objective:
     def minimize(cls, name: str) -> Objective:
         return cls((Target(name, Direction.MINIMIZE),))
 
+    # -------------------------------------------------------------------------------------------- structure
     @property
     def target(self) -> Target:
-        """The single target."""
+        """The single target; an objective with several has none."""
+        if len(self.targets) != 1:
+            raise ValidationError(
+                "objective: target",
+                self.names,
+                "this objective has several targets, so no single one",
+                "use objective.targets (and pareto_indices or a scalarisation for 'best')",
+            )
         return self.targets[0]
 
     @property
     def names(self) -> list[str]:
+        """The targets' names, in order."""
         return [t.name for t in self.targets]
 
     @property
+    def quantities(self) -> list[str]:
+        """Every name a result may carry: the targets, then the constrained quantities (each once)."""
+        names = self.names
+        for c in self.constraints:
+            if c.name not in names:
+                names.append(c.name)
+        return names
+
+    @property
     def units(self) -> dict[str, str]:
-        """Target name -> unit label, for the targets that declare one."""
-        return {t.name: t.unit for t in self.targets if t.unit}
+        """Quantity name -> unit label, for the targets and constraints that declare one."""
+        units = {c.name: c.unit for c in self.constraints if c.unit}
+        return {**units, **{t.name: t.unit for t in self.targets if t.unit}}
 
-    def parse_results(self, value: float | Mapping[str, Any]) -> dict[str, float]:
-        """A reported result -> {target: finite float}. A bare number is the value of the single target."""
+    @property
+    def is_multi(self) -> bool:
+        """Several targets and no scalarisation: the goal is a Pareto front, not one best."""
+        return len(self.targets) > 1 and self.scalarisation is None
+
+    @property
+    def priority_order(self) -> tuple[Target, ...]:
+        """The targets in priority order (by ``priority``, else the list order)."""
+        if all(t.priority is not None for t in self.targets):
+            return tuple(sorted(self.targets, key=lambda t: t.priority or 0))
+        return self.targets
+
+    # --------------------------------------------------------------------------------------------- results
+    def parse_results(self, value: float | Mapping[str, Any], partial: bool = True) -> dict[str, float]:
+        """A reported result -> {quantity: finite float}.
+
+        A map may hold a subset of ``quantities`` (all of them when ``partial`` is False); unknown names are refused
+        with the known ones listed. A bare number is the value of the only quantity.
+        """
+        known = self.quantities
         if isinstance(value, Mapping):
-            unknown = [k for k in value if k not in self.names]
-            missing = [n for n in self.names if n not in value]
-            if unknown or missing:
-                raise ValidationError(
-                    "results",
-                    dict(value),
-                    f"values for exactly the targets {self.names} are required",
-                    f"missing {missing}, unknown {unknown}",
-                )
-            return {name: check_finite(f"result '{name}'", value[name]) for name in self.names}
-        return {self.target.name: check_finite(f"result '{self.target.name}'", value)}
+            unknown = [str(k) for k in value if k not in known]
+            missing = [n for n in known if n not in value]
+            if unknown or not value or (missing and not partial):
+                allowed = f"values for {'some' if partial else 'all'} of the quantities {known} are required"
+                raise ValidationError("results", dict(value), allowed, f"missing {missing}, unknown {unknown}")
+            return {name: check_finite(f"result '{name}'", value[name]) for name in known if name in value}
+        if len(known) != 1:
+            raise ValidationError(
+                "results",
+                value,
+                f"a bare number is the value of the only quantity, but there are {known}",
+                "give a map, e.g. " + ", ".join(f"{n}=..." for n in known),
+            )
+        return {known[0]: check_finite(f"result '{known[0]}'", value)}
 
-    def utility(self, results: Mapping[str, float]) -> float:
-        """The scalar to maximise: the target's value, negated when it is minimised."""
-        value = float(results[self.target.name])
-        return value if self.target.direction is Direction.MAXIMIZE else -value
+    def is_complete(self, results: Mapping[str, float]) -> bool:
+        """Whether every quantity (targets and constrained ones) has a value."""
+        return all(name in results for name in self.quantities)
+
+    def violated(self, results: Mapping[str, float]) -> list[OutcomeConstraint]:
+        """The constraints whose quantity has a value that breaks them."""
+        return [c for c in self.constraints if c.name in results and not c.satisfied(results[c.name])]
+
+    def feasible(self, results: Mapping[str, float]) -> bool:
+        """Whether every constraint's quantity has a value and every constraint holds."""
+        return all(c.name in results and c.satisfied(results[c.name]) for c in self.constraints)
+
+    def scores(self, results: Mapping[str, float]) -> tuple[float, ...]:
+        """Each target's score (maximisation sense), in target order; every target needs a value."""
+        return tuple(float(t.score(float(results[t.name]))) for t in self.targets)
+
+    # --------------------------------------------------------------------------------------------- utility
+    def utility(self, results: Mapping[str, float], observed: Sequence[Mapping[str, float]] = ()) -> float:
+        """The scalar to maximise.
+
+        One target: its score (``observed`` is not used). Scalarised: the desirability or priority value over the
+        score bounds of ``observed`` together with ``results`` (complete results; incomplete ones are skipped).
+        Several targets without a scalarisation: raises ValidationError.
+        """
+        if self.scalarisation is None:
+            return float(self._only_target().score(float(results[self.targets[0].name])))
+        rows = [self.scores(r) for r in observed if self._has_targets(r)]
+        return float(self.scalarised(list(self.scores(results)), [*rows, self.scores(results)]))
+
+    def utilities(self, results: Sequence[Mapping[str, float]]) -> list[float]:
+        """The utility of each of several results (each with every target), scalarised over this set."""
+        if self.scalarisation is None:
+            return [self.utility(r) for r in results]
+        rows = [self.scores(r) for r in results]
+        return [float(self.scalarised(list(row), rows)) for row in rows]
+
+    def scalarised(self, scores: Sequence[Any], observed_scores: Sequence[Sequence[float]]) -> Any:
+        """The scalarisation of per-target scores (target order; floats, or arrays / tensors of one shape) over
+        the score bounds of ``observed_scores`` (n >= 1 rows x k targets, e.g. ``[objective.scores(r) ...]``)."""
+        bounds = score_bounds(observed_scores)
+        if self.scalarisation == "desirability":
+            return desirability(scores, bounds, [t.weight for t in self.targets])
+        if self.scalarisation == "priority":
+            order = [self.targets.index(t) for t in self.priority_order]
+            return priority_value(
+                [scores[i] for i in order],
+                [bounds[i] for i in order],
+                [self.targets[i].tolerance or 0.0 for i in order],
+            )
+        raise ValidationError(
+            "objective: scalarisation", None, f"one of {list(SCALARISATIONS)} is needed to scalarise", "set one"
+        )
 
     def best_index(self, results: Sequence[Mapping[str, float]]) -> int | None:
-        """Index of the best of several results, or None when there are none."""
-        if not results:
-            return None
-        return max(range(len(results)), key=lambda i: self.utility(results[i]))
+        """Index of the best feasible result that has every target, or None when there is none.
 
+        Several unscalarised targets have no single best: raises (use ``pareto_indices``).
+        """
+        if self.scalarisation is None:
+            self._only_target()
+        usable = [i for i, r in enumerate(results) if self._has_targets(r) and self.feasible(r)]
+        if not usable:
+            return None
+        values = self.utilities([results[i] for i in usable])
+        return usable[max(range(len(usable)), key=values.__getitem__)]
+
+    def pareto_indices(self, results: Sequence[Mapping[str, float]]) -> list[int]:
+        """Indices (ascending) of the complete, feasible results that no other such result dominates in the
+        targets' scores; equal results are all kept."""
+        usable = [i for i, r in enumerate(results) if self.is_complete(r) and self.feasible(r)]
+        front = non_dominated([self.scores(results[i]) for i in usable])
+        return [usable[k] for k in front]
+
+    def _has_targets(self, results: Mapping[str, float]) -> bool:
+        return all(t.name in results for t in self.targets)
+
+    def _only_target(self) -> Target:
+        if len(self.targets) != 1:
+            raise ValidationError(
+                "objective: utility",
+                self.names,
+                "several targets without a scalarisation have no single utility or best",
+                "use the Pareto front (pareto_indices), or set scalarisation: desirability or priority",
+            )
+        return self.targets[0]
+
+    # --------------------------------------------------------------------------------------------- config
     def to_config(self) -> dict[str, Any]:
-        return {"targets": [t.to_config() for t in self.targets]}
+        """The spec form; a one-target objective without constraints gives ``{targets: [{name, direction}]}``."""
+        config: dict[str, Any] = {"targets": [t.to_config() for t in self.targets]}
+        if self.constraints:
+            config["constraints"] = [c.to_config() for c in self.constraints]
+        if self.scalarisation is not None:
+            config["scalarisation"] = self.scalarisation
+        if self.reference is not None:
+            config["reference"] = dict(self.reference)
+        return config
+
+
+_FIELDS = ("targets", "constraints", "scalarisation", "reference")
 
 
 def objective_from_config(config: Mapping[str, Any]) -> Objective:
-    """An Objective from ``{targets: [{name, direction}]}`` or the short ``{target: NAME, direction: max}``."""
+    """An Objective from its spec form.
+
+    ``{targets: [...], constraints: [...], scalarisation: desirability|priority, reference: {name: value}}`` (each
+    target a map, see ``target_from_config``; each constraint ``"name >= x"`` or ``{name, op, bound}``), or the
+    short form of one target ``{target: NAME, direction: max|min, unit: ...}``.
+    """
     if not isinstance(config, Mapping):
         raise SpecError("objective", config, "a map is required", "e.g. {target: yield, direction: max}")
     if "targets" in config:
+        unknown = sorted(str(k) for k in config if k not in _FIELDS)
+        if unknown:
+            raise SpecError("objective", unknown, f"fields are {list(_FIELDS)}", "remove the others")
         raw = config["targets"]
-        if not isinstance(raw, list) or not all(isinstance(t, Mapping) and "name" in t for t in raw):
-            raise SpecError("objective.targets", raw, "a list of {name, direction} is required", "fix the list")
-        return Objective(tuple(Target(t["name"], t.get("direction", "max"), t.get("unit", "")) for t in raw))
+        if not isinstance(raw, list):
+            raise SpecError(
+                "objective.targets", raw, "a list of {name, direction} is required", "e.g. [{name: y, direction: max}]"
+            )
+        targets = tuple(target_from_config(t, f"objective.targets[{i}]") for i, t in enumerate(raw))
+        constraints = config.get("constraints") or []
+        if not isinstance(constraints, list):
+            raise SpecError(
+                "objective.constraints", constraints, "a list of constraints is required", "e.g. ['stability >= 0.9']"
+            )
+        scalarisation = config.get("scalarisation")
+        if scalarisation is not None and not isinstance(scalarisation, str):
+            raise SpecError("objective.scalarisation", scalarisation, f"one of {list(SCALARISATIONS)}", "use one")
+        return Objective(
+            targets,
+            tuple(constraint_from_config(c, f"objective.constraints[{i}]") for i, c in enumerate(constraints)),
+            scalarisation=scalarisation,
+            reference=config.get("reference"),
+        )
     if "target" not in config:
         raise SpecError(
             "objective", dict(config), "a target name is required", "add target: NAME and direction: max|min"
         )
     unknown = sorted(set(config) - {"target", "direction", "unit"})
     if unknown:
-        raise SpecError("objective", unknown, "fields are target, direction and unit", "remove the others")
+        raise SpecError(
+            "objective",
+            unknown,
+            "fields are target, direction and unit",
+            "remove the others, or use the list form targets: [...] for constraints and several targets",
+        )
     return Objective((Target(config["target"], config.get("direction", "max"), config.get("unit", "")),))
