@@ -69,8 +69,20 @@ print("MODULES " + json.dumps(sorted({modules})))
 TOP_LEVEL = "{m.split('.')[0] for m in sys.modules}"
 """The ``modules`` of EVERYDAY that name top-level packages (torch, pandas, ...)."""
 
-NEVER_AT_START = {"torch", "botorch", "gpytorch", "sklearn", "scipy", "fastapi", "plotly", "alembic", "uvicorn"}
-"""Libraries that none of the everyday commands needs: importing them costs seconds on a small machine."""
+NEVER_AT_START = {
+    "torch",
+    "botorch",
+    "gpytorch",
+    "sklearn",
+    "scipy",
+    "fastapi",
+    "plotly",
+    "alembic",
+    "uvicorn",
+    "pydantic",
+}
+"""Libraries that none of the everyday commands needs: importing them costs seconds on a small machine (pydantic
+0.1 s: typer from 0.29 on coerces every parameter through it, which is why pyproject.toml keeps typer below 0.29)."""
 
 
 @pytest.fixture(scope="module")
