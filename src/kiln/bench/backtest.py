@@ -11,7 +11,7 @@ scripts all call ``PoolProblem`` and ``run_trajectory``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -133,57 +133,52 @@ def build_strategy(strategy: Strategy | Mapping[str, Any] | str) -> Strategy:
     return strategy
 
 
-def run_trajectory(
-    problem: PoolProblem,
+def run_order(
+    pool: CandidatePool,
+    objective: Objective,
+    results_of: Callable[[int], dict[str, float]],
     strategy: Strategy | Mapping[str, Any] | str,
     *,
     seed: int,
     budget: int,
     initial: int = 2,
     in_flight: int = 1,
-) -> Trajectory:
-    """One run of ``min(budget, N)`` experiments: ``initial`` random ones, then one chosen per cycle.
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The closed loop of one run: its initial row keys, then the rows the strategy chose in arrival order.
 
-    With ``in_flight`` k > 1, k experiments run at once: each cycle the oldest one's result arrives and one new
-    experiment is chosen knowing the k - 1 still running (as pending). ``found`` then counts in the order results
-    arrive, and ``chosen`` lists experiments in that order too.
-
-    ``seed`` is the run seed: the initial candidates come from ``initial_candidates(N, initial, seed)`` and the
-    strategy is asked with seed ``seed * 100_003 + experiments so far``.
+    ``results_of(key)`` is what measuring row ``key`` reports (every quantity of ``objective``). The run has
+    ``min(budget, N)`` experiments: ``initial`` random ones (``initial_candidates(N, initial, seed)``), then one
+    chosen per cycle, the strategy asked with seed ``seed * 100_003 + experiments so far``. With ``in_flight``
+    k > 1, k experiments run at once: each cycle the oldest one's result arrives and one new experiment is chosen
+    knowing the k - 1 still running (as pending).
     """
     chooser = build_strategy(strategy)
-    target = problem.objective.target.name
-    start = initial_candidates(problem.size, initial, seed)
+    start = initial_candidates(len(pool), initial, seed)
     measured: list[Experiment] = []
     chosen: list[int] = []
-    found: list[int] = []
-    top_found = 0
 
     def measure(key: int) -> None:
-        nonlocal top_found
         measured.append(
             Experiment(
                 id=f"exp-{len(measured)}",
                 seq=len(measured) + 1,
-                params=problem.pool.row(key),
+                params=pool.row(key),
                 status=ExperimentStatus.COMPLETED,
-                results={target: float(problem.values[key])},
+                results=results_of(key),
                 candidate=key,
             )
         )
-        top_found += key in problem.top
-        found.append(top_found)
 
     for key in start:
         measure(key)
-    total = min(budget, problem.size)
+    total = min(budget, len(pool))
     running: list[int] = []
     while len(measured) < total:
         while len(running) < in_flight and len(measured) + len(running) < total:
-            pending = tuple(Experiment(id=f"run-{k}", seq=0, params=problem.pool.row(k), candidate=k) for k in running)
+            pending = tuple(Experiment(id=f"run-{k}", seq=0, params=pool.row(k), candidate=k) for k in running)
             history = History(completed=tuple(measured), pending=pending)
             asked = len(measured) + len(running)
-            proposals = chooser.propose(problem.pool, problem.objective, history, 1, seed=seed * 100_003 + asked)
+            proposals = chooser.propose(pool, objective, history, 1, seed=seed * 100_003 + asked)
             if not proposals or proposals[0].candidate is None:
                 raise ValidationError(
                     "strategy", chooser.to_config(), "a pool row must be proposed each cycle", "use a pool strategy"
@@ -197,7 +192,36 @@ def run_trajectory(
         key = running.pop(0)
         chosen.append(key)
         measure(key)
-    return Trajectory(seed, start, tuple(chosen), tuple(found))
+    return start, tuple(chosen)
+
+
+def run_trajectory(
+    problem: PoolProblem,
+    strategy: Strategy | Mapping[str, Any] | str,
+    *,
+    seed: int,
+    budget: int,
+    initial: int = 2,
+    in_flight: int = 1,
+) -> Trajectory:
+    """One run of ``min(budget, N)`` experiments (``run_order``) and the top candidates found after each.
+
+    With ``in_flight`` > 1, ``found`` counts in the order results arrive, and ``chosen`` lists experiments in that
+    order too.
+    """
+    target = problem.objective.target.name
+    start, chosen = run_order(
+        problem.pool,
+        problem.objective,
+        lambda key: {target: float(problem.values[key])},
+        strategy,
+        seed=seed,
+        budget=budget,
+        initial=initial,
+        in_flight=in_flight,
+    )
+    found = np.cumsum([key in problem.top for key in (*start, *chosen)])
+    return Trajectory(seed, start, chosen, tuple(int(count) for count in found))
 
 
 def run_backtest(

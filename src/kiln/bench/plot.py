@@ -1,4 +1,5 @@
-"""The Top% plot of a pool benchmark: one self-contained HTML file (plotly, its JavaScript included)."""
+"""The plot of a pool benchmark (Top%, or HV% with several targets): one self-contained HTML file (plotly, its
+JavaScript included)."""
 
 from __future__ import annotations
 
@@ -95,9 +96,69 @@ def figure(results: dict[str, Any]) -> go.Figure:
     return fig
 
 
+def hv_figure(results: dict[str, Any]) -> go.Figure:
+    """HV%(i) against experiments i, from a results dict (``kiln.bench.runner.hv_results_json``).
+
+    Per strategy: the median over runs as a line (its legend gives the median cycles to HV% 0.95) and the band
+    between the 25th and 75th percentiles shaded; dotted lines at the reported levels.
+    """
+    import plotly.graph_objects as go
+
+    dataset, settings = results["dataset"], results["settings"]
+    fig = go.Figure()
+    for index, (name, block) in enumerate(results["strategies"].items()):
+        color = _PALETTE[index % len(_PALETTE)]
+        curves = block["hv_percent"]
+        cycles = list(range(1, len(curves["median"]) + 1))
+        fig.add_trace(
+            go.Scatter(
+                x=cycles + cycles[::-1],
+                y=list(curves["p75"]) + list(curves["p25"])[::-1],
+                fill="toself",
+                fillcolor=_rgba(color, 0.18),
+                line={"width": 0},
+                hoverinfo="skip",
+                name=f"{name} quartiles",
+                legendgroup=name,
+                showlegend=False,
+            )
+        )
+        reached = block["cycles_to_hv"].get("0.95")
+        label = f"{name} (HV% 0.95 in {reached:g})" if reached is not None else f"{name} (HV% 0.95: >{len(cycles)})"
+        fig.add_trace(
+            go.Scatter(
+                x=cycles,
+                y=curves["median"],
+                mode="lines",
+                line={"color": color, "width": 2},
+                name=label,
+                legendgroup=name,
+                hovertemplate=f"{name}<br>experiments %{{x}}<br>median HV% %{{y:.3f}}<extra></extra>",
+            )
+        )
+    for level in settings["hv_levels"]:
+        fig.add_hline(y=level, line={"color": "grey", "dash": "dot", "width": 1})
+    targets = ", ".join(f"{d} {t}" for t, d in zip(dataset["targets"], dataset["directions"], strict=True))
+    constraints = f"; {', '.join(dataset['constraints'])}" if dataset["constraints"] else ""
+    fig.update_layout(
+        title=(
+            f"Pool backtest on {dataset['name']}: N = {dataset['N']} ({targets}{constraints}), "
+            f"{settings['runs']} runs, median and quartiles"
+        ),
+        xaxis_title=f"experiments i ({settings['initial']} random initial ones included)",
+        yaxis_title="HV%(i): share of the pool's hypervolume found",
+        yaxis={"range": [0, 1.02]},
+        legend={"title": {"text": "strategy"}},
+        template="plotly_white",
+    )
+    return fig
+
+
 def write_plot(results: dict[str, Any], path: Path) -> None:
-    """Write ``figure(results)`` to ``path`` as one HTML file that opens offline."""
+    """Write the results' figure (``hv_figure`` for HV% results, else ``figure``) to ``path`` as one HTML file
+    that opens offline."""
+    draw = hv_figure if results.get("metric") == "hypervolume" else figure
     try:
-        figure(results).write_html(str(path), include_plotlyjs=True, full_html=True)
+        draw(results).write_html(str(path), include_plotlyjs=True, full_html=True)
     except OSError as error:
         raise ValidationError("--plot", str(path), f"the file cannot be written ({error.strerror})", None) from None

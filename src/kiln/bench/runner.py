@@ -17,12 +17,23 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kiln.bench.backtest import PoolProblem, Trajectory, first_hit, run_seed, run_trajectory
-from kiln.bench.metrics import FRACTIONS, random_top_percent, summarize
+from kiln.bench.hv_backtest import HVProblem, HVTrajectory, parse_constraint, run_hv_trajectory
+from kiln.bench.metrics import (
+    FRACTIONS,
+    HV_LEVELS,
+    cycles_to_hv,
+    median_cycles,
+    quartile_band,
+    random_top_percent,
+    summarize,
+)
 from kiln.bench.registry import StrategyEntry
 from kiln.core.errors import KilnError, ValidationError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from kiln.lab.datasets import DatasetInfo
 
 DEFAULT_BUDGET = 150
 
@@ -82,6 +93,60 @@ def _columns_error(option: str, value: Any, frame: pd.DataFrame) -> ValidationEr
     return ValidationError(option, value, f"columns of the table are {[str(c) for c in frame.columns]}", None)
 
 
+def _read_table(data: Path | None, dataset: str | None) -> tuple[pd.DataFrame, str, str | None, DatasetInfo | None]:
+    """The rows of a CSV file or a built-in dataset: (frame, name, file or None, the dataset's info or None)."""
+    import pandas as pd
+
+    if (data is None) == (dataset is None):
+        raise ValidationError("--data", data, "exactly one of --data FILE.csv or --dataset NAME is required", None)
+    if dataset is not None:
+        from kiln.lab.datasets import DATASETS, dataset_info, load_dataset
+
+        if dataset not in DATASETS:
+            raise ValidationError("--dataset", dataset, f"built-in datasets are {sorted(DATASETS)}", None)
+        frame = load_dataset(dataset)
+        frame.columns = [str(c) for c in frame.columns]
+        return frame, dataset, None, dataset_info(dataset)
+    assert data is not None
+    try:
+        frame = pd.read_csv(data)
+    except FileNotFoundError:
+        raise ValidationError("--data", str(data), "the file does not exist", "check the path") from None
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise ValidationError("--data", str(data), f"a readable CSV file is required ({error})", None) from None
+    frame.columns = [str(c) for c in frame.columns]
+    return frame, data.stem, str(data), None
+
+
+def _check_measured(option: str, column: str, frame: pd.DataFrame) -> None:
+    """ValidationError unless ``column`` is a numeric column of ``frame`` with a finite value in every row."""
+    import pandas as pd
+
+    if column not in frame.columns:
+        raise _columns_error(option, column, frame)
+    if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column]):
+        raise ValidationError(option, column, "a numeric column is required", "pick a measured column")
+    count = int((~np.isfinite(frame[column].to_numpy(dtype=float))).sum())
+    if count:
+        raise ValidationError(option, column, f"{count} row(s) have no finite value", "remove those rows")
+
+
+def _check_inputs(frame: pd.DataFrame, inputs: Sequence[str] | None, measured: Sequence[str]) -> list[str]:
+    """The input columns: ``inputs``, or every column that is not measured; checked against ``frame``."""
+    columns = list(inputs) if inputs else [c for c in frame.columns if c not in measured]
+    unknown = [c for c in columns if c not in frame.columns]
+    if unknown or not columns:
+        raise _columns_error("--inputs", unknown or columns, frame)
+    clash = [c for c in columns if c in measured]
+    if clash:
+        raise ValidationError(
+            "--inputs", columns, f"{clash} are measured (a target or constrained column)", "remove them from --inputs"
+        )
+    if frame[columns].isna().any().any():
+        raise ValidationError("--inputs", columns, "every input must have a value in every row", "fill the blanks")
+    return columns
+
+
 def load_problem(
     *,
     data: Path | None = None,
@@ -95,51 +160,21 @@ def load_problem(
     With a CSV, ``target`` and ``direction`` are required and ``inputs`` default to every other column; with a
     built-in dataset they default to the dataset's.
     """
-    import pandas as pd
-
-    if (data is None) == (dataset is None):
-        raise ValidationError("--data", data, "exactly one of --data FILE.csv or --dataset NAME is required", None)
-    if dataset is not None:
-        from kiln.lab.datasets import DATASETS, dataset_info, load_dataset
-
-        if dataset not in DATASETS:
-            raise ValidationError("--dataset", dataset, f"built-in datasets are {sorted(DATASETS)}", None)
-        info = dataset_info(dataset)
-        frame = load_dataset(dataset)
-        name, file = dataset, None
+    frame, name, file, info = _read_table(data, dataset)
+    if info is not None:
         target, direction = target or info.target, direction or info.direction
         inputs = inputs or info.inputs
     else:
-        assert data is not None
-        try:
-            frame = pd.read_csv(data)
-        except FileNotFoundError:
-            raise ValidationError("--data", str(data), "the file does not exist", "check the path") from None
-        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            raise ValidationError("--data", str(data), f"a readable CSV file is required ({error})", None) from None
-        name, file = data.stem, str(data)
         if target is None:
             raise ValidationError("--target", None, "the objective column is required with --data", None)
         if direction is None:
             raise ValidationError("--direction", None, "max or min is required with --data", None)
-    frame.columns = [str(c) for c in frame.columns]
     if direction not in ("max", "min"):
         raise ValidationError("--direction", direction, "max or min is required", None)
-    if target not in frame.columns:
-        raise _columns_error("--target", target, frame)
-    if not pd.api.types.is_numeric_dtype(frame[target]) or pd.api.types.is_bool_dtype(frame[target]):
-        raise ValidationError("--target", target, "a numeric column is required", "pick the measured objective")
-    count = int((~np.isfinite(frame[target].to_numpy(dtype=float))).sum())
-    if count:
-        raise ValidationError("--target", target, f"{count} row(s) have no finite value", "remove those rows")
-    columns = list(inputs) if inputs else [c for c in frame.columns if c != target]
-    unknown = [c for c in columns if c not in frame.columns]
-    if unknown or not columns:
-        raise _columns_error("--inputs", unknown or columns, frame)
-    if target in columns:
-        raise ValidationError("--inputs", columns, "the target cannot be an input", "remove it from --inputs")
-    if frame[columns].isna().any().any():
-        raise ValidationError("--inputs", columns, "every input must have a value in every row", "fill the blanks")
+    _check_measured("--target", target, frame)
+    if inputs and target in inputs:
+        raise ValidationError("--inputs", list(inputs), "the target cannot be an input", "remove it from --inputs")
+    columns = _check_inputs(frame, inputs, [target])
     try:
         problem = PoolProblem.from_frame(frame, columns, target, direction)
     except ValidationError as error:
@@ -149,8 +184,81 @@ def load_problem(
     return problem, DatasetMeta(name, file, len(frame), target, direction, tuple(columns))
 
 
+def is_multi_target(dataset: str | None, targets: Sequence[str] | None, constraints: Sequence[str] | None) -> bool:
+    """Whether a benchmark is measured by HV%: several targets (given, or a built-in dataset's) or a constraint."""
+    if constraints or (targets and len(targets) > 1):
+        return True
+    if targets or dataset is None:
+        return False
+    from kiln.lab.datasets import DATASETS
+
+    return dataset in DATASETS and len(DATASETS[dataset].measured) > 1
+
+
+def load_hv_problem(
+    *,
+    data: Path | None = None,
+    dataset: str | None = None,
+    targets: Sequence[str] | None = None,
+    directions: Sequence[str] | None = None,
+    constraints: Sequence[str] = (),
+    inputs: Sequence[str] | None = None,
+) -> tuple[HVProblem, DatasetMeta]:
+    """The grouped pool with several targets (``--target`` / ``--direction`` pairs, in order) and constraints.
+
+    A built-in dataset's targets default to its measured columns with their directions, and a direction to the
+    dataset's for a column it measures; with a CSV every target needs its direction.
+    """
+    frame, name, file, info = _read_table(data, dataset)
+    known = dict(info.measured) if info is not None else {}
+    if not targets:
+        if info is None:
+            raise ValidationError("--target", None, "the objective columns are required with --data", None)
+        targets = info.columns
+    given = list(directions or [])
+    if given and len(given) != len(targets):
+        raise ValidationError(
+            "--direction",
+            given,
+            f"one direction per --target is required ({len(targets)} targets)",
+            "give --direction after each --target",
+        )
+    if len(set(targets)) != len(targets):
+        raise ValidationError("--target", list(targets), "each target may be given once", "remove the repeat")
+    resolved: list[str] = []
+    for index, column in enumerate(targets):
+        direction = given[index] if given else known.get(column)
+        if direction is None:
+            raise ValidationError(
+                "--direction", column, "max or min is required for each target", "give --direction after each --target"
+            )
+        if direction not in ("max", "min"):
+            raise ValidationError("--direction", direction, "max or min is required", None)
+        resolved.append(direction)
+        _check_measured("--target", column, frame)
+    bounds = [parse_constraint(text) for text in constraints]
+    for bound in bounds:
+        _check_measured("--constraint", bound.name, frame)
+        if bound.name in targets:
+            raise ValidationError(
+                "--constraint", str(bound), "a target cannot also be constrained", "constrain a column not optimised"
+            )
+    measured = [*targets, *(b.name for b in bounds)]
+    columns = _check_inputs(frame, inputs or (info.inputs if info is not None else None), measured)
+    try:
+        problem = HVProblem.from_frame(frame, columns, list(targets), resolved, bounds)
+    except ValidationError as error:
+        if error.field in ("inputs",):
+            raise ValidationError("--inputs", columns, str(error), None) from None
+        raise
+    if problem.size < 2:
+        raise ValidationError("--data", file or name, "at least 2 distinct candidates are required", None)
+    meta = DatasetMeta(name, file, len(frame), ", ".join(targets), ", ".join(resolved), tuple(columns))
+    return problem, meta
+
+
 # ----------------------------------------------------------------------------------------------------- running
-_WORKER_PROBLEM: PoolProblem | None = None
+_WORKER_PROBLEM: PoolProblem | HVProblem | None = None
 
 
 _NUMPY_ONLY = frozenset({"random", "sobol"})
@@ -172,7 +280,7 @@ def _limit_threads() -> int | None:
     return previous
 
 
-def _init_worker(problem: PoolProblem, torch_threads: bool) -> None:
+def _init_worker(problem: PoolProblem | HVProblem, torch_threads: bool) -> None:
     global _WORKER_PROBLEM
     _WORKER_PROBLEM = problem
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
@@ -180,12 +288,13 @@ def _init_worker(problem: PoolProblem, torch_threads: bool) -> None:
         _limit_threads()
 
 
-def _one_run(entry: StrategyEntry, run: int, settings: BenchSettings) -> Trajectory | str:
+def _one_run(entry: StrategyEntry, run: int, settings: BenchSettings) -> Trajectory | HVTrajectory | str:
     """Run ``run`` of ``entry`` on the worker's problem; a KilnError comes back as its message (picklable)."""
     assert _WORKER_PROBLEM is not None
+    runner = run_hv_trajectory if isinstance(_WORKER_PROBLEM, HVProblem) else run_trajectory
     try:
-        return run_trajectory(
-            _WORKER_PROBLEM,
+        return runner(
+            _WORKER_PROBLEM,  # type: ignore[arg-type]
             entry.build(),
             seed=run_seed(settings.seed, run),
             budget=settings.budget,
@@ -203,21 +312,22 @@ def check_strategies(entries: Sequence[StrategyEntry]) -> None:
 
 
 def run_bench(
-    problem: PoolProblem,
+    problem: PoolProblem | HVProblem,
     entries: Sequence[StrategyEntry],
     settings: BenchSettings,
     on_progress: Callable[[int, int], None] | None = None,
-) -> dict[str, list[Trajectory]]:
+) -> dict[str, list[Any]]:
     """``settings.runs`` runs of every strategy, in ``settings.jobs`` processes: name -> trajectories by run.
 
-    ``check_strategies`` runs first. ``on_progress(done, total)`` is called after each finished run.
+    Trajectories are ``Trajectory`` for a PoolProblem, ``HVTrajectory`` for an HVProblem. ``check_strategies``
+    runs first. ``on_progress(done, total)`` is called after each finished run.
     """
     global _WORKER_PROBLEM
     check_strategies(entries)
     tasks = [(entry, run) for run in range(settings.runs) for entry in entries]
-    results: dict[tuple[str, int], Trajectory] = {}
+    results: dict[tuple[str, int], Trajectory | HVTrajectory] = {}
 
-    def collect(entry: StrategyEntry, run: int, outcome: Trajectory | str) -> None:
+    def collect(entry: StrategyEntry, run: int, outcome: Trajectory | HVTrajectory | str) -> None:
         if isinstance(outcome, str):
             raise BenchRunError(f"strategy {entry.name!r}, run {run}: {outcome}")
         results[entry.name, run] = outcome
@@ -245,7 +355,7 @@ def run_bench(
             jobs, mp_context=context, initializer=_init_worker, initargs=(problem, torch_threads)
         )
         try:
-            futures: dict[Future[Trajectory | str], tuple[StrategyEntry, int]] = {
+            futures: dict[Future[Trajectory | HVTrajectory | str], tuple[StrategyEntry, int]] = {
                 executor.submit(_one_run, entry, run, settings): (entry, run) for entry, run in tasks
             }
             pending = set(futures)
@@ -327,5 +437,66 @@ def results_json(
             "top_fraction": 0.05,
         },
         "random_baseline": {"top_percent": _curve(random_top_percent(settings.budget, problem.size))},
+        "strategies": strategies,
+    }
+
+
+def hv_results_json(
+    problem: HVProblem,
+    meta: DatasetMeta,
+    settings: BenchSettings,
+    entries: Sequence[StrategyEntry],
+    trajectories: dict[str, list[HVTrajectory]],
+) -> dict[str, Any]:
+    """The results file of a benchmark with several targets or constraints (see docs/bench.md)."""
+    strategies: dict[str, Any] = {}
+    for entry in entries:
+        runs = trajectories[entry.name]
+        curves = np.array([t.hv_percent for t in runs], dtype=float).reshape(len(runs), -1)
+        cycles = {level: cycles_to_hv(curves, level) for level in HV_LEVELS}
+        band = quartile_band(curves)
+        strategies[entry.name] = {
+            **entry.describe(),
+            "cycles_to_hv": {f"{a:g}": median_cycles(c) for a, c in cycles.items()},
+            "reached": {f"{a:g}": int(np.isfinite(c).sum()) for a, c in cycles.items()},
+            "hv_percent": {k: _curve(v) for k, v in band.items()},
+            "runs": [
+                {
+                    "run": r,
+                    "seed": t.seed,
+                    "initial": list(t.initial),
+                    "chosen": list(t.chosen),
+                    "hv_percent": list(t.hv_percent),
+                }
+                for r, t in enumerate(runs)
+            ],
+        }
+    return {
+        "metric": "hypervolume",
+        "dataset": {
+            "name": meta.name,
+            "file": meta.file,
+            "rows": meta.rows,
+            "N": problem.size,
+            "targets": list(problem.targets),
+            "directions": list(problem.directions),
+            "constraints": [str(c) for c in problem.constraints],
+            "inputs": list(meta.inputs),
+            "feasible": int(problem.feasible.sum()),
+            "pareto_size": len(problem.pareto()),
+            "reference": {
+                t: float(v if d == "max" else -v)
+                for t, d, v in zip(problem.targets, problem.directions, problem.reference, strict=True)
+            },
+            "pool_hypervolume": problem.total,
+        },
+        "settings": {
+            "runs": settings.runs,
+            "initial": settings.initial,
+            "budget": settings.budget,
+            "seed": settings.seed,
+            "in_flight": settings.in_flight,
+            "hv_levels": list(HV_LEVELS),
+        },
         "strategies": strategies,
     }

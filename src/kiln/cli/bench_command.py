@@ -10,11 +10,14 @@ import json
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from kiln.cli.help import KilnGroup
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 bench_app = typer.Typer(
     name="bench",
@@ -63,9 +66,17 @@ def pool(
     dataset: Annotated[
         str | None, typer.Option("--dataset", help="Built-in dataset instead of --data: p3ht, crossed-barrel, suzuki.")
     ] = None,
-    target: Annotated[str | None, typer.Option("--target", help="Objective column (required with --data).")] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option("--target", help="Objective column (required with --data); repeat it for several targets."),
+    ] = None,
     direction: Annotated[
-        DirectionChoice | None, typer.Option("--direction", help="max or min (required with --data).")
+        list[DirectionChoice] | None,
+        typer.Option("--direction", help="max or min, one per --target in order (required with --data)."),
+    ] = None,
+    constraint: Annotated[
+        list[str] | None,
+        typer.Option("--constraint", help='Outcome constraint "COLUMN>=X" or "COLUMN<=X"; repeat it.'),
     ] = None,
     inputs: Annotated[
         list[str] | None, typer.Option("--inputs", help="Input column; repeat it. Default: every other column.")
@@ -92,33 +103,70 @@ def pool(
     out: Annotated[Path | None, typer.Option("--out", help="Write the results as JSON to this file.")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write the Top% plot as HTML to this file.")] = None,
 ) -> None:
-    """Backtest strategies on a pool of measured candidates: how fast each finds the best 5 %."""
+    """Backtest strategies on a pool of measured candidates: how fast each finds the best 5 % (one target), or
+    the pool's Pareto front (HV%: several targets or an outcome constraint)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
+    from kiln.bench.backtest import PoolProblem
+    from kiln.bench.hv_backtest import HVProblem
     from kiln.bench.registry import resolve_strategies
-    from kiln.bench.runner import check_settings, check_strategies, load_problem, results_json, run_bench
+    from kiln.bench.runner import (
+        check_settings,
+        check_strategies,
+        hv_results_json,
+        is_multi_target,
+        load_hv_problem,
+        load_problem,
+        results_json,
+        run_bench,
+    )
     from kiln.cli.app import err
     from kiln.cli.app import out as console
+    from kiln.core.errors import ValidationError
 
     _writable("--out", out)
     _writable("--plot", plot)
-    problem, meta = load_problem(
-        data=data,
-        dataset=dataset,
-        target=target,
-        direction=direction.value if direction is not None else None,
-        inputs=inputs,
-    )
+    targets, directions = list(target or []), [d.value for d in direction or []]
+    problem: HVProblem | PoolProblem
+    if is_multi_target(dataset, targets, constraint):
+        hv_problem, meta = load_hv_problem(
+            data=data,
+            dataset=dataset,
+            targets=targets,
+            directions=directions,
+            constraints=constraint or [],
+            inputs=inputs,
+        )
+        problem, bounds = hv_problem, [str(c) for c in hv_problem.constraints]
+        described = (
+            f"{meta.name}: N = {hv_problem.size} candidates ({meta.rows} rows), targets "
+            + ", ".join(f"{d} {t}" for t, d in zip(hv_problem.targets, hv_problem.directions, strict=True))
+            + (f", constraints {', '.join(bounds)}" if bounds else "")
+            + f"; {int(hv_problem.feasible.sum())} feasible, {len(hv_problem.pareto())} on the front"
+        )
+    else:
+        if len(directions) > 1:
+            raise ValidationError("--direction", directions, "one direction per --target is required", None)
+        pool_problem, meta = load_problem(
+            data=data,
+            dataset=dataset,
+            target=targets[0] if targets else None,
+            direction=directions[0] if directions else None,
+            inputs=inputs,
+        )
+        problem = pool_problem
+        described = (
+            f"{meta.name}: N = {pool_problem.size} candidates ({meta.rows} rows), top set = {len(pool_problem.top)} "
+            f"({meta.direction} {meta.target}, threshold {pool_problem.threshold:g})"
+        )
     settings = check_settings(
         problem.size, runs=runs, initial=initial, budget=budget, seed=seed, jobs=jobs, in_flight=in_flight
     )
     entries = resolve_strategies(strategy)
     check_strategies(entries)
     err.print(
-        f"{meta.name}: N = {problem.size} candidates ({meta.rows} rows), top set = {len(problem.top)} "
-        f"({meta.direction} {meta.target}, threshold {problem.threshold:g}); {settings.runs} runs x "
-        f"{len(entries)} strategies, {settings.budget} experiments each, {settings.jobs} processes",
+        f"{described}; {settings.runs} runs x {len(entries)} strategies, {settings.budget} experiments each, "
+        f"{settings.jobs} processes",
         highlight=False,
         soft_wrap=True,
     )
@@ -128,22 +176,12 @@ def pool(
         trajectories = run_bench(
             problem, entries, settings, on_progress=lambda done, total: progress.update(task, completed=done)
         )
-    results = results_json(problem, meta, settings, entries, trajectories)
-
-    table = Table(title=f"{meta.name}: cycles to Top% a (median of {settings.runs} runs)")
-    for header in ("strategy", "Top% 0.5", "Top% 0.8", "Top% 1.0", "EF max", "AF(0.8)", "Top% at budget"):
-        table.add_column(header, justify="left" if header == "strategy" else "right")
-    for name, block in results["strategies"].items():
-        cycles = block["cycles_to_top"]
-        af = block["af_at_0.8"]
-        table.add_row(
-            name,
-            *(_cycles(cycles[a], settings.budget) for a in ("0.5", "0.8", "1.0")),
-            f"{block['ef_max']:.2f}",
-            "-" if af is None else f"{af:.2f}",
-            f"{block['top_percent']['median'][-1]:.2f}",
-        )
-    console.print(table)
+    if isinstance(problem, HVProblem):
+        results = hv_results_json(problem, meta, settings, entries, trajectories)
+        console.print(_hv_table(results, meta.name, settings.runs, settings.budget))
+    else:
+        results = results_json(problem, meta, settings, entries, trajectories)
+        console.print(_top_table(results, meta.name, settings.runs, settings.budget))
     if out is not None:
         _write_json(out, results)
         err.print(f"wrote results to {out}")
@@ -152,6 +190,43 @@ def pool(
 
         write_plot(results, plot)
         err.print(f"wrote plot to {plot}")
+
+
+def _top_table(results: dict[str, Any], name: str, runs: int, budget: int) -> Table:
+    """Per strategy: median cycles to Top% 0.5 / 0.8 / 1.0, EF max, AF(0.8), median Top% at the budget."""
+    from rich.table import Table
+
+    table = Table(title=f"{name}: cycles to Top% a (median of {runs} runs)")
+    for header in ("strategy", "Top% 0.5", "Top% 0.8", "Top% 1.0", "EF max", "AF(0.8)", "Top% at budget"):
+        table.add_column(header, justify="left" if header == "strategy" else "right")
+    for strategy, block in results["strategies"].items():
+        cycles = block["cycles_to_top"]
+        af = block["af_at_0.8"]
+        table.add_row(
+            strategy,
+            *(_cycles(cycles[a], budget) for a in ("0.5", "0.8", "1.0")),
+            f"{block['ef_max']:.2f}",
+            "-" if af is None else f"{af:.2f}",
+            f"{block['top_percent']['median'][-1]:.2f}",
+        )
+    return table
+
+
+def _hv_table(results: dict[str, Any], name: str, runs: int, budget: int) -> Table:
+    """Per strategy: median cycles to HV% 0.9 / 0.95 / 0.99 and the median HV% at the budget."""
+    from rich.table import Table
+
+    table = Table(title=f"{name}: cycles to HV% a (median of {runs} runs)")
+    for header in ("strategy", "HV% 0.9", "HV% 0.95", "HV% 0.99", "HV% at budget"):
+        table.add_column(header, justify="left" if header == "strategy" else "right")
+    for strategy, block in results["strategies"].items():
+        cycles = block["cycles_to_hv"]
+        table.add_row(
+            strategy,
+            *(_cycles(cycles[a], budget) for a in ("0.9", "0.95", "0.99")),
+            f"{block['hv_percent']['median'][-1]:.3f}",
+        )
+    return table
 
 
 def _write_json(path: Path, results: dict[str, Any]) -> None:
