@@ -27,6 +27,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "campaign": {"lab", "bench", "cli", "server", ROOT},
     "lab": {"cli", "server", ROOT},
     "bench": {"cli", "server", ROOT},
+    "report": {"cli", "server", ROOT},
     "server": {"cli", ROOT},
     "client": {
         "space",

@@ -21,6 +21,7 @@ from kiln.cli.bench_command import bench_app
 from kiln.cli.corrections_command import COMMANDS as CORRECTIONS
 from kiln.cli.help import KilnGroup
 from kiln.cli.options import ExperimentIdArgument, JsonOption, NameArgument, StoreOption
+from kiln.cli.pareto_command import pareto
 from kiln.cli.serve_command import serve, token_app
 from kiln.core.errors import KilnError, ValidationError
 
@@ -183,7 +184,7 @@ def ask(
     store: StoreOption = None,
 ) -> None:
     """Suggest the next N experiments of campaign NAME (stored as pending)."""
-    from kiln.cli.render import experiments_json, experiments_table
+    from kiln.cli.render import experiments_json, experiments_table, tell_usage
 
     campaign = open_campaign(name, store)
     still_open = len(campaign.pending())
@@ -194,7 +195,7 @@ def ask(
             highlight=False,
         )
     if json_output:
-        print_json(experiments_json(suggestions))
+        print_json(experiments_json(suggestions, campaign.objective))
         return
     if not suggestions:
         out.print("no candidates left in the pool")
@@ -202,7 +203,7 @@ def ask(
     title = f"{len(suggestions)} suggested"
     units = campaign.domain.units
     out.print(experiments_table(suggestions, campaign.domain.names, [], title=title, units=units, width=out.width))
-    out.print(f"run them, then: kiln tell {name} ID VALUE   (or kiln fail {name} ID REASON)")
+    out.print(f"run them, then: {tell_usage(campaign.objective, name)}   (or kiln fail {name} ID REASON)", markup=False)
 
 
 @app.command(context_settings={"ignore_unknown_options": True})
@@ -210,7 +211,15 @@ def ask(
 def tell(
     name: NameArgument,
     experiment_id: ExperimentIdArgument,
-    value: Annotated[str, typer.Argument(metavar="VALUE", help="The measured value of the target, e.g. 12.5.")],
+    values: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="VALUE...",
+            help="The measured value of the single target (e.g. 12.5), or NAME=VALUE for each quantity measured "
+            "(e.g. yield=82 cost=3.1); quantities still missing can be told later.",
+            show_default=False,
+        ),
+    ],
     output: Annotated[
         list[str] | None,
         typer.Option(
@@ -224,17 +233,18 @@ def tell(
     json_output: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
-    """Record VALUE as the result of pending experiment ID."""
-    from kiln.cli.render import experiment_record, fmt
+    """Record the results of pending experiment ID: VALUE for a single target, or NAME=VALUE for each quantity."""
+    from kiln.cli.render import experiment_record, told_text
+    from kiln.cli.result_args import parse_result_args
 
+    value = parse_result_args(values)
     outputs = parse_outputs(output or [])
-    experiment = open_campaign(name, store).tell(experiment_id, value, outputs=outputs or None, note=note)
+    campaign = open_campaign(name, store)
+    experiment = campaign.tell(experiment_id, value, outputs=outputs or None, note=note)
     if json_output:
-        print_json(experiment_record(experiment))
+        print_json(experiment_record(experiment, campaign.objective))
         return
-    results = ", ".join(f"{target} = {fmt(result)}" for target, result in experiment.results.items())
-    extra = f", outputs {dict(experiment.outputs)}" if experiment.outputs else ""
-    out.print(f"{experiment.id}: completed with {results}{extra}", highlight=False, markup=False)
+    out.print(told_text(experiment, campaign.objective, campaign=name), highlight=False, markup=False)
 
 
 def parse_outputs(items: list[str]) -> dict[str, Any]:
@@ -372,6 +382,7 @@ def datasets() -> None:
 for correction in CORRECTIONS:
     settings = {"ignore_unknown_options": True} if correction.__name__ == "amend" else None  # VALUE may be -3
     app.command(correction.__name__, context_settings=settings)(reports_errors(correction))
+app.command("pareto")(reports_errors(pareto))
 app.add_typer(bench_app, name="bench")
 app.command("serve")(reports_errors(serve))
 for command in token_app.registered_commands:

@@ -26,8 +26,14 @@ def _open(name: str, store: str | None) -> Any:
 def amend(
     name: NameArgument,
     experiment_id: IdArgument,
-    value: Annotated[
-        str | None, typer.Argument(help="The corrected value of the target (leave out with --fail).")
+    values: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[VALUE...]",
+            help="The corrected value of the single target, or NAME=VALUE for each quantity corrected (leave out "
+            "with --fail).",
+            show_default=False,
+        ),
     ] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why the result is corrected (kept in its history).")] = "",
     fail: Annotated[
@@ -35,12 +41,16 @@ def amend(
     ] = None,
     store: StoreOption = None,
 ) -> None:
-    """Correct the result of finished experiment ID: a new VALUE, or --fail REASON; the earlier value is kept."""
+    """Correct the result of finished experiment ID: a new VALUE (or NAME=VALUE for each quantity corrected), or
+    --fail REASON; the earlier value is kept."""
+    from kiln.cli.result_args import parse_result_args
+
     campaign = _open(name, store)
-    if value is not None and fail is not None:
+    if values and fail is not None:
         from kiln.core.errors import ValidationError
 
-        raise ValidationError("VALUE/--fail", value, "a new value or --fail REASON, not both", "give one of them")
+        raise ValidationError("VALUE/--fail", values, "a new value or --fail REASON, not both", "give one of them")
+    value = parse_result_args(values) if values else None
     experiment = campaign.amend(experiment_id, value, reason=reason, failure=fail)
     now = f"completed with {dict(experiment.results)}" if fail is None else f"failed ({experiment.reason})"
     out.print(f"{experiment.id}: amended, now {now}; kiln history {name} {experiment.id} shows every value")
@@ -100,20 +110,36 @@ def pending(
 ) -> None:
     """List the open suggestions of NAME (pending: not yet told, failed or discarded)."""
     from kiln.cli.app import print_json
-    from kiln.cli.render import experiments_json, experiments_table
+    from kiln.cli.render import experiments_json, experiments_table, partly_measured, tell_usage
 
     campaign = _open(name, store)
+    objective = campaign.objective
     open_ones = campaign.pending()
     if json_output:
-        print_json(experiments_json(open_ones))
+        print_json(experiments_json(open_ones, objective))
         return
     if not open_ones:
         out.print(f"no open suggestions in {name}")
         return
-    title = f"{len(open_ones)} open"
-    units = campaign.domain.units
-    out.print(experiments_table(open_ones, campaign.domain.names, [], title=title, units=units, width=out.width))
-    out.print(f"finish each: kiln tell {name} ID VALUE, kiln fail {name} ID REASON, or kiln discard {name} ID")
+    partly = partly_measured(open_ones, objective.quantities)
+    title = f"{len(open_ones)} open" + (f", {len(partly)} of them partly measured" if partly else "")
+    units = {**campaign.domain.units, **objective.units}
+    shown = objective.quantities if partly else []  # the values told so far, and what each still waits for
+    table = experiments_table(
+        open_ones,
+        campaign.domain.names,
+        shown,
+        title=title,
+        units=units,
+        width=out.width,
+        missing=objective.quantities if partly else None,
+    )
+    out.print(table)
+    out.print(
+        f"finish each: {tell_usage(objective, name)}, kiln fail {name} ID REASON, or kiln discard {name} ID",
+        highlight=False,
+        markup=False,
+    )
 
 
 def delete(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -36,14 +36,59 @@ def experiments_table(
     title: str = "",
     units: Mapping[str, str] | None = None,
     width: int | None = None,
+    front: Mapping[str, str] | None = None,
+    missing: Sequence[str] | None = None,
 ) -> Table:
-    """A row per experiment: id, #, status, parameters (with their units), targets. Ids are never cut. With
+    """A row per experiment: id, #, status, parameters (with their units), targets (the measured quantities; a
+    pending experiment's missing ones show ``-``). Ids are never cut. With ``front`` (id -> mark, ``front_marks``)
+    a ``front`` column marks those on the Pareto front and those that break a constraint; with ``missing`` (the
+    quantities of the objective) a ``missing`` column names those a pending experiment still waits for. With
     ``width`` (the console's) a table that would not fit lists each experiment's parameters as ``name = value``
     lines in one column, so long values (SMILES) wrap whole."""
-    wide = _wide_table(experiments, params, targets, title=title, units=units)
+    marks = _Marks(front, missing)
+    wide = _wide_table(experiments, params, targets, title=title, units=units, marks=marks)
     if width is None or _natural(wide) <= width:
         return wide
-    return _stacked_table(experiments, params, targets, title=title, units=units)
+    return _stacked_table(experiments, params, targets, title=title, units=units, marks=marks)
+
+
+class _Marks:
+    """The optional columns of an experiments table: on the front, and the quantities still missing."""
+
+    def __init__(self, front: Mapping[str, str] | None, missing: Sequence[str] | None) -> None:
+        self.front = front
+        self.quantities = None if missing is None else list(missing)
+
+    def headers(self) -> list[str]:
+        return [*(["front"] if self.front is not None else []), *(["missing"] if self.quantities is not None else [])]
+
+    def cells(self, e: Experiment) -> list[str]:
+        cells = []
+        if self.front is not None:
+            cells.append(self.front.get(e.id, ""))
+        if self.quantities is not None:
+            cells.append(", ".join(missing_quantities(e, self.quantities)))
+        return cells
+
+
+def front_marks(objective: Any, experiments: Sequence[Experiment], front: Collection[str]) -> dict[str, str]:
+    """id -> ``yes`` for the experiments on the front (ids ``front``), ``breaks stability >= 0.9`` for completed
+    ones that break a constraint."""
+    marks = {}
+    for e in experiments:
+        broken = objective.violated(e.results) if e.counts_as_result else []
+        if e.id in front:
+            marks[e.id] = "yes"
+        elif broken:
+            marks[e.id] = "breaks " + ", ".join(str(c) for c in broken)
+    return marks
+
+
+def missing_quantities(e: Experiment, quantities: Sequence[str]) -> list[str]:
+    """The quantities a pending experiment has no value for yet (none for a finished one)."""
+    if e.status is not ExperimentStatus.PENDING:
+        return []
+    return [q for q in quantities if q not in e.results]
 
 
 def _natural(table: Table) -> int:
@@ -59,7 +104,9 @@ def _id_columns(table: Table, experiments: Sequence[Experiment]) -> None:
 
 
 def _results(e: Experiment, targets: Sequence[str]) -> list[str]:
-    return [fmt(e.results[t]) if t in e.results else (e.reason if e.reason else "") for t in targets]
+    """A cell per quantity: its value; a failure's reason; ``-`` for one a pending experiment still waits for."""
+    pending = e.status is ExperimentStatus.PENDING
+    return [fmt(e.results[t]) if t in e.results else ("-" if pending else e.reason) for t in targets]
 
 
 def _wide_table(
@@ -69,6 +116,7 @@ def _wide_table(
     *,
     title: str,
     units: Mapping[str, str] | None,
+    marks: _Marks,
 ) -> Table:
     table = Table(title=title or None, show_lines=False)
     _id_columns(table, experiments)
@@ -76,8 +124,11 @@ def _wide_table(
         table.add_column(labelled(name, units), overflow="fold")
     for name in targets:
         table.add_column(labelled(name, units), style="bold", overflow="fold")
+    for header in marks.headers():
+        table.add_column(header, overflow="fold")
     for e in experiments:
-        table.add_row(e.id, str(e.seq), status_text(e), *(fmt(e.params.get(p)) for p in params), *_results(e, targets))
+        params_cells = (fmt(e.params.get(p)) for p in params)
+        table.add_row(e.id, str(e.seq), status_text(e), *params_cells, *_results(e, targets), *marks.cells(e))
     return table
 
 
@@ -94,6 +145,7 @@ def _stacked_table(
     *,
     title: str,
     units: Mapping[str, str] | None,
+    marks: _Marks,
 ) -> Table:
     """One cell of ``name = value`` lines per experiment (results last, in bold): each value wraps on its own."""
     table = Table(title=title or None, show_lines=True)
@@ -104,13 +156,17 @@ def _stacked_table(
         lines += [f"[bold]{labelled(t, units)} = {fmt(e.results[t])}[/]" for t in targets if t in e.results]
         if e.reason:
             lines.append(f"[yellow]reason[/]: {escape(e.reason)}")
+        for header, cell in zip(marks.headers(), marks.cells(e), strict=True):
+            if cell:
+                lines.append(f"[yellow]{header}[/]: {escape(cell)}")
         table.add_row(e.id, str(e.seq), status_text(e), "\n".join(lines))
     return table
 
 
-def experiment_record(e: Experiment) -> dict[str, Any]:
-    """One experiment as JSON-able data (what ``--json`` prints): ids, state, values, times in ISO 8601."""
-    return {
+def experiment_record(e: Experiment, objective: Any = None) -> dict[str, Any]:
+    """One experiment as JSON-able data (what ``--json`` prints): ids, state, values, times in ISO 8601; with the
+    campaign's ``objective``, also ``missing``: the quantities a pending experiment still waits for."""
+    record = {
         "id": e.id,
         "seq": e.seq,
         "status": e.status.value,
@@ -122,10 +178,36 @@ def experiment_record(e: Experiment) -> dict[str, Any]:
         "created_at": e.created_at.isoformat(),
         "finished_at": e.finished_at.isoformat() if e.finished_at else None,
     }
+    if objective is not None:
+        record["missing"] = missing_quantities(e, objective.quantities)
+    return record
 
 
-def experiments_json(experiments: Sequence[Experiment]) -> list[dict[str, Any]]:
-    return [experiment_record(e) for e in experiments]
+def experiments_json(experiments: Sequence[Experiment], objective: Any = None) -> list[dict[str, Any]]:
+    return [experiment_record(e, objective) for e in experiments]
+
+
+def tell_usage(objective: Any, campaign: str) -> str:
+    """How to tell a result: ``kiln tell NAME ID VALUE``, or ``... yield=VALUE cost=VALUE`` with several
+    quantities."""
+    quantities = objective.quantities
+    values = "VALUE" if len(quantities) == 1 else " ".join(f"{q}=VALUE" for q in quantities)
+    return f"kiln tell {campaign} ID {values}"
+
+
+def told_text(e: Experiment, objective: Any, *, campaign: str) -> str:
+    """What ``kiln tell`` says: the values recorded, and for a pending experiment the quantities still missing
+    with the command that records them."""
+    results = ", ".join(f"{name} = {fmt(value)}" for name, value in e.results.items())
+    extra = f", outputs {dict(e.outputs)}" if e.outputs else ""
+    missing = missing_quantities(e, objective.quantities)
+    if not missing:
+        return f"{e.id}: {e.status.value} with {results}{extra}"
+    later = " ".join(f"{name}=VALUE" for name in missing)
+    return (
+        f"{e.id}: recorded {results}{extra}; still pending, waiting for {', '.join(missing)} "
+        f"(kiln tell {campaign} {e.id} {later})"
+    )
 
 
 def campaign_rows(store: Any, records: Sequence[CampaignRecord]) -> list[dict[str, Any]]:
@@ -218,20 +300,57 @@ def describe_instrument(config: Mapping[str, Any]) -> str:
     return f"{config.get('kind', '?')} ({options})" if options else str(config.get("kind", "?"))
 
 
+def describe_objective(objective: Any) -> str:
+    """An objective in words, e.g. ``maximise yield, minimise cost; subject to stability >= 0.9``."""
+    goals = []
+    for t in objective.targets:
+        if t.direction.value == "range":
+            window = f"{fmt(t.low)} to {fmt(t.high)}"
+            goals.append(f"{t.name} near the middle of {window}" if t.prefer == "centre" else f"{t.name} in {window}")
+        else:
+            goals.append(f"{t.direction.value}imise {t.name}")
+    text = ", ".join(goals)
+    if objective.scalarisation:
+        text += f" (combined by {objective.scalarisation})"
+    elif objective.is_multi:
+        text += " (the Pareto front: kiln pareto)"
+    if objective.constraints:
+        text += "; subject to " + ", ".join(str(c) for c in objective.constraints)
+    return text
+
+
+def front_and_best(campaign: Any, experiments: Sequence[Experiment]) -> tuple[list[Experiment] | None, Any]:
+    """(the Pareto front, None) for several unscalarised targets, else (None, the best experiment or None)."""
+    from kiln.report.front import pareto_front
+
+    if campaign.objective.is_multi:
+        return pareto_front(campaign.objective, experiments), None
+    return None, campaign.best(experiments)
+
+
+def partly_measured(experiments: Sequence[Experiment], quantities: Sequence[str]) -> list[Experiment]:
+    """Pending experiments with some quantities told and others still missing."""
+    return [e for e in experiments if e.results and missing_quantities(e, quantities)]
+
+
 def campaign_summary(campaign: Any) -> dict[str, Any]:
     """What ``kiln show --json`` prints: the set-up in words and as stored, the run driving it (``run``: who holds
-    the run lease, ``kiln.lab.lease.lease_json``; null when none), counts, the best and latest results."""
+    the run lease, ``kiln.lab.lease.lease_json``; null when none), counts, the best (null with several targets)
+    and latest results, the Pareto front (``front``: null with one target), the partly measured experiments."""
     from kiln.lab.lease import lease_json
 
     experiments = campaign.experiments()
     extra = dict(campaign.config.extra or {})
-    best = campaign.best()
+    objective = campaign.objective
+    front, best = front_and_best(campaign, experiments)
     return {
         "name": campaign.name,
         "store": campaign.store.url,
         "description": extra.get("description"),
         "space": describe_domain(campaign.domain),
-        "objective": [target.to_config() for target in campaign.objective.targets],
+        "objective": [target.to_config() for target in objective.targets],
+        "constraints": [constraint.to_config() for constraint in objective.constraints],
+        "goal": describe_objective(objective),
         "strategy": campaign.strategy.to_config(),
         "seed": campaign.config.seed,
         "budget": extra.get("budget"),
@@ -239,8 +358,10 @@ def campaign_summary(campaign: Any) -> dict[str, Any]:
         "run": lease_json(campaign.store.get_lease(campaign.name), utc_now()),
         "experiments": len(experiments),
         **status_counts(experiments),
-        "best": None if best is None else experiment_record(best),
-        "latest": [experiment_record(e) for e in experiments[-10:]],
+        "best": None if best is None else experiment_record(best, objective),
+        "front": None if front is None else experiments_json(front, objective),
+        "partly_measured": experiments_json(partly_measured(experiments, objective.quantities), objective),
+        "latest": experiments_json(experiments[-10:], objective),
     }
 
 
@@ -259,8 +380,8 @@ def show_campaign(campaign: Any, console: Console) -> None:
     if extra.get("description"):
         about.add_row("about", escape(str(extra["description"])))
     about.add_row("space", escape(describe_domain(campaign.domain)))
-    goals = [f"{t.direction.value}imise {t.name}" for t in campaign.objective.targets]
-    about.add_row("objective", escape(", ".join(goals)))
+    objective = campaign.objective
+    about.add_row("objective", escape(describe_objective(objective)))
     strategy = describe_strategy(campaign.strategy.to_config())
     about.add_row("strategy", f"{escape(strategy)}, seed {campaign.config.seed}")
     finished = counts["completed"] + counts["failed"] + counts["retracted"]
@@ -284,22 +405,32 @@ def show_campaign(campaign: Any, console: Console) -> None:
         for experiment in flagged:
             where = f"#{experiment.seq}, {escape(experiment.instrument)}"
             about.add_row("", f"{experiment.id} ({where}): {escape(experiment.attention)}")
-    console.print(about, highlight=False)
-    units = {**campaign.domain.units, **campaign.objective.units}
-    best = campaign.best()
-    if best is not None:
-        console.print(
-            experiment_card(best, campaign.domain.names, campaign.objective.names, title="best so far", units=units)
+    partly = partly_measured(experiments, objective.quantities)
+    if partly:
+        waiting = sorted({q for e in partly for q in missing_quantities(e, objective.quantities)})
+        about.add_row(
+            "partly measured",
+            f"{len(partly)} waiting for {escape(', '.join(waiting))} (kiln pending {escape(campaign.name)})",
         )
+    console.print(about, highlight=False)
+    units = {**campaign.domain.units, **objective.units}
+    params, quantities = campaign.domain.names, objective.quantities
+    front, best = front_and_best(campaign, experiments)
+    if best is not None:
+        console.print(experiment_card(best, params, quantities, title="best so far", units=units))
+    if front:
+        title = f"Pareto front: {len(front)} experiment(s) no other beats in every target"
+        console.print(experiments_table(front, params, quantities, title=title, units=units, width=console.width))
     if experiments:
         console.print(
             experiments_table(
                 experiments[-10:],
-                campaign.domain.names,
-                campaign.objective.names,
+                params,
+                quantities,
                 title="latest",
                 units=units,
                 width=console.width,
+                front=None if front is None else front_marks(objective, experiments, {e.id for e in front}),
             )
         )
 

@@ -18,7 +18,7 @@ from rich.console import Console
 
 from kiln.campaign import Campaign
 from kiln.cli.live import LiveDisplay
-from kiln.cli.render import experiment_card
+from kiln.cli.render import experiment_card, experiments_table, front_and_best
 from kiln.core.counts import COUNTS, status_counts
 from kiln.core.errors import NotFoundError, SpecError
 from kiln.lab.emulator import DatasetEmulator
@@ -224,11 +224,19 @@ def _summary(campaign: Campaign, instrument: DatasetEmulator | None, console: Co
     counts = status_counts(experiments)
     others = "".join(f", {counts[key]} {key}" for key in COUNTS[2:] if counts[key])
     console.print(f"{len(experiments)} experiments: {counts['completed']} completed, {counts['failed']} failed{others}")
-    best = campaign.best()
+    objective = campaign.objective
+    units = {**campaign.domain.units, **objective.units}
+    names, quantities = campaign.domain.names, objective.quantities
+    front, best = front_and_best(campaign, experiments)
     if best is not None:
-        units = {**campaign.domain.units, **campaign.objective.units}
-        names, targets = campaign.domain.names, campaign.objective.names
-        console.print(experiment_card(best, names, targets, title="best found", units=units))
+        console.print(experiment_card(best, names, quantities, title="best found", units=units))
+    if front is not None:
+        if front:
+            title = f"Pareto front: {len(front)} experiment(s) no other beats in every target"
+            console.print(experiments_table(front, names, quantities, title=title, units=units, width=console.width))
+        else:
+            console.print("Pareto front: none yet (no experiment has every quantity measured within the constraints)")
+        return  # the dataset's top 5 % is a single-target measure
     if instrument is not None and completed:
         top = instrument.top_keys(0.05, campaign.objective.target.direction.value)
         found_at = [

@@ -1,0 +1,1 @@
+"""Reports of a campaign for people: what the command line and the dashboard show beyond the raw records."""
