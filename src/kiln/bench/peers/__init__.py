@@ -31,6 +31,12 @@ def _optuna_gp() -> Strategy:
     return OptunaGP()
 
 
+def _optuna_nsga2() -> Strategy:
+    from kiln.bench.peers.optuna_samplers import OptunaNSGA2
+
+    return OptunaNSGA2()
+
+
 def _baybe() -> Strategy:
     from kiln.bench.peers.baybe_default import BayBEDefault
 
@@ -54,6 +60,7 @@ PEERS: dict[str, Callable[[], Strategy]] = {
     "skopt-gp": _skopt_gp,
     "optuna-tpe": _optuna_tpe,
     "optuna-gp": _optuna_gp,
+    "optuna-nsga2": _optuna_nsga2,
     "baybe": _baybe,
     "ax": _ax,
 }
@@ -64,6 +71,7 @@ LIBRARIES: dict[str, str] = {
     "skopt-gp": "skopt",
     "optuna-tpe": "optuna",
     "optuna-gp": "optuna",
+    "optuna-nsga2": "optuna",
     "baybe": "baybe",
     "ax": "ax",
 }

@@ -1,4 +1,10 @@
-"""Ax's default generation strategy through the Ax 1.x ``Client`` API, a fresh Client per call."""
+"""Ax's default generation strategy through the Ax 1.x ``Client`` API, a fresh Client per call.
+
+One target: Ax maximises its utility. Several targets: Ax's multi-objective default, the objective
+``"y0, y1, ..."`` (each target's score, maximised; a minimised target is negated), for which its BoTorch step uses
+qLogNEHVI with objective thresholds it infers. Outcome constraints go to Ax as outcome constraints
+(``"c0 >= bound"`` on the measured value), which it models and enforces itself.
+"""
 
 from __future__ import annotations
 
@@ -65,7 +71,11 @@ class AxDefault:
         )
         client = Client(random_seed=seed)
         client.set_experiment(experiment)  # what configure_experiment builds, but the adapter keeps a handle on it
-        client.configure_optimization(objective=METRIC)
+        names = _target_metrics(problem)
+        client.configure_optimization(
+            objective=", ".join(names),
+            outcome_constraints=[f"c{j} {c.op} {c.bound!r}" for j, c in enumerate(problem.constraints)],
+        )
         budget = INITIALIZATION_BUDGET if self.initial_points is None else self.initial_points
         client.configure_generation_strategy(
             initialization_budget=self.initial_points,
@@ -80,6 +90,18 @@ class AxDefault:
         return {"kind": self.kind, "initial_points": self.initial_points}
 
 
+def _target_metrics(problem: PeerProblem) -> list[str]:
+    """The objective's metric names: ``utility``, or ``y0, y1, ...`` for several targets."""
+    return [f"y{j}" for j in range(problem.Y.shape[1])] if problem.several else [METRIC]
+
+
+def _metrics(problem: PeerProblem, index: int) -> dict[str, float]:
+    """What told point ``index`` measured, by Ax metric name: the targets', then each constrained quantity."""
+    targets = problem.Y[index] if problem.several else [problem.y[index]]
+    values = {name: float(v) for name, v in zip(_target_metrics(problem), targets, strict=True)}
+    return values | {f"c{j}": float(v) for j, v in enumerate(problem.C[index])}
+
+
 def _tell(client: Any, experiment: Any, problem: PeerProblem) -> None:
     """Attach and complete one trial per completed experiment (``experiment`` is the client's).
 
@@ -92,10 +114,10 @@ def _tell(client: Any, experiment: Any, problem: PeerProblem) -> None:
 
     signatures = {name: metric.signature for name, metric in experiment.metrics.items()}
     indices, data = [], []
-    for params, value in zip(problem.X, problem.y, strict=True):
+    for row, params in enumerate(problem.X):
         index = client.attach_trial(params)
         arm = experiment.trials[index].arm.name
-        data.append(raw_evaluations_to_data({arm: [(math.nan, {METRIC: float(value)})]}, signatures, index))
+        data.append(raw_evaluations_to_data({arm: [(math.nan, _metrics(problem, row))]}, signatures, index))
         indices.append(index)
     if data:
         experiment.attach_data(Data.from_multiple_data(data))

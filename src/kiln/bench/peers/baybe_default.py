@@ -4,6 +4,10 @@ In a pool, BayBE gets a discrete search space made of the pool's rows (``Subspac
 columns as NumericalDiscreteParameter with the column's values, text columns as CategoricalParameter), so it
 recommends pool rows itself; rows suggested before (measured, running or failed) are switched off with
 ``toggle_discrete_candidates`` and ``allow_recommending_already_measured=False``.
+
+Several targets: BayBE's multi-objective default, a ``ParetoObjective`` of one maximised ``NumericalTarget`` per
+target's score (a minimised target is negated), recommended by the same default recommender (its Botorch phase
+uses qLogNEHVI). BayBE has no outcome constraints: they are not passed, so BayBE optimises the targets only.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class BayBEDefault:
 def _recommend(problem: PeerProblem, history: History, n: int) -> list[dict[str, Any]]:
     import pandas as pd
     from baybe import Campaign
+    from baybe.objectives import ParetoObjective
     from baybe.parameters import NumericalContinuousParameter
     from baybe.searchspace import SearchSpace, SubspaceDiscrete
     from baybe.targets import NumericalTarget
@@ -72,10 +77,17 @@ def _recommend(problem: PeerProblem, history: History, n: int) -> list[dict[str,
     flags: dict[str, Any] = (
         {"allow_recommending_already_measured": repeats} if isinstance(problem.domain, CandidatePool) else {}
     )
-    campaign = Campaign(space, NumericalTarget(TARGET), **flags)
+    if problem.several:
+        names = [f"{TARGET}{j}" for j in range(problem.Y.shape[1])]
+        objective: Any = ParetoObjective([NumericalTarget(name) for name in names])
+        told = {name: problem.Y[:, j] for j, name in enumerate(names)}
+    else:
+        objective, told = NumericalTarget(TARGET), {TARGET: problem.y}
+    campaign = Campaign(space, objective, **flags)
     if problem.X:
         measured = pd.DataFrame([[_forward(x[d.key], d.log) for d in problem.dims] for x in problem.X], columns=keys)
-        measured[TARGET] = problem.y
+        for name, values in told.items():
+            measured[name] = values
         # the values are pool rows (or inside the bounds): BayBE's per-value tolerance check, O(n x values), is skipped
         campaign.add_measurements(measured, numerical_measurements_must_be_within_tolerance=False)
     if isinstance(problem.domain, CandidatePool) and not repeats and history.used_candidates():

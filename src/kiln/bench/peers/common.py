@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from kiln.core.errors import ValidationError
-from kiln.objective import Objective
+from kiln.objective import Objective, OutcomeConstraint
 from kiln.space.config import Domain
 from kiln.space.parameters import Continuous
 from kiln.space.pool import CandidatePool
@@ -53,7 +53,16 @@ class PeerDim:
 
 @dataclass(frozen=True)
 class PeerProblem:
-    """A domain and its history in the peer's terms: dims, fixed columns, told points and their utilities."""
+    """A domain and its history in the peer's terms: dims, fixed columns, told points and what they measured.
+
+    Attributes:
+        X: the completed experiments' points (keys x0, x1, ...).
+        y: (n,) their utilities, when the objective has one (one target, or a scalarisation); else empty.
+        free: pool row keys that may still be proposed (empty for a search space).
+        Y: (n, m) each target's score (larger is better), in target order.
+        C: (n, c) each constrained quantity's measured value (raw units), in constraint order.
+        objective: the campaign's objective.
+    """
 
     domain: Domain
     dims: tuple[PeerDim, ...]
@@ -61,11 +70,28 @@ class PeerProblem:
     X: tuple[dict[str, Any], ...]
     y: np.ndarray
     free: np.ndarray
-    """Pool row keys that may still be proposed (empty for a search space)."""
+    Y: np.ndarray
+    C: np.ndarray
+    objective: Objective
 
     @property
     def is_pool(self) -> bool:
         return isinstance(self.domain, CandidatePool)
+
+    @property
+    def several(self) -> bool:
+        """Whether the objective has several targets and no scalarisation (a Pareto front is sought)."""
+        return self.objective.is_multi
+
+    @property
+    def constraints(self) -> tuple[OutcomeConstraint, ...]:
+        return self.objective.constraints
+
+    @property
+    def slacks(self) -> np.ndarray:
+        """(n, c) each constraint's slack on each told point: <= 0 where it holds (BoTorch's and Optuna's sign)."""
+        columns = [np.asarray(c.slack(self.C[:, j]), dtype=float) for j, c in enumerate(self.constraints)]
+        return np.column_stack(columns) if columns else np.zeros((len(self.X), 0))
 
     def to_lab(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """A peer's point (keys x0, x1, ...) -> Kiln parameters in lab units, in domain order."""
@@ -124,10 +150,25 @@ def peer_problem(domain: Domain, objective: Objective, history: History, who: st
     """The peer's view of ``domain`` with every completed experiment (failed and pending ones are not told)."""
     check_supported(domain, who)
     dims, fixed = peer_dims(domain)
-    X = tuple({d.key: d.to_peer(e.params[d.name]) for d in dims} for e in history.completed)
-    y = np.array([objective.utility(e.results) for e in history.completed], dtype=float)
+    done = [e for e in history.completed if objective.is_complete(e.results)]
+    X = tuple({d.key: d.to_peer(e.params[d.name]) for d in dims} for e in done)
+    results = [e.results for e in done]
+    y = np.zeros(0) if objective.is_multi else np.array(objective.utilities(results), dtype=float)
+    Y = np.array([objective.scores(r) for r in results], dtype=float).reshape(len(done), len(objective.targets))
+    C = np.array([[r[c.name] for c in objective.constraints] for r in results], dtype=float)
     free = available_candidates(domain, history) if isinstance(domain, CandidatePool) else np.zeros(0, dtype=int)
-    return PeerProblem(domain, dims, fixed, X, y, free)
+    return PeerProblem(domain, dims, fixed, X, y, free, Y, C.reshape(len(done), len(objective.constraints)), objective)
+
+
+def single_objective(problem: PeerProblem, who: str) -> None:
+    """ValidationError when a peer that optimises one utility without constraints is given more."""
+    if problem.several or problem.constraints:
+        raise ValidationError(
+            f"strategy '{who}'",
+            problem.objective.to_config(),
+            "this peer optimises one target without outcome constraints",
+            "use it on one-target benchmarks, or pick a multi-objective peer",
+        )
 
 
 def to_proposals(problem: PeerProblem, suggested: Sequence[Mapping[str, Any]], n: int, seed: int) -> list[Proposal]:

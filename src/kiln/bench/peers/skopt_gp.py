@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from kiln.bench.peers.common import empty_result, peer_problem, quiet, small_seed, to_proposals
+from kiln.bench.peers.common import empty_result, peer_problem, quiet, single_objective, small_seed, to_proposals
 from kiln.objective import Objective
 from kiln.space.config import Domain
 from kiln.strategies.base import History, Proposal
@@ -27,6 +27,7 @@ class SkoptGP:
 
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
         problem = peer_problem(domain, objective, history, self.kind)
+        single_objective(problem, self.kind)
         if empty_result(problem, n):
             return []
         with quiet():
