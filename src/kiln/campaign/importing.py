@@ -1,12 +1,17 @@
 """What an import does with each row: complete a pending suggestion, add new data, or skip a row that repeats
 what is stored.
 
-A row with the id of an experiment of the campaign:
+A row's quantity cells (targets and constrained quantities) that are empty, or whose column the table lacks, are
+not measured. A row with the id of an experiment of the campaign:
 
-- pending, with a result: completes it (its parameters, where given, must be the experiment's);
-- with no result: skipped (nothing to record: an exported pending or failed row);
+- pending, with values: adds those it has none for yet (completing it once every quantity has one; its
+  parameters, where given, must be the experiment's); a value it has already is skipped when the same, refused
+  when different (``kiln amend`` corrects it);
+- with no value: skipped (nothing to record: an exported pending or failed row);
 - finished, with the values stored: skipped (an export imported back as it is);
 - finished, with other values: refused, naming ``kiln amend`` (an import never changes a finished experiment).
+
+A row without an id is new data: completed when it has every quantity, else pending with the values it has.
 
 Numbers are compared at the precision they were written with: ``93.4954`` (four decimals) matches a stored
 ``93.49536836147308``, as does any value within half a step of a parameter's declared ``precision``.
@@ -75,10 +80,11 @@ def plan_import(
                 "remove the id to add the row as new data",
             )
         given = _given_params(row, domain, existing)
-        if all(blank(v) for v in row["results"].values()):
+        told = _told(row)
+        if not told:
             skipped += 1  # nothing to record: a pending or failed row of an export
             continue
-        results = _checked(number, lambda r=row: objective.parse_results(r["results"]))
+        results = _checked(number, lambda t=told: objective.parse_results(t))
         if existing.status is ExperimentStatus.PENDING:
             if given:
                 raise ValidationError(
@@ -88,7 +94,11 @@ def plan_import(
                     f"({ {k: existing.params.get(k) for k in given} })",
                     "correct the row, or remove the id to add it as new data",
                 )
-            plan.completions.append(Completion(identifier, results, row["outputs"] or None, row["note"] or ""))
+            completion = _completion(row, results, existing, campaign)
+            if completion is None:
+                skipped += 1  # a partly measured experiment's row, as exported: nothing new
+            else:
+                plan.completions.append(completion)
             continue
         if existing.status is ExperimentStatus.DISCARDED:
             raise ValidationError(
@@ -115,16 +125,74 @@ def plan_import(
     return ImportPlan(plan.completions, plan.new, skipped)
 
 
+def _told(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The quantity cells of ``row`` that hold something (an empty cell: not measured)."""
+    return {name: value for name, value in row["results"].items() if not blank(value)}
+
+
+def _completion(
+    row: Mapping[str, Any], results: Mapping[str, float], existing: Experiment, campaign: str
+) -> Completion | None:
+    """What a row adds to a pending experiment: the values it has none for yet, with the row's new outputs and
+    note; None when it adds nothing. ValidationError when it gives another value for a quantity recorded already
+    (an import never changes a recorded value), or new outputs or a note without a new value."""
+    number, identifier = row["number"], existing.id
+    differing = {
+        name: (row["results"][name], existing.results[name])
+        for name in results
+        if name in existing.results
+        and not same_value(row["written"].get(name, row["results"][name]), existing.results[name])
+    }
+    if differing:
+        raise ValidationError(
+            f"row {number}: {', '.join(differing)}",
+            {k: v[0] for k, v in differing.items()},
+            f"experiment {identifier} is pending with { {k: v[1] for k, v in differing.items()} } recorded already; "
+            "an import never changes a recorded value",
+            f"correct it with kiln amend {campaign} {identifier} NAME=VALUE --reason TEXT, or remove the row",
+        )
+    new = {name: value for name, value in results.items() if name not in existing.results}
+    outputs = {
+        key: value
+        for key, value in row["outputs"].items()
+        if key not in existing.outputs or not same_value(value, existing.outputs[key])
+    }
+    note = row["note"] if row["note"] and row["note"] != existing.note else ""
+    if not new:
+        if outputs or note:
+            raise ValidationError(
+                f"row {number}: {'outputs' if outputs else 'note'}",
+                outputs or note,
+                f"experiment {identifier} has every value of this row recorded already; outputs and a note are "
+                "recorded with a new value",
+                "add them with the row that brings the next value, or remove them",
+            )
+        return None
+    return Completion(identifier, new, outputs or None, note)
+
+
 def _new_experiment(row: Mapping[str, Any], domain: Domain, objective: Objective) -> Experiment:
+    """A row without an id: prior data, completed when it has every quantity, else pending with the values it
+    has (the others can be told later)."""
     number = row["number"]
-    results = _checked(number, lambda: objective.parse_results(row["results"]))
+    told = _told(row)
+    if not told:
+        quantities = objective.quantities
+        raise ValidationError(
+            f"row {number}: " + (f"result {quantities[0]!r}" if len(quantities) == 1 else "results"),
+            row["results"].get(quantities[0]) if len(quantities) == 1 else dict(row["results"]),
+            f"a new row needs a measured value for at least one of {quantities} (an empty cell or NaN is none)",
+            "fill in the value, or remove the row",
+        )
+    results = _checked(number, lambda: objective.parse_results(told))
     params = _checked(number, lambda: domain.validate(row["params"]))
     candidate = domain.key_of(params) if isinstance(domain, CandidatePool) else None
+    complete = objective.is_complete(results)
     return Experiment(
         id=new_id(),
         seq=0,
         params=params,
-        status=ExperimentStatus.COMPLETED,
+        status=ExperimentStatus.COMPLETED if complete else ExperimentStatus.PENDING,
         origin=Origin.IMPORTED,
         results=results,
         candidate=candidate,
@@ -151,7 +219,7 @@ def _given_params(row: Mapping[str, Any], domain: Domain, existing: Experiment) 
 def _changed_record(row: Mapping[str, Any], existing: Experiment) -> dict[str, tuple[Any, Any]]:
     """What ``row`` records differently from the finished ``existing``: results, outputs given, a note given."""
     changed: dict[str, tuple[Any, Any]] = {}
-    for name, value in row["results"].items():
+    for name, value in _told(row).items():
         stored = existing.results.get(name)
         if stored is None or not same_value(row["written"].get(name, value), stored):
             changed[name] = (value, stored)

@@ -1,7 +1,9 @@
 """Experiments as tables: export to a DataFrame or CSV text, and the rows of an import (DataFrame, CSV or records).
 
 An export has one row per experiment and a column for everything stored: id, seq, status, origin, the
-parameters, the targets, then reason, note, strategy, batch, candidate, instrument, handle, attention and the
+parameters, the measured quantities (targets, then constrained quantities; a partly measured experiment has
+empty cells for those still missing), ``pareto`` when the campaign has a Pareto front (true for the experiments
+on it), then reason, note, strategy, batch, candidate, instrument, handle, attention and the
 times (created_at, dispatched_at, finished_at, ISO 8601 UTC), amended (corrections so far) and retracted, then
 one column per output key (an output whose name is taken by another column is written as ``output:NAME``). In
 CSV text, outputs that are true/false, null, lists or objects are JSON text, so that an import reads them back
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
@@ -43,6 +45,8 @@ EXPORT_COLUMNS_AFTER = [
 ]
 HISTORY_COLUMNS = ["version", "current", "change", "change_reason", "actor", "changed_at"]
 """Columns an export with its history adds: which version a row is, and how, why, by whom and when it came."""
+FRONT_COLUMN = "pareto"
+"""Column of an export of several targets: whether the experiment is on the Pareto front (an import ignores it)."""
 OUTPUT_PREFIX = "output:"
 """Column prefix of an output whose name is taken by a parameter, target or bookkeeping column."""
 
@@ -62,13 +66,22 @@ def experiments_to_table(
     params: Sequence[str],
     targets: Sequence[str],
     revisions: Sequence[Revision] | None = None,
+    *,
+    front: Collection[str] | None = None,
 ) -> ExportTable:
-    """One row per experiment (columns: see the module docstring). Output cells hold the stored JSON values.
+    """One row per experiment (columns: see the module docstring); ``targets`` are the measured quantities'
+    names. Output cells hold the stored JSON values.
 
     With ``revisions`` (``Store.revisions``), every earlier version of a corrected experiment comes as a row of
-    its own before the current one, and ``HISTORY_COLUMNS`` say which version each row is.
+    its own before the current one, and ``HISTORY_COLUMNS`` say which version each row is. With ``front`` (the
+    ids of the experiments on the Pareto front), a ``pareto`` column says for each current row whether it is
+    on the front (earlier versions: false).
     """
-    taken = {*EXPORT_COLUMNS_BEFORE, *params, *targets, *EXPORT_COLUMNS_AFTER, *HISTORY_COLUMNS}
+    if FRONT_COLUMN in {*params, *targets}:
+        front = None  # a parameter or quantity of that name keeps its column
+    marked = [FRONT_COLUMN] if front is not None else []
+    on_front = set(front or ())
+    taken = {*EXPORT_COLUMNS_BEFORE, *params, *targets, *marked, *EXPORT_COLUMNS_AFTER, *HISTORY_COLUMNS}
     output_keys = list(dict.fromkeys(key for e in experiments for key in e.outputs))
     output_columns = {key: OUTPUT_PREFIX + key if key in taken else key for key in output_keys}
     by_experiment: dict[str, list[Revision]] = {}
@@ -83,12 +96,16 @@ def experiments_to_table(
                 row.update({"status": old.status.value, "reason": old.reason, "retracted": old.retracted})
                 row.update({t: old.results.get(t, math.nan) for t in targets})
                 row.update(_version(old, current=False))
+                if front is not None:
+                    row[FRONT_COLUMN] = False
                 records.append(row)
         record = _record(e, params, targets, output_columns)
+        if front is not None:
+            record[FRONT_COLUMN] = e.id in on_front
         if revisions is not None:
             record.update(_version(versions[-1], current=True) if versions else _original(e))
         records.append(record)
-    columns = [*EXPORT_COLUMNS_BEFORE, *params, *targets, *EXPORT_COLUMNS_AFTER]
+    columns = [*EXPORT_COLUMNS_BEFORE, *params, *targets, *marked, *EXPORT_COLUMNS_AFTER]
     if revisions is not None:
         columns += HISTORY_COLUMNS
     columns += output_columns.values()
@@ -100,11 +117,13 @@ def experiments_to_frame(
     params: Sequence[str],
     targets: Sequence[str],
     revisions: Sequence[Revision] | None = None,
+    *,
+    front: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """``experiments_to_table`` as a DataFrame; ``frame.attrs["outputs"]`` names the output columns."""
     import pandas as pd
 
-    table = experiments_to_table(experiments, params, targets, revisions)
+    table = experiments_to_table(experiments, params, targets, revisions, front=front)
     frame = pd.DataFrame.from_records(table.records, columns=table.columns)
     frame.attrs["outputs"] = table.outputs
     return frame
@@ -217,19 +236,20 @@ def rows_to_import(
     missing_params = [p for p in params if p not in columns]
     ids = frame["id"] if "id" in columns else None
     every_row_has_id = ids is not None and all(isinstance(i, str) and i.strip() for i in ids)
-    if missing_targets or (missing_params and not every_row_has_id):
-        known = {*params, *targets, *EXPORT_COLUMNS_BEFORE, *EXPORT_COLUMNS_AFTER, *HISTORY_COLUMNS}
-        others = [c for c in columns if c not in known]
+    bookkeeping = {*EXPORT_COLUMNS_BEFORE, FRONT_COLUMN, *EXPORT_COLUMNS_AFTER, *HISTORY_COLUMNS}
+    others = [c for c in columns if c not in {*params, *targets, *bookkeeping}]
+    if len(missing_targets) == len(targets) or (missing_params and not every_row_has_id):
         raise ValidationError(
             "columns",
             columns,
-            f"the table needs the columns {[*params, *targets]} (parameters may be left out when every row has "
-            f"the id of a suggestion) and may have 'id' "
+            f"the table needs the columns {params} and at least one of the measured quantities {list(targets)} "
+            f"(parameters may be left out when every row has the id of a suggestion) and may have 'id' "
             f"(missing {[*missing_params, *missing_targets]}; other columns {others} are kept as outputs)",
             "rename or add the columns named",
         )
-    bookkeeping = {*EXPORT_COLUMNS_BEFORE, *EXPORT_COLUMNS_AFTER, *HISTORY_COLUMNS}
+    _check_no_misspelt_quantity(missing_targets, others)
     present = [p for p in params if p in columns]
+    measured = [t for t in targets if t in columns]  # a quantity without a column is not measured in any row
     output_columns = [c for c in columns if c not in {*params, *targets, *bookkeeping}]
     rows = []
     for number, record in enumerate(frame.to_dict(orient="records"), start=1):
@@ -238,7 +258,7 @@ def rows_to_import(
         identifier = record.get("id")
         identifier = identifier.strip() if isinstance(identifier, str) and identifier.strip() else None
         status = record.get("status")
-        no_result = all(blank(record[t]) for t in targets)
+        no_result = all(blank(record[t]) for t in measured)
         if (
             no_result
             and identifier is None
@@ -247,13 +267,13 @@ def rows_to_import(
         ):
             continue
         note = record.get("note")
-        cells = [*present, *targets]
+        cells = [*present, *measured]
         rows.append(
             {
                 "number": number,
                 "id": identifier,
                 "params": {p: _cell(record[p], from_text and p not in text) for p in present},
-                "results": {t: _cell(record[t], from_text) for t in targets},
+                "results": {t: _cell(record[t], from_text) for t in measured},
                 "written": {c: record[c] for c in cells if from_text and isinstance(record[c], str)},
                 "outputs": {
                     c.removeprefix(OUTPUT_PREFIX): _output(record[c], from_text)
@@ -265,6 +285,22 @@ def rows_to_import(
             }
         )
     return rows
+
+
+def _check_no_misspelt_quantity(missing: Sequence[str], others: Sequence[str]) -> None:
+    """ValidationError when a column that would be kept as an output looks like a quantity without a column
+    (``yeild`` for ``yield``): its values would otherwise be stored as outputs, not results."""
+    import difflib
+
+    for name in missing:
+        close = difflib.get_close_matches(name, others, n=1, cutoff=0.8)
+        if close:
+            raise ValidationError(
+                f"column {close[0]!r}",
+                close[0],
+                f"the measured quantity {name!r} has no column, and {close[0]!r} is not a quantity",
+                f"rename the column to {name!r}, or rename it further from {name!r} to keep it as an output",
+            )
 
 
 def _frame(data: Any) -> tuple[pd.DataFrame, bool]:

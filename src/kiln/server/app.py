@@ -44,11 +44,12 @@ from kiln.core.errors import (
 from kiln.core.records import Experiment, TokenRecord, utc_now
 from kiln.core.revision_json import revision_json
 from kiln.lab.lease import lease_json
-from kiln.objective import Direction
+from kiln.report.front import pareto_front
 from kiln.server.auth import AuthError, require, token_of
 from kiln.server.bodies import AmendBody, AskBody, DiscardBody, FailBody, ImportBody, RetractBody, TellBody
 from kiln.server.dashboard import add_dashboard
 from kiln.server.errors import error_response
+from kiln.server.front_cache import FrontCache
 from kiln.server.guard import TOKEN_STATE, RequestGuard
 from kiln.server.jobs import Busy, Jobs
 from kiln.server.json_body import JsonRoute
@@ -186,6 +187,7 @@ def create_app(
     bounds = limits if limits is not None else ServerLimits()
     jobs = Jobs(bounds)
     models = ModelCache(bounds.model_cache, bounds.model_points)
+    fronts = FrontCache(bounds.model_cache)
     app = FastAPI(title="Kiln", version="1", description=__doc__, responses=ERRORS)
     app.router.route_class = JsonRoute
     app.add_middleware(
@@ -294,20 +296,34 @@ def create_app(
         need(found, "read", name)
         campaign = campaign_of(name)
         experiments, cursor = campaign.snapshot()
-        best = campaign.best(experiments)
-        target = campaign.objective.target
+        objective = campaign.objective
+        several = len(objective.targets) > 1
+        best = None if objective.is_multi else campaign.best(experiments)
+        first = objective.targets[0]
         return {
             "name": name,
             "config": campaign.config.to_json(),
             "parameters": campaign.domain.names,
-            "units": {**campaign.domain.units, **campaign.objective.units},
-            "target": target.name,
-            "direction": "min" if target.direction is Direction.MINIMIZE else "max",
+            "units": {**campaign.domain.units, **objective.units},
+            "target": first.name,
+            "direction": first.direction.value,
+            "targets": [t.to_config() for t in objective.targets],
+            "constraints": [c.to_config() for c in objective.constraints],
+            "quantities": objective.quantities,
             "counts": status_counts(experiments),
             "best": None if best is None else experiment_json(best),
+            "front": [e.id for e in pareto_front(objective, experiments)] if several else None,
             "run": lease_json(backend.get_lease(name), utc_now()),
             "cursor": cursor,
         }
+
+    @app.get(f"{API}/campaigns/{{name}}/front")
+    def front(name: str, found: Token) -> dict[str, Any]:
+        """The Pareto front (ids), the hypervolume after each completed experiment (``[{seq, value}]``, in score
+        units above ``reference``), and the targets and constraints (for drawing the limits); see
+        ``kiln.report.front``."""
+        need(found, "read", name)
+        return fronts.front(campaign_of(name))
 
     @app.get(f"{API}/campaigns/{{name}}/model")
     def model(

@@ -21,11 +21,15 @@ from kiln.strategies.profile import model_profile
 
 
 def bounded(experiments: list[Experiment], campaign: Campaign, most: int) -> History:
-    """The history to fit on: every experiment, but at most ``most`` completed ones (the best and the latest)."""
+    """The history to fit on: every experiment, but at most ``most`` completed ones (the best and the latest; the
+    latest alone with several targets)."""
     history = History.from_experiments(experiments)
     completed = list(history.completed)
     if len(completed) <= most:
         return history
+    if campaign.objective.is_multi:  # no single best: the most recent ones
+        kept = completed[-most:]
+        return History(completed=tuple(kept), pending=history.pending, failed=history.failed)
     best = completed[campaign.objective.best_index([e.results for e in completed]) or 0]
     latest = [e for e in completed if e.id != best.id][-(most - 1) :] if most > 1 else []
     kept = sorted([best, *latest], key=lambda e: e.seq)

@@ -1,0 +1,106 @@
+"""The REST API and the client with several targets and an outcome constraint: a results map, what a campaign
+shows (targets, constraints, quantities, the front), ``GET .../front`` with the hypervolume curve, bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kiln.client import Client
+from kiln.core.errors import ValidationError
+from kiln.server.app import create_app
+from kiln.store.base import Store
+from server_helpers import SPEC, http, scoped_tokens
+
+SEVERAL: dict[str, Any] = {
+    **SPEC,
+    "objective": {
+        "targets": [{"name": "yield", "direction": "max"}, {"name": "cost", "direction": "min"}],
+        "constraints": ["stability >= 0.9"],
+    },
+}
+MEASURED = [  # #1 and #2 are the front; #3 is dominated by #1; #4 breaks the constraint
+    {"yield": 80.0, "cost": 2.0, "stability": 0.95},
+    {"yield": 90.0, "cost": 4.0, "stability": 0.92},
+    {"yield": 70.0, "cost": 3.0, "stability": 0.99},
+    {"yield": 99.0, "cost": 1.0, "stability": 0.5},
+]
+URL = "/api/v1/campaigns/films"
+
+
+@pytest.fixture
+def lab(backend_store: Store) -> tuple[TestClient, list[str]]:
+    """The app with the campaign of SEVERAL, four experiments told as MEASURED; a write client; their ids."""
+    tokens = scoped_tokens(backend_store)
+    app = create_app(backend_store)
+    assert http(app, tokens["admin"]).post("/api/v1/campaigns", json=SEVERAL).status_code == 201
+    client = http(app, tokens["write"])
+    ids = []
+    for experiment, results in zip(
+        client.post(f"{URL}/ask", json={"n": 4}).json()["experiments"], MEASURED, strict=True
+    ):
+        told = client.post(f"{URL}/experiments/{experiment['id']}/tell", json={"results": results})
+        assert told.status_code == 200 and told.json()["status"] == "completed", told.text
+        ids.append(experiment["id"])
+    return client, ids
+
+
+def test_a_campaign_shows_its_targets_constraints_and_front(lab: tuple[TestClient, list[str]]) -> None:
+    client, ids = lab
+    shown = client.get(URL).json()
+    assert [t["name"] for t in shown["targets"]] == ["yield", "cost"]
+    assert shown["constraints"] == [{"name": "stability", "op": ">=", "bound": 0.9}]
+    assert shown["quantities"] == ["yield", "cost", "stability"]
+    assert shown["front"] == ids[:2] and shown["best"] is None
+    assert shown["target"] == "yield" and shown["direction"] == "max"  # the first target, as before
+
+
+def test_front_gives_the_hypervolume_after_each_experiment(lab: tuple[TestClient, list[str]]) -> None:
+    client, ids = lab
+    answer = client.get(f"{URL}/front").json()
+    assert answer["front"] == ids[:2]
+    assert answer["reference"] == pytest.approx({"yield": 68.0, "cost": -4.2})
+    curve = [(point["seq"], point["value"]) for point in answer["hypervolume"]]
+    first = (80 - 68) * (-2 + 4.2)
+    both = first + (90 - 80) * (-4 + 4.2)
+    assert curve == [
+        (1, pytest.approx(first)),
+        (2, pytest.approx(both)),
+        (3, pytest.approx(both)),
+        (4, pytest.approx(both)),
+    ]
+    assert answer["constraints"] == [{"name": "stability", "op": ">=", "bound": 0.9}]
+    assert client.get(f"{URL}/front").json() == answer  # from the cache until the campaign changes
+
+
+@pytest.mark.parametrize(
+    ("results", "words"),
+    [
+        ({"yeild": 1.0}, "unknown ['yeild']"),
+        ({"yeild": 1.0}, "['yield', 'cost', 'stability']"),
+        ({}, "values for some of the quantities"),
+    ],
+)
+def test_bad_results_are_a_422_naming_the_quantities_and_change_nothing(
+    lab: tuple[TestClient, list[str]], results: dict[str, float], words: str
+) -> None:
+    client, _ = lab
+    (pending,) = client.post(f"{URL}/ask", json={"n": 1}).json()["experiments"]
+    answer = client.post(f"{URL}/experiments/{pending['id']}/tell", json={"results": results})
+    assert answer.status_code == 422 and words in answer.json()["detail"]["message"]
+    assert client.get(f"{URL}/pending").json()[0]["results"] == {}
+    bare = client.post(f"{URL}/experiments/{pending['id']}/tell", json={"value": 1.0})
+    assert bare.status_code == 422 and "a bare number is the value of the only quantity" in bare.text
+
+
+def test_the_client_tells_a_map_and_raises_the_local_errors(lab: tuple[TestClient, list[str]]) -> None:
+    client, _ = lab
+    remote = Client("http://testserver", http=client).open("films")
+    (experiment,) = remote.ask(1)
+    with pytest.raises(ValidationError, match="unknown") as error:
+        remote.tell(experiment.id, {"yield": 1.0, "nope": 2.0})
+    assert error.value.field == "results"
+    told = remote.tell(experiment.id, {"yield": 85.0, "cost": 1.5, "stability": 0.97})
+    assert told.results == {"yield": 85.0, "cost": 1.5, "stability": 0.97}
