@@ -153,6 +153,7 @@ class StoreConformance:
             lambda: store.add_experiments("ghost", [exp("e1")]),
             lambda: store.add_experiments("ghost", []),
             lambda: store.complete("ghost", "e1", {"y": 1.0}),
+            lambda: store.add_results("ghost", "e1", {"y": 1.0}),
             lambda: store.fail("ghost", "e1", "broken"),
             lambda: store.experiments("ghost"),
             lambda: store.get_experiment("ghost", "e1"),
@@ -247,7 +248,8 @@ class StoreConformance:
         bad = [
             exp("e2", params={"t": float("inf")}),
             exp("e2", params={"t": object()}),
-            exp("e2", results={"y": 1.0}),  # pending with results
+            exp("e2", reason="why"),  # pending with a reason
+            exp("e2", finished_at=datetime(2024, 1, 1, tzinfo=UTC)),  # pending but finished
             exp("e2", created_at=datetime(2024, 1, 1)),  # naive
             exp(""),
             exp("x" * 65),
@@ -484,6 +486,158 @@ class StoreConformance:
             thread.join()
         assert sorted(outcomes) == ["ok"] + ["state"] * 7
         assert kinds(store).count("experiment_completed") == 1
+
+    # -- partial results ------------------------------------------------------------------------------------
+
+    def test_partial_results_stay_pending_until_every_quantity_has_a_value(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1")])
+        cursor = store.events("c")[-1].cursor
+        part = store.add_results("c", "e1", {"yield": 82.0}, required=["yield", "cost"], outputs={"a": 1}, note="day 1")
+        assert (part.status, dict(part.results), part.finished_at) == (ExperimentStatus.PENDING, {"yield": 82.0}, None)
+        assert store.changes("c", after=cursor).experiments == [part]
+        at = datetime(2030, 1, 2, tzinfo=UTC)
+        done = store.add_results(
+            "c", "e1", {"cost": 3.1}, required=["yield", "cost"], at=at, outputs={"b": 2}, note="day 2"
+        )
+        assert (done.status, dict(done.results), done.finished_at) == (
+            ExperimentStatus.COMPLETED,
+            {"yield": 82.0, "cost": 3.1},
+            at,
+        )
+        assert (dict(done.outputs), done.note) == ({"a": 1, "b": 2}, "day 1\nday 2")
+        assert [(e.kind, dict(e.payload)) for e in store.events("c")][-2:] == [
+            ("experiment_results_added", {"id": "e1", "results": {"yield": 82.0}}),
+            ("experiment_completed", {"id": "e1", "results": {"yield": 82.0, "cost": 3.1}}),
+        ]
+        assert store.get_experiment("c", "e1") == done
+
+    def test_without_required_names_add_results_completes_at_once(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1")])
+        done = store.add_results("c", "e1", {"y": 1.0})
+        assert (done.status, dict(done.results)) == (ExperimentStatus.COMPLETED, {"y": 1.0})
+        assert done.finished_at is not None
+
+    def test_a_quantity_told_twice_is_refused_and_changes_nothing(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1"), exp("e2"), exp("e3")])
+        store.add_results("c", "e1", {"yield": 82.0}, required=["yield", "cost"])
+        store.complete("c", "e2", {"yield": 1.0, "cost": 2.0})
+        store.fail("c", "e3", "clogged")
+        before = store.experiments("c"), kinds(store, "c")
+        with pytest.raises(StateError, match=r"e1 has a value for \['yield'\] already \(yield=82\).*use amend"):
+            store.add_results("c", "e1", {"yield": 80.0, "cost": 1.0}, required=["yield", "cost"])
+        with pytest.raises(StateError, match="e2 is already completed"):
+            store.add_results("c", "e2", {"other": 1.0}, required=["yield", "cost"])
+        with pytest.raises(StateError, match="e3 is already failed"):
+            store.add_results("c", "e3", {"cost": 1.0})
+        for bad in [{}, {"cost": float("nan")}, {"cost": "x"}, [1.0]]:
+            with pytest.raises(ValidationError):
+                store.add_results("c", "e1", bad, required=["yield", "cost"])  # type: ignore[arg-type]
+        for required in ["cost", [1]]:
+            with pytest.raises(ValidationError, match="required"):
+                store.add_results("c", "e1", {"cost": 1.0}, required=required)  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="NUL"):
+            store.add_results("c", "e1", {"cost": 1.0}, note="a\x00")
+        with pytest.raises(NotFoundError, match="ghost"):
+            store.add_results("c", "ghost", {"cost": 1.0})
+        assert (store.experiments("c"), kinds(store, "c")) == before
+
+    def test_racing_partial_results_all_land_and_one_completes(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        ids = [f"e{i}" for i in range(6)]
+        store.add_experiments("c", [exp(i) for i in ids])
+        quantities = ["a", "b", "c"]
+        errors: list[str] = []
+        barrier = threading.Barrier(len(quantities))
+
+        def tell(name: str) -> None:
+            barrier.wait()
+            for exp_id in ids:
+                try:
+                    store.add_results("c", exp_id, {name: 1.0}, required=quantities)
+                except Exception as exc:  # pragma: no cover - reported by the assertion below
+                    errors.append(repr(exc))
+
+        threads = [threading.Thread(target=tell, args=(name,)) for name in quantities]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert all(
+            (e.status, dict(e.results)) == (ExperimentStatus.COMPLETED, {"a": 1.0, "b": 1.0, "c": 1.0})
+            for e in store.experiments("c")
+        )
+        assert kinds(store, "c").count("experiment_completed") == len(ids)
+        assert kinds(store, "c").count("experiment_results_added") == 2 * len(ids)
+
+    def test_racing_tells_of_one_quantity_have_one_winner(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1")])
+        outcomes: list[str] = []
+        barrier = threading.Barrier(6)
+
+        def tell(i: int) -> None:
+            barrier.wait()
+            try:
+                store.add_results("c", "e1", {"a": float(i)}, required=["a", "b"])
+                outcomes.append("ok")
+            except StateError:
+                outcomes.append("state")
+
+        threads = [threading.Thread(target=tell, args=(i,)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["ok"] + ["state"] * 5
+        assert store.get_experiment("c", "e1").status is ExperimentStatus.PENDING
+
+    def test_record_results_with_required_adds_values_and_keeps_partial_imports(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1"), exp("e2")])
+        store.add_results("c", "e2", {"a": 1.0}, required=["a", "b"])
+        partial = exp("e3", origin=Origin.IMPORTED, results={"a": 5.0})
+        stored = store.record_results("c", [("e1", {"a": 2.0}), ("e2", {"b": 3.0})], [partial], required=["a", "b"])
+        assert [(e.id, e.status, dict(e.results)) for e in stored] == [
+            ("e1", ExperimentStatus.PENDING, {"a": 2.0}),
+            ("e2", ExperimentStatus.COMPLETED, {"a": 1.0, "b": 3.0}),
+            ("e3", ExperimentStatus.PENDING, {"a": 5.0}),
+        ]
+        before = store.experiments("c"), kinds(store, "c")
+        with pytest.raises(StateError, match="e2 is already completed"):  # all or nothing
+            store.record_results("c", [("e3", {"b": 1.0}), ("e2", {"b": 9.0})], [], required=["a", "b"])
+        with pytest.raises(StateError, match=r"e1 has a value for \['a'\]"):
+            store.record_results("c", [("e1", {"a": 1.0})], [], required=["a", "b"])
+        assert (store.experiments("c"), kinds(store, "c")) == before
+
+    def test_amend_corrects_a_partly_measured_pending_experiment(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1")])
+        store.add_results("c", "e1", {"a": 1.0}, required=["a", "b"])
+        fixed = store.amend("c", "e1", results={"a": 1.5}, note="misread")
+        assert (fixed.status, dict(fixed.results), fixed.amended) == (ExperimentStatus.PENDING, {"a": 1.5}, 1)
+        assert [(r.number, r.status, dict(r.results)) for r in store.history("c", "e1")] == [
+            (0, ExperimentStatus.PENDING, {"a": 1.0}),
+            (1, ExperimentStatus.PENDING, {"a": 1.5}),
+        ]
+        before = store.experiments("c"), kinds(store, "c")
+        with pytest.raises(StateError, match="fail it"):
+            store.amend("c", "e1", failure="broken", note="x")
+        with pytest.raises(ValidationError, match="different"):
+            store.amend("c", "e1", results={"a": 1.5}, note="same")
+        assert (store.experiments("c"), kinds(store, "c")) == before
+        done = store.add_results("c", "e1", {"b": 2.0}, required=["a", "b"])
+        assert (done.status, dict(done.results), done.amended) == (ExperimentStatus.COMPLETED, {"a": 1.5, "b": 2.0}, 1)
+        last = store.history("c", "e1")[-1]  # the history goes on with the values added after the correction
+        assert (last.number, last.change, last.status, dict(last.results)) == (
+            2,
+            Change.RECORDED,
+            ExperimentStatus.COMPLETED,
+            {"a": 1.5, "b": 2.0},
+        )
 
     # -- events ---------------------------------------------------------------------------------------------
 

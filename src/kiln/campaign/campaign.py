@@ -123,11 +123,22 @@ class Campaign:
         return [e for e in self.experiments() if e.status is ExperimentStatus.PENDING]
 
     def best(self, experiments: Sequence[Experiment] | None = None) -> Experiment | None:
-        """The completed experiment with the best current target value, or None; among ``experiments`` when given
-        (e.g. a ``snapshot``), else among all. Retracted experiments do not count."""
+        """The feasible completed experiment with the best utility (``Objective.utility``: the target's value, or
+        the scalarisation of several), or None; among ``experiments`` when given (e.g. a ``snapshot``), else among
+        all. Retracted experiments do not count. Several targets without a scalarisation have no single best: None
+        (their best are the ``pareto`` front)."""
+        if self.objective.is_multi:
+            return None
         done = [e for e in (self.experiments() if experiments is None else experiments) if e.counts_as_result]
         index = self.objective.best_index([e.results for e in done])
         return None if index is None else done[index]
+
+    def pareto(self, experiments: Sequence[Experiment] | None = None) -> list[Experiment]:
+        """The Pareto front: the completed, feasible experiments that no other such one dominates in the targets
+        (better or equal in every target, better in one), in creation order; among ``experiments`` when given.
+        Retracted experiments do not count. With one target: the experiments sharing its best value."""
+        done = [e for e in (self.experiments() if experiments is None else experiments) if e.counts_as_result]
+        return [done[i] for i in self.objective.pareto_indices([e.results for e in done])]
 
     # ------------------------------------------------------------------------------------------------- loop
     def ask(self, n: int = 1, *, gate: Gate | None = None) -> list[Experiment]:
@@ -181,11 +192,18 @@ class Campaign:
         outputs: Mapping[str, Any] | None = None,
         note: str = "",
     ) -> Experiment:
-        """Record the result of a pending experiment: a number for the target, or a map target -> number;
-        ``outputs`` (JSON) is kept with it, e.g. other quantities an instrument measured, and ``note``, free text
-        a person wrote about it."""
+        """Record the result of a pending experiment: a number (with one quantity), or a map quantity -> number
+        holding some or all of ``objective.quantities`` (the targets and constrained quantities).
+
+        The experiment is completed once every quantity has a value (a constraint broken makes it infeasible, not
+        failed); until then it stays pending with the values so far, and a later tell adds the rest. Telling a
+        quantity that has a value already is refused (StateError): amend corrects it. ``outputs`` (JSON) is kept
+        with it, e.g. other quantities an instrument measured, and ``note``, free text a person wrote about it.
+        """
         results = self.objective.parse_results(value)
-        return self.store.complete(self.name, experiment_id, results, outputs=outputs, note=note)
+        return self.store.add_results(
+            self.name, experiment_id, results, required=self.objective.quantities, outputs=outputs, note=note
+        )
 
     def fail(self, experiment_id: str, reason: str) -> Experiment:
         """Record that a pending experiment failed, and why."""
@@ -225,11 +243,13 @@ class Campaign:
         actor: str = "",
         expect: int | None = None,
     ) -> Experiment:
-        """Correct a finished experiment: a new ``value`` (a number for the target, or a map target -> number;
-        a failed experiment becomes completed), or ``failure`` (a reason: it becomes failed). ``reason`` says why
-        it is corrected; the earlier value stays in ``history``. ``actor``: who (a server passes its token's
-        name). With ``expect``, only if it has been amended that many times. StateError for a pending or
-        discarded experiment."""
+        """Correct a finished experiment: a new ``value`` (a number with one quantity, or a map quantity ->
+        number: the quantities given change, the others keep their values; a failed experiment becomes completed
+        and needs every quantity), or ``failure`` (a reason: it becomes failed). A pending experiment with part of
+        its results may have those values corrected (it stays pending). ``reason`` says why it is corrected; the
+        earlier value stays in ``history``. ``actor``: who (a server passes its token's name). With ``expect``,
+        only if it has been amended that many times (without it, only if nobody amends it between reading it and
+        writing the merged values). StateError for a pending experiment without results or a discarded one."""
         why = _reason(reason, "why the result is corrected, e.g. --reason 'typo in the lab book'")
         if (value is None) == (failure is None):
             raise ValidationError(
@@ -244,9 +264,34 @@ class Campaign:
                 actor=actor,
                 expect=expect,
             )
-        self._check_correctable(experiment_id)
-        results = self.objective.parse_results(value)
+        current = self._check_correctable(experiment_id)
+        results = self._amended_results(current, self.objective.parse_results(value))
+        expect = current.amended if expect is None else expect
         return self.store.amend(self.name, experiment_id, results=results, note=why, actor=actor, expect=expect)
+
+    def _amended_results(self, current: Experiment, given: Mapping[str, float]) -> dict[str, float]:
+        """The results an amendment stores: the current ones with the given quantities replaced."""
+        if current.status is ExperimentStatus.PENDING:
+            untold = [name for name in given if name not in current.results]
+            if untold:
+                raise ValidationError(
+                    "value",
+                    dict(given),
+                    f"experiment {current.id} is pending with values for {list(current.results)}: only those can be "
+                    f"amended, {untold} have none yet",
+                    "record them with tell",
+                )
+        if current.status is ExperimentStatus.FAILED:
+            missing = [name for name in self.objective.quantities if name not in given]
+            if missing:
+                raise ValidationError(
+                    "value",
+                    dict(given),
+                    f"a failed experiment becomes completed with values for all of {self.objective.quantities}",
+                    f"give the missing {missing} too",
+                )
+            return dict(given)
+        return {**current.results, **given}
 
     def retract(self, experiment_id: str, *, reason: str, actor: str = "") -> Experiment:
         """Retract a finished experiment: it stays in the record, but no model, ``best`` or plot uses it."""
@@ -279,31 +324,35 @@ class Campaign:
         """Delete the campaign with every experiment, event and history from its store. It cannot be undone."""
         self.store.delete_campaign(self.name)
 
-    def _check_correctable(self, experiment_id: str) -> None:
-        """StateError first for a pending experiment (before its value is parsed), pointing at tell."""
-        status = self.experiment(experiment_id).status
-        if status is ExperimentStatus.PENDING:
+    def _check_correctable(self, experiment_id: str) -> Experiment:
+        """The experiment; StateError first for a pending one without results (before its value is parsed),
+        pointing at tell."""
+        current = self.experiment(experiment_id)
+        if current.status is ExperimentStatus.PENDING and not current.results:
             raise StateError(
                 f"experiment {experiment_id} is pending: it has no result to amend yet; use tell to record its "
                 "result (or discard it if it will not be run)"
             )
+        return current
 
     def add_data(self, data: pd.DataFrame | str | IO[Any] | Sequence[Mapping[str, Any]]) -> Imported:
         """Add measurements: a DataFrame, a CSV path or open CSV file, or a list of row dicts.
 
-        Columns: every parameter, every target, and optionally ``id`` (an experiment of this campaign) and
-        ``note``; any other column is kept as an output of its row. An export (``to_dataframe``, ``kiln export``)
-        is accepted as it is: rows that repeat a stored experiment are skipped, rows with a result for a pending
-        suggestion complete it, and a table of just ``id`` and the targets records results of suggestions (see
+        Columns: every parameter, every quantity (targets and constrained ones), and optionally ``id`` (an
+        experiment of this campaign) and ``note``; any other column is kept as an output of its row. An export
+        (``to_dataframe``, ``kiln export``) is accepted as it is: rows that repeat a stored experiment are skipped,
+        rows with a result for a pending suggestion complete it (or add to its partial results), and a table of
+        just ``id`` and the quantities records results of suggestions (see
         ``kiln.campaign.importing``). The whole table is checked before anything is stored; a bad row raises
         ValidationError naming the row and column, and nothing is added.
 
         Returns the experiments completed or added (a list), with ``skipped``: the number of rows left alone.
         """
         units = {**self.domain.units, **self.objective.units}
-        rows = rows_to_import(data, self.domain.names, self.objective.names, text=self._text_columns(), units=units)
+        quantities = self.objective.quantities
+        rows = rows_to_import(data, self.domain.names, quantities, text=self._text_columns(), units=units)
         plan = plan_import(rows, self.domain, self.objective, self.experiments(), campaign=self.name)
-        stored = self.store.record_results(self.name, plan.completions, plan.new)
+        stored = self.store.record_results(self.name, plan.completions, plan.new, required=quantities)
         return Imported(stored, skipped=plan.skipped)
 
     def _text_columns(self) -> list[str]:
@@ -322,13 +371,13 @@ class Campaign:
         """``to_dataframe``'s rows as plain Python (``kiln.campaign.table.ExportTable``); ``kiln export`` writes
         them as CSV or JSON without pandas (``kiln.campaign.export_text``)."""
         revisions = self.revisions() if history else None
-        return experiments_to_table(self.experiments(), self.domain.names, self.objective.names, revisions)
+        return experiments_to_table(self.experiments(), self.domain.names, self.objective.quantities, revisions)
 
     def to_dataframe(self, *, history: bool = False) -> pd.DataFrame:
         """One row per experiment: ids, status, parameters, current results, and timestamps; with ``history``,
         also a row for every earlier version of a corrected experiment (see ``kiln.campaign.table``)."""
         revisions = self.revisions() if history else None
-        return experiments_to_frame(self.experiments(), self.domain.names, self.objective.names, revisions)
+        return experiments_to_frame(self.experiments(), self.domain.names, self.objective.quantities, revisions)
 
     def __repr__(self) -> str:
         return f"Campaign({self.name!r}, store={self.store.url!r})"

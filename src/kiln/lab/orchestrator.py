@@ -274,9 +274,25 @@ class Orchestrator:
         return self.campaign.objective.utility({self.campaign.objective.target.name: self.stop.target})
 
     def _seed_best(self) -> None:
-        completed = [e for e in self.campaign.experiments() if e.counts_as_result]  # retracted ones do not count
-        utilities = [self.campaign.objective.utility(e.results) for e in completed]
-        self._best = max(utilities) if utilities else None
+        self._best = self._best_utility()
+
+    def _best_utility(self) -> float | None:
+        """The utility of the campaign's best result (feasible, not retracted) with one unscalarised target, which
+        the target rule compares with; None otherwise (a scalarised utility depends on the observed set, and
+        several targets have a front, not one best)."""
+        objective = self.campaign.objective
+        if len(objective.targets) != 1 or objective.scalarisation is not None:
+            return None
+        best = self.campaign.best()
+        return None if best is None else objective.utility(best.results)
+
+    def _improves(self, experiment: Experiment) -> bool:
+        """Whether a completed experiment is a better result (for patience): the campaign's best now, or with
+        several unscalarised targets on its Pareto front. An infeasible one never is."""
+        if self.campaign.objective.is_multi:
+            return any(e.id == experiment.id for e in self.campaign.pareto())
+        best = self.campaign.best()
+        return best is not None and best.id == experiment.id
 
     def _record(self, summary: LoopSummary, experiment: Experiment | None) -> None:
         if experiment is None:
@@ -290,11 +306,8 @@ class Orchestrator:
         if experiment.status is not ExperimentStatus.COMPLETED:
             return
         summary.finished += 1
-        utility = self.campaign.objective.utility(experiment.results)
-        if self._best is None or utility > self._best:
-            self._best, self._since_best = utility, 0
-        else:
-            self._since_best += 1
+        self._since_best = 0 if self._improves(experiment) else self._since_best + 1
+        self._best = self._best_utility()
 
     # ------------------------------------------------------------------------------------------ reconciling
     async def _reconcile(
@@ -435,7 +448,7 @@ class Orchestrator:
     async def _store(self, experiment: Experiment, outcome: Outcome) -> Experiment | None:
         """Tell or fail; an experiment someone finished meanwhile keeps their result. A result the store refuses
         (e.g. a value that is not a number) fails the experiment, saying why."""
-        targets = self.campaign.objective.names
+        targets = self.campaign.objective.quantities
         if isinstance(outcome, Observation):
             missing = [t for t in targets if t not in outcome.values or not _finite(outcome.values[t])]
             if missing:

@@ -10,6 +10,8 @@ Contract (every implementation runs ``tests/store/conformance.py``):
 - Event cursors grow strictly across the whole store; ``events(after=c)`` returns events with cursor > c in order.
 - Records returned are immutable snapshots; changing the store later does not change them.
 - Configurations and results are JSON; no pickle anywhere.
+- An experiment's results may arrive in parts (``add_results``): it stays pending, holding the values so far,
+  until every required quantity has one; each quantity is told once.
 - Corrections (``amend``, ``retract``, ``discard``) are compare-and-set state changes: each logs an event with
   its time, reason (``note``) and ``actor`` in the same transaction, and keeps the earlier version, so
   ``history`` gives every value an experiment ever had. The experiment's record always holds the current one.
@@ -82,12 +84,40 @@ class Store(Protocol):
         campaign: str,
         completions: Sequence[Completion | tuple[str, Mapping[str, float]]],
         experiments: Sequence[Experiment],
+        *,
+        required: Sequence[str] | None = None,
     ) -> list[Experiment]:
         """Complete pending experiments (``Completion``: id, results, outputs, note) and append ``experiments``
         (with their outputs and notes), all in one transaction.
 
-        Returns the completed records, then the appended ones. Same errors as ``complete`` and
-        ``add_experiments``; on any error nothing is changed.
+        With ``required``, each completion adds its values as ``add_results`` does (the experiment completes when
+        its results hold every name in ``required``, else it stays pending with them); without it, each completes
+        with the results given. Appended experiments may be pending with partial results (prior data with some
+        quantities not measured yet). Returns the completed (or partly measured) records, then the appended ones.
+        Same errors as ``complete``, ``add_results`` and ``add_experiments``; on any error nothing is changed.
+        """
+        ...
+
+    def add_results(
+        self,
+        campaign: str,
+        experiment_id: str,
+        results: Mapping[str, float],
+        *,
+        required: Sequence[str] = (),
+        at: datetime | None = None,
+        outputs: Mapping[str, Any] | None = None,
+        note: str = "",
+    ) -> Experiment:
+        """Add values to a pending experiment's results (a partial result: some quantities now, others later).
+
+        A compare-and-set in one transaction: the values join those stored, and the experiment becomes completed
+        (``finished_at`` = ``at`` or now) when its results then hold every name in ``required`` (empty: at once);
+        otherwise it stays pending with the values so far. ``outputs`` join the stored ones; a ``note`` is added
+        to the stored one on a new line. Two writers adding different quantities at once both land, and the one
+        that brings the last quantity completes it. Raises NotFoundError for an unknown id, StateError if it is
+        not pending or if a quantity of ``results`` has a value already (a quantity is told once; ``amend``
+        corrects it), ValidationError for an empty or malformed map.
         """
         ...
 
@@ -144,9 +174,11 @@ class Store(Protocol):
         expect: int | None = None,
     ) -> Experiment:
         """Correct a completed or failed experiment: new ``results`` (it becomes completed) or a ``failure``
-        reason (it becomes failed); exactly one is given. ``note`` says why, ``actor`` who (empty: local).
+        reason (it becomes failed); exactly one is given. A pending experiment that holds partial results may get
+        new ``results`` too (it stays pending). ``note`` says why, ``actor`` who (empty: local).
         ``amended`` grows by one. With ``expect``, only if it has been amended that many times. Raises
-        NotFoundError for an unknown id, StateError if it is pending or discarded (or ``expect`` does not hold),
+        NotFoundError for an unknown id, StateError if it is discarded, pending without results (or given a
+        failure while pending), or ``expect`` does not hold,
         ValidationError for a malformed value or one equal to the current."""
         ...
 

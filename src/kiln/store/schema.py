@@ -360,9 +360,12 @@ def check_experiment(experiment: Any, index: int) -> dict[str, Any]:
     check_text(reason, f"{where}.reason")
     created_at = aware_utc(experiment.created_at, f"{where}.created_at")
     finished_at = None if experiment.finished_at is None else aware_utc(experiment.finished_at, f"{where}.finished_at")
-    if status is ExperimentStatus.PENDING and (results or reason or finished_at is not None):
+    if status is ExperimentStatus.PENDING and (reason or finished_at is not None):
         raise ValidationError(
-            where, exp_id, "a pending experiment has no results, reason or finished_at", "leave them empty"
+            where,
+            exp_id,
+            "a pending experiment has no reason or finished_at (it may hold the results measured so far)",
+            "leave them empty",
         )
     if status is not ExperimentStatus.PENDING and finished_at is None:
         finished_at = created_at  # imported data: when it finished is unknown, it was not later than now

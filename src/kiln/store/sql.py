@@ -78,6 +78,7 @@ from kiln.store.sql_checks import (
     checked_completion,
     lookup_text,
     not_dispatched,
+    required_names,
     touched,
 )
 from kiln.store.sql_engine import BUSY_TIMEOUT_S, WRITE_OPTION, make_engine, refuse_nul
@@ -248,16 +249,21 @@ class SqlStore:
         campaign: str,
         completions: Sequence[Completion | tuple[str, Mapping[str, float]]],
         experiments: Sequence[Experiment],
+        *,
+        required: Sequence[str] | None = None,
     ) -> list[Experiment]:
-        """Complete pending experiments and append new ones, all in one transaction (an import)."""
+        """Complete pending experiments (or, with ``required``, add values to them) and append new ones, all in
+        one transaction (an import)."""
         rows = self._checked_rows(experiments)
         checked = [checked_completion(Completion(*completion), index) for index, completion in enumerate(completions)]
+        names = None if required is None else required_names(required)
         at = utc_now()
         with self._write() as conn:
             campaign_id = self._campaign_id(conn, campaign)
-            told = [
-                row_to_experiment(
-                    self._finish_in(
+            told = []
+            for experiment_id, values in checked:
+                if names is None:
+                    row = self._finish_in(
                         conn,
                         campaign,
                         campaign_id,
@@ -266,9 +272,9 @@ class SqlStore:
                         "experiment_completed",
                         {"id": experiment_id, "results": values["results"]},
                     )
-                )
-                for experiment_id, values in checked
-            ]
+                else:
+                    row = self._add_results_in(conn, campaign, campaign_id, experiment_id, values, names, at)
+                told.append(row_to_experiment(row))
             return told + self._insert(conn, campaign, campaign_id, rows, None)
 
     @staticmethod
@@ -319,6 +325,76 @@ class SqlStore:
                 raise ConflictError(
                     f"experiment id {taken} exists already in store {self.url}; give new ids (kiln.core.ids.new_id())"
                 )
+
+    def add_results(
+        self,
+        campaign: str,
+        experiment_id: str,
+        results: Mapping[str, float],
+        *,
+        required: Sequence[str] = (),
+        at: datetime | None = None,
+        outputs: Mapping[str, Any] | None = None,
+        note: str = "",
+    ) -> Experiment:
+        """Add values to a pending experiment's results; it completes once they hold every ``required`` name."""
+        values = {
+            "results": results_map(results, "results"),
+            "outputs": None if outputs is None else json_object(outputs, "outputs"),
+            "note": note_text(note),
+        }
+        names = required_names(required)
+        finished_at = utc_now() if at is None else aware_utc(at, "at")
+        with self._write() as conn:
+            campaign_id = self._campaign_id(conn, campaign)
+            row = self._add_results_in(conn, campaign, campaign_id, experiment_id, values, names, finished_at)
+        return row_to_experiment(row)
+
+    def _add_results_in(
+        self,
+        conn: Connection,
+        campaign: str,
+        campaign_id: int,
+        experiment_id: str,
+        values: Mapping[str, Any],
+        required: Sequence[str],
+        at: datetime,
+    ) -> Any:
+        """``add_results`` inside the caller's transaction (writers take turns, so what is read stays true until
+        the conditional UPDATE); returns the updated row."""
+        added = dict(values["results"])
+        if not added:
+            raise ValidationError("results", {}, "at least one value is required", "give a value for a quantity")
+        row = self._select_experiment(conn, campaign_id, experiment_id)
+        if row is None:
+            raise self._unknown_experiment(campaign, experiment_id)
+        stored = dict(row.results or {})
+        twice = sorted(set(added) & set(stored))
+        if twice and row.status == ExperimentStatus.PENDING.value:
+            shown = ", ".join(f"{name}={stored[name]:g}" for name in twice)
+            raise StateError(
+                f"experiment {experiment_id} has a value for {twice} already ({shown}); each quantity is told once: "
+                "use amend to correct it"
+            )
+        merged = {**stored, **added}
+        update_values: dict[str, Any] = {"results": merged}
+        if values.get("outputs"):
+            update_values["outputs"] = {**dict(row.outputs or {}), **values["outputs"]}
+        if values.get("note"):
+            update_values["note"] = note_text(f"{row.note}\n{values['note']}" if row.note else values["note"])
+        done = all(name in merged for name in required)
+        if done:
+            update_values.update(status=ExperimentStatus.COMPLETED.value, finished_at=at)
+            kind, payload = "experiment_completed", {"id": experiment_id, "results": merged}
+        else:
+            kind, payload = "experiment_results_added", {"id": experiment_id, "results": added}
+        new = self._finish_in(conn, campaign, campaign_id, experiment_id, update_values, kind, payload)
+        number = conn.execute(
+            select(func.max(revision_table.c.number)).where(revision_table.c.experiment_id == experiment_id)
+        ).scalar_one_or_none()
+        if number is not None:  # corrected while partly measured: its history goes on with the values added
+            self._add_revision(conn, campaign_id, new, int(number) + 1, Change.RECORDED, "", "", at)
+        return new
 
     def complete(
         self,
@@ -517,6 +593,10 @@ class SqlStore:
             if row is None:
                 raise self._unknown_experiment(campaign, experiment_id)
             check_correction(row, change, values, expect)
+            if (
+                change is Change.AMENDED and row.status == ExperimentStatus.PENDING.value
+            ):  # partial results: stays pending
+                values = {**values, "status": row.status}
             at = utc_now()
             number = conn.execute(
                 select(func.max(revision_table.c.number)).where(revision_table.c.experiment_id == experiment_id)

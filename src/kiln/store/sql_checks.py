@@ -46,12 +46,18 @@ def check_correction(row: Any, change: Change, values: Mapping[str, Any], expect
                 "or stop the run that sent it"
             )
         return
-    if status == ExperimentStatus.PENDING.value:
+    if status == ExperimentStatus.PENDING.value and change is Change.AMENDED and row.results:
+        if values["status"] != ExperimentStatus.COMPLETED.value:
+            raise StateError(
+                f"experiment {exp_id} is pending with part of its results: fail it (kiln fail) rather than amend it "
+                "into a failure"
+            )
+    elif status == ExperimentStatus.PENDING.value:
         raise StateError(
             f"experiment {exp_id} is pending: it has no result to correct yet; record its result with tell (or "
             "fail), or discard it if it will not be run"
         )
-    if status not in CORRECTABLE:
+    if status not in CORRECTABLE and not (status == ExperimentStatus.PENDING.value and row.results):
         raise StateError(f"experiment {exp_id} is {status}: it was never run, so it has no result to correct")
     if change is Change.RETRACTED and row.retracted:
         raise StateError(f"experiment {exp_id} is retracted already")
@@ -63,12 +69,9 @@ def check_correction(row: Any, change: Change, values: Mapping[str, Any], expect
                 f"experiment {exp_id} has been amended {row.amended} times, not {expect}: it changed meanwhile; "
                 "look at its history and retry"
             )
-        if (
-            values["status"] == status
-            and dict(values["results"]) == dict(row.results)
-            and values["reason"] == row.reason
-        ):
-            shown = dict(row.results) if status == ExperimentStatus.COMPLETED.value else row.reason
+        kept = status if status == ExperimentStatus.PENDING.value else values["status"]  # partial stays pending
+        if kept == status and dict(values["results"]) == dict(row.results) and values["reason"] == row.reason:
+            shown = row.reason if status == ExperimentStatus.FAILED.value else dict(row.results)
             raise ValidationError("value", shown, "a result different from the current one", "give the corrected value")
 
 
@@ -95,3 +98,10 @@ def lookup_text(value: Any, field: str) -> None:
     """A name or id to look up: text without NUL (which PostgreSQL cannot even compare), else ValidationError."""
     if isinstance(value, str):
         check_text(value, field)
+
+
+def required_names(required: Any) -> list[str]:
+    """The quantity names an experiment needs before it is complete: a sequence of strings."""
+    if isinstance(required, str) or not all(isinstance(name, str) for name in required):
+        raise ValidationError("required", required, "a list of quantity names", "e.g. ['yield', 'cost']")
+    return [check_text(name, "required") for name in required]

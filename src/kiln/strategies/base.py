@@ -75,7 +75,7 @@ def training_data(domain: Domain, objective: Objective, history: History) -> Tra
     import numpy as np
 
     X = domain.encode([e.params for e in history.completed]).reshape(-1, domain.dim)
-    y = np.array([objective.utility(e.results) for e in history.completed], dtype=float)
+    y = np.array(objective.utilities([e.results for e in history.completed]), dtype=float)
     pending = domain.encode([e.params for e in history.pending]).reshape(-1, domain.dim)
     return TrainingData(X, y, pending)
 
