@@ -35,7 +35,7 @@ def main() -> None:
         times, values = [], np.zeros(0)
         for _ in range(3):
             start = time.perf_counter()
-            values = score(acquisition, fitted, pool)
+            values = score(acquisition, pool)
             times.append(time.perf_counter() - start)
         print(f"| {k} | {statistics.median(times):.2f} | {int(np.argmax(values))} |")
 

@@ -117,7 +117,7 @@ def test_a_mismatch_names_the_option_that_differs(space: SearchSpace, store_url:
     Campaign.open_or_create("c", CampaignConfig(space, objective, ucb), store=store_url)
     with pytest.raises(ConflictError) as raised:
         Campaign.open_or_create("c", CampaignConfig(space, objective, logei), store=store_url)
-    assert "strategy.acquisition: stored ucb, spec logei" in str(raised.value)
+    assert "strategy.acquisition.kind: stored ucb, spec logei" in str(raised.value)
 
 
 def test_config_differences_walks_maps_and_lists() -> None:
@@ -392,11 +392,73 @@ def test_a_default_strategy_stored_before_the_output_transform_keeps_its_behavio
     config = CampaignConfig(pool, Objective.maximize(TARGET), strategy_from_config("default")).to_json()
     config["strategy"] = {"kind": "default", "initial": 5, "kernel": "matern52", "acquisition": "logei", "kappa": 2.0}
     strategy = CampaignConfig.from_json(config).strategy
-    assert strategy.to_config()["transform"] == "none" and strategy.to_config()["acquisition"] == "logei"
+    assert strategy.to_config()["transform"] == "none" and strategy.to_config()["acquisition"] == {"kind": "logei"}
     fresh = CampaignConfig.from_json(
         CampaignConfig(pool, Objective.maximize(TARGET), strategy_from_config("default")).to_json()
     )
     assert fresh.strategy.to_config()["transform"] == "power"
+
+
+STORED_BEFORE_ACQUISITION_SETTINGS = {
+    "kind": "default",
+    "initial": 5,
+    "kernel": "matern52",
+    "acquisition": "ucb",
+    "kappa": 2.0,
+    "transform": "power",
+}
+"""A default strategy as campaigns stored it while UCB's kappa was a setting of the strategy."""
+
+
+def _legacy_campaign(name: str, store_url: str, config: CampaignConfig, strategy: dict[str, Any]) -> None:
+    from kiln.store import open_store
+
+    document = config.to_json()
+    document["strategy"] = dict(strategy)
+    open_store(store_url).create_campaign(name, document)
+
+
+def _asked_in_five_rounds(campaign: Campaign) -> list[Any]:
+    """Candidates the campaign proposes through its space-filling phase and its first BO batches."""
+    asked = []
+    for _ in range(5):
+        batch = campaign.ask(2)
+        asked += [e.candidate for e in batch]
+        for experiment in batch:
+            x = float(experiment.params["x"])
+            campaign.tell(experiment.id, -((x - 0.63) ** 2))
+    return asked
+
+
+def test_a_campaign_stored_with_a_strategy_level_kappa_opens_and_behaves_the_same(store_url: str) -> None:
+    from kiln.strategies.acquisition import UCB
+    from kiln.strategies.default import DefaultStrategy
+
+    line = CandidatePool(["x"], [[i / 29] for i in range(30)])
+    today = CampaignConfig(line, Objective.maximize(TARGET), strategy_from_config("default"), seed=4)
+    _legacy_campaign("old", store_url, today, STORED_BEFORE_ACQUISITION_SETTINGS)
+    old = Campaign.open("old", store=store_url)
+    assert old.strategy == DefaultStrategy() and old.strategy.acquisition == UCB(kappa=2.0)  # type: ignore[attr-defined]
+    # specs in the old form (kappa beside the acquisition) and in the new one both resume it: no mismatch
+    flat = strategy_from_config({"kind": "default", "acquisition": "ucb", "kappa": 2.0})
+    nested = strategy_from_config({"kind": "default", "acquisition": {"kind": "ucb", "kappa": 2.0}})
+    for strategy in (flat, nested, strategy_from_config("default")):
+        config = CampaignConfig(line, Objective.maximize(TARGET), strategy, seed=4)
+        assert Campaign.open_or_create("old", config, store=store_url)[1] is False
+    fresh = Campaign.create("new", space=line, objective=Objective.maximize(TARGET), store=store_url, seed=4)
+    assert _asked_in_five_rounds(old) == _asked_in_five_rounds(fresh)
+
+
+def test_a_stored_kappa_other_than_the_default_is_kept_and_compared(store_url: str) -> None:
+    from kiln.strategies.acquisition import UCB
+
+    line = CandidatePool(["x"], [[i / 29] for i in range(30)])
+    today = CampaignConfig(line, Objective.maximize(TARGET), strategy_from_config("default"))
+    _legacy_campaign("old", store_url, today, {**STORED_BEFORE_ACQUISITION_SETTINGS, "kappa": 3.0})
+    assert Campaign.open("old", store=store_url).strategy.acquisition == UCB(kappa=3.0)  # type: ignore[attr-defined]
+    with pytest.raises(ConflictError) as raised:
+        Campaign.open_or_create("old", today, store=store_url)
+    assert "strategy.acquisition.kappa: stored 3.0, spec 2.0" in str(raised.value)
 
 
 def test_a_store_may_be_given_as_a_file_path(

@@ -19,7 +19,7 @@ from kiln.space.parameters import Categorical, Continuous, Discrete, Integer
 from kiln.space.pool import CandidatePool
 from kiln.space.sampling import sample_points
 from kiln.space.search_space import SearchSpace
-from kiln.strategies.acquisition import ACQUISITIONS, build_acquisition, score
+from kiln.strategies.acquisition import ACQUISITIONS, UCB, build_acquisition, score
 from kiln.strategies.base import History, training_data
 from kiln.strategies.bayes import BayesStrategy
 from kiln.strategies.registry import strategy_from_config
@@ -207,7 +207,7 @@ def line_history(keys: list[int], f: Any, pending: list[int] = ()) -> History:  
 
 def test_pool_ucb_with_a_huge_kappa_explores_the_far_end() -> None:
     h = line_history([0, 5, 10, 15, 20, 25, 30], np.sin)
-    [proposal] = BayesStrategy(acquisition="ucb", kappa=1e3).propose(LINE, OBJECTIVE, h, 1, seed=0)
+    [proposal] = BayesStrategy(acquisition=UCB(kappa=1e3)).propose(LINE, OBJECTIVE, h, 1, seed=0)
     assert proposal.candidate == 100 and proposal.params == {"x": 1.0}
 
 
@@ -217,7 +217,9 @@ def test_pool_exploits_strong_data_near_the_known_maximum(kind: str) -> None:
         return float(np.exp(-(((x - 0.62) / 0.1) ** 2)))
 
     h = line_history(list(range(0, 101, 4)), peak)
-    [proposal] = BayesStrategy(acquisition=kind, kappa=0.5).propose(LINE, OBJECTIVE, h, 1, seed=0)
+    [proposal] = BayesStrategy(acquisition=UCB(kappa=0.5) if kind == "ucb" else kind).propose(
+        LINE, OBJECTIVE, h, 1, seed=0
+    )
     assert proposal.candidate is not None and abs(proposal.candidate - 62) <= 4
 
 
@@ -247,9 +249,9 @@ def test_pool_takes_the_argmax_of_the_botorch_acquisition(kind: str) -> None:
     fitted = fit_gp(data.X, data.y, seed=3)
     free = np.array([k for k in range(500) if k not in keys])
     with torch.no_grad():
-        reference = build_acquisition(kind, fitted)(torch.as_tensor(pool.encoded[free]).unsqueeze(-2)).numpy()
+        reference = build_acquisition(kind, fitted).function(torch.as_tensor(pool.encoded[free]).unsqueeze(-2)).numpy()
     assert proposal.candidate == free[int(np.argmax(reference))]
-    np.testing.assert_allclose(score(build_acquisition(kind, fitted), fitted, pool.encoded[free]), reference, atol=1e-4)
+    np.testing.assert_allclose(score(build_acquisition(kind, fitted), pool.encoded[free]), reference, atol=1e-4)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -353,7 +355,7 @@ def test_isotropic_gp_in_a_pool_exploits_the_peak() -> None:
         return float(np.exp(-(((x - 0.62) / 0.1) ** 2)))
 
     h = line_history(list(range(0, 101, 4)), peak)
-    [proposal] = BayesStrategy(ard=False, kappa=0.5).propose(LINE, OBJECTIVE, h, 1, seed=0)
+    [proposal] = BayesStrategy(ard=False).propose(LINE, OBJECTIVE, h, 1, seed=0)
     assert proposal.candidate is not None and abs(proposal.candidate - 62) <= 4
 
 
@@ -365,8 +367,7 @@ def test_settings_round_trip_through_the_registry() -> None:
     assert config == {
         "kind": "bayes",
         "kernel": "rbf",
-        "acquisition": "ucb",
-        "kappa": 3.0,
+        "acquisition": {"kind": "ucb", "kappa": 3.0},
         "raw_samples": 256,
         "restarts": 4,
     }
@@ -378,8 +379,9 @@ def test_settings_round_trip_through_the_registry() -> None:
     [
         ({"kernel": "periodic"}, "kernel", SpecError),
         ({"acquisition": "ei"}, "acquisition", SpecError),
-        ({"kappa": 0}, "kappa", ValidationError),
-        ({"kappa": float("nan")}, "kappa", ValidationError),
+        ({"acquisition": {"kind": "ucb", "kappa": 0}}, "acquisition: kappa", ValidationError),
+        ({"acquisition": {"kind": "ucb", "kappa": float("nan")}}, "acquisition: kappa", ValidationError),
+        ({"acquisition": ["ucb"]}, "acquisition", SpecError),
         ({"raw_samples": 1}, "raw_samples", ValidationError),
         ({"restarts": 0}, "restarts", ValidationError),
         ({"restarts": 10, "raw_samples": 5}, "restarts", ValidationError),

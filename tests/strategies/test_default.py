@@ -19,6 +19,7 @@ from kiln.objective import Objective
 from kiln.space.parameters import Categorical, Continuous, Integer
 from kiln.space.pool import CandidatePool
 from kiln.space.search_space import SearchSpace
+from kiln.strategies.acquisition import UCB
 from kiln.strategies.base import History, Proposal
 from kiln.strategies.default import DefaultStrategy
 from kiln.strategies.simple import SpaceFillingStrategy
@@ -33,8 +34,7 @@ class FakeBayes:
     """Records its settings and calls; proposes a fixed marker point."""
 
     kernel: str = "matern52"
-    acquisition: str = "ucb"
-    kappa: float = 2.0
+    acquisition: Any = None
     transform: str = "power"
     calls: ClassVar[list[tuple[Any, ...]]] = []
     made: ClassVar[list[dict[str, Any]]] = []
@@ -42,9 +42,7 @@ class FakeBayes:
     def __post_init__(self) -> None:
         if self.kernel not in ("matern52", "rbf"):
             raise ValidationError("strategy 'bayes': kernel", self.kernel, "known kernels are matern52, rbf")
-        FakeBayes.made.append(
-            {"kernel": self.kernel, "acquisition": self.acquisition, "kappa": self.kappa, "transform": self.transform}
-        )
+        FakeBayes.made.append({"kernel": self.kernel, "acquisition": self.acquisition, "transform": self.transform})
 
     def propose(self, domain: Any, objective: Any, history: Any, n: int, *, seed: int) -> list[Proposal]:
         FakeBayes.calls.append((domain, objective, history, n, seed))
@@ -83,8 +81,8 @@ def test_bad_initial(initial: Any, fake_bayes: type[FakeBayes]) -> None:
 def test_bo_settings_are_checked_when_built(fake_bayes: type[FakeBayes]) -> None:
     with pytest.raises(ValidationError, match="kernel"):
         DefaultStrategy(kernel="cubic")
-    DefaultStrategy(initial=0, kernel="rbf", acquisition="ucb", kappa=1.5)
-    assert fake_bayes.made[-1] == {"kernel": "rbf", "acquisition": "ucb", "kappa": 1.5, "transform": "power"}
+    DefaultStrategy(initial=0, kernel="rbf", acquisition=UCB(kappa=1.5))
+    assert fake_bayes.made[-1] == {"kernel": "rbf", "acquisition": UCB(kappa=1.5), "transform": "power"}
 
 
 def test_to_config(fake_bayes: type[FakeBayes]) -> None:
@@ -92,11 +90,11 @@ def test_to_config(fake_bayes: type[FakeBayes]) -> None:
         "kind": "default",
         "initial": 5,
         "kernel": "matern52",
-        "acquisition": "ucb",
-        "kappa": 2.0,
+        "acquisition": {"kind": "ucb", "kappa": 2.0},
         "transform": "power",
     }
     assert DefaultStrategy(initial=0, acquisition="ucb").to_config()["initial"] == 0
+    assert DefaultStrategy(acquisition="logei").to_config()["acquisition"] == {"kind": "logei"}
 
 
 # --------------------------------------------------------------------------------------- space-filling
@@ -148,10 +146,10 @@ def test_space_filling_phase_in_a_pool(fake_bayes: type[FakeBayes]) -> None:
 )
 def test_bo_phase_hands_over_to_bayes(initial: int, counts: dict[str, int], fake_bayes: type[FakeBayes]) -> None:
     past = history(**counts)
-    proposals = DefaultStrategy(initial=initial, kappa=3.0).propose(SPACE, OBJECTIVE, past, 2, seed=9)
+    proposals = DefaultStrategy(initial=initial, acquisition=UCB(kappa=3.0)).propose(SPACE, OBJECTIVE, past, 2, seed=9)
     assert proposals == [Proposal({"x": 0.123, "z": 0.0})] * 2
     assert fake_bayes.calls == [(SPACE, OBJECTIVE, past, 2, 9)]
-    assert fake_bayes.made[-1]["kappa"] == 3.0
+    assert fake_bayes.made[-1]["acquisition"] == UCB(kappa=3.0)
 
 
 # ---------------------------------------------------------------------------------------------- real BO

@@ -17,7 +17,7 @@ from kiln.space.parameters import Categorical, Continuous, Discrete, Integer
 from kiln.space.pool import CandidatePool
 from kiln.space.sampling import sample_points
 from kiln.space.search_space import SearchSpace
-from kiln.strategies.acquisition import ACQUISITIONS, build_acquisition, score
+from kiln.strategies.acquisition import ACQUISITIONS, UCB, build_acquisition, score
 from kiln.strategies.base import History
 from kiln.strategies.bayes import BayesStrategy
 from kiln.strategies.registry import strategy_from_config
@@ -61,7 +61,8 @@ KEYS = list(range(0, 300, 12))  # 25 measured rows
 # ---------------------------------------------------------------------------------------------------- pools
 @pytest.mark.parametrize("kind", KINDS)
 def test_pool_proposals_are_new_rows_near_the_peak(kind: str) -> None:
-    batch = BayesStrategy(acquisition=kind, kappa=1.0, **FOREST).propose(POOL, OBJECTIVE, pool_history(KEYS), 3, seed=0)
+    strategy = BayesStrategy(acquisition=UCB(kappa=1.0) if kind == "ucb" else kind, **FOREST)
+    batch = strategy.propose(POOL, OBJECTIVE, pool_history(KEYS), 3, seed=0)
     keys = [int(p.candidate) for p in batch if p.candidate is not None]
     assert len(set(keys)) == 3 and not set(keys) & set(KEYS)
     assert all(p.params == POOL.row(k) for p, k in zip(batch, keys, strict=True))
@@ -113,8 +114,8 @@ def test_believer_refit_changes_the_acquisition_at_pending_points() -> None:
     X = POOL.encoded[KEYS]
     fitted = fit_forest(X, peak(X), trees=30, seed=0)
     P = POOL.encoded[[5, 100, 200]]
-    alone = score(build_acquisition("ucb", fitted), fitted, P)
-    busy = score(build_acquisition("ucb", fitted, pending=P), fitted, P)
+    alone = score(build_acquisition("ucb", fitted), P)
+    busy = score(build_acquisition("ucb", fitted, pending=P), P)
     assert (busy < alone).all()
 
 
@@ -206,7 +207,8 @@ def test_configs_without_the_new_settings_get_the_defaults() -> None:
     strategy = strategy_from_config(old)
     assert isinstance(strategy, BayesStrategy)
     assert (strategy.model, strategy.ard, strategy.trees) == ("gp", True, 100)
-    assert strategy.to_config() == {**old, "restarts": 4}
+    want = {k: v for k, v in old.items() if k != "kappa"}  # a strategy-level kappa was never read by logei
+    assert strategy.to_config() == {**want, "acquisition": {"kind": "logei"}, "restarts": 4}
 
 
 @pytest.mark.parametrize(

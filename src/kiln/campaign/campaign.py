@@ -86,8 +86,11 @@ class Campaign:
         except NotFoundError:
             backend.create_campaign(name, config.to_json())
             return cls(name, config, backend), True
-        # extra (description, budget, instruments) says what a campaign is about, not how it behaves: not compared
-        stored = {k: v for k, v in record.config.items() if k != "extra"}
+        # the stored document is compared as this version writes it, so a config stored in an older form (a
+        # strategy-level kappa) matches the same spec today; extra (description, budget, instruments) says what a
+        # campaign is about, not how it behaves: not compared
+        opened = CampaignConfig.from_json(record.config)
+        stored = {k: v for k, v in opened.to_json().items() if k != "extra"}
         differences = config_differences(stored, {k: v for k, v in config.to_json().items() if k != "extra"})
         if differences:
             raise ConflictError(
@@ -95,7 +98,7 @@ class Campaign:
                 f"({'; '.join(differences)}); give the spec another name to start a new campaign, or restore the "
                 "spec it was started with to resume it"
             )
-        return cls(name, CampaignConfig.from_json(record.config), backend), False
+        return cls(name, opened, backend), False
 
     # --------------------------------------------------------------------------------------------- properties
     @property

@@ -65,7 +65,7 @@ class CampaignConfig:
 
 
 def config_differences(stored: Any, given: Any, *, path: str = "", limit: int = 3) -> list[str]:
-    """Where two configuration documents differ, as lines like ``"strategy.acquisition: stored ucb, spec logei"``.
+    """Where two configuration documents differ, as lines like ``"strategy.acquisition.kind: stored ucb, spec logei"``.
 
     Walks maps by key and lists by index (a list of another length is one difference); at most ``limit`` lines.
     """

@@ -289,8 +289,13 @@ def describe_domain(domain: Any) -> str:
 
 
 def describe_strategy(config: Mapping[str, Any]) -> str:
-    """A strategy's configuration in words, e.g. ``default (initial 5, kernel matern52, acquisition ucb)``."""
-    options = ", ".join(f"{key} {fmt(value)}" for key, value in config.items() if key != "kind")
+    """A strategy's configuration in words, e.g. ``default (initial 5, kernel matern52, acquisition ucb (kappa 2))``:
+    a setting that is itself a map with a kind (the acquisition) is described the same way."""
+    options = ", ".join(
+        f"{key} {describe_strategy(value) if isinstance(value, Mapping) else fmt(value)}"
+        for key, value in config.items()
+        if key != "kind"
+    )
     return f"{config.get('kind', '?')} ({options})" if options else str(config.get("kind", "?"))
 
 

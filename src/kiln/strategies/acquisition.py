@@ -1,12 +1,16 @@
-"""Acquisition functions by kind: log expected improvement, upper confidence bound, log probability of
-improvement and Thompson sampling, built on a fitted surrogate (standardised outputs).
+"""Acquisition functions by kind, each with its own settings: log expected improvement (``LogEI``), upper
+confidence bound (``UCB(kappa)``), log probability of improvement (``PI``) and Thompson sampling (``TS``), built on
+a fitted surrogate (standardised outputs). In a config an acquisition is its kind (``ucb``) or a map with its kind
+and settings (``{kind: ucb, kappa: 2.0}``); ``acquisition_from_config`` reads and checks both.
+
+``build_acquisition`` returns a ``BoundAcquisition``: the BoTorch acquisition and the surrogate it scores with
+(the believed one when pending points were folded in); ``score`` evaluates it on candidate rows.
 
 GP: the acquisitions are stock BoTorch ones on the GP's exact-posterior face (``FittedGP.posterior_model``). Without
 pending experiments the analytic versions are used; with pending experiments (k x d) the Monte Carlo versions,
 which score a point jointly with the pending ones (so a batch spreads out), except UCB, which folds them in by the
-kriging believer. Thompson sampling
-draws one posterior function per call (pathwise / Matheron sampling) and needs no pending points: each proposal
-of a batch gets its own draw.
+kriging believer. Thompson sampling draws one posterior function per call (pathwise / Matheron sampling) and needs
+no pending points: each proposal of a batch gets its own draw.
 
 Random forest: always the analytic BoTorch versions, on the Normal(mean, std) of the trees at each point (the
 forest's ``model`` view). Pending points are handled by the "kriging believer": the forest is refitted with them
@@ -17,10 +21,12 @@ torch and BoTorch are imported inside the functions, so importing this module st
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from kiln.core.errors import SpecError
+from kiln.core.errors import SpecError, ValidationError
 from kiln.models.base import Surrogate
 from kiln.models.forest import FittedForest
 from kiln.models.gp import FittedGP, quiet, torch_threads
@@ -33,15 +39,8 @@ if TYPE_CHECKING:
 MC_SAMPLES = 128
 """Quasi-Monte-Carlo samples for the batch (pending-aware) acquisitions."""
 
-BELIEVERS = ("ucb",)
-"""GP acquisitions that account for pending points by the kriging believer (``FittedGP.believe``) and stay
-analytic, instead of the Monte Carlo batch versions: on the pool backtests with 4 experiments in flight it kept
-UCB close to its sequential sample efficiency."""
-
 CHUNK = 2048
 """Rows scored at once when evaluating an acquisition on a candidate table."""
-
-Builder = Callable[[Surrogate, "Tensor | None", float, int], "AcquisitionFunction"]
 
 
 def _sampler(seed: int) -> Any:
@@ -57,91 +56,221 @@ def face(fitted: Surrogate) -> Any:
     return fitted.posterior_model if isinstance(fitted, FittedGP) else fitted.model
 
 
-def _logei(fitted: Surrogate, pending: Tensor | None, kappa: float, seed: int) -> AcquisitionFunction:
-    from botorch.acquisition import LogExpectedImprovement, qLogExpectedImprovement
-
-    if pending is None:
-        return LogExpectedImprovement(face(fitted), best_f=fitted.best_f)
-    return qLogExpectedImprovement(face(fitted), best_f=fitted.best_f, sampler=_sampler(seed), X_pending=pending)
-
-
-def _ucb(fitted: Surrogate, pending: Tensor | None, kappa: float, seed: int) -> AcquisitionFunction:
-    from botorch.acquisition import UpperConfidenceBound, qUpperConfidenceBound
-
-    if pending is None:
-        return UpperConfidenceBound(face(fitted), beta=kappa**2)
-    return qUpperConfidenceBound(face(fitted), beta=kappa**2, sampler=_sampler(seed), X_pending=pending)
+# ------------------------------------------------------------------------------------------------ the settings
+def check_kappa(value: Any, field: str) -> float:
+    """UCB's width as a float, or ValidationError naming ``field``: a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise ValidationError(field, value, "kappa must be a finite number > 0", "e.g. 2.0")
+    return float(value)
 
 
-def _pi(fitted: Surrogate, pending: Tensor | None, kappa: float, seed: int) -> AcquisitionFunction:
-    from botorch.acquisition import monte_carlo
-    from botorch.acquisition.analytic import LogProbabilityOfImprovement
+@dataclass(frozen=True)
+class Acquisition:
+    """An acquisition kind with its own settings (a frozen dataclass per kind; its fields are the settings).
 
-    if pending is None:
-        return LogProbabilityOfImprovement(face(fitted), best_f=fitted.best_f)
-    batch_pi = getattr(monte_carlo, "qLogProbabilityOfImprovement", monte_carlo.qProbabilityOfImprovement)
-    return batch_pi(face(fitted), best_f=fitted.best_f, sampler=_sampler(seed), X_pending=pending)  # type: ignore[no-any-return]
+    ``CHECKS`` maps each setting to a function(value, field) -> the value, or ValidationError naming ``field``;
+    ``believer``: with a GP, pending points are folded in by the kriging believer (``FittedGP.believe``) and the
+    acquisition stays analytic, instead of the Monte Carlo batch version.
+    """
+
+    kind: ClassVar[str] = ""
+    believer: ClassVar[bool] = False
+    CHECKS: ClassVar[Mapping[str, Callable[[Any, str], Any]]] = {}
+
+    def __post_init__(self) -> None:
+        for name, check in self.CHECKS.items():
+            object.__setattr__(self, name, check(getattr(self, name), f"acquisition '{self.kind}': {name}"))
+
+    def settings(self) -> dict[str, Any]:
+        """The settings by name (empty for kinds without any)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def to_config(self) -> dict[str, Any]:
+        """``{"kind": ..., **settings}``: every setting written out, so a stored campaign keeps its behaviour
+        when a default changes."""
+        return {"kind": self.kind, **self.settings()}
+
+    def function(self, fitted: Surrogate, pending: Tensor | None, seed: int) -> AcquisitionFunction:
+        """The BoTorch acquisition on ``fitted``; ``pending`` (k x d, model coordinates) when the Monte Carlo
+        version should score jointly with them; ``seed`` fixes base samples and draws."""
+        raise NotImplementedError
 
 
-def _ts(fitted: Surrogate, pending: Tensor | None, kappa: float, seed: int) -> AcquisitionFunction:
-    import torch
-    from botorch.acquisition.analytic import PosteriorMean
-    from botorch.acquisition.thompson_sampling import PathwiseThompsonSampling
+@dataclass(frozen=True)
+class LogEI(Acquisition):
+    """Log expected improvement over the best observed utility."""
 
-    if isinstance(fitted, FittedForest):
-        return PosteriorMean(fitted.sample_model(seed))  # one tree, chosen by the seed
-    acquisition = PathwiseThompsonSampling(fitted.model)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        acquisition.redraw(batch_size=1)  # one posterior function, fixed from now on
-        acquisition.batch_size = 1
-    return acquisition
+    kind: ClassVar[str] = "logei"
+
+    def function(self, fitted: Surrogate, pending: Tensor | None, seed: int) -> AcquisitionFunction:
+        from botorch.acquisition import LogExpectedImprovement, qLogExpectedImprovement
+
+        if pending is None:
+            return LogExpectedImprovement(face(fitted), best_f=fitted.best_f)
+        return qLogExpectedImprovement(face(fitted), best_f=fitted.best_f, sampler=_sampler(seed), X_pending=pending)
 
 
-ACQUISITIONS: dict[str, Builder] = {"logei": _logei, "ucb": _ucb, "pi": _pi, "ts": _ts}
-"""Acquisition kind -> builder(fitted, pending k x d tensor or None, kappa, seed)."""
+@dataclass(frozen=True)
+class UCB(Acquisition):
+    """Upper confidence bound, mean + kappa * std (``kappa``: the width in posterior standard deviations, > 0).
+
+    A GP folds pending points in by the kriging believer: on the pool backtests with 4 experiments in flight it
+    kept UCB close to its sequential sample efficiency."""
+
+    kappa: float = 2.0
+    kind: ClassVar[str] = "ucb"
+    believer: ClassVar[bool] = True
+    CHECKS: ClassVar[Mapping[str, Callable[[Any, str], Any]]] = {"kappa": check_kappa}
+
+    def function(self, fitted: Surrogate, pending: Tensor | None, seed: int) -> AcquisitionFunction:
+        from botorch.acquisition import UpperConfidenceBound, qUpperConfidenceBound
+
+        if pending is None:
+            return UpperConfidenceBound(face(fitted), beta=self.kappa**2)
+        return qUpperConfidenceBound(face(fitted), beta=self.kappa**2, sampler=_sampler(seed), X_pending=pending)
+
+
+@dataclass(frozen=True)
+class PI(Acquisition):
+    """Log probability of improvement over the best observed utility."""
+
+    kind: ClassVar[str] = "pi"
+
+    def function(self, fitted: Surrogate, pending: Tensor | None, seed: int) -> AcquisitionFunction:
+        from botorch.acquisition import monte_carlo
+        from botorch.acquisition.analytic import LogProbabilityOfImprovement
+
+        if pending is None:
+            return LogProbabilityOfImprovement(face(fitted), best_f=fitted.best_f)
+        batch_pi = getattr(monte_carlo, "qLogProbabilityOfImprovement", monte_carlo.qProbabilityOfImprovement)
+        return batch_pi(face(fitted), best_f=fitted.best_f, sampler=_sampler(seed), X_pending=pending)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class TS(Acquisition):
+    """Thompson sampling: one posterior function per call (pathwise sampling for a GP, one tree for a forest)."""
+
+    kind: ClassVar[str] = "ts"
+
+    def function(self, fitted: Surrogate, pending: Tensor | None, seed: int) -> AcquisitionFunction:
+        import torch
+        from botorch.acquisition.analytic import PosteriorMean
+        from botorch.acquisition.thompson_sampling import PathwiseThompsonSampling
+
+        if isinstance(fitted, FittedForest):
+            return PosteriorMean(fitted.sample_model(seed))  # one tree, chosen by the seed
+        acquisition = PathwiseThompsonSampling(fitted.model)
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            acquisition.redraw(batch_size=1)  # one posterior function, fixed from now on
+            acquisition.batch_size = 1
+        return acquisition
+
+
+ACQUISITIONS: dict[str, type[Acquisition]] = {"logei": LogEI, "ucb": UCB, "pi": PI, "ts": TS}
+"""Acquisition kind -> its settings class."""
 
 
 def check_acquisition(kind: str, field: str = "acquisition") -> str:
     """``kind`` if it is a known acquisition, else SpecError naming ``field`` and listing the known kinds."""
-    if kind not in ACQUISITIONS:
+    if not isinstance(kind, str) or kind not in ACQUISITIONS:
         raise SpecError(field, kind, f"known acquisitions are {sorted(ACQUISITIONS)}", "use one of them")
     return kind
 
 
-def build_acquisition(
-    kind: str, fitted: Surrogate, *, pending: np.ndarray | None = None, kappa: float = 2.0, seed: int = 0
-) -> AcquisitionFunction:
-    """The acquisition ``kind`` on ``fitted``, aware of pending points (k x d, model coordinates) when given.
+def acquisition_from_config(value: Any, field: str = "acquisition") -> Acquisition:
+    """An acquisition from its config: a kind (``"ucb"``), a map ``{kind: ucb, kappa: 2.0}``, or an Acquisition.
 
-    ``kappa`` is the UCB width in posterior standard deviations (UCB = mean + kappa * std); ``seed`` fixes the
-    quasi-Monte-Carlo base samples and the Thompson draw. A forest with pending points is refitted with them
-    as believed observations (see ``FittedForest.believe``).
+    Raises SpecError naming ``field`` for an unknown kind, a setting the kind does not take (listing those it
+    takes and the kinds that take it) or a bad value.
+    """
+    if isinstance(value, Acquisition):
+        return value
+    if isinstance(value, str):
+        return ACQUISITIONS[check_acquisition(value, field)]()
+    if not isinstance(value, Mapping):
+        raise SpecError(
+            field,
+            value,
+            "an acquisition kind or a map with a kind and its settings",
+            "e.g. ucb or {kind: ucb, kappa: 2.0}",
+        )
+    options = dict(value)
+    if "kind" not in options:
+        raise SpecError(field, value, "a map of an acquisition names its kind", "e.g. {kind: ucb, kappa: 2.0}")
+    cls = ACQUISITIONS[check_acquisition(options.pop("kind"), f"{field}: kind")]
+    takes = [f.name for f in fields(cls)]
+    for name, setting in options.items():
+        if name not in takes:
+            others = sorted(k for k, c in ACQUISITIONS.items() if name in {f.name for f in fields(c)})
+            allowed = f"{cls.kind} takes {', '.join(takes)}" if takes else f"{cls.kind} takes no settings"
+            fix = f"remove it, or use an acquisition that takes it ({', '.join(others)})" if others else "remove it"
+            raise SpecError(f"{field}: {name}", setting, allowed, fix)
+        options[name] = cls.CHECKS[name](setting, f"{field}: {name}") if name in cls.CHECKS else setting
+    return cls(**options)
+
+
+def fold_flat_kappa(options: Mapping[str, Any], default: str, field: str) -> dict[str, Any]:
+    """Strategy options with a strategy-level ``kappa`` (where configs written before acquisitions had their own
+    settings kept it) moved onto the acquisition: UCB's width when the acquisition is UCB, dropped otherwise (it
+    was never read then). ``default`` is the strategy's acquisition kind when the options name none."""
+    options = dict(options)
+    if "kappa" not in options:
+        return options
+    kappa = options.pop("kappa")
+    given = options.get("acquisition", default)
+    if isinstance(given, Mapping) and "kappa" in given:
+        raise SpecError(
+            f"{field}: kappa",
+            kappa,
+            "kappa is a setting of the acquisition; it is given twice",
+            "keep the one in acquisition",
+        )
+    acquisition = acquisition_from_config(given, f"{field}: acquisition")
+    if isinstance(acquisition, UCB):
+        acquisition = UCB(kappa=check_kappa(kappa, f"{field}: kappa"))
+    options["acquisition"] = acquisition
+    return options
+
+
+# ------------------------------------------------------------------------------------------------ building and scoring
+@dataclass(frozen=True)
+class BoundAcquisition:
+    """A BoTorch acquisition ``function`` and the ``surrogate`` it scores with: the fitted one, or the believed one
+    when pending points were folded in (a forest, or a GP with a believer acquisition)."""
+
+    function: AcquisitionFunction
+    surrogate: Surrogate
+
+
+def build_acquisition(
+    acquisition: Acquisition | str, fitted: Surrogate, *, pending: np.ndarray | None = None, seed: int = 0
+) -> BoundAcquisition:
+    """The acquisition (an Acquisition, or a kind with default settings) on ``fitted``, aware of pending points
+    (k x d, model coordinates) when given.
+
+    ``seed`` fixes the quasi-Monte-Carlo base samples and the Thompson draw. A forest with pending points (or a GP
+    with a believer acquisition such as UCB) is refitted with them as believed observations (see
+    ``FittedGP.believe``, ``FittedForest.believe``).
     """
     import numpy as np
     import torch
 
-    check_acquisition(kind)
+    settings = acquisition_from_config(acquisition)
     X_pending = None
-    if pending is not None and len(pending) and kind != "ts":
+    if pending is not None and len(pending) and settings.kind != "ts":
         rows = np.asarray(pending, dtype=float).reshape(-1, fitted.dim)
-        believer = isinstance(fitted, FittedForest) or kind in BELIEVERS
+        believer = isinstance(fitted, FittedForest) or settings.believer
         if believer and isinstance(fitted, FittedForest | FittedGP):
             fitted = fitted.believe(rows)
         else:
             X_pending = torch.as_tensor(rows, dtype=torch.float64)
     with quiet():
-        acquisition = ACQUISITIONS[kind](fitted, X_pending, float(kappa), int(seed))
-    acquisition.surrogate = fitted  # type: ignore[assignment]  # what it scores with: the believed surrogate when pending points were folded in
-    return acquisition
+        function = settings.function(fitted, X_pending, int(seed))
+    return BoundAcquisition(function, fitted)
 
 
-def surrogate_of(acquisition: Any, fitted: Surrogate) -> Surrogate:
-    """The surrogate ``acquisition`` was built on (``build_acquisition`` records it), else ``fitted``."""
-    return getattr(acquisition, "surrogate", fitted)
-
-
-def score(acquisition: AcquisitionFunction, fitted: Surrogate, X: np.ndarray, *, chunk: int = CHUNK) -> np.ndarray:
+def score(acquisition: BoundAcquisition, X: np.ndarray, *, chunk: int = CHUNK) -> np.ndarray:
     """Acquisition values of single points X (m x d), shape (m,); -inf where not finite.
 
     The botorch acquisition computes every value, on the model it was built on: for a GP its exact-posterior face
@@ -152,16 +281,16 @@ def score(acquisition: AcquisitionFunction, fitted: Surrogate, X: np.ndarray, *,
     import torch
     from botorch.acquisition.thompson_sampling import PathwiseThompsonSampling
 
-    fitted = surrogate_of(acquisition, fitted)
-    X = np.asarray(X, dtype=float).reshape(-1, fitted.dim)
+    function = acquisition.function
+    X = np.asarray(X, dtype=float).reshape(-1, acquisition.surrogate.dim)
     if len(X) == 0:
         return np.zeros(0)
     evaluate: Callable[[Tensor], Tensor]
-    if isinstance(acquisition, PathwiseThompsonSampling) and acquisition.samples is not None:
-        path = acquisition.samples
+    if isinstance(function, PathwiseThompsonSampling) and function.samples is not None:
+        path = function.samples
         evaluate = lambda rows: path(rows)  # noqa: E731 - one draw: 1 x m x 1
     else:
-        evaluate = lambda rows: acquisition(rows.unsqueeze(-2))  # noqa: E731
+        evaluate = lambda rows: function(rows.unsqueeze(-2))  # noqa: E731
     values = []
     with torch.no_grad(), torch_threads(), quiet():
         for start in range(0, len(X), chunk):

@@ -17,8 +17,7 @@ torch and BoTorch are imported inside the methods: importing this module stays c
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from kiln.core.errors import ValidationError
@@ -32,13 +31,19 @@ from kiln.space.config import Domain
 from kiln.space.pool import CandidatePool
 from kiln.space.sampling import sample_points
 from kiln.space.search_space import LinearForm, SearchSpace
-from kiln.strategies.acquisition import build_acquisition, check_acquisition, score
+from kiln.strategies.acquisition import (
+    Acquisition,
+    BoundAcquisition,
+    LogEI,
+    acquisition_from_config,
+    build_acquisition,
+    score,
+)
 from kiln.strategies.base import History, Proposal, available_candidates, training_data
 from kiln.strategies.simple import SpaceFillingStrategy
 
 if TYPE_CHECKING:
     import numpy as np
-    from botorch.acquisition import AcquisitionFunction
 
 DISCRETE_CANDIDATES = 1024
 """Random feasible points compared with the decoded optimum in spaces that are not fully continuous."""
@@ -74,9 +79,10 @@ class BayesStrategy:
         kernel: GP kernel, "matern52" (default) or "rbf".
         ard: GP only: one lengthscale per input dimension (True, default) or one shared by all (isotropic).
         trees: forest only: number of trees (>= 2).
-        acquisition: "logei" (log expected improvement, default), "ucb", "pi" (log probability of improvement)
-            or "ts" (Thompson sampling).
-        kappa: UCB width in posterior standard deviations (UCB = mean + kappa * std); > 0.
+        acquisition: the acquisition with its own settings (``kiln.strategies.acquisition``): ``LogEI()`` (log
+            expected improvement, default), ``UCB(kappa=2.0)``, ``PI()`` (log probability of improvement) or
+            ``TS()`` (Thompson sampling); a kind ("ucb") or a config map ({"kind": "ucb", "kappa": 2.0}) is read
+            with ``acquisition_from_config``.
         raw_samples: random feasible points scored to choose the optimiser's starts; they also stand in for
             the optimum when it is taken or infeasible (search spaces only).
         restarts: local optimiser runs, from the best raw samples (search spaces, GP only).
@@ -87,8 +93,7 @@ class BayesStrategy:
     """
 
     kernel: str = "matern52"
-    acquisition: str = "logei"
-    kappa: float = 2.0
+    acquisition: Acquisition = field(default_factory=LogEI)
     raw_samples: int = 256
     restarts: int = 4
     model: str = "gp"
@@ -116,11 +121,9 @@ class BayesStrategy:
             )
         check_kernel(self.kernel, "strategy 'bayes': kernel")
         check_transform(self.transform, "strategy 'bayes': transform")
-        check_acquisition(self.acquisition, "strategy 'bayes': acquisition")
-        kappa = self.kappa
-        if isinstance(kappa, bool) or not isinstance(kappa, int | float) or not math.isfinite(kappa) or kappa <= 0:
-            raise ValidationError("strategy 'bayes': kappa", kappa, "kappa must be a finite number > 0", "e.g. 2.0")
-        object.__setattr__(self, "kappa", float(kappa))
+        object.__setattr__(
+            self, "acquisition", acquisition_from_config(self.acquisition, "strategy 'bayes': acquisition")
+        )
         for name, low, high in (("raw_samples", 2, MAX_RAW_SAMPLES), ("restarts", 1, MAX_RESTARTS)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -141,8 +144,7 @@ class BayesStrategy:
         config: dict[str, Any] = {
             "kind": self.kind,
             "kernel": self.kernel,
-            "acquisition": self.acquisition,
-            "kappa": self.kappa,
+            "acquisition": self.acquisition.to_config(),
             "raw_samples": self.raw_samples,
             "restarts": self.restarts,
         }
@@ -194,10 +196,8 @@ class BayesStrategy:
 
         return fit_gp(X, y, kernel=self.kernel, seed=seed, ard=self.ard)
 
-    def _acquisition(self, fitted: Surrogate, pending: np.ndarray, seed: int) -> AcquisitionFunction:
-        return build_acquisition(
-            self.acquisition, fitted, pending=pending if len(pending) else None, kappa=self.kappa, seed=seed
-        )
+    def _acquisition(self, fitted: Surrogate, pending: np.ndarray, seed: int) -> BoundAcquisition:
+        return build_acquisition(self.acquisition, fitted, pending=pending if len(pending) else None, seed=seed)
 
     def _from_pool(
         self,
@@ -273,7 +273,7 @@ class BayesStrategy:
 
     def _order(
         self,
-        acquisition: AcquisitionFunction,
+        acquisition: BoundAcquisition,
         fitted: Surrogate,
         X: np.ndarray,
         seed: int = 0,
@@ -289,22 +289,20 @@ class BayesStrategy:
         import numpy as np
         import torch
 
-        values = np.round(score(acquisition, fitted, X), 12)
+        values = np.round(score(acquisition, X), 12)
         alone, mean = np.zeros(len(X)), np.zeros(len(X))
         doubtful = ~feasibility.feasible(X) if feasibility is not None else np.zeros(len(X), dtype=bool)
         candidates = values if doubtful.all() else np.where(doubtful, -np.inf, values)
         top = np.flatnonzero(candidates == candidates.max())
-        if len(top) > 1 and self.acquisition != "ts":
+        if len(top) > 1 and self.acquisition.kind != "ts":
             single = self._acquisition(fitted, np.zeros((0, fitted.dim)), 0)
-            alone[top] = np.round(score(single, fitted, X[top]), 12)
+            alone[top] = np.round(score(single, X[top]), 12)
             mean[top] = fitted.moments(torch.as_tensor(X[top], dtype=torch.float64))[0].numpy()
         if self.model == "forest":
             return np.lexsort((np.random.default_rng(seed).permutation(len(X)), -mean, -alone, -values, doubtful))
         return np.lexsort((-mean, -alone, -values, doubtful))
 
-    def _optimise(
-        self, space: SearchSpace, acquisition: AcquisitionFunction, starts: np.ndarray, seed: int
-    ) -> np.ndarray:
+    def _optimise(self, space: SearchSpace, acquisition: BoundAcquisition, starts: np.ndarray, seed: int) -> np.ndarray:
         """The acquisition's maximiser over [0, 1]^dim under the space's linear constraints, shape 1 x dim.
 
         The local optimiser starts from ``starts`` (restarts x dim): the best of ``raw_samples`` random feasible
@@ -322,7 +320,7 @@ class BayesStrategy:
             torch.manual_seed(seed)
             try:
                 candidate, _ = optimize_acqf(
-                    acquisition,
+                    acquisition.function,
                     bounds=bounds,
                     q=1,
                     num_restarts=len(initial),

@@ -5,12 +5,13 @@ backtests of docs/benchmarks.md; the same settings serve every dataset."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from kiln.core.errors import ValidationError
 from kiln.objective import Objective
 from kiln.space.config import Domain
+from kiln.strategies.acquisition import UCB, Acquisition, acquisition_from_config
 from kiln.strategies.base import History, Proposal
 from kiln.strategies.simple import SpaceFillingStrategy
 
@@ -21,28 +22,29 @@ class DefaultStrategy:
 
     Args:
         initial: experiments before the model takes over (prior data counts).
-        kernel, acquisition, kappa, transform: passed to the BayesStrategy.
+        kernel, acquisition, transform: passed to the BayesStrategy; the acquisition carries its own settings
+            (``UCB(kappa=2.0)`` by default; a kind or a config map is read with ``acquisition_from_config``).
     """
 
     initial: int = 5
     kernel: str = "matern52"
-    acquisition: str = "ucb"
-    kappa: float = 2.0
+    acquisition: Acquisition = field(default_factory=UCB)
     transform: str = "power"
     kind: ClassVar[str] = "default"
 
     def __post_init__(self) -> None:
         if isinstance(self.initial, bool) or not isinstance(self.initial, int) or self.initial < 0:
             raise ValidationError("strategy: initial", self.initial, "a whole number >= 0 is required", "e.g. 5")
+        object.__setattr__(
+            self, "acquisition", acquisition_from_config(self.acquisition, "strategy 'default': acquisition")
+        )
         self.bayes  # noqa: B018 - validates the BO settings now rather than at the first ask
 
     @property
     def bayes(self) -> Any:
         from kiln.strategies.bayes import BayesStrategy
 
-        return BayesStrategy(
-            kernel=self.kernel, acquisition=self.acquisition, kappa=self.kappa, transform=self.transform
-        )
+        return BayesStrategy(kernel=self.kernel, acquisition=self.acquisition, transform=self.transform)
 
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
         started = len(history.completed) + len(history.pending)
@@ -56,7 +58,6 @@ class DefaultStrategy:
             "kind": self.kind,
             "initial": self.initial,
             "kernel": self.kernel,
-            "acquisition": self.acquisition,
-            "kappa": self.kappa,
+            "acquisition": self.acquisition.to_config(),
             "transform": self.transform,
         }

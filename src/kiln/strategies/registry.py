@@ -22,15 +22,17 @@ def _sobol(options: dict[str, Any]) -> Strategy:
 
 
 def _bayes(options: dict[str, Any]) -> Strategy:
+    from kiln.strategies.acquisition import fold_flat_kappa
     from kiln.strategies.bayes import BayesStrategy
 
-    return BayesStrategy(**options)
+    return BayesStrategy(**fold_flat_kappa(options, "logei", "strategy 'bayes'"))
 
 
 def _default(options: dict[str, Any]) -> Strategy:
+    from kiln.strategies.acquisition import fold_flat_kappa
     from kiln.strategies.default import DefaultStrategy
 
-    return DefaultStrategy(**options)
+    return DefaultStrategy(**fold_flat_kappa(options, "ucb", "strategy 'default'"))
 
 
 STRATEGY_KINDS: dict[str, Callable[[dict[str, Any]], Strategy]] = {
