@@ -168,3 +168,24 @@ def test_the_stored_config_of_several_targets_opens_again(store_url: str) -> Non
     table = reopened.to_table()
     assert {"yield", "size", "stability"} <= set(table.columns)
     assert campaign.objective.quantities == ["yield", "size", "stability"]
+
+
+def test_exports_of_several_targets_mark_the_front(store_url: str) -> None:
+    campaign = _campaign(store_url)
+    a, b, c = campaign.ask(3)
+    campaign.tell(a.id, {"yield": 80, "cost": 3, "stability": 1})
+    campaign.tell(b.id, {"yield": 60, "cost": 4, "stability": 1})
+    campaign.tell(c.id, {"yield": 90})
+    frame = campaign.to_dataframe().set_index("id")
+    assert frame["pareto"].to_dict() == {a.id: True, b.id: False, c.id: False}
+    rows = {r["id"]: r for r in campaign.to_table().records}
+    assert rows[a.id]["pareto"] is True and rows[b.id]["pareto"] is False
+    assert "pareto" not in _campaign_one(store_url).to_dataframe().columns
+
+
+def _campaign_one(store_url: str) -> Campaign:
+    pool = CandidatePool(["x"], [[1.0]])
+    campaign = Campaign.create("one", space=pool, objective=Objective.maximize("y"), strategy="random", store=store_url)
+    (e,) = campaign.ask(1)
+    campaign.tell(e.id, 1.0)
+    return campaign

@@ -374,13 +374,23 @@ class Campaign:
         """``to_dataframe``'s rows as plain Python (``kiln.campaign.table.ExportTable``); ``kiln export`` writes
         them as CSV or JSON without pandas (``kiln.campaign.export_text``)."""
         revisions = self.revisions() if history else None
-        return experiments_to_table(self.experiments(), self.domain.names, self.objective.quantities, revisions)
+        experiments = self.experiments()
+        quantities, front = self.objective.quantities, self._front_ids(experiments)
+        return experiments_to_table(experiments, self.domain.names, quantities, revisions, front=front)
 
     def to_dataframe(self, *, history: bool = False) -> pd.DataFrame:
         """One row per experiment: ids, status, parameters, current results, and timestamps; with ``history``,
-        also a row for every earlier version of a corrected experiment (see ``kiln.campaign.table``)."""
+        also a row for every earlier version of a corrected experiment (see ``kiln.campaign.table``). With several
+        unscalarised targets a ``pareto`` column marks the experiments on the front."""
         revisions = self.revisions() if history else None
-        return experiments_to_frame(self.experiments(), self.domain.names, self.objective.quantities, revisions)
+        experiments = self.experiments()
+        quantities, front = self.objective.quantities, self._front_ids(experiments)
+        return experiments_to_frame(experiments, self.domain.names, quantities, revisions, front=front)
+
+    def _front_ids(self, experiments: Sequence[Experiment]) -> set[str] | None:
+        """Ids of the Pareto front among ``experiments`` with several unscalarised targets (exports mark them in a
+        ``pareto`` column); None otherwise (no column)."""
+        return {e.id for e in self.pareto(experiments)} if self.objective.is_multi else None
 
     def __repr__(self) -> str:
         return f"Campaign({self.name!r}, store={self.store.url!r})"

@@ -18,42 +18,47 @@ if TYPE_CHECKING:
 
 
 class DatasetEmulator:
-    """A simulated instrument that answers with a dataset's measured value for the requested input row.
+    """A simulated instrument that answers with a dataset's measured values for the requested input row.
 
-    Identical input rows of the dataset are merged (mean of the distinct replicate values). A point that is not a
-    row of the dataset fails. ``noise`` adds Gaussian noise of that standard deviation (target units).
+    ``target`` names the measured column (or, as a list, the columns) it reports, every one for each experiment;
+    the first is the one ``top_keys`` ranks by. Identical input rows of the dataset are merged (mean of the
+    distinct replicate values, column by column). A point that is not a row of the dataset fails. ``noise`` adds
+    Gaussian noise of that standard deviation: one number for every column (in each column's units), or a map
+    column -> standard deviation (columns left out get none).
     """
 
     def __init__(
         self,
         frame: pd.DataFrame,
         inputs: Sequence[str],
-        target: str,
+        target: str | Sequence[str],
         *,
         direction: str = "max",
-        noise: float = 0.0,
+        noise: float | Mapping[str, float] = 0.0,
         seed: int = 0,
         name: str = "emulator",
     ) -> None:
-        if not math.isfinite(noise) or noise < 0:
-            raise ValidationError("instrument: noise", noise, "a finite number >= 0 is required", "e.g. noise: 0")
         self.name = name
-        self.target = target
+        self.columns = [target] if isinstance(target, str) else [str(c) for c in target]
+        if not self.columns:
+            raise ValidationError("instrument: target", list(self.columns), "one or more measured columns", "name one")
+        self.target = self.columns[0]
         self.direction = direction
-        self.noise = float(noise)
-        self.table = grouped(frame, list(inputs), target)
+        self.noise = _noise(noise, self.columns)
+        self.table = grouped(frame, list(inputs), self.columns)
         self.pool = CandidatePool.from_dataframe(self.table, list(inputs))
-        self.values = np.asarray(self.table[target], dtype=float)
+        self.measured = {c: np.asarray(self.table[c], dtype=float) for c in self.columns}
+        self.values = self.measured[self.target]
         self._rng = np.random.default_rng(seed)
 
     @classmethod
-    def builtin(cls, dataset: str, *, noise: float = 0.0, seed: int = 0) -> DatasetEmulator:
-        """The emulator of a built-in dataset: 'p3ht', 'crossed-barrel' or 'suzuki'."""
+    def builtin(cls, dataset: str, *, noise: float | Mapping[str, float] = 0.0, seed: int = 0) -> DatasetEmulator:
+        """The emulator of a built-in dataset (``kiln.lab.datasets``), reporting every column it measured."""
         info = dataset_info(dataset)
         return cls(
             load_dataset(dataset),
             info.inputs,
-            info.target,
+            list(info.columns),
             direction=info.direction,
             noise=noise,
             seed=seed,
@@ -65,7 +70,8 @@ class DatasetEmulator:
         self._rng = np.random.default_rng(seed)
 
     def check_compatible(self, inputs: Sequence[str], targets: Sequence[str]) -> None:
-        """SpecError unless a campaign with these input and target names can be run on this emulator."""
+        """SpecError unless a campaign with these input names and measured quantities (targets and constrained
+        quantities) can be run on this emulator: it must measure every one of them."""
         if sorted(inputs) != sorted(self.pool.columns):
             raise SpecError(
                 "space/pool",
@@ -73,22 +79,29 @@ class DatasetEmulator:
                 f"the {self.name} emulator measures points with exactly the inputs {self.pool.columns}",
                 f"use pool: {{dataset: {self.name}}}",
             )
-        if list(targets) != [self.target]:
+        unknown = [t for t in targets if t not in self.columns]
+        if unknown:
+            measured = self.target if len(self.columns) == 1 else self.columns
             raise SpecError(
                 "objective: target",
                 list(targets),
-                f"the {self.name} emulator measures {self.target!r}",
-                f"set target: {self.target!r}",
+                f"the {self.name} emulator measures {measured!r}; it cannot report {unknown}",
+                f"set target: {self.target!r}" if len(self.columns) == 1 else f"use targets among {self.columns}",
             )
 
     def measure(self, params: Mapping[str, Any]) -> dict[str, float]:
+        """Every measured column's value at the dataset row of ``params`` (with noise); ExperimentFailed when no
+        row matches."""
         key = self.pool.key_of(params)
         if key is None:
             raise ExperimentFailed(f"{self.name}: no measurement in the dataset for {dict(params)}")
-        value = float(self.values[key])
-        if self.noise:
-            value += float(self._rng.normal(0.0, self.noise))
-        return {self.target: value}
+        values = {}
+        for column in self.columns:
+            value = float(self.measured[column][key])
+            if self.noise.get(column):
+                value += float(self._rng.normal(0.0, self.noise[column]))
+            values[column] = value
+        return values
 
     def top_keys(self, fraction: float = 0.05, direction: str | None = None) -> set[int]:
         """Row keys of the best ceil(fraction * N) candidates for ``direction`` (default: the dataset's)."""
@@ -96,3 +109,17 @@ class DatasetEmulator:
         maximise = (direction or self.direction) == "max"
         order = np.argsort(-self.values if maximise else self.values, kind="stable")
         return {int(k) for k in order[:count]}
+
+
+def _noise(noise: Any, columns: Sequence[str]) -> dict[str, float]:
+    """Column -> noise standard deviation from one number (every column) or a map; ValidationError if bad."""
+    given = noise if isinstance(noise, Mapping) else dict.fromkeys(columns, noise)
+    unknown = sorted(str(k) for k in given if k not in columns)
+    if unknown:
+        raise ValidationError("instrument: noise", dict(given), f"noise of the measured columns {list(columns)}", "")
+    checked = {}
+    for column, value in given.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+            raise ValidationError("instrument: noise", noise, "a finite number >= 0 is required", "e.g. noise: 0")
+        checked[str(column)] = float(value)
+    return checked

@@ -2,9 +2,11 @@
 
 Kinds and their fields (``name`` defaults to the kind; ``cost`` of one experiment defaults to 1):
 
-- ``emulator``: ``dataset``, ``noise``: a built-in dataset answers at once. Replaying an experiment after a crash
-  is harmless (it is a lookup), so experiments in flight at a crash are sent again.
-- ``simulated``: ``dataset`` (built-in emulator) or ``function`` ("module:function", params -> values), with
+- ``emulator``: ``dataset``, ``noise`` (one standard deviation, or a map column -> one): a built-in dataset
+  answers at once with every column it measured (e.g. suzuki-ii: yield and turnover). Replaying an experiment
+  after a crash is harmless (it is a lookup), so experiments in flight at a crash are sent again.
+- ``simulated``: ``dataset`` (built-in emulator) or ``function`` ("module:function", params -> a map of every
+  quantity it measures), with
   ``latency`` (seconds, or {kind: fixed|uniform|lognormal, ...}), ``noise``, ``failure_probability``,
   ``failure_regions`` ([{where: {param: [low, high] or [values]}, probability, reason}]) and ``time_scale``
   (multiplies every latency; 0 makes it instant).
@@ -23,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kiln.core.errors import KilnError, NotFoundError, SpecError
+from kiln.core.errors import KilnError, NotFoundError, SpecError, ValidationError
 from kiln.lab.adapters.callable import CallableInstrument
 from kiln.lab.adapters.command import CommandInstrument
 from kiln.lab.adapters.http import HttpInstrument
@@ -138,12 +140,15 @@ def _build(
 
 
 def _emulator(config: Mapping[str, Any], seed: int, where: str, noise: Any) -> DatasetEmulator:
-    if isinstance(noise, bool) or not isinstance(noise, int | float) or not math.isfinite(noise) or noise < 0:
-        raise SpecError(f"{where}.noise", noise, "a finite number >= 0 is required", "e.g. noise: 0.5")
+    single = isinstance(noise, int | float) and not isinstance(noise, bool)
+    if not isinstance(noise, Mapping) and (not single or not math.isfinite(noise) or noise < 0):
+        raise SpecError(f"{where}.noise", noise, "a finite number >= 0, or a map column -> number", "e.g. noise: 0.5")
     try:
         return DatasetEmulator.builtin(str(config.get("dataset")), noise=noise, seed=seed)
     except NotFoundError as error:
         raise SpecError(f"{where}.dataset", config.get("dataset"), str(error), "use a built-in dataset") from None
+    except ValidationError as error:
+        raise SpecError(f"{where}.noise", noise, error.allowed, "e.g. noise: {yield: 2, turnover: 5}") from None
 
 
 def import_function(reference: Any, field: str) -> Callable[..., Any]:

@@ -9,6 +9,15 @@ Example (``examples/p3ht.yaml``)::
     strategy: {kind: default}
     budget: 60
     seed: 0
+
+Several targets (``examples/suzuki-ii-two-targets.yaml``; constraints, windows and scalarisations in
+docs/spec.md)::
+
+    objective:
+      targets:
+        - {name: yield, direction: max, unit: "%"}
+        - {name: turnover, direction: max}
+      reference: {yield: 0, turnover: 0}
 """
 
 from __future__ import annotations
@@ -99,7 +108,7 @@ class RunSpec:
         if self.workflow is None:
             return built
         workflow = workflow_from_spec(
-            self.workflow, {i.name: i for i, _, _ in built}, target=self.config.objective.target.name
+            self.workflow, {i.name: i for i, _, _ in built}, target=self.config.objective.names[0]
         )
         return [(workflow, workflow.cost, next((e for _, _, e in built if e is not None), None))]
 
@@ -163,10 +172,10 @@ def spec_from_dict(document: Any, *, base: Path = Path(), source: Path | None = 
         batch=_count(document, "batch", 1) or 1,
         source=source,
         in_flight=_count(document, "in_flight", 1) or 1,
-        stop=_stop(document.get("stop")),
+        stop=_stop(document.get("stop"), objective),
         timeout=None if timeout is None else float(timeout),
         retries=retries,
-        workflow=document.get("workflow"),
+        workflow=_workflow(document.get("workflow"), objective),
         lease=_lease(document.get("lease")),
     )
 
@@ -247,7 +256,20 @@ def _instruments(document: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
     return (dict(single),)
 
 
-def _stop(config: Any) -> StopRules:
+def _workflow(config: Any, objective: Objective) -> Any:
+    """The ``workflow:`` map as given (checked when the instruments are built); a reward gives one target value,
+    so SpecError with several targets."""
+    if isinstance(config, Mapping) and "reward" in config and len(objective.targets) > 1:
+        raise SpecError(
+            "workflow.reward",
+            config["reward"],
+            f"a reward gives one target's value, and this objective has the targets {objective.names}",
+            "remove the reward and let the steps report every quantity",
+        )
+    return config
+
+
+def _stop(config: Any, objective: Objective) -> StopRules:
     if config is None:
         return StopRules()
     if not isinstance(config, Mapping):
@@ -256,6 +278,13 @@ def _stop(config: Any) -> StopRules:
     unknown = sorted(set(config) - allowed)
     if unknown:
         raise SpecError("stop", unknown, f"stop rules are {sorted(allowed)} (budget is a top-level field)", "")
+    if "target" in config and (len(objective.targets) > 1 or objective.scalarisation is not None):
+        raise SpecError(
+            "stop.target",
+            config["target"],
+            "a target value to stop at is for an objective with one target (several have a front, not one value)",
+            "remove it; use budget, max_cost or patience",
+        )
     try:
         return StopRules(**dict(config))
     except ValidationError as error:
@@ -297,11 +326,11 @@ def _domain(document: Mapping[str, Any], objective: Objective, base: Path) -> Do
             info = dataset_info(str(pool["dataset"]))
         except NotFoundError as error:
             raise SpecError("pool.dataset", pool["dataset"], str(error), "use a built-in name or csv: FILE") from None
-        frame = grouped(load_dataset(info.name), list(info.inputs), info.target)
+        frame = grouped(load_dataset(info.name), list(info.inputs), list(info.columns))
         default_inputs = list(info.inputs)
     else:
         frame = _read_csv(base / str(pool["csv"]))
-        default_inputs = [str(c) for c in frame.columns if c not in objective.names]
+        default_inputs = [str(c) for c in frame.columns if c not in objective.quantities]
     inputs = pool.get("inputs", default_inputs)
     if not isinstance(inputs, list) or not inputs:
         raise SpecError("pool.inputs", inputs, "a non-empty list of column names is required", "list the input columns")

@@ -1,9 +1,10 @@
 """A simulated instrument: a dataset emulator or any Python function, with the habits of real hardware.
 
-It waits a random time per experiment (``latency``), adds Gaussian noise to each value (``noise``, in target
-units), fails at random (``failure_probability``) and fails, with its own probability, inside ``failure_regions``
-(boxes of the parameter space, e.g. compositions that do not form a film). Everything random is drawn from one
-generator fixed by ``seed``.
+It reports every value its source gives (e.g. yield and cost), waits a random time per experiment (``latency``),
+adds Gaussian noise to each value (``noise``: one standard deviation in each value's units, or a map name -> one),
+fails at random (``failure_probability``) and fails, with its own probability, inside ``failure_regions`` (boxes
+of the parameter space, e.g. compositions that do not form a film). Everything random is drawn from one generator
+fixed by ``seed``.
 """
 
 from __future__ import annotations
@@ -145,14 +146,16 @@ class SimulatedInstrument(TaskInstrument):
         *,
         name: str = "simulated",
         latency: float | Mapping[str, Any] | Latency | None = None,
-        noise: float = 0.0,
+        noise: float | Mapping[str, float] = 0.0,
         failure_probability: float = 0.0,
         failure_regions: Sequence[FailureRegion | Mapping[str, Any]] = (),
         seed: int = 0,
         time_scale: float = 1.0,
         replayable: bool = False,
     ) -> None:
-        for field_name, value, high in (("noise", noise, math.inf), ("failure_probability", failure_probability, 1.0)):
+        spreads = dict(noise) if isinstance(noise, Mapping) else {"noise": noise}
+        checks = [(f"noise: {k}" if isinstance(noise, Mapping) else "noise", v, math.inf) for k, v in spreads.items()]
+        for field_name, value, high in (*checks, ("failure_probability", failure_probability, 1.0)):
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= high:
                 raise ValidationError(f"instrument: {field_name}", value, f"a number in [0, {high:g}]", "e.g. 0")
         bad_scale = isinstance(time_scale, bool) or not isinstance(time_scale, int | float)
@@ -161,11 +164,17 @@ class SimulatedInstrument(TaskInstrument):
         super().__init__(name, replayable=replayable)
         self.source = source
         self.latency = Latency.parse(latency)
-        self.noise = float(noise)
+        self.noise: float | dict[str, float] = (
+            {str(k): float(v) for k, v in noise.items()} if isinstance(noise, Mapping) else float(noise)
+        )
         self.failure_probability = float(failure_probability)
         self.failure_regions = [r if isinstance(r, FailureRegion) else FailureRegion.parse(r) for r in failure_regions]
         self.time_scale = float(time_scale)
         self._rng = np.random.default_rng(seed)
+
+    def _spread(self, name: str) -> float:
+        """The noise standard deviation of the value called ``name``."""
+        return self.noise.get(name, 0.0) if isinstance(self.noise, dict) else self.noise
 
     def in_failure_region(self, params: Mapping[str, Any]) -> bool:
         """Whether ``params`` lies in any failure region."""
@@ -187,5 +196,7 @@ class SimulatedInstrument(TaskInstrument):
         if chance < self.failure_probability:
             return Failure("simulated random failure")
         measured = observation(dict(self.source(params)))
-        values = {k: v + self.noise * float(noise[i % len(noise)]) for i, (k, v) in enumerate(measured.values.items())}
+        values = {
+            k: v + self._spread(k) * float(noise[i % len(noise)]) for i, (k, v) in enumerate(measured.values.items())
+        }
         return Observation(values, measured.outputs)
