@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from kiln.core.errors import StateError, ValidationError
 from kiln.core.records import Experiment, ExperimentStatus
-from kiln.objective import Objective
+from kiln.objective import Objective, OutcomeConstraint, Target
 from kiln.space.parameters import Categorical, Continuous, Discrete, Integer
 from kiln.space.pool import CandidatePool
 from kiln.space.search_space import SearchSpace
@@ -119,3 +120,29 @@ def test_a_composition_part_is_varied_with_the_other_parts_keeping_the_total() -
     assert profile.noise is False
     free = model_profile(BayesStrategy(), space, Objective.maximize("y"), history, "t", points=5)
     assert free.rescaled == {} and all(free.feasible)
+
+
+@pytest.mark.parametrize(
+    ("objective", "words"),
+    [
+        (Objective((Target("y"), Target("z"))), "the targets ['y', 'z']"),
+        (Objective((Target("y"), Target("z")), scalarisation="desirability"), "the targets ['y', 'z']"),
+        (Objective((Target("y", "range", low=0, high=1),)), "is a window"),
+    ],
+)
+def test_a_profile_needs_one_max_or_min_target(objective: Objective, words: str) -> None:
+    space = SearchSpace([Continuous("x", 0, 1)])
+    with pytest.raises(StateError, match=re.escape(words)):
+        model_profile(BayesStrategy(), space, objective, History(), "x")
+
+
+def test_a_profile_of_a_constrained_target_goes_through_the_best_feasible_experiment() -> None:
+    space = SearchSpace([Continuous("x", 0, 1)])
+    objective = Objective((Target("y"),), (OutcomeConstraint("c", "<=", 1),))
+    rows = [(0.1, 1.0, 0.5), (0.5, 9.0, 5.0), (0.9, 2.0, 0.0)]
+    done = [
+        Experiment(id=f"e{i}", seq=i, params={"x": x}, status=ExperimentStatus.COMPLETED, results={"y": y, "c": c})
+        for i, (x, y, c) in enumerate(rows)
+    ]
+    profile = model_profile(BayesStrategy(), space, objective, History(completed=done), "x", points=5)
+    assert profile.through == {"x": 0.9}  # e1 has the highest y but breaks the constraint

@@ -92,6 +92,15 @@ def model_profile(
     from kiln.models.gp import torch_threads
     from kiln.strategies.bayes import BayesStrategy
 
+    if len(objective.targets) != 1 or objective.scalarisation is not None:
+        raise StateError(
+            f"a profile shows the model of one target in its units; this objective has the targets {objective.names}"
+        )
+    if objective.target.direction is Direction.RANGE:
+        raise StateError(
+            f"a profile shows a target in its units, and target {objective.target.name!r} is a window: the model "
+            "learns the distance to the window, not the value"
+        )
     grid = grid_along(domain, parameter, points)
     data = training_data(domain, objective, history)
     if len(data.y) < 2:
