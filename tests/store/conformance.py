@@ -544,6 +544,23 @@ class StoreConformance:
             store.add_results("c", "ghost", {"cost": 1.0})
         assert (store.experiments("c"), kinds(store, "c")) == before
 
+    def test_complete_keeps_partial_results_and_refuses_them_twice(self, store: Store) -> None:
+        store.create_campaign("c", {})
+        store.add_experiments("c", [exp("e1"), exp("e2")])
+        store.add_results("c", "e1", {"a": 1.0}, required=["a", "b"], outputs={"raw": [1]})
+        done = store.complete("c", "e1", {"b": 2.0})
+        assert (done.status, dict(done.results), dict(done.outputs)) == (
+            ExperimentStatus.COMPLETED,
+            {"a": 1.0, "b": 2.0},
+            {"raw": [1]},
+        )
+        store.add_results("c", "e2", {"a": 1.0}, required=["a", "b"])
+        with pytest.raises(StateError, match=r"e2 has a value for \['a'\]"):
+            store.complete("c", "e2", {"a": 3.0, "b": 2.0})
+        with pytest.raises(StateError, match=r"e2 has a value for \['a'\]"):
+            store.record_results("c", [("e2", {"a": 3.0, "b": 2.0})], [])
+        assert store.get_experiment("c", "e2").status is ExperimentStatus.PENDING
+
     def test_racing_partial_results_all_land_and_one_completes(self, store: Store) -> None:
         store.create_campaign("c", {})
         ids = [f"e{i}" for i in range(6)]

@@ -92,9 +92,10 @@ class Store(Protocol):
 
         With ``required``, each completion adds its values as ``add_results`` does (the experiment completes when
         its results hold every name in ``required``, else it stays pending with them); without it, each completes
-        with the results given. Appended experiments may be pending with partial results (prior data with some
-        quantities not measured yet). Returns the completed (or partly measured) records, then the appended ones.
-        Same errors as ``complete``, ``add_results`` and ``add_experiments``; on any error nothing is changed.
+        with the results given (joined to any it holds). Appended experiments may be pending with partial results
+        (prior data with some quantities not measured yet). Returns the completed (or partly measured) records,
+        then the appended ones. Same errors as ``complete``, ``add_results`` and ``add_experiments``; on any error
+        nothing is changed.
         """
         ...
 
@@ -131,7 +132,8 @@ class Store(Protocol):
         note: str = "",
     ) -> Experiment:
         """Mark a pending experiment completed with its results (and ``outputs``: other JSON data recorded with
-        them; ``note``: free text a person wrote about it, at most 10,000 characters).
+        them; ``note``: free text a person wrote about it, at most 10,000 characters). ``add_results`` with no
+        required names: values it holds already (partial results) are kept, and a quantity told again is refused.
 
         Raises NotFoundError for an unknown id, StateError if it is not pending.
         """

@@ -256,24 +256,13 @@ class SqlStore:
         one transaction (an import)."""
         rows = self._checked_rows(experiments)
         checked = [checked_completion(Completion(*completion), index) for index, completion in enumerate(completions)]
-        names = None if required is None else required_names(required)
+        names = [] if required is None else required_names(required)
         at = utc_now()
         with self._write() as conn:
             campaign_id = self._campaign_id(conn, campaign)
             told = []
             for experiment_id, values in checked:
-                if names is None:
-                    row = self._finish_in(
-                        conn,
-                        campaign,
-                        campaign_id,
-                        experiment_id,
-                        {"status": ExperimentStatus.COMPLETED.value, "finished_at": at, **values},
-                        "experiment_completed",
-                        {"id": experiment_id, "results": values["results"]},
-                    )
-                else:
-                    row = self._add_results_in(conn, campaign, campaign_id, experiment_id, values, names, at)
+                row = self._add_results_in(conn, campaign, campaign_id, experiment_id, values, names, at)
                 told.append(row_to_experiment(row))
             return told + self._insert(conn, campaign, campaign_id, rows, None)
 
@@ -406,24 +395,9 @@ class SqlStore:
         note: str = "",
     ) -> Experiment:
         """Mark a pending experiment completed with its results (and outputs and note); StateError if it is not
-        pending."""
-        stored_results = results_map(results, "results")
-        stored_outputs = None if outputs is None else json_object(outputs, "outputs")
-        stored_note = note_text(note)
-        finished_at = utc_now() if at is None else aware_utc(at, "at")
-        return self._finish(
-            campaign,
-            experiment_id,
-            {
-                "status": ExperimentStatus.COMPLETED.value,
-                "results": stored_results,
-                "finished_at": finished_at,
-                "outputs": stored_outputs,
-                "note": stored_note,
-            },
-            "experiment_completed",
-            {"id": experiment_id, "results": stored_results},
-        )
+        pending. Values it holds already (partial results) are kept, and telling one of them again is refused, as
+        ``add_results`` does."""
+        return self.add_results(campaign, experiment_id, results, at=at, outputs=outputs, note=note)
 
     def fail(self, campaign: str, experiment_id: str, reason: str, at: datetime | None = None) -> Experiment:
         """Mark a pending experiment failed with a reason; StateError if it is not pending."""
