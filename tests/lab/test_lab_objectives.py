@@ -49,3 +49,44 @@ def test_an_instrument_that_leaves_out_a_quantity_fails_the_experiment_naming_it
     Orchestrator(campaign, [instrument], stop=StopRules(budget=1)).run_sync()
     (failed,) = campaign.experiments()
     assert failed.status is ExperimentStatus.FAILED and "no value for ['stability']" in failed.reason
+
+
+def test_a_person_records_results_in_parts_and_the_loop_waits_for_the_last(store_url: str) -> None:
+    import threading
+    import time
+
+    from kiln.lab.adapters.manual import ManualInstrument
+
+    campaign = _campaign(store_url)
+    done = threading.Event()
+    seen_partial: list[str] = []
+
+    def operator() -> None:  # yield on the day, stability and cost when they are measured
+        person = Campaign.open("c", store=store_url)
+        while not done.is_set():
+            for experiment in person.pending():
+                if experiment.instrument != "hands":
+                    continue
+                if not experiment.results:
+                    person.tell(experiment.id, {"yield": experiment.params["x"]})
+                else:
+                    seen_partial.append(experiment.id)
+                    person.tell(experiment.id, {"cost": 1.0, "stability": 1.0})
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=operator, daemon=True)
+    thread.start()
+    try:
+        summary = Orchestrator(
+            campaign, [ManualInstrument("hands", poll_interval=0.02)], in_flight=2, stop=StopRules(budget=4)
+        ).run_sync()
+    finally:
+        done.set()
+        thread.join(timeout=5)
+    stored = campaign.experiments()
+    assert summary.finished == 4 and len(stored) == 4
+    assert sorted(seen_partial) == sorted(e.id for e in stored)  # each was pending with part of its results
+    for experiment in stored:
+        assert experiment.status is ExperimentStatus.COMPLETED
+        assert experiment.results == {"yield": experiment.params["x"], "cost": 1.0, "stability": 1.0}
+    assert [e.id for e in campaign.pareto()] == [max(stored, key=lambda e: e.params["x"]).id]
