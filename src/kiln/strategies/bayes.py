@@ -30,7 +30,7 @@ from kiln.objective import Objective
 from kiln.space.config import Domain
 from kiln.space.pool import CandidatePool
 from kiln.space.sampling import sample_points
-from kiln.space.search_space import LinearForm, SearchSpace
+from kiln.space.search_space import SearchSpace
 from kiln.strategies.acquisition import (
     Acquisition,
     BoundAcquisition,
@@ -41,15 +41,13 @@ from kiln.strategies.acquisition import (
 )
 from kiln.strategies.base import History, Proposal, available_candidates, training_data
 from kiln.strategies.simple import SpaceFillingStrategy
+from kiln.strategies.space_points import first_new, maximise
 
 if TYPE_CHECKING:
     import numpy as np
 
 DISCRETE_CANDIDATES = 1024
 """Random feasible points compared with the decoded optimum in spaces that are not fully continuous."""
-
-SAME = 1e-7
-"""Points closer than this in every model coordinate count as the same experiment."""
 
 MODELS = ("gp", "forest")
 """Surrogate model kinds."""
@@ -257,12 +255,12 @@ class BayesStrategy:
                 optimum = space.decode(self._optimise(space, acquisition, starts, seeds[i]))
                 options, X = optimum + sampled, np.vstack([space.encode(optimum), sampled_X])
             order = self._order(acquisition, fitted, X, seeds[i], feasibility)
-            point = _first_new(space, options, X, order, taken)
+            point = first_new(space, options, X, order, taken)
             if point is None:  # every option is taken: try fresh random feasible points
                 extra = sample_points(space, size, seed=seeds[i] + 1, method="random")
                 extra_X = space.encode(extra)
                 order = self._order(acquisition, fitted, extra_X, seeds[i], feasibility)
-                point = _first_new(space, extra, extra_X, order, taken)
+                point = first_new(space, extra, extra_X, order, taken)
             if point is None:
                 break
             x = space.encode([point])
@@ -303,53 +301,16 @@ class BayesStrategy:
         return np.lexsort((-mean, -alone, -values, doubtful))
 
     def _optimise(self, space: SearchSpace, acquisition: BoundAcquisition, starts: np.ndarray, seed: int) -> np.ndarray:
-        """The acquisition's maximiser over [0, 1]^dim under the space's linear constraints, shape 1 x dim.
-
-        The local optimiser starts from ``starts`` (restarts x dim): the best of ``raw_samples`` random feasible
-        points, which also keeps BoTorch from sampling its own start points from the constraint polytope.
-        """
-        import numpy as np
-        import torch
-        from botorch.optim import optimize_acqf
-
-        from kiln.models.gp import quiet
-
-        bounds = torch.stack([torch.zeros(space.dim), torch.ones(space.dim)]).to(torch.float64)
-        initial = torch.as_tensor(np.clip(starts, 0.0, 1.0), dtype=torch.float64).unsqueeze(-2)
-        with torch.random.fork_rng(), quiet():
-            torch.manual_seed(seed)
-            try:
-                candidate, _ = optimize_acqf(
-                    acquisition.function,
-                    bounds=bounds,
-                    q=1,
-                    num_restarts=len(initial),
-                    batch_initial_conditions=initial,
-                    inequality_constraints=_tensors(space.inequality_constraints()),
-                    equality_constraints=_tensors(space.equality_constraints()),
-                    options={"maxiter": 200},
-                )
-            except Exception:  # a failed local optimisation leaves the best start
-                return starts[:1].reshape(1, space.dim)
-        x = candidate.detach().numpy().reshape(1, space.dim)
-        return x if np.isfinite(x).all() else starts[:1].reshape(1, space.dim)
-
-
-def _tensors(forms: list[LinearForm]) -> list[tuple[Any, Any, float]] | None:
-    """(indices, coefficients, rhs) lists -> BoTorch's (long tensor, float64 tensor, rhs); None when empty."""
-    import torch
-
-    out = [
-        (torch.tensor(idx, dtype=torch.long), torch.tensor(coef, dtype=torch.float64), float(rhs))
-        for idx, coef, rhs in forms
-    ]
-    return out or None
+        """The acquisition's maximiser over [0, 1]^dim under the space's linear constraints, shape 1 x dim, from
+        ``starts`` (restarts x dim): the best of ``raw_samples`` random feasible points (see
+        ``kiln.strategies.space_points.maximise``)."""
+        return maximise(space, acquisition.function, starts, seed)
 
 
 def _local_points(space: SearchSpace, X: np.ndarray, y: np.ndarray, seed: int) -> list[dict[str, Any]]:
     """``LOCAL_CANDIDATES`` perturbations of the ``INCUMBENTS`` best experiments (X n x dim, utilities y),
     Gaussian in model coordinates, decoded to lab units (rounded, snapped, renormalised); points that break a
-    linear constraint are dropped later by ``_first_new``."""
+    linear constraint are dropped later by ``first_new``."""
     import numpy as np
 
     if len(X) == 0:
@@ -359,19 +320,3 @@ def _local_points(space: SearchSpace, X: np.ndarray, y: np.ndarray, seed: int) -
     centres = best[rng.integers(len(best), size=LOCAL_CANDIDATES)]
     scales = rng.choice(LOCAL_SCALES, size=(LOCAL_CANDIDATES, 1))
     return space.decode(np.clip(centres + scales * rng.standard_normal(centres.shape), 0.0, 1.0))
-
-
-def _first_new(
-    space: SearchSpace, options: list[dict[str, Any]], X: np.ndarray, order: np.ndarray, taken: np.ndarray
-) -> dict[str, Any] | None:
-    """The first option in ``order`` that is valid and differs from every row of ``taken`` (m x dim)."""
-    import numpy as np
-
-    for j in order:
-        if len(taken) and bool((np.abs(taken - X[j]).max(1) < SAME).any()):
-            continue
-        try:
-            return space.validate(options[int(j)])
-        except ValidationError:
-            continue
-    return None

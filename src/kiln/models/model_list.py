@@ -1,0 +1,89 @@
+"""Independent GPs, one per measured quantity, combined into one multi-output BoTorch model.
+
+Each quantity (a target, a constrained quantity, or a scalar utility) gets Kiln's fast GP (``fit_gp``), trained on
+the experiments that have a value for it: an experiment measured in part teaches each quantity's GP what it has.
+The GPs' public Model faces (``FittedGP.posterior_model``, exact joint posteriors) are combined through BoTorch's
+``ModelList``, so stock multi-output acquisitions (qLogNEHVI, qLogNParEGO, constrained qLogNEI) work on them.
+
+Each GP works in its own standardised units; ``FittedModelList.raw`` maps posterior samples back to lab units, where
+the objective's ``Target.score`` and ``OutcomeConstraint.slack`` apply.
+
+torch and BoTorch are imported inside the functions, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from kiln.core.errors import ValidationError
+from kiln.models.gp import FittedGP, fit_gp
+
+if TYPE_CHECKING:
+    import numpy as np
+    from torch import Tensor
+
+
+@dataclass(frozen=True)
+class FittedModelList:
+    """Fitted GPs of m quantities on the same d model coordinates, in a fixed order (``names``).
+
+    Attributes:
+        gps: one fitted GP per quantity (standardised outputs).
+        names: the quantity of each GP.
+    """
+
+    gps: tuple[FittedGP, ...]
+    names: tuple[str, ...]
+
+    @property
+    def dim(self) -> int:
+        return self.gps[0].dim
+
+    def column(self, name: str) -> int:
+        """The output index of quantity ``name``."""
+        return self.names.index(name)
+
+    @cached_property
+    def model(self) -> Any:
+        """BoTorch ``ModelList`` of the GPs' exact-posterior faces: m outputs, standardised units, independent
+        across outputs, joint across the q points of a batch."""
+        from botorch.models.model import ModelList
+
+        return ModelList(*(gp.posterior_model for gp in self.gps))
+
+    def raw(self, samples: Tensor) -> Tensor:
+        """Samples ``... x m`` in standardised units -> lab units (each output times its std plus its mean)."""
+        import torch
+
+        mean = torch.tensor([gp.y_mean for gp in self.gps], dtype=samples.dtype)
+        std = torch.tensor([gp.y_std for gp in self.gps], dtype=samples.dtype)
+        return samples * std + mean
+
+    @property
+    def stds(self) -> tuple[float, ...]:
+        """The standard deviation of each quantity's training values (lab units)."""
+        return tuple(gp.y_std for gp in self.gps)
+
+
+def fit_model_list(
+    columns: Sequence[tuple[np.ndarray, np.ndarray]],
+    names: Sequence[str],
+    *,
+    kernel: str = "matern52",
+    ard: bool = True,
+    seed: int = 0,
+) -> FittedModelList:
+    """One GP per quantity: ``columns[i]`` is (X_i n_i x d, y_i (n_i,)), the experiments with a value of quantity
+    ``names[i]``; each n_i >= 1. Deterministic for a given seed (quantity i is fitted with seed + i)."""
+    if len(columns) != len(names) or not columns:
+        raise ValidationError("fit_model_list: columns", len(columns), f"one (X, y) per name of {list(names)}", "")
+    for name, (X, _) in zip(names, columns, strict=True):
+        if len(X) == 0:
+            raise ValidationError(
+                f"fit_model_list: quantity '{name}'", 0, "at least one observation per quantity", "measure it once"
+            )
+    gps = tuple(fit_gp(X, y, kernel=kernel, ard=ard, seed=seed + i) for i, (X, y) in enumerate(columns))
+    return FittedModelList(gps, tuple(names))
