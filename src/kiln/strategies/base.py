@@ -71,7 +71,8 @@ class TrainingData:
 
 
 def training_data(domain: Domain, objective: Objective, history: History) -> TrainingData:
-    """Encode the completed (and pending) experiments of ``history`` for a model."""
+    """Encode the completed (and pending) experiments of ``history`` for a model; y is each completed
+    experiment's utility (a scalarised one over the score bounds of all completed experiments)."""
     import numpy as np
 
     X = domain.encode([e.params for e in history.completed]).reshape(-1, domain.dim)

@@ -1,7 +1,10 @@
 """The default strategy: a few space-filling points, then Bayesian optimisation with a GP.
 
 The BO settings (ARD Matern-5/2 GP on power-transformed utilities, UCB with kappa = 2) were chosen on the pool
-backtests of docs/benchmarks.md; the same settings serve every dataset."""
+backtests of docs/benchmarks.md; the same settings serve every dataset. Several targets (without a scalarisation)
+or outcome constraints hand the BO phase to the multi-objective strategy (``kiln.strategies.multi_objective``:
+qLogNEHVI, qLogNParEGO above four targets, constrained qLogNEI for one target); a scalarised objective is one
+utility, optimised like a single target."""
 
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ from kiln.strategies.simple import SpaceFillingStrategy
 
 @dataclass(frozen=True)
 class DefaultStrategy:
-    """Space-filling until ``initial`` experiments exist (measured or running), then BO.
+    """Space-filling until ``initial`` experiments exist (measured or running), then BO: the BayesStrategy for
+    one utility, the MultiObjectiveStrategy (its defaults) for several targets or outcome constraints.
 
     Args:
         initial: experiments before the model takes over (prior data counts).
@@ -50,6 +54,10 @@ class DefaultStrategy:
         started = len(history.completed) + len(history.pending)
         if started < self.initial or len(history.completed) < 2:
             return SpaceFillingStrategy().propose(domain, objective, history, n, seed=seed)
+        if objective.is_multi or objective.constraints:
+            from kiln.strategies.multi_objective import MultiObjectiveStrategy
+
+            return MultiObjectiveStrategy().propose(domain, objective, history, n, seed=seed)
         proposals: list[Proposal] = self.bayes.propose(domain, objective, history, n, seed=seed)
         return proposals
 

@@ -28,6 +28,12 @@ def _bayes(options: dict[str, Any]) -> Strategy:
     return BayesStrategy(**fold_flat_kappa(options, "logei", "strategy 'bayes'"))
 
 
+def _multi(options: dict[str, Any]) -> Strategy:
+    from kiln.strategies.multi_objective import MultiObjectiveStrategy
+
+    return MultiObjectiveStrategy(**options)
+
+
 def _default(options: dict[str, Any]) -> Strategy:
     from kiln.strategies.acquisition import fold_flat_kappa
     from kiln.strategies.default import DefaultStrategy
@@ -39,6 +45,7 @@ STRATEGY_KINDS: dict[str, Callable[[dict[str, Any]], Strategy]] = {
     "random": _random,
     "sobol": _sobol,
     "bayes": _bayes,
+    "multi": _multi,
     "default": _default,
 }
 
