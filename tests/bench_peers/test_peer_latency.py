@@ -17,7 +17,7 @@ pytest.importorskip("optuna")
 
 
 def test_runner_gives_a_row_per_strategy_and_case() -> None:
-    cases = default_cases([10], [200], pool_n=10)
+    cases = default_cases([10], [200], pool_n=10, targets=[0])
     assert cases == [Case(10), Case(10, 200)]
     strategies = ["kiln", "botorch-defaults", "optuna-tpe"]
     results = run_latency(strategies, cases, repeats=1, max_seconds=120, isolate=False)
@@ -70,7 +70,8 @@ def test_the_command_prints_a_table_and_writes_json(tmp_path: Path) -> None:
     app.command("latency")(reports_errors(latency))
     app.command("other")(lambda: None)  # two commands, so "latency" is a sub-command as in kiln bench
     out = tmp_path / "latency.json"
-    args = ["latency", "-s", "optuna-tpe", "--n", "10", "--pool", "0", "--repeats", "1", "--out", str(out)]
+    args = ["latency", "-s", "optuna-tpe", "--n", "10", "--pool", "0", "--targets", "0", "--repeats", "1"]
+    args += ["--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "optuna-tpe" in result.output and "Seconds per recommendation" in result.output
@@ -79,6 +80,22 @@ def test_the_command_prints_a_table_and_writes_json(tmp_path: Path) -> None:
     assert [(r["strategy"], r["observations"], r["status"]) for r in report["results"]] == [("optuna-tpe", 10, "ok")]
     failed = CliRunner().invoke(app, ["latency", "-s", "nope"])
     assert failed.exit_code == 1 and "known strategies" in failed.output
+
+
+def test_multi_target_cases_time_kiln_on_conflicting_targets() -> None:
+    cases = default_cases([10], [0], targets=[3, 2], targets_n=12)
+    assert cases == [Case(10), Case(12, 0, 2), Case(12, 0, 3)]
+    assert default_cases([10], [0])[1:] == [Case(100, 0, 2), Case(100, 0, 3)]  # the defaults
+    assert Case(12, 0, 2).label == "6-d continuous, 2 targets" and Case(12, 0, 2).objective.names == ["y0", "y1"]
+    _, history = build_case(Case(12, 0, 3))
+    values = [[e.results[f"y{i}"] for i in range(3)] for e in history.completed]
+    assert len(values) == 12 and all(0 < v < 3.33 for row in values for v in row)
+    assert len({tuple(row) for row in values}) == 12 and len({row[0] for row in values}) == 12
+    with pytest.raises(ValidationError, match="--targets"):
+        default_cases([10], [0], targets=[1])
+    results = run_latency(["kiln"], cases[1:2], repeats=1, max_seconds=120, isolate=False)
+    assert [(r.status, r.case.targets, r.repeats) for r in results] == [("ok", 2, 1)], results
+    assert results[0].to_json()["targets"] == 2
 
 
 def test_result_cells() -> None:

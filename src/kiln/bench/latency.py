@@ -1,10 +1,12 @@
 """Seconds per recommendation of Kiln's default strategy, plain BoTorch and the installed peers, in one run.
 
-Cases: a 6-d continuous space with n observations (n = 20, 100, 500, 2000 by default) and candidate pools of
-10,000 and 100,000 rows (6 numeric columns) with 500 observations. Observations are uniform random points (or
-random pool rows) valued by the Hartmann-6 function. Each case times ``propose(n=1)`` with the full history,
-``repeats`` times with seeds 0, 1, ...; the median is reported. Before its first case each strategy makes one
-untimed recommendation on a small problem (imports, first compilation).
+Cases: a 6-d continuous space with n observations (n = 20, 100, 500, 2000 by default), candidate pools of
+10,000 and 100,000 rows (6 numeric columns) with 500 observations, and the 6-d space with 2 and 3 targets at
+n = 100. Observations are uniform random points (or random pool rows) valued by the Hartmann-6 function (target
+i > 0 of a multi-target case: Hartmann-6 of the point reflected and rotated, so the targets conflict). Each case
+times ``propose(n=1)`` with the full history, ``repeats`` times with seeds 0, 1, ...; the median is reported.
+Before its first case each strategy makes one untimed recommendation on a small problem of each kind (imports,
+first compilation).
 
 Time limit: before a case, its seconds per recommendation are estimated from the strategy's previous cases
 (``estimate``: a power of n fitted to the last two, linear in the pool's rows); a case whose estimate exceeds
@@ -26,7 +28,7 @@ import numpy as np
 
 from kiln.core.errors import ValidationError
 from kiln.core.records import Experiment, ExperimentStatus
-from kiln.objective import Objective
+from kiln.objective import Objective, Target
 from kiln.space.config import Domain
 from kiln.space.parameters import Continuous
 from kiln.space.pool import CandidatePool
@@ -37,6 +39,9 @@ DIM = 6
 SPACE_SIZES = (20, 100, 500, 2000)
 POOL_SIZES = (10_000, 100_000)
 POOL_OBSERVATIONS = 500
+TARGET_COUNTS = (2, 3)
+"""Targets of the multi-target cases (6-d space, all maximised)."""
+TARGETS_OBSERVATIONS = 100
 KILN = "kiln"
 """Kiln's default strategy (``kiln.strategies.default.DefaultStrategy``)."""
 OBJECTIVE = Objective.maximize("y")
@@ -63,10 +68,12 @@ def hartmann6(X: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Case:
-    """One timing case: ``n`` observations in the 6-d space (rows == 0) or in a pool of ``rows`` candidates."""
+    """One timing case: ``n`` observations in the 6-d space (rows == 0) or in a pool of ``rows`` candidates, with
+    ``targets`` targets (several only in the space)."""
 
     n: int
     rows: int = 0
+    targets: int = 1
 
     @property
     def is_pool(self) -> bool:
@@ -74,7 +81,20 @@ class Case:
 
     @property
     def label(self) -> str:
-        return f"{self.rows:,}-row pool" if self.is_pool else f"{DIM}-d continuous"
+        where = f"{self.rows:,}-row pool" if self.is_pool else f"{DIM}-d continuous"
+        return where if self.targets == 1 else f"{where}, {self.targets} targets"
+
+    @property
+    def kind(self) -> tuple[bool, int]:
+        """Cases of one kind grow into each other (estimates, skips): pool or space, and the number of targets."""
+        return self.is_pool, self.targets
+
+    @property
+    def objective(self) -> Objective:
+        """``y`` maximised, or targets ``y0``, ``y1``, ... maximised."""
+        if self.targets == 1:
+            return OBJECTIVE
+        return Objective(tuple(Target(f"y{i}") for i in range(self.targets)))
 
 
 @dataclass(frozen=True)
@@ -102,6 +122,7 @@ class LatencyResult:
             "case": self.case.label,
             "observations": self.case.n,
             "pool_rows": self.case.rows or None,
+            "targets": self.case.targets,
             "status": self.status,
             "seconds": self.seconds,
             "repeats": self.repeats,
@@ -111,18 +132,27 @@ class LatencyResult:
 
 
 def default_cases(
-    sizes: Sequence[int] | None = None, pools: Sequence[int] | None = None, pool_n: int = POOL_OBSERVATIONS
+    sizes: Sequence[int] | None = None,
+    pools: Sequence[int] | None = None,
+    pool_n: int = POOL_OBSERVATIONS,
+    targets: Sequence[int] | None = None,
+    targets_n: int = TARGETS_OBSERVATIONS,
 ) -> list[Case]:
-    """Space cases for ``sizes`` then pool cases of ``pools`` rows at ``pool_n`` observations (0 rows: none)."""
+    """Space cases for ``sizes``, pool cases of ``pools`` rows at ``pool_n`` observations (0 rows: none), then
+    space cases with each number of ``targets`` (>= 2; 0: none) at ``targets_n`` observations."""
     space = sorted(set(SPACE_SIZES if sizes is None else sizes))
     rows = sorted({r for r in (POOL_SIZES if pools is None else pools) if r > 0})
-    for value, what in [(v, "--n") for v in space] + [(pool_n, "--pool-n")]:
+    counts = sorted({t for t in (TARGET_COUNTS if targets is None else targets) if t != 0})
+    for value, what in [(v, "--n") for v in space] + [(pool_n, "--pool-n"), (targets_n, "--targets-n")]:
         if value < 2:
             raise ValidationError(what, value, "at least 2 observations are required", "e.g. --n 20")
     small = [r for r in rows if r <= pool_n]
     if small:
         raise ValidationError("--pool", small, f"a pool needs more rows than the {pool_n} observations", "")
-    return [Case(n) for n in space] + [Case(pool_n, r) for r in rows]
+    single = [t for t in counts if t < 2]
+    if single:
+        raise ValidationError("--targets", single, "a multi-target case has 2 or more targets (0: none)", "--targets 2")
+    return [Case(n) for n in space] + [Case(pool_n, r) for r in rows] + [Case(targets_n, 0, t) for t in counts]
 
 
 def make_strategy(name: str) -> Strategy:
@@ -157,12 +187,21 @@ def build_case(case: Case, seed: int = 0) -> tuple[Domain, History]:
             seq=i + 1,
             params=dict(zip(names, map(float, x), strict=True)),
             status=ExperimentStatus.COMPLETED,
-            results={"y": float(v)},
+            results=v,
             candidate=int(k) if k >= 0 else None,
         )
-        for i, (x, v, k) in enumerate(zip(X, hartmann6(X), keys, strict=True))
+        for i, (x, v, k) in enumerate(zip(X, target_values(X, case.targets), keys, strict=True))
     ]
     return domain, History(completed=tuple(experiments))
+
+
+def target_values(X: np.ndarray, targets: int) -> list[dict[str, float]]:
+    """The results of points X (n x 6): {"y": Hartmann-6} for one target; for several, y0 = Hartmann-6 and
+    y_i = Hartmann-6 of the point reflected (1 - x) and its coordinates rotated by i."""
+    if targets == 1:
+        return [{"y": float(v)} for v in hartmann6(X)]
+    columns = [hartmann6(X)] + [hartmann6(np.roll(1.0 - X, i, axis=1)) for i in range(1, targets)]
+    return [{f"y{i}": float(c[j]) for i, c in enumerate(columns)} for j in range(len(X))]
 
 
 def estimate(case: Case, measured: Sequence[tuple[Case, float]]) -> float | None:
@@ -170,8 +209,10 @@ def estimate(case: Case, measured: Sequence[tuple[Case, float]]) -> float | None
 
     Space cases grow as n**k, k the log-log slope of the two largest measured space cases, clamped to [1, 3] (2
     when only one is measured). A pool case scales the largest measured pool case linearly in rows (and n**k);
-    the first pool case starts from the space case with the most observations up to its n.
+    the first pool case starts from the space case with the most observations up to its n. Only cases with as
+    many targets count.
     """
+    measured = [(c, s) for c, s in measured if c.targets == case.targets]
     space = sorted((c.n, s) for c, s in measured if not c.is_pool and c.n <= case.n)
     slope = 2.0
     if len(space) >= 2 and space[-1][0] > space[-2][0] and space[-2][1] > 0:
@@ -217,16 +258,16 @@ def run_latency(
     for name in strategies:  # unknown names fail before any timing
         check_strategy(name)
     report = progress or (lambda message, done: None)
-    warm_pool = any(c.is_pool for c in cases)
+    warm = warm_cases(cases)
     results: list[LatencyResult] = []
     for name in strategies:
-        runner: _Local | _Child = _Child(name, threads, warm_pool) if isolate else _Local(name, threads, warm_pool)
+        runner: _Local | _Child = _Child(name, threads, warm) if isolate else _Local(name, threads, warm)
         measured: list[tuple[Case, float]] = []
-        given_up: set[bool] = set()  # kinds (pool or not) where a smaller case was skipped
+        given_up: set[tuple[bool, int]] = set()  # kinds where a smaller case was skipped
         try:
             for case in cases:
                 guess = estimate(case, measured)
-                if case.is_pool in given_up:
+                if case.kind in given_up:
                     result = LatencyResult(name, case, "skipped", message="a smaller case was over the limit")
                 elif guess is not None and guess > max_seconds:
                     result = LatencyResult(name, case, "skipped", message="estimate over the limit")
@@ -234,7 +275,7 @@ def run_latency(
                     result = runner.run(case, repeats, max_seconds, report)
                 results.append(replace(result, estimate=guess))
                 if result.status == "skipped":
-                    given_up.add(case.is_pool)
+                    given_up.add(case.kind)
                 elif result.seconds is not None:
                     measured.append((case, result.seconds))
                 report(f"{name}: {case.label}, n={case.n}: {results[-1].cell}", True)
@@ -253,34 +294,40 @@ def check_strategy(name: str) -> None:
         raise ValidationError("--strategy", name, "its library is not installed", "pip install .[peers]")
 
 
-def _prepare(name: str, threads: int | None, warm_pool: bool) -> Strategy:
-    """The strategy, after one untimed recommendation on a small space (and pool): imports, first compilation."""
+def warm_cases(cases: Sequence[Case]) -> tuple[Case, ...]:
+    """Small cases of every kind in ``cases`` (a space, a pool, each number of targets), for the warm-up."""
+    warm = [Case(10)] + ([Case(10, 50)] if any(c.is_pool for c in cases) else [])
+    return tuple(warm + [Case(10, 0, t) for t in sorted({c.targets for c in cases if c.targets > 1})])
+
+
+def _prepare(name: str, threads: int | None, warm: Sequence[Case]) -> Strategy:
+    """The strategy, after one untimed recommendation on each ``warm`` case: imports, first compilation."""
     import torch
 
     if threads is not None:
         torch.set_num_threads(threads)
     strategy = make_strategy(name)
-    for warm in [Case(10)] + ([Case(10, 50)] if warm_pool else []):
-        domain, history = build_case(warm, seed=1)
+    for case in warm:
+        domain, history = build_case(case, seed=1)
         with contextlib.suppress(Exception):  # an error that matters shows again in the timed cases
-            strategy.propose(domain, OBJECTIVE, history, 1, seed=0)
+            strategy.propose(domain, case.objective, history, 1, seed=0)
     return strategy
 
 
 class _Local:
     """Times a strategy in this process (torch's thread setting is restored by ``close``)."""
 
-    def __init__(self, name: str, threads: int | None, warm_pool: bool) -> None:
+    def __init__(self, name: str, threads: int | None, warm: Sequence[Case]) -> None:
         import torch
 
         self.name, self.saved = name, torch.get_num_threads()
-        self.threads, self.warm_pool = threads, warm_pool
+        self.threads, self.warm = threads, warm
         self.strategy: Strategy | None = None
 
     def run(self, case: Case, repeats: int, max_seconds: float, report: ProgressCallback) -> LatencyResult:
         if self.strategy is None:
             report(f"{self.name}: warm-up", False)
-            self.strategy = _prepare(self.name, self.threads, self.warm_pool)
+            self.strategy = _prepare(self.name, self.threads, self.warm)
         report(f"building {case.label}, n={case.n}", False)
         domain, history = build_case(case)
         return _time_case(self.name, self.strategy, case, domain, history, repeats, max_seconds, report)
@@ -294,8 +341,8 @@ class _Local:
 class _Child:
     """Times a strategy in a child process (spawned when first needed), killed when a case passes its limit."""
 
-    def __init__(self, name: str, threads: int | None, warm_pool: bool) -> None:
-        self.name, self.threads, self.warm_pool = name, threads, warm_pool
+    def __init__(self, name: str, threads: int | None, warm: Sequence[Case]) -> None:
+        self.name, self.threads, self.warm = name, threads, warm
         self.process: Any = None
         self.conn: Any = None
 
@@ -306,7 +353,7 @@ class _Child:
             report(f"{self.name}: starting and warm-up", False)
             self.conn, child_end = multiprocessing.Pipe()
             context = multiprocessing.get_context("spawn")  # a fresh interpreter: no state shared with this one
-            process = context.Process(target=_serve, args=(child_end, self.name, self.threads, self.warm_pool))
+            process = context.Process(target=_serve, args=(child_end, self.name, self.threads, self.warm))
             try:
                 process.start()
             except Exception as error:  # e.g. a script without the `if __name__ == "__main__":` guard
@@ -354,9 +401,9 @@ class _Child:
         self.process = self.conn = None
 
 
-def _serve(conn: Any, name: str, threads: int | None, warm_pool: bool) -> None:
+def _serve(conn: Any, name: str, threads: int | None, warm: Sequence[Case]) -> None:
     """The child process: prepare the strategy, then time each case it is sent until it is sent None."""
-    strategy = _prepare(name, threads, warm_pool)
+    strategy = _prepare(name, threads, warm)
     while (message := conn.recv()) is not None:
         case, repeats, max_seconds = message
         conn.send(("progress", f"building {case.label}, n={case.n}"))
@@ -386,7 +433,7 @@ def _time_case(
         report(f"{name}: {case.label}, n={case.n}, repeat {repeat + 1}/{repeats}", False)
         start = time.perf_counter()
         try:
-            proposals = strategy.propose(domain, OBJECTIVE, history, 1, seed=repeat)
+            proposals = strategy.propose(domain, case.objective, history, 1, seed=repeat)
         except Exception as error:
             return LatencyResult(name, case, "error", repeats=len(seconds), message=f"{type(error).__name__}: {error}")
         seconds.append(time.perf_counter() - start)

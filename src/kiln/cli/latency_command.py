@@ -46,6 +46,15 @@ def latency(
         ),
     ] = None,
     pool_n: Annotated[int, typer.Option("--pool-n", help="Observations in the pool cases.")] = 500,
+    targets: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--targets",
+            help="Targets of the multi-target cases in the 6-d space (repeatable; 0: none). Default: 2, 3.",
+            show_default=False,
+        ),
+    ] = None,
+    targets_n: Annotated[int, typer.Option("--targets-n", help="Observations in the multi-target cases.")] = 100,
     repeats: Annotated[int, typer.Option(help="Recommendations timed per case; the median is reported.")] = 3,
     max_seconds: Annotated[
         float, typer.Option(help="Time limit per case: a case estimated to take longer is skipped.")
@@ -60,7 +69,7 @@ def latency(
 
     console = Console()
     names = list(dict.fromkeys(strategy or [KILN, *available_peers()]))
-    cases = default_cases(n, pool, pool_n)
+    cases = default_cases(n, pool, pool_n, targets, targets_n)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
     ) as bar:
@@ -102,6 +111,7 @@ def latency_table(
     table.add_column("strategy", no_wrap=True)
     for case in cases:
         where = f"{case.rows:,} rows" if case.is_pool else case.label.replace("continuous", "space")
+        where = where.replace(", ", "\n") if case.targets > 1 else where
         table.add_column(f"{where}\nn={case.n}", justify="right")
     for name in names:
         table.add_row(name, *(cell.get((name, case), "") for case in cases))
