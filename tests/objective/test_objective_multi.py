@@ -410,3 +410,28 @@ def test_config_value_errors(config: dict[str, Any], start: str) -> None:
     with pytest.raises(ValidationError) as error:
         objective_from_config(config)
     assert str(error.value).startswith(start)
+
+
+def test_non_dominated_matches_the_pairwise_definition_on_random_rows() -> None:
+    rng = np.random.default_rng(0)
+    for k in (1, 2, 3):
+        rows = [tuple(float(v) for v in row) for row in rng.integers(0, 6, size=(60, k))]
+        expected = [
+            i
+            for i, a in enumerate(rows)
+            if not any(
+                all(y >= x for x, y in zip(a, b, strict=True)) and any(y > x for x, y in zip(a, b, strict=True))
+                for b in rows
+            )
+        ]
+        assert non_dominated(rows) == expected
+
+
+def test_on_front_checks_one_result_against_the_others() -> None:
+    objective = Objective((Target("y"), Target("cost", "min")), (OutcomeConstraint("s", ">=", 0),))
+    others = [{"y": 2.0, "cost": 2.0, "s": 1.0}, {"y": 9.0, "cost": 0.0, "s": -1.0}, {"y": 9.0, "cost": 0.0}]
+    assert objective.on_front({"y": 3.0, "cost": 3.0, "s": 0.0}, others)  # infeasible and partial ones do not count
+    assert not objective.on_front({"y": 1.0, "cost": 3.0, "s": 0.0}, others)
+    assert objective.on_front({"y": 2.0, "cost": 2.0, "s": 0.0}, others)  # an equal one does not dominate
+    assert not objective.on_front({"y": 5.0, "cost": 0.0, "s": -1.0}, others)
+    assert not objective.on_front({"y": 5.0}, others)

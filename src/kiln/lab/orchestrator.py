@@ -290,7 +290,8 @@ class Orchestrator:
         """Whether a completed experiment is a better result (for patience): the campaign's best now, or with
         several unscalarised targets on its Pareto front. An infeasible one never is."""
         if self.campaign.objective.is_multi:
-            return any(e.id == experiment.id for e in self.campaign.pareto())
+            others = [e.results for e in self.campaign.experiments() if e.counts_as_result and e.id != experiment.id]
+            return self.campaign.objective.on_front(experiment.results, others)
         best = self.campaign.best()
         return best is not None and best.id == experiment.id
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiln.core.errors import SpecError, ValidationError
-from kiln.objective.scalarise import desirability, non_dominated, priority_value, score_bounds
+from kiln.objective.scalarise import desirability, dominates, non_dominated, priority_value, score_bounds
 from kiln.objective.targets import (
     Direction,
     OutcomeConstraint,
@@ -270,6 +270,14 @@ class Objective:
         usable = [i for i, r in enumerate(results) if self.is_complete(r) and self.feasible(r)]
         front = non_dominated([self.scores(results[i]) for i in usable])
         return [usable[k] for k in front]
+
+    def on_front(self, results: Mapping[str, float], others: Sequence[Mapping[str, float]]) -> bool:
+        """Whether ``results`` (complete and feasible) is on the Pareto front of itself and ``others`` (the
+        complete, feasible ones count): no other dominates it. O(len(others))."""
+        if not (self.is_complete(results) and self.feasible(results)):
+            return False
+        mine = self.scores(results)
+        return not any(dominates(self.scores(r), mine) for r in others if self.is_complete(r) and self.feasible(r))
 
     def _has_targets(self, results: Mapping[str, float]) -> bool:
         return all(t.name in results for t in self.targets)

@@ -62,16 +62,22 @@ def priority_value(scores: Sequence[Any], bounds: Sequence[tuple[float, float]],
     return value
 
 
+def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Whether score row ``a`` dominates ``b`` (larger is better): >= in every target and > in one."""
+    return all(x >= y for x, y in zip(a, b, strict=True)) and any(x > y for x, y in zip(a, b, strict=True))
+
+
 def non_dominated(scores: Sequence[Sequence[float]]) -> list[int]:
-    """Indices of the rows (n x k, larger is better) that no other row dominates (>= everywhere, > somewhere);
-    equal rows are all kept."""
-    front = []
-    for i, row in enumerate(scores):
-        dominated = any(
-            all(b >= a for a, b in zip(row, other, strict=True)) and any(b > a for a, b in zip(row, other, strict=True))
-            for j, other in enumerate(scores)
-            if j != i
-        )
-        if not dominated:
+    """Indices (ascending) of the rows (n x k, larger is better) that no other row dominates; equal rows are all
+    kept.
+
+    Rows are visited in descending lexicographic order, in which a dominating row always comes first, and each is
+    compared with the front found so far only (a row dominated by a dominated row is dominated by its dominator
+    too): O(n log n + n * front size * k).
+    """
+    order = sorted(range(len(scores)), key=lambda i: tuple(scores[i]), reverse=True)
+    front: list[int] = []
+    for i in order:
+        if not any(dominates(scores[j], scores[i]) for j in front):
             front.append(i)
-    return front
+    return sorted(front)
