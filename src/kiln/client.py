@@ -137,7 +137,7 @@ class Client:
 
 class RemoteCampaign:
     """A campaign on a server: ask, tell, fail, the corrections (amend, retract, unretract, discard, history,
-    delete), add_data, experiments, pending, best, to_dataframe."""
+    delete), add_data, experiments, pending, best, pareto, to_dataframe."""
 
     def __init__(self, client: Client, name: str) -> None:
         self.client = client
@@ -164,7 +164,8 @@ class RemoteCampaign:
         outputs: Mapping[str, Any] | None = None,
         note: str = "",
     ) -> Experiment:
-        """Record the result of a pending experiment (as ``Campaign.tell``: outputs and a note kept with it)."""
+        """Record the results of a pending experiment (as ``Campaign.tell``: a number with one quantity, or a map
+        with some or all of the quantities; outputs and a note kept with it)."""
         body: dict[str, Any] = {"results": dict(value)} if isinstance(value, Mapping) else {"value": value}
         if outputs is not None:
             body["outputs"] = dict(outputs)
@@ -256,8 +257,16 @@ class RemoteCampaign:
         return [experiment_from_json(e) for e in self.client.request("GET", f"/campaigns/{self.name}/pending")]
 
     def best(self) -> Experiment | None:
+        """The best experiment (as ``Campaign.best``: None with several targets, whose best are ``pareto``)."""
         best = self.client.request("GET", f"/campaigns/{self.name}")["best"]
         return None if best is None else experiment_from_json(best)
+
+    def pareto(self) -> list[Experiment]:
+        """The Pareto front (as ``Campaign.pareto``): the completed experiments within every constraint that no
+        other beats in every target, in creation order."""
+        ids = self.client.request("GET", f"/campaigns/{self.name}/front")["front"]
+        on_front = set(ids)
+        return [e for e in self.experiments() if e.id in on_front]
 
     def to_dataframe(self, *, history: bool = False) -> pd.DataFrame:
         """The export (as ``Campaign.to_dataframe``; ``history`` adds every earlier value)."""

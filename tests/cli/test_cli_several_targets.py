@@ -196,3 +196,63 @@ def test_show_marks_the_front(runner: CliRunner, db: str) -> None:
     assert "breaks stability >= 0.9" in out  # #4
     summary = json.loads(ok(kiln(runner, "show", "films", "--json", "--store", db)).stdout)
     assert [e["id"] for e in summary["front"]] == ids[:2] and summary["best"] is None
+
+
+# ------------------------------------------------------------------------------------------------ partial results
+def test_results_told_in_parts(runner: CliRunner, db: str) -> None:
+    (suggestion,) = asked(runner, db, 1)
+    identifier = suggestion["id"]
+    out = ok(kiln(runner, "tell", "films", identifier, "yield=82", "--store", db)).stdout
+    assert f"{identifier}: recorded yield = 82; still pending, waiting for cost, stability" in out
+    assert f"(kiln tell films {identifier} cost=VALUE stability=VALUE)" in out
+    (experiment,) = stored(db)
+    assert experiment.status is ExperimentStatus.PENDING and experiment.results == {"yield": 82.0}
+
+    pending = ok(kiln(runner, "pending", "films", "--store", db)).stdout
+    assert "1 open, 1 of them partly measured" in pending and "cost, stability" in pending
+    (record,) = json.loads(ok(kiln(runner, "pending", "films", "--json", "--store", db)).stdout)
+    assert record["results"] == {"yield": 82.0} and record["missing"] == ["cost", "stability"]
+    shown = ok(kiln(runner, "show", "films", "--store", db)).stdout
+    assert "partly measured" in shown and "1 waiting for cost, stability (kiln pending films)" in shown
+    summary = json.loads(ok(kiln(runner, "show", "films", "--json", "--store", db)).stdout)
+    assert [e["id"] for e in summary["partly_measured"]] == [identifier]
+
+    before = stored(db)
+    line = error_line(kiln(runner, "tell", "films", identifier, "yield=83", "--store", db))
+    assert "yield" in line and "amend" in line
+    assert stored(db) == before
+
+    out = ok(kiln(runner, "tell", "films", identifier, "cost=3.1", "stability=0.95", "--store", db)).stdout
+    assert f"{identifier}: completed with yield = 82, cost = 3.1, stability = 0.95" in out
+    ok(kiln(runner, "amend", "films", identifier, "cost=2.5", "--reason", "typo", "--store", db))
+    assert stored(db)[0].results == {"yield": 82.0, "cost": 2.5, "stability": 0.95}
+
+
+# ------------------------------------------------------------------------------------------------ kiln run
+MEASURE = """
+import json, sys
+x = json.load(sys.stdin)["x"]
+print(json.dumps({"yield": 100 * x, "cost": 1 + 4 * x * x, "stability": 0.95 if x < 0.8 else 0.5}))
+"""
+
+
+def test_the_summary_of_a_run_reports_the_front(runner: CliRunner, tmp_path: Path) -> None:
+    import sys
+
+    import yaml
+
+    (tmp_path / "measure.py").write_text(MEASURE)
+    spec = yaml.safe_load(SPEC)
+    spec.update(
+        name="films-run",
+        instruments=[{"kind": "command", "name": "rig", "command": [sys.executable, str(tmp_path / "measure.py")]}],
+        budget=6,
+    )
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump(spec))
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    out = ok(kiln(runner, "run", tmp_path / "run.yaml", "--store", url)).stdout
+    campaign = Campaign.open("films-run", store=url)
+    front = campaign.pareto()
+    assert front and f"Pareto front: {len(front)} experiment(s)" in out, out
+    assert all(e.id in out for e in front)
+    assert "best found" not in out and "top-5 %" not in out

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from kiln import Campaign, Categorical, Continuous, Objective, SearchSpace
-from kiln.objective import Target
+from kiln.objective import OutcomeConstraint, Target
 from kiln.server.app import create_app
 from kiln.server.auth import create_token
 from kiln.store import open_store
@@ -370,3 +370,106 @@ def test_the_counts_and_the_run_holding_the_lease_are_shown(
     assert "11 completed · 1 failed · 2 pending · 1 retracted · 1 amended" in summary, summary
     since = lease.since.isoformat()[:16].replace("T", " ")
     assert f"run by process 4242 on lab-pc since {since} UTC" in summary, summary
+
+
+# ------------------------------------------------------------------------------------------------ several targets
+RED = (214, 39, 40)  # constraint limits and failures
+
+
+def coatings(url: str) -> tuple[Campaign, list[str]]:
+    """Targets yield (max) and cost (min) with stability >= 0.9: eight results, whose front is #1, #2 and #5;
+    #4 breaks the constraint; then one experiment with yield told and cost and stability missing."""
+    objective = Objective(
+        (Target("yield", unit="%"), Target("cost", direction="min")),
+        (OutcomeConstraint("stability", ">=", 0.9),),
+    )
+    space = SearchSpace([Continuous("x", 0.0, 1.0), Continuous("z", -1.0, 1.0)])
+    campaign = Campaign.create("coatings", space=space, objective=objective, strategy="random", store=url)
+    measured = [
+        (80.0, 2.0, 0.95),
+        (90.0, 4.0, 0.92),
+        (70.0, 3.0, 0.99),
+        (99.0, 1.0, 0.5),
+        (60.0, 1.0, 0.97),
+        (65.0, 2.5, 0.93),
+        (75.0, 3.5, 0.91),
+        (50.0, 1.5, 0.96),
+    ]
+    for experiment, (y, cost, stability) in zip(campaign.ask(len(measured)), measured, strict=True):
+        campaign.tell(experiment.id, {"yield": y, "cost": cost, "stability": stability})
+    (partial,) = campaign.ask(1)
+    campaign.tell(partial.id, {"yield": 85.0})
+    return campaign, [e.id for e in campaign.pareto()]
+
+
+@pytest.fixture
+def coated(tmp_path: Path) -> Iterator[tuple[str, Campaign, list[str]]]:
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    campaign, front = coatings(url)
+    store = open_store(url)
+    for base in serve(create_app(store, public_read=True)):
+        yield base, campaign, front
+    store.close()
+
+
+def test_several_targets_draw_the_front_and_fade_the_others(
+    coated: tuple[str, Campaign, list[str]], page: Page
+) -> None:
+    base, campaign, front = coated
+    page.goto(f"{base}/#/campaign/coatings")
+    page.wait_for_selector("#plot-hv .main-svg", timeout=60_000)
+    assert page.locator("#card-progress").is_hidden() and page.locator("#card-front").is_visible()
+    traces = "document.getElementById('plot-front').data"
+    drawn = page.evaluate(f"{traces}.find((t) => t.name === 'Pareto front')")
+    seqs = {e.id: e.seq for e in campaign.experiments()}
+    assert sorted(drawn["x"]) == sorted(campaign.experiment(i).results["yield"] for i in front)
+    assert len(front) == 3 and drawn["mode"] == "lines+markers"
+    faded = page.evaluate(f"{traces}.find((t) => t.name === 'beaten by the front')")
+    assert len(faded["x"]) == 4 and faded["marker"]["opacity"] < 0.5  # #3, #6, #7 and #8
+    broken = page.evaluate(f"{traces}.find((t) => t.name === 'breaks a constraint')")
+    assert broken["x"] == [99.0] and broken["marker"]["opacity"] < 0.5
+    assert page.evaluate("document.getElementById('plot-front').layout.xaxis.title.text") == "yield [%]"
+    image = pixels(page, "#plot-front")
+    assert share_near(image, BLUE) > 0.002  # the front's line and markers
+    summary = page.locator("#summary").inner_text()
+    assert "3 on the Pareto front" in summary and "subject to stability >= 0.9" in summary, summary
+    assert "maximising yield, minimising cost" in summary and "1 partly measured" in summary, summary
+    assert "waiting for cost, stability" in page.locator("#queue tbody").inner_text()
+    header = page.locator("#results thead").inner_text().split("\t")
+    assert header[:4] == ["#", "yield", "cost", "stability"], header
+    rows = page.locator("#results tbody").inner_text()
+    assert "on the Pareto front" in rows and "breaks stability >= 0.9" in rows
+    assert seqs[front[0]] == 1
+
+
+def test_the_hypervolume_grows_with_the_experiments(coated: tuple[str, Campaign, list[str]], page: Page) -> None:
+    base, campaign, _ = coated
+    page.goto(f"{base}/#/campaign/coatings")
+    page.wait_for_selector("#plot-hv .main-svg", timeout=60_000)
+    curve = page.evaluate("document.getElementById('plot-hv').data[0]")
+    assert curve["x"] == list(range(1, 9))
+    assert all(b >= a for a, b in zip(curve["y"], curve["y"][1:], strict=False)) and curve["y"][-1] > curve["y"][0]
+    assert share_near(pixels(page, "#plot-hv"), BLUE) > 0.002
+    assert "reference point" in page.locator("#hv-note").inner_text()
+    (partial,) = campaign.pending()
+    campaign.tell(partial.id, {"cost": 0.5, "stability": 0.99})  # completes it: yield 85 at cost 0.5 beats #1
+    wait_until(lambda: len(page.evaluate("document.getElementById('plot-hv').data[0].x")) == 9)
+    assert page.evaluate("document.getElementById('plot-hv').data[0].y.slice(-1)[0]") > curve["y"][-1]
+
+
+def test_constraint_limits_are_drawn_on_the_plots(coated: tuple[str, Campaign, list[str]], page: Page) -> None:
+    base, _, _ = coated
+    page.goto(f"{base}/#/campaign/coatings")
+    page.wait_for_selector("#plot-parameters .main-svg", timeout=60_000)
+    page.select_option("#parameters-quantity", "stability")
+    layout = "document.getElementById('plot-parameters').layout"
+    wait_until(lambda: page.evaluate(f"{layout}.yaxis.title.text") == "stability")
+    shapes = page.evaluate(f"{layout}.shapes")
+    assert [(s["yref"], s["y0"], s["line"]["dash"]) for s in shapes] == [("y", 0.9, "dash"), ("y2", 0.9, "dash")]
+    assert share_near(pixels(page, "#plot-parameters"), RED, 20) > 0.0005  # the dashed limit lines
+    page.select_option("#front-y", "stability")
+    wait_until(lambda: page.evaluate("document.getElementById('plot-front').layout.yaxis.title.text") == "stability")
+    assert [s["y0"] for s in page.evaluate("document.getElementById('plot-front').layout.shapes")] == [0.9]
+    page.goto(base)
+    page.wait_for_selector("#campaigns tbody tr")
+    assert "3 on the Pareto front" in page.locator("#campaigns tbody tr").inner_text()

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kiln.client import Client
-from kiln.core.errors import ValidationError
+from kiln.core.errors import StateError, ValidationError
 from kiln.server.app import create_app
 from kiln.store.base import Store
 from server_helpers import SPEC, http, scoped_tokens
@@ -104,3 +104,47 @@ def test_the_client_tells_a_map_and_raises_the_local_errors(lab: tuple[TestClien
     assert error.value.field == "results"
     told = remote.tell(experiment.id, {"yield": 85.0, "cost": 1.5, "stability": 0.97})
     assert told.results == {"yield": 85.0, "cost": 1.5, "stability": 0.97}
+
+
+def test_the_client_gives_the_front_as_a_local_campaign_does(
+    lab: tuple[TestClient, list[str]], backend_store: Store
+) -> None:
+    from kiln import Campaign
+
+    client, ids = lab
+    remote = Client("http://testserver", http=client).open("films")
+    assert (
+        [e.id for e in remote.pareto()]
+        == ids[:2]
+        == [e.id for e in Campaign.open("films", store=backend_store).pareto()]
+    )
+    assert remote.best() is None
+
+
+def test_results_told_in_parts_over_rest(lab: tuple[TestClient, list[str]]) -> None:
+    client, _ = lab
+    (pending,) = client.post(f"{URL}/ask", json={"n": 1}).json()["experiments"]
+    tell = f"{URL}/experiments/{pending['id']}/tell"
+    first = client.post(tell, json={"results": {"yield": 82.0}})
+    assert first.status_code == 200 and first.json()["status"] == "pending"
+    assert first.json()["results"] == {"yield": 82.0}
+    again = client.post(tell, json={"results": {"yield": 83.0}})
+    assert again.status_code == 409 and again.json()["detail"]["type"] == "StateError"
+    assert "amend" in again.json()["detail"]["message"]
+    remote = Client("http://testserver", http=client).open("films")
+    with pytest.raises(StateError):
+        remote.tell(pending["id"], {"yield": 84.0})
+    done = remote.tell(pending["id"], {"cost": 2.0, "stability": 0.99})
+    assert done.status.value == "completed" and done.results == {"yield": 82.0, "cost": 2.0, "stability": 0.99}
+
+
+def test_a_csv_export_imports_back_and_a_partial_table_adds_values(lab: tuple[TestClient, list[str]]) -> None:
+    client, _ = lab
+    csv_header = {"Content-Type": "text/csv"}
+    (pending,) = client.post(f"{URL}/ask", json={"n": 1}).json()["experiments"]
+    added = client.post(f"{URL}/import/csv", content=f"id,yield\n{pending['id']},77\n".encode(), headers=csv_header)
+    assert added.status_code == 200 and added.json()[0]["results"] == {"yield": 77.0}
+    exported = client.get(f"{URL}/export").content
+    assert exported.splitlines()[0].startswith(b"id,seq,status,origin,x,yield,cost,stability")
+    again = client.post(f"{URL}/import/csv", content=exported, headers=csv_header)
+    assert again.status_code == 200 and again.json() == [] and again.headers["Kiln-Skipped"] == "5"

@@ -293,7 +293,7 @@ def _check_no_misspelt_quantity(missing: Sequence[str], others: Sequence[str]) -
     import difflib
 
     for name in missing:
-        close = difflib.get_close_matches(name, others, n=1, cutoff=0.8)
+        close = difflib.get_close_matches(name, others, n=1, cutoff=0.7)
         if close:
             raise ValidationError(
                 f"column {close[0]!r}",

@@ -1,4 +1,5 @@
-"""The live display of ``kiln run``: a progress bar with the best result, and the experiments in flight.
+"""The live display of ``kiln run``: a progress bar with the best result (with several targets: the size of the
+Pareto front), and the experiments in flight.
 
 When the output is not a terminal (a log file, nohup, a pipe) there is no live display: each event is one whole
 line, so logs never hold redrawn bars run together.
@@ -29,23 +30,23 @@ class LiveDisplay:
 
     def __init__(self, campaign: Campaign, budget: int, console: Console) -> None:
         self.campaign = campaign
-        self.target = campaign.objective.target.name
+        self.objective = campaign.objective
+        self.target = self.objective.targets[0].name
         experiments = campaign.experiments()
         self.finished = sum(1 for e in experiments if e.status is not ExperimentStatus.PENDING and uses_budget(e))
         self.failed = sum(1 for e in experiments if e.status is ExperimentStatus.FAILED)
-        best = campaign.best()
-        self.best: float | None = None if best is None else best.results[self.target]
+        self.results = [dict(e.results) for e in experiments if e.counts_as_result]
         self.flying: dict[str, tuple[Experiment, str, float]] = {}
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("best {task.fields[best]}  failed {task.fields[failed]}"),
+            TextColumn("{task.fields[standing]}  failed {task.fields[failed]}"),
             TimeElapsedColumn(),
             console=console,
         )
         self.task = self.progress.add_task(
-            "experiments", total=budget, completed=self.finished, best=fmt(self.best), failed=self.failed
+            "experiments", total=budget, completed=self.finished, standing=self.standing(), failed=self.failed
         )
         self.console = console
         self.plain = not console.is_terminal
@@ -77,22 +78,28 @@ class LiveDisplay:
         if event.kind == "failed":
             self.failed += 1
         if event.kind == "finished" and experiment.status is ExperimentStatus.COMPLETED:
-            value = experiment.results[self.target]
-            utility = self.campaign.objective.utility
-            if self.best is None or utility({self.target: value}) > utility({self.target: self.best}):
-                self.best = value
+            self.results.append(dict(experiment.results))
         if self.plain:
             self._line(event)
             return
-        self.progress.update(self.task, completed=self.finished, best=fmt(self.best), failed=self.failed)
+        self.progress.update(self.task, completed=self.finished, standing=self.standing(), failed=self.failed)
         self.live.update(self._render())
+
+    def standing(self) -> str:
+        """How the campaign stands: ``best 3.2`` (the first target's value in the best feasible result; ``best
+        none yet``), or with several targets ``front 4`` (experiments on the Pareto front)."""
+        if self.objective.is_multi:
+            return f"front {len(self.objective.pareto_indices(self.results))}"
+        index = self.objective.best_index(self.results)
+        return "best " + ("none yet" if index is None else fmt(self.results[index].get(self.target)))
 
     def _line(self, event: LoopEvent) -> None:
         """One whole line for a log: what happened to which experiment, and the progress so far."""
         experiment = event.experiment
         where = f" on {event.instrument}" if event.instrument else ""
         if event.kind == "finished" and experiment.status is ExperimentStatus.COMPLETED:
-            what = f"finished{where}: {self.target} = {fmt(experiment.results.get(self.target))}"
+            values = ", ".join(f"{name} = {fmt(value)}" for name, value in experiment.results.items())
+            what = f"finished{where}: {values}"
         elif event.kind in ("failed", "finished"):
             what = f"failed{where}: {experiment.reason}"
         elif event.kind == "flagged":
@@ -100,8 +107,7 @@ class LiveDisplay:
         else:
             params = ", ".join(f"{k}={fmt(v)}" for k, v in experiment.params.items())
             what = f"{event.kind}{where}: {params}"
-        best = "none yet" if self.best is None else fmt(self.best)
-        progress = f"[{self.finished}/{self.budget} done, best {best}, {self.failed} failed]"
+        progress = f"[{self.finished}/{self.budget} done, {self.standing()}, {self.failed} failed]"
         self.console.out(f"#{experiment.seq} {experiment.id} {what} {progress}", highlight=False)
 
     def _render(self) -> Group:

@@ -15,6 +15,7 @@ const state = {
   writeToken: sessionStorage.getItem("kiln-write-token") || "", // for corrections, when the read token cannot write
   campaign: null, // name of the campaign on show
   info: null, // GET /campaigns/{name}
+  front: null, // GET /campaigns/{name}/front (several targets only)
   experiments: [],
   cursor: 0,
   modelDrawnAt: 0,
@@ -159,7 +160,8 @@ async function drawCampaignList(generation = state.generation) {
     }
     const counts = info.counts || {};
     COUNTS.forEach((key) => cell(row, String(counts[key] || 0)));
-    cell(row, info.best ? `${+info.best.results[info.target].toPrecision(6)} (${info.target}, #${info.best.seq})` : "");
+    if (info.front) cell(row, `${info.front.length} on the Pareto front`);
+    else cell(row, info.best ? `${+info.best.results[info.target].toPrecision(6)} (${info.target}, #${info.best.seq})` : "");
   });
   if (campaigns.length > ROWS_SHOWN) {
     cell(body.insertRow(), `and ${campaigns.length - ROWS_SHOWN} more`, "note").colSpan = COUNTS.length + 3;
@@ -170,9 +172,93 @@ async function drawCampaignList(generation = state.generation) {
 }
 
 // ------------------------------------------------------------------------------------------------ one campaign
+// The objective (GET /campaigns/{name}): targets (max, min, or a window [low, high]), outcome constraints, and the
+// quantities a result carries (targets, then constrained quantities).
+function targets() {
+  return state.info.targets || [{ name: state.info.target, direction: state.info.direction }];
+}
+
+function constraints() {
+  return state.info.constraints || [];
+}
+
+function quantities() {
+  return state.info.quantities || targets().map((t) => t.name);
+}
+
+function several() {
+  return targets().length > 1;
+}
+
+function directionOf(target) {
+  return target.direction || (target.target ? "range" : "max");
+}
+
+// Larger is better, as kiln.objective.Target.score: the value, minus it, or minus the distance to the window.
+function score(target, y) {
+  const direction = directionOf(target);
+  if (direction === "max") return y;
+  if (direction === "min") return -y;
+  const [low, high] = target.target;
+  if (target.prefer === "centre") return -Math.abs(y - (low + high) / 2);
+  return -(Math.max(low - y, 0) + Math.max(y - high, 0));
+}
+
+function breaks(e) {
+  // The outcome constraints a result breaks (a constraint whose quantity has no value yet is not broken).
+  return constraints().filter((c) => c.name in e.results && (c.op === ">=" ? e.results[c.name] < c.bound : e.results[c.name] > c.bound));
+}
+
+function goalText(target) {
+  const direction = directionOf(target);
+  if (direction === "range") {
+    const [low, high] = target.target;
+    return target.prefer === "centre" ? `${target.name} near ${(low + high) / 2} (${low} to ${high})` : `${target.name} in ${low} to ${high}`;
+  }
+  return `${direction === "min" ? "minimising" : "maximising"} ${target.name}`;
+}
+
+// The limits to draw on an axis showing quantity `name`: a constraint's bound, a range target's window.
+function limitsOf(name) {
+  const limits = constraints()
+    .filter((c) => c.name === name)
+    .map((c) => ({ value: c.bound, label: `${c.name} ${c.op} ${c.bound}` }));
+  targets()
+    .filter((t) => t.name === name && directionOf(t) === "range")
+    .forEach((t) => t.target.forEach((value, i) => limits.push({ value, label: `${t.name} ${i ? "≤" : "≥"} ${value}` })));
+  return limits;
+}
+
+const LIMIT_LINE = { color: "#d62728", width: 1.5, dash: "dash" };
+
+function limitShapes(name, axis, along) {
+  // Lines across a plot at the limits of `name`, on axis "x"/"y" (with its number, e.g. "y2"); along: the other.
+  return limitsOf(name).map((limit) => ({
+    type: "line",
+    xref: axis.startsWith("x") ? axis : `${along} domain`,
+    yref: axis.startsWith("y") ? axis : `${along} domain`,
+    x0: axis.startsWith("x") ? limit.value : 0,
+    x1: axis.startsWith("x") ? limit.value : 1,
+    y0: axis.startsWith("y") ? limit.value : 0,
+    y1: axis.startsWith("y") ? limit.value : 1,
+    line: LIMIT_LINE,
+    name: plain(limit.label),
+  }));
+}
+
 // Current results only: a retracted experiment stays in the tables (struck through) but no plot or model uses it.
+// With several quantities, a completed experiment has all of them (a partly measured one is still pending).
 function completed() {
-  return state.experiments.filter((e) => e.status === "completed" && !e.retracted && state.info.target in e.results);
+  const first = targets()[0].name;
+  return state.experiments.filter((e) => e.status === "completed" && !e.retracted && first in e.results);
+}
+
+function measuredText(e) {
+  // What a pending experiment has measured so far, and what it waits for: "yield=82; waiting for cost".
+  const told = quantities().filter((q) => q in e.results);
+  if (!told.length) return "";
+  const missing = quantities().filter((q) => !(q in e.results));
+  return `${told.map((q) => `${q}=${+e.results[q].toPrecision(6)}`).join(", ")}; waiting for ${missing.join(", ")}`;
 }
 
 function marks(e) {
@@ -188,9 +274,13 @@ function drawSummary() {
   const parts = [
     ...COUNTS.filter((key, i) => i < 3 || counts[key]).map((key) => `${counts[key] || 0} ${key}`),
     ...(counts.amended ? [`${counts.amended} amended`] : []),
-    `${info.direction === "min" ? "minimising" : "maximising"} ${info.target}`,
+    targets().map(goalText).join(", ") +
+      (constraints().length ? ` subject to ${constraints().map((c) => `${c.name} ${c.op} ${c.bound}`).join(", ")}` : ""),
   ];
+  const partly = state.experiments.filter((e) => e.status === "pending" && measuredText(e));
+  if (partly.length) parts.push(`${partly.length} partly measured`);
   if (info.run) parts.push(runText(info.run));
+  if (info.front) parts.push(`${info.front.length} on the Pareto front`);
   if (info.best) {
     parts.push(`best ${info.best.results[info.target]} at #${info.best.seq} (${paramsText(info.best.params)})`);
   }
@@ -209,10 +299,14 @@ function runText(run) {
 
 function drawProgress() {
   const done = completed();
-  const target = state.info.target;
-  const better = state.info.direction === "min" ? Math.min : Math.max;
-  let best = null;
-  const bests = done.map((e) => (best = best === null ? e.results[target] : better(best, e.results[target])));
+  const first = targets()[0];
+  const target = first.name;
+  let best = null; // the best feasible value so far, by its score
+  const bests = done.map((e) => {
+    const value = e.results[target];
+    if (!breaks(e).length && (best === null || score(first, value) > score(first, best))) best = value;
+    return best;
+  });
   const failed = state.experiments.filter((e) => e.status === "failed" && !e.retracted);
   const traces = [
     {
@@ -252,12 +346,103 @@ function drawProgress() {
     xaxis: { title: { text: "experiment number" } },
     yaxis: { title: { text: withUnit(target) }, hoverformat: ".4g" },
     legend: { orientation: "h", y: -0.25 },
+    shapes: limitShapes(target, "y", "x"),
   }, PLOT_CONFIG);
 }
 
+// ------------------------------------------------------------------------------------------------ several targets
+const FADED = 0.25;
+
+function fillQuantityChoices(select, wanted) {
+  const names = quantities();
+  if (select.options.length !== names.length) {
+    select.replaceChildren(...names.map((name) => new Option(name, name)));
+    select.value = wanted;
+  }
+}
+
+function drawFront() {
+  const xSelect = document.getElementById("front-x");
+  const ySelect = document.getElementById("front-y");
+  fillQuantityChoices(xSelect, targets()[0].name);
+  fillQuantityChoices(ySelect, targets()[1].name);
+  const [x, y] = [xSelect.value, ySelect.value];
+  const done = completed().filter((e) => x in e.results && y in e.results);
+  const onFront = new Set(state.info.front || []);
+  const front = done.filter((e) => onFront.has(e.id)).sort((a, b) => a.results[x] - b.results[x]);
+  const broken = done.filter((e) => !onFront.has(e.id) && breaks(e).length);
+  const dominated = done.filter((e) => !onFront.has(e.id) && !breaks(e).length);
+  const label = (e) => plain([`#${e.seq}`, paramsText(e.params), ...breaks(e).map((c) => `breaks ${c.name} ${c.op} ${c.bound}`)].join("; "));
+  const traces = [
+    {
+      x: dominated.map((e) => e.results[x]),
+      y: dominated.map((e) => e.results[y]),
+      mode: "markers",
+      name: "beaten by the front",
+      marker: { color: "#8d99ae", size: 7, opacity: FADED },
+      text: dominated.map(label),
+    },
+    {
+      x: broken.map((e) => e.results[x]),
+      y: broken.map((e) => e.results[y]),
+      mode: "markers",
+      name: "breaks a constraint",
+      marker: { color: "#8d99ae", size: 8, symbol: "x", opacity: FADED },
+      text: broken.map(label),
+    },
+    {
+      x: front.map((e) => e.results[x]),
+      y: front.map((e) => e.results[y]),
+      mode: "lines+markers",
+      name: "Pareto front",
+      line: { color: "#1f77b4", width: 3 },
+      marker: { color: "#1f77b4", size: 10 },
+      text: front.map(label),
+    },
+  ];
+  Plotly.react("plot-front", traces, {
+    margin: { t: 10, r: 10, b: 45, l: 60 },
+    xaxis: { title: { text: withUnit(x) }, hoverformat: ".4g" },
+    yaxis: { title: { text: withUnit(y) }, hoverformat: ".4g" },
+    legend: { orientation: "h", y: -0.25 },
+    shapes: [...limitShapes(x, "x", "y"), ...limitShapes(y, "y", "x")],
+  }, PLOT_CONFIG);
+}
+
+async function drawHypervolume(generation = state.generation) {
+  const answer = await api(`/campaigns/${encodeURIComponent(state.campaign)}/front`);
+  stillCurrent(generation);
+  state.front = answer;
+  const note = document.getElementById("hv-note");
+  if (!answer.hypervolume.length) {
+    Plotly.purge("plot-hv");
+    note.textContent = "No hypervolume yet: no completed experiment has every quantity within the constraints (it is drawn for two to four targets).";
+    return;
+  }
+  Plotly.react("plot-hv", [
+    {
+      x: answer.hypervolume.map((point) => point.seq),
+      y: answer.hypervolume.map((point) => point.value),
+      mode: "lines+markers",
+      name: "hypervolume",
+      line: { color: "#1f77b4", width: 3, shape: "hv" },
+      marker: { size: 4 },
+    },
+  ], {
+    margin: { t: 10, r: 10, b: 45, l: 60 },
+    xaxis: { title: { text: "experiment number" } },
+    yaxis: { title: { text: "hypervolume" }, hoverformat: ".4g", rangemode: "tozero" },
+    showlegend: false,
+  }, PLOT_CONFIG);
+  const reference = Object.entries(answer.reference).map(([name, value]) => `${name} ${+value.toPrecision(4)}`).join(", ");
+  note.textContent = `The volume the front dominates, in the targets' scores (larger is better: a minimised target counts negated, a window by the distance to it), above the reference point ${reference}.`;
+}
+
 function drawParameters() {
-  const done = completed();
-  const target = state.info.target;
+  const choice = document.getElementById("parameters-quantity");
+  fillQuantityChoices(choice, targets()[0].name);
+  const target = choice.value;
+  const done = completed().filter((e) => target in e.results);
   const names = state.info.parameters;
   const columns = Math.min(names.length, 4);
   const rows = Math.ceil(names.length / columns);
@@ -267,6 +452,7 @@ function drawParameters() {
     margin: { t: 10, r: 10, b: 40, l: 55 },
     showlegend: false,
     height: Math.max(300, 240 * rows),
+    shapes: [],
   };
   // Colour: the experiment's number (a colour scale says which is which); failures are red crosses at the bottom.
   const failed = state.experiments.filter((e) => e.status === "failed" && !e.retracted);
@@ -306,6 +492,7 @@ function drawParameters() {
     }
     layout[`xaxis${axis}`] = { title: { text: withUnit(name) }, hoverformat: ".4g" };
     layout[`yaxis${axis}`] = { title: { text: i % columns === 0 ? withUnit(target) : "" }, hoverformat: ".4g" };
+    layout.shapes.push(...limitShapes(target, `y${axis}`, `x${axis}`));
   });
   Plotly.react("plot-parameters", traces, layout, PLOT_CONFIG);
 }
@@ -340,7 +527,7 @@ async function drawModel(generation = state.generation) {
     note.textContent = "No model to show: its prediction is not a finite number (are the results very large?)";
     return;
   }
-  const target = state.info.target;
+  const target = targets()[0].name;
   const numeric = profile.values.every((v) => typeof v === "number");
   const upper = profile.mean.map((m, i) => m + 2 * profile.std[i]);
   const lower = profile.mean.map((m, i) => m - 2 * profile.std[i]);
@@ -398,8 +585,10 @@ function drawTables() {
   const pending = state.experiments.filter((e) => e.status === "pending");
   fillTable(
     document.getElementById("queue"),
-    ["#", "parameters", "asked"],
-    pending.filter((e) => !e.instrument).map((e) => [`#${e.seq}`, paramsText(e.params), ago(e.created_at)]),
+    ["#", "parameters", ...(quantities().length > 1 ? ["measured so far"] : []), "asked"],
+    pending
+      .filter((e) => !e.instrument)
+      .map((e) => [`#${e.seq}`, paramsText(e.params), ...(quantities().length > 1 ? [measuredText(e)] : []), ago(e.created_at)]),
   );
   fillTable(
     document.getElementById("in-flight"),
@@ -438,15 +627,21 @@ function markRows(table, experiments) {
 }
 
 function drawResults() {
-  const target = state.info.target;
+  const names = quantities();
   const shown = finished();
+  const onFront = new Set(state.info.front || []);
   fillTable(
     document.getElementById("results"),
-    ["#", target, "status", "parameters", "when"],
+    ["#", ...names, "status", "parameters", "when"],
     shown.map((e) => [
       `#${e.seq}`,
-      target in e.results ? String(+e.results[target].toPrecision(6)) : e.reason,
-      [e.status, marks(e)].filter(Boolean).join(", "),
+      ...names.map((name, i) => (name in e.results ? String(+e.results[name].toPrecision(6)) : i === 0 ? e.reason : "")),
+      [
+        e.status,
+        marks(e),
+        onFront.has(e.id) ? "on the Pareto front" : "",
+        ...breaks(e).map((c) => `breaks ${c.name} ${c.op} ${c.bound}`),
+      ].filter(Boolean).join(", "),
       paramsText(e.params),
       ago(e.finished_at),
     ]),
@@ -488,15 +683,20 @@ async function correct(event) {
     state.writeToken = tokenField.value.trim();
     sessionStorage.setItem("kiln-write-token", state.writeToken);
   }
+  const named = quantities().length > 1 ? resultsOf(value) : null;
   const bodies = {
-    amend: { value: Number(value), reason },
+    amend: named ? { results: named, reason } : { value: Number(value), reason },
     fail: { failure: value, reason },
     retract: { reason },
     unretract: { reason, undo: true },
     discard: { reason },
   };
   const route = { amend: "amend", fail: "amend", retract: "retract", unretract: "retract", discard: "discard" }[action];
-  if (action === "amend" && (value === "" || !Number.isFinite(Number(value)))) {
+  if (action === "amend" && named && !Object.keys(named).length) {
+    note.textContent = `give each corrected quantity as name=value, e.g. ${quantities()[0]}=1.5, not "${value}"`;
+    return;
+  }
+  if (action === "amend" && !named && (value === "" || !Number.isFinite(Number(value)))) {
     note.textContent = `the new value must be a number, not "${value}"`;
     return;
   }
@@ -516,11 +716,23 @@ async function correct(event) {
   }
 }
 
+function resultsOf(text) {
+  // "yield=83 cost=2.5" (or comma-separated) -> {yield: 83, cost: 2.5}; {} when a part is not name=number.
+  const results = {};
+  for (const part of text.split(/[\s,;]+/).filter(Boolean)) {
+    const [name, number, ...rest] = part.split("=");
+    if (!name || number === undefined || rest.length || number === "" || !Number.isFinite(Number(number))) return {};
+    results[name] = Number(number);
+  }
+  return results;
+}
+
 function showValueField() {
   const action = document.getElementById("correct-action").value;
   const field = document.getElementById("correct-value");
   field.closest("label").hidden = action !== "amend" && action !== "fail";
-  field.placeholder = action === "fail" ? "why it failed" : "new value";
+  const example = state.info && quantities().length > 1 ? `e.g. ${quantities()[0]}=1.5` : "new value";
+  field.placeholder = action === "fail" ? "why it failed" : example;
 }
 
 async function loadCampaign(generation = state.generation) {
@@ -533,17 +745,31 @@ async function loadCampaign(generation = state.generation) {
   state.cursor = Math.max(state.cursor, info.cursor);
   document.getElementById("campaign-name").textContent = info.name;
   show("campaign-view");
+  const manyTargets = several();
+  document.getElementById("card-progress").hidden = manyTargets;
+  document.getElementById("card-front").hidden = !manyTargets;
+  document.getElementById("card-hv").hidden = !manyTargets;
   drawSummary();
-  drawProgress();
+  if (manyTargets) drawFront();
+  else drawProgress();
   drawParameters();
   drawTables();
+  showValueField();
   fillModelChoices();
+  if (manyTargets) await drawHypervolume(generation);
   state.modelStale = true;
   await maybeDrawModel(generation);
   markLive();
 }
 
 async function maybeDrawModel(generation = state.generation) {
+  if (several()) {
+    // GET .../model predicts the one utility of a campaign; several unscalarised targets have none
+    Plotly.purge("plot-model");
+    document.getElementById("model-note").textContent =
+      "The model's prediction is drawn for campaigns with one target; this one has several (see the targets plot).";
+    return;
+  }
   if (state.modelStale && Date.now() - state.modelDrawnAt >= MODEL_EVERY_MS) await drawModel(generation);
 }
 
@@ -596,10 +822,13 @@ async function route() {
   state.generation += 1;
   state.campaign = campaignOfHash();
   state.info = null;
+  state.front = null;
   state.experiments = [];
   state.cursor = 0;
   state.modelDrawnAt = 0;
-  document.getElementById("model-parameter").replaceChildren();
+  for (const id of ["model-parameter", "front-x", "front-y", "parameters-quantity"]) {
+    document.getElementById(id).replaceChildren();
+  }
   const generation = state.generation;
   await guarded(() => (state.campaign ? loadCampaign(generation) : drawCampaignList(generation)), true);
 }
@@ -618,6 +847,10 @@ document.getElementById("model-parameter").addEventListener("change", () => {
   state.modelStale = true;
   guarded(drawModel);
 });
+for (const id of ["front-x", "front-y"]) {
+  document.getElementById(id).addEventListener("change", () => state.info && drawFront());
+}
+document.getElementById("parameters-quantity").addEventListener("change", () => state.info && drawParameters());
 window.addEventListener("hashchange", route);
 setInterval(() => {
   if (document.getElementById("login").hidden) guarded(poll);
