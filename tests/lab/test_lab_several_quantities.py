@@ -125,3 +125,38 @@ def test_a_csv_pools_inputs_leave_out_every_quantity(tmp_path: Path) -> None:
     )
     pool = load_spec(tmp_path / "spec.yaml").config.domain
     assert isinstance(pool, CandidatePool) and pool.columns == ["x", "solvent"]
+
+
+def test_every_objective_form_reads_from_yaml_and_resumes_unchanged(tmp_path: Path) -> None:
+    from kiln import Campaign
+
+    (tmp_path / "spec.yaml").write_text(
+        """
+name: films
+space:
+  parameters: [{name: x, type: continuous, low: 0, high: 1}]
+objective:
+  targets:
+    - {name: yield, direction: max, unit: "%", weight: 2}
+    - {name: size, target: [80, 120], prefer: centre, unit: nm}
+    - name: cost
+      direction: min
+  constraints:
+    - stability >= 0.9
+    - {name: viscosity, op: "<=", bound: 3}
+  scalarisation: desirability
+  reference: {yield: 0, cost: 10}
+"""
+    )
+    spec = load_spec(tmp_path / "spec.yaml")
+    objective = spec.config.objective
+    assert objective.quantities == ["yield", "size", "cost", "stability", "viscosity"]
+    assert objective.targets[1].prefer == "centre" and (objective.targets[1].low, objective.targets[1].high) == (
+        80,
+        120,
+    )
+    assert [str(c) for c in objective.constraints] == ["stability >= 0.9", "viscosity <= 3"]
+    store = f"sqlite:///{tmp_path / 'k.db'}"
+    _, created = Campaign.open_or_create(spec.name, spec.config, store=store)
+    again, resumed = Campaign.open_or_create(spec.name, load_spec(tmp_path / "spec.yaml").config, store=store)
+    assert created and not resumed and again.objective == objective

@@ -435,3 +435,17 @@ def test_on_front_checks_one_result_against_the_others() -> None:
     assert objective.on_front({"y": 2.0, "cost": 2.0, "s": 0.0}, others)  # an equal one does not dominate
     assert not objective.on_front({"y": 5.0, "cost": 0.0, "s": -1.0}, others)
     assert not objective.on_front({"y": 5.0}, others)
+
+
+def test_best_index_scalarises_over_every_measured_result_and_picks_a_feasible_one() -> None:
+    objective = Objective((Target("a"), Target("b")), (OutcomeConstraint("c", "<=", 1),), scalarisation="desirability")
+    results = [
+        {"a": 5.0, "b": 7.0, "c": 0.0},
+        {"a": 7.0, "b": 0.0, "c": 5.0},  # infeasible, but it widens b's range to [0, 9]
+        {"a": 9.0, "b": 9.0, "c": 5.0},  # infeasible
+        {"a": 10.0, "b": 2.0, "c": 0.0},  # d = 1, 2/9 -> 0.471
+        {"a": 8.0, "b": 3.0, "c": 0.0},  # d = 0.6, 3/9 -> 0.447
+    ]
+    assert objective.best_index(results) == 3
+    feasible = [results[i] for i in (0, 3, 4)]  # over these alone b's range is [2, 7] and 4 would win
+    assert objective.best_index(feasible) == 2

@@ -252,17 +252,20 @@ class Objective:
         )
 
     def best_index(self, results: Sequence[Mapping[str, float]]) -> int | None:
-        """Index of the best feasible result that has every target, or None when there is none.
+        """Index of the best feasible result that has every target (the first of equals), or None when there is
+        none; a scalarisation is computed over every result that has every target.
 
         Several unscalarised targets have no single best: raises (use ``pareto_indices``).
         """
         if self.scalarisation is None:
             self._only_target()
-        usable = [i for i, r in enumerate(results) if self._has_targets(r) and self.feasible(r)]
+        measured = [i for i, r in enumerate(results) if self._has_targets(r)]
+        usable = [i for i in measured if self.feasible(results[i])]
         if not usable:
             return None
-        values = self.utilities([results[i] for i in usable])
-        return usable[max(range(len(usable)), key=values.__getitem__)]
+        # a scalarisation's bounds come from every measured result, as the models see them; the best is feasible
+        values = dict(zip(measured, self.utilities([results[i] for i in measured]), strict=True))
+        return max(usable, key=values.__getitem__)
 
     def pareto_indices(self, results: Sequence[Mapping[str, float]]) -> list[int]:
         """Indices (ascending) of the complete, feasible results that no other such result dominates in the
