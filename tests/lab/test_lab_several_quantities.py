@@ -160,3 +160,21 @@ objective:
     _, created = Campaign.open_or_create(spec.name, spec.config, store=store)
     again, resumed = Campaign.open_or_create(spec.name, load_spec(tmp_path / "spec.yaml").config, store=store)
     assert created and not resumed and again.objective == objective
+
+
+def test_the_two_target_example_runs_its_loop(tmp_path: Path) -> None:
+    from kiln import Campaign, ExperimentStatus
+    from kiln.lab.orchestrator import Orchestrator
+    from kiln.lab.stopping import StopRules
+
+    spec = load_spec(EXAMPLES / "suzuki-ii-two-targets.yaml")
+    campaign, _ = Campaign.open_or_create(spec.name, spec.config, store=f"sqlite:///{tmp_path / 'k.db'}")
+    ((instrument, _, _),) = spec.build_instruments()
+    summary = Orchestrator(campaign, [instrument], stop=StopRules(budget=7)).run_sync()
+    assert summary.finished == 7
+    done = campaign.experiments()
+    assert all(e.status is ExperimentStatus.COMPLETED and set(e.results) == {"yield", "turnover"} for e in done)
+    front = campaign.pareto()
+    others = {e.id: [o.results for o in done if o.id != e.id] for e in done}
+    assert front == [e for e in done if campaign.objective.on_front(e.results, others[e.id])] != []
+    assert len({e.candidate for e in done}) == 7  # a pool row is suggested once
