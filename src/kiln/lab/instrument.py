@@ -16,7 +16,8 @@ class ExperimentFailed(KilnError):
 class Instrument(Protocol):
     """Runs one experiment at a time.
 
-    Contract: ``measure`` gets parameters in lab units and returns target name -> value, or raises
+    Contract: ``measure`` gets parameters in lab units and returns quantity name -> value (every target and
+    constrained quantity of the objective; other names are kept as outputs), or raises
     ExperimentFailed with a reason. It may be called again with the same parameters after a crash (an experiment
     whose result was never stored); it must not keep state that breaks when that happens.
     """

@@ -31,8 +31,9 @@ class RunStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Observation:
-    """A finished experiment's measured values: target or output name -> number; ``outputs`` holds anything
-    else the instrument reported (JSON values), kept with the experiment's record."""
+    """A finished experiment's measured values: quantity (a target or a constrained quantity) or output name ->
+    number; ``outputs`` holds anything else the instrument reported (JSON values), kept with the experiment's
+    record."""
 
     values: Mapping[str, float]
     outputs: Mapping[str, Any] = field(default_factory=dict)
