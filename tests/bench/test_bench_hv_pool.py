@@ -188,3 +188,11 @@ def test_bench_settings_object() -> None:
     assert [r["hv_percent"] for r in results["strategies"]["random"]["runs"]] == [
         list(t.hv_percent) for t in runs["random"]
     ]
+
+
+@pytest.mark.parametrize("constrained", [False, True], ids=["two-targets", "with-constraint"])
+def test_kilns_default_runs_on_several_targets(constrained: bool) -> None:
+    bounds = [parse_constraint("cost<=4")] if constrained else []
+    problem = HVProblem.from_frame(two_objective_frame(), ["x", "kind"], ["up", "down"], ["max", "min"], bounds)
+    run = run_hv_trajectory(problem, "default", seed=4, budget=8)
+    assert len(set([*run.initial, *run.chosen])) == 8 and 0 <= run.hv_percent[-1] <= 1
