@@ -449,3 +449,12 @@ def test_best_index_scalarises_over_every_measured_result_and_picks_a_feasible_o
     assert objective.best_index(results) == 3
     feasible = [results[i] for i in (0, 3, 4)]  # over these alone b's range is [2, 7] and 4 would win
     assert objective.best_index(feasible) == 2
+
+
+def test_a_window_target_in_a_scalarisation_counts_its_distance() -> None:
+    objective = Objective((SIZE, Target("cost", "min")), scalarisation="desirability")
+    observed = [{"size": 100, "cost": 1}, {"size": 140, "cost": 1}, {"size": 60, "cost": 3}, {"size": 90}]
+    # size scores: 0, -20, -20 (the partial result is left out of the bounds); cost: -1, -1, -3
+    assert objective.utility({"size": 110, "cost": 2}, observed) == pytest.approx(0.5**0.5)
+    assert objective.utility({"size": 130, "cost": 1}, observed) == pytest.approx(0.5**0.5)
+    assert objective.utilities([r for r in observed if "cost" in r]) == [1.0, 0.0, 0.0]
