@@ -145,6 +145,7 @@ def test_parse_results_partial_and_whole() -> None:
     [
         ({"yeld": 1}, "results: got {'yeld': 1}", "unknown ['yeld']"),
         ({"yeld": 1}, "results: got {'yeld': 1}", "['yield', 'cost', 'size', 'stability']"),
+        ({"yeld": 1}, "results: got {'yeld': 1}", "did you mean 'yield'?"),
         ({}, "results: got {}", "some of the quantities"),
         (82, "results: got 82", "a bare number is the value of the only quantity"),
         ({"cost": float("nan")}, "result 'cost': got nan", "NaN"),

@@ -15,6 +15,7 @@ quantity has a value, ``feasible`` whether every constraint holds.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -187,7 +188,9 @@ class Objective:
             missing = [n for n in known if n not in value]
             if unknown or not value or (missing and not partial):
                 allowed = f"values for {'some' if partial else 'all'} of the quantities {known} are required"
-                raise ValidationError("results", dict(value), allowed, f"missing {missing}, unknown {unknown}")
+                close = [m for name in unknown for m in difflib.get_close_matches(name, known, n=1)]
+                hint = f"; did you mean {close[0]!r}?" if len(close) == 1 else ""
+                raise ValidationError("results", dict(value), allowed, f"missing {missing}, unknown {unknown}{hint}")
             return {name: check_finite(f"result '{name}'", value[name]) for name in known if name in value}
         if len(known) != 1:
             raise ValidationError(
