@@ -17,9 +17,6 @@ from typing import Any
 from kiln.core.records import Experiment
 from kiln.objective import Objective
 
-HV_TARGETS_MAX = 4
-"""Most targets whose hypervolume is computed (the exact volume grows fast with the number of targets)."""
-
 
 @dataclass(frozen=True)
 class FrontReport:
@@ -30,12 +27,14 @@ class FrontReport:
         reference: target name -> the reference point's score (see the module docstring); empty when no
             experiment counts yet.
         hypervolume: (seq, hypervolume) after each completed experiment, in creation order: the volume the front
-            of the counted experiments up to it dominates; empty with one target or more than HV_TARGETS_MAX.
+            of the counted experiments up to it dominates; empty with one target (``kiln.report.hypervolume``).
+        exact: whether the hypervolume is exact (two targets) or estimated (three or more).
     """
 
     front: list[Experiment]
     reference: dict[str, float]
     hypervolume: list[tuple[int, float]]
+    exact: bool = True
 
 
 def pareto_front(objective: Objective, experiments: Sequence[Experiment]) -> list[Experiment]:
@@ -73,40 +72,33 @@ def front_report(objective: Objective, experiments: Sequence[Experiment]) -> Fro
     """The front of ``experiments`` (a campaign's, in creation order) and its hypervolume curve."""
     import numpy as np
 
+    from kiln.report.hypervolume import hypervolume_curve
+
     front = pareto_front(objective, experiments)
     usable = counted(objective, experiments)
     ids = {e.id for e in usable}
     reference = reference_scores(objective, [e.results for e in usable])
     targets = len(objective.targets)
-    if targets < 2 or targets > HV_TARGETS_MAX or len(reference) < targets:
-        return FrontReport(front, reference, [])
-    from kiln.bench.metrics import hypervolume
-
+    if targets < 2 or len(reference) < targets:
+        return FrontReport(front, reference, [], exact=True)
+    results = [e for e in experiments if e.counts_as_result]
+    nan = [float("nan")] * targets
+    points = np.array([objective.scores(e.results) if e.id in ids else nan for e in results], dtype=float)
     point = np.array([reference[t.name] for t in objective.targets])
-    kept: list[np.ndarray] = []
-    volume = 0.0
-    curve: list[tuple[int, float]] = []
-    for e in experiments:
-        if not e.counts_as_result:
-            continue
-        if e.id in ids:
-            scores = np.array(objective.scores(e.results), dtype=float)
-            if (scores > point).all() and not any((other >= scores).all() for other in kept):
-                kept = [other for other in kept if not (scores >= other).all()]
-                kept.append(scores)
-                volume = hypervolume(np.array(kept), point)
-        curve.append((e.seq, volume))
-    return FrontReport(front, reference, curve)
+    curve, exact = hypervolume_curve(points.reshape(len(results), targets), point)
+    return FrontReport(front, reference, [(e.seq, v) for e, v in zip(results, curve, strict=True)], exact=exact)
 
 
 def front_json(objective: Objective, experiments: Sequence[Experiment]) -> dict[str, Any]:
     """``front_report`` as JSON: ``front`` (ids), ``reference`` (target -> score), ``hypervolume``
-    ([{seq, value}]), ``targets`` and ``constraints`` (their spec forms, for drawing the limits)."""
+    ([{seq, value}]), ``hypervolume_exact`` (false: estimated, with three or more targets), ``targets`` and
+    ``constraints`` (their spec forms, for drawing the limits)."""
     report = front_report(objective, experiments)
     return {
         "front": [e.id for e in report.front],
         "reference": report.reference,
         "hypervolume": [{"seq": seq, "value": value} for seq, value in report.hypervolume],
+        "hypervolume_exact": report.exact,
         "targets": [t.to_config() for t in objective.targets],
         "constraints": [c.to_config() for c in objective.constraints],
     }

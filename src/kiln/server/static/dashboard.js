@@ -416,7 +416,7 @@ async function drawHypervolume(generation = state.generation) {
   const note = document.getElementById("hv-note");
   if (!answer.hypervolume.length) {
     Plotly.purge("plot-hv");
-    note.textContent = "No hypervolume yet: no completed experiment has every quantity within the constraints (it is drawn for two to four targets).";
+    note.textContent = "No hypervolume yet: no completed experiment has every quantity within the constraints.";
     return;
   }
   Plotly.react("plot-hv", [
@@ -435,7 +435,8 @@ async function drawHypervolume(generation = state.generation) {
     showlegend: false,
   }, PLOT_CONFIG);
   const reference = Object.entries(answer.reference).map(([name, value]) => `${name} ${+value.toPrecision(4)}`).join(", ");
-  note.textContent = `The volume the front dominates, in the targets' scores (larger is better: a minimised target counts negated, a window by the distance to it), above the reference point ${reference}.`;
+  const how = answer.hypervolume_exact ? "" : " (estimated from random points: with three or more targets the exact volume costs too much)";
+  note.textContent = `The volume the front dominates${how}, in the targets' scores (larger is better: a minimised target counts negated, a window by the distance to it), above the reference point ${reference}.`;
 }
 
 function drawParameters() {
