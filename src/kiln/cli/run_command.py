@@ -26,6 +26,7 @@ from kiln.lab.lease import RunLease
 from kiln.lab.orchestrator import LoopSummary, Orchestrator
 from kiln.lab.protocol import AsyncInstrument
 from kiln.lab.spec import RunSpec, load_spec
+from kiln.objective import Direction
 
 DEFAULT_BUDGET = 40
 
@@ -48,7 +49,7 @@ def run_spec(path: Path, store: str, *, budget: int | None, seed: int | None, co
         built = spec.build_instruments(seed=config.seed)
         emulators = [emulator for _, _, emulator in built if emulator is not None]
         for emulator in emulators:
-            emulator.check_compatible(config.domain.names, config.objective.names)
+            emulator.check_compatible(config.domain.names, config.objective.quantities)
         campaign, created = Campaign.open_or_create(spec.name, config, store=store)
         lease = RunLease(campaign, spec.lease)
         lease.acquire()  # refused, naming the run that holds it, while another run drives the campaign
@@ -236,9 +237,10 @@ def _summary(campaign: Campaign, instrument: DatasetEmulator | None, console: Co
             console.print(experiments_table(front, names, quantities, title=title, units=units, width=console.width))
         else:
             console.print("Pareto front: none yet (no experiment has every quantity measured within the constraints)")
-        return  # the dataset's top 5 % is a single-target measure
-    if instrument is not None and completed:
-        top = instrument.top_keys(0.05, campaign.objective.target.direction.value)
+        return
+    single = len(objective.targets) == 1 and objective.targets[0].direction is not Direction.RANGE
+    if instrument is not None and completed and single:  # the dataset's top 5 % ranks one max or min target
+        top = instrument.top_keys(0.05, objective.targets[0].direction.value)
         found_at = [
             i for i, e in enumerate(experiments, start=1) if e in completed and instrument.pool.key_of(e.params) in top
         ]
