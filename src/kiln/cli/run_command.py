@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import signal
 from collections.abc import Iterator
 from dataclasses import replace
@@ -26,7 +27,7 @@ from kiln.lab.lease import RunLease
 from kiln.lab.orchestrator import LoopSummary, Orchestrator
 from kiln.lab.protocol import AsyncInstrument
 from kiln.lab.spec import RunSpec, load_spec
-from kiln.objective import Direction
+from kiln.objective import Direction, Objective
 
 DEFAULT_BUDGET = 40
 
@@ -237,10 +238,9 @@ def _summary(campaign: Campaign, instrument: DatasetEmulator | None, console: Co
             console.print(experiments_table(front, names, quantities, title=title, units=units, width=console.width))
         else:
             console.print("Pareto front: none yet (no experiment has every quantity measured within the constraints)")
-        return
-    single = len(objective.targets) == 1 and objective.targets[0].direction is not Direction.RANGE
-    if instrument is not None and completed and single:  # the dataset's top 5 % ranks one max or min target
-        top = instrument.top_keys(0.05, objective.targets[0].direction.value)
+        return  # the dataset's top 5 % is a single-target measure
+    top = _top_keys(instrument, objective) if instrument is not None and completed else None
+    if instrument is not None and top is not None:
         found_at = [
             i for i, e in enumerate(experiments, start=1) if e in completed and instrument.pool.key_of(e.params) in top
         ]
@@ -253,3 +253,22 @@ def _summary(campaign: Campaign, instrument: DatasetEmulator | None, console: Co
             console.print(
                 f"top-5 % candidates of the dataset found: 0 of {len(top)} after {len(experiments)} experiments"
             )
+
+
+def _top_keys(instrument: DatasetEmulator, objective: Objective, fraction: float = 0.05) -> set[int] | None:
+    """Row keys of the dataset's best ceil(fraction * N) rows for the objective's one max or min target, among the
+    rows within its outcome constraints; None when there is no such ranking (several targets, a scalarisation or a
+    window target: one column's top rows say nothing of those)."""
+    if len(objective.targets) != 1 or objective.scalarisation is not None:
+        return None
+    target = objective.targets[0]
+    if target.direction is Direction.RANGE:
+        return None
+    measured = instrument.measured
+    rows = range(len(measured[target.name]))
+    allowed = [k for k in rows if objective.feasible({q: float(measured[q][k]) for q in objective.quantities})]
+    if not allowed:
+        return set()
+    scores = np.asarray([target.score(float(measured[target.name][k])) for k in allowed])
+    order = np.argsort(-scores, kind="stable")
+    return {allowed[int(i)] for i in order[: math.ceil(fraction * len(allowed))]}
