@@ -219,3 +219,18 @@ def test_default_optimises_a_scalarised_objective_as_one_utility(monkeypatch: py
         assert np.allclose(y, objective.utilities([e.results for e in h.completed])) and np.ptp(y) > 0
         proposals = DefaultStrategy().propose(CUBE, objective, h, 2, seed=1)
         assert len(proposals) == 2 and all(CUBE.validate(p.params) for p in proposals)
+
+
+@pytest.mark.parametrize(("targets", "kind"), [(3, "qlognehvi"), (5, "qlognparego")])
+def test_more_targets_propose_new_rows_with_the_acquisition_for_their_number(targets: int, kind: str) -> None:
+    names = [f"t{i}" for i in range(targets)]
+    objective = Objective(tuple(Target(name) for name in names))
+    keys = [0, 5, 10, 15, 20, 25, 30, 35, 40]
+    quantities = {name: (lambda x, i=i: np.cos(3 * x + i)) for i, name in enumerate(names)}
+    h = line_history(line_results(keys, **quantities))
+    problem = build_problem(LINE, objective, h)
+    from kiln.models.model_list import fit_model_list
+
+    assert _Chooser("auto", fit_model_list(problem.columns, problem.names), problem).kind == kind
+    proposals = MultiObjectiveStrategy().propose(LINE, objective, h, 2, seed=0)
+    assert len({p.candidate for p in proposals}) == 2 and not {p.candidate for p in proposals} & set(keys)

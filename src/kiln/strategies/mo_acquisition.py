@@ -42,16 +42,27 @@ PAREGO_ABOVE = 4
 """Above this many targets "auto" chooses qLogNParEGO: the hypervolume's box decompositions grow steeply with the
 number of objectives."""
 
-MC_SAMPLES = 128
-"""Quasi-Monte-Carlo samples of the joint posterior for two targets (and for a single one)."""
+MC_SAMPLES = 64
+"""Quasi-Monte-Carlo samples of the joint posterior for one or two targets. Against 128 it cut an ask at n = 100
+(two targets, 6-d space) by about a fifth, proposing points within 0.02 of the same ones (docs/benchmarks.md)."""
 
-MC_SAMPLES_MANY = 64
+MC_SAMPLES_MANY = 32
 """Samples for three or more targets: each sample's front gets its own box decomposition (computed in Python by
-BoTorch for more than two objectives), which dominates the cost of an ask."""
+BoTorch for more than two objectives), which dominates the cost of an ask; 64 took about 1.5 to 1.8 times as
+long."""
+
+PARTITION_ALPHA = 0.01
+"""Approximate box decompositions for three or more targets (BoTorch's ``alpha``; 0: exact): cells holding less
+than this fraction of the hypervolume are left out. With three targets at n = 100 it halved the decompositions'
+cost and cut an ask by about a third."""
 
 PRUNE_SAMPLES = 256
 """Posterior samples that decide which completed experiments may be optimal (the baseline kept); BoTorch's default
 of 2048 joint samples of every experiment cost more than the rest of an ask at n = 100."""
+
+BASELINE_MOST = 64
+"""Completed experiments kept in the baseline at most (those most often on the sampled fronts): with three or more
+targets each posterior sample's front gets a box decomposition whose cost grows steeply with its size."""
 
 REFERENCE_SCALE = 0.1
 """Reference point from the data: the observed front's nadir minus this fraction of its range per target."""
@@ -222,6 +233,7 @@ def build_mo_acquisition(
                 objective=multi,
                 constraints=constraints,
                 num_samples=PRUNE_SAMPLES,
+                max_frac=min(1.0, BASELINE_MOST / len(X_baseline)),
             )
             X_baseline = kept if len(kept) else X_baseline  # none probably feasible and above the reference: all
         if kind == "qlognei":
@@ -243,6 +255,7 @@ def build_mo_acquisition(
             return qLogNoisyExpectedHypervolumeImprovement(
                 fitted.model,
                 ref_point=[float(r) for r in reference or ()],
+                alpha=PARTITION_ALPHA if k > 2 else 0.0,
                 X_baseline=X_baseline,
                 sampler=sampler,
                 objective=multi,
