@@ -116,3 +116,13 @@ def test_the_front_is_marked_in_a_pareto_column(campaign: Campaign) -> None:
     before = stored(campaign)
     assert campaign.add_data(io.BytesIO(text.encode())).skipped == 4  # the column is not an output
     assert stored(campaign) == before
+
+
+def test_kiln_export_marks_the_front_and_imports_back(campaign: Campaign) -> None:
+    table = campaign.to_table()
+    assert "pareto" in table.columns
+    front = {e.id for e in campaign.pareto()}
+    assert {r["id"] for r in table.records if r["pareto"]} == front
+    before = stored(campaign)
+    assert campaign.add_data(io.BytesIO(table_to_csv(table).encode())).skipped == 4
+    assert stored(campaign) == before

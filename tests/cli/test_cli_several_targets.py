@@ -279,3 +279,21 @@ def test_the_two_target_example_runs_and_ends_with_its_summary(
     assert "4 experiments: 4 completed" in out
     assert ("best found" in out) is scalarised and ("Pareto front:" in out) is not scalarised
     assert "top-5 %" not in out
+
+
+def test_show_marks_broken_constraints_with_one_target(runner: CliRunner, tmp_path: Path) -> None:
+    from kiln import Continuous, SearchSpace
+    from kiln.objective import Objective, OutcomeConstraint, Target
+
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    objective = Objective((Target("yield"),), (OutcomeConstraint("stability", ">=", 0.9),))
+    campaign = Campaign.create(
+        "one", space=SearchSpace([Continuous("x", 0.0, 1.0)]), objective=objective, strategy="random", store=url
+    )
+    good, bad = campaign.ask(2)
+    campaign.tell(good.id, {"yield": 50.0, "stability": 0.95})
+    campaign.tell(bad.id, {"yield": 99.0, "stability": 0.2})
+    out = ok(kiln(runner, "show", "one", "--store", url)).stdout
+    assert "constraints" in out and "breaks stability >= 0.9" in out
+    card = out[out.index("best so far") : out.index("latest")]
+    assert good.id in card and bad.id not in card  # the better yield breaks the constraint

@@ -473,3 +473,21 @@ def test_constraint_limits_are_drawn_on_the_plots(coated: tuple[str, Campaign, l
     page.goto(base)
     page.wait_for_selector("#campaigns tbody tr")
     assert "3 on the Pareto front" in page.locator("#campaigns tbody tr").inner_text()
+
+
+def test_a_window_target_draws_its_window(tmp_path: Path, page: Page) -> None:
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    objective = Objective((Target("size", direction="range", low=80.0, high=120.0, unit="nm"),))
+    space = SearchSpace([Continuous("x", 0.0, 1.0)])
+    campaign = Campaign.create("beads", space=space, objective=objective, strategy="random", store=url)
+    for experiment, size in zip(campaign.ask(6), [60.0, 130.0, 100.0, 85.0, 150.0, 70.0], strict=True):
+        campaign.tell(experiment.id, size)
+    for base in serve(create_app(open_store(url), public_read=True)):
+        page.goto(f"{base}/#/campaign/beads")
+        page.wait_for_selector("#plot-progress .main-svg", timeout=60_000)
+        shapes = page.evaluate("document.getElementById('plot-progress').layout.shapes")
+        assert sorted(s["y0"] for s in shapes) == [80.0, 120.0]
+        assert "size in 80 to 120" in page.locator("#summary").inner_text()
+        bests = page.evaluate("document.getElementById('plot-progress').data[1].y")
+        assert bests == [60.0, 130.0, 100.0, 100.0, 100.0, 100.0]  # by the distance to the window
+        assert share_near(pixels(page, "#plot-progress"), RED, 20) > 0.0005

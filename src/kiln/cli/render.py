@@ -38,14 +38,15 @@ def experiments_table(
     width: int | None = None,
     front: Mapping[str, str] | None = None,
     missing: Sequence[str] | None = None,
+    front_header: str = "front",
 ) -> Table:
     """A row per experiment: id, #, status, parameters (with their units), targets (the measured quantities; a
     pending experiment's missing ones show ``-``). Ids are never cut. With ``front`` (id -> mark, ``front_marks``)
-    a ``front`` column marks those on the Pareto front and those that break a constraint; with ``missing`` (the
+    a column (``front_header``) marks those on the Pareto front and those that break a constraint; with ``missing`` (the
     quantities of the objective) a ``missing`` column names those a pending experiment still waits for. With
     ``width`` (the console's) a table that would not fit lists each experiment's parameters as ``name = value``
     lines in one column, so long values (SMILES) wrap whole."""
-    marks = _Marks(front, missing)
+    marks = _Marks(front, missing, front_header)
     wide = _wide_table(experiments, params, targets, title=title, units=units, marks=marks)
     if width is None or _natural(wide) <= width:
         return wide
@@ -55,12 +56,16 @@ def experiments_table(
 class _Marks:
     """The optional columns of an experiments table: on the front, and the quantities still missing."""
 
-    def __init__(self, front: Mapping[str, str] | None, missing: Sequence[str] | None) -> None:
+    def __init__(self, front: Mapping[str, str] | None, missing: Sequence[str] | None, header: str) -> None:
         self.front = front
+        self.header = header
         self.quantities = None if missing is None else list(missing)
 
     def headers(self) -> list[str]:
-        return [*(["front"] if self.front is not None else []), *(["missing"] if self.quantities is not None else [])]
+        return [
+            *([self.header] if self.front is not None else []),
+            *(["missing"] if self.quantities is not None else []),
+        ]
 
     def cells(self, e: Experiment) -> list[str]:
         cells = []
@@ -435,7 +440,10 @@ def show_campaign(campaign: Any, console: Console) -> None:
                 title="latest",
                 units=units,
                 width=console.width,
-                front=None if front is None else front_marks(objective, experiments, {e.id for e in front}),
+                front=None
+                if front is None and not objective.constraints
+                else front_marks(objective, experiments, {e.id for e in front or ()}),
+                front_header="front" if front is not None else "constraints",
             )
         )
 
