@@ -196,6 +196,14 @@ def test_default_hands_several_targets_and_constraints_to_the_multi_objective_st
     assert DefaultStrategy().propose(CUBE, objective, h, 2, seed=7) == expected
 
 
+def test_default_hands_its_kernel_to_the_multi_objective_strategy() -> None:
+    objective = Objective((Target("a"), Target("b", "min")))
+    h = cube_history(objective)
+    rbf = MultiObjectiveStrategy(kernel="rbf").propose(CUBE, objective, h, 1, seed=7)
+    assert DefaultStrategy(kernel="rbf").propose(CUBE, objective, h, 1, seed=7) == rbf
+    assert rbf != MultiObjectiveStrategy().propose(CUBE, objective, h, 1, seed=7)
+
+
 def test_default_keeps_one_target_on_the_bayesian_strategy(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("one target must not reach the multi-objective strategy")

@@ -22,7 +22,8 @@ from kiln.strategies.simple import SpaceFillingStrategy
 @dataclass(frozen=True)
 class DefaultStrategy:
     """Space-filling until ``initial`` experiments exist (measured or running), then BO: the BayesStrategy for
-    one utility, the MultiObjectiveStrategy (its defaults) for several targets or outcome constraints.
+    one utility, the MultiObjectiveStrategy (its defaults, with this kernel) for several targets or outcome
+    constraints.
 
     Args:
         initial: experiments before the model takes over (prior data counts).
@@ -57,7 +58,7 @@ class DefaultStrategy:
         if objective.is_multi or objective.constraints:
             from kiln.strategies.multi_objective import MultiObjectiveStrategy
 
-            return MultiObjectiveStrategy().propose(domain, objective, history, n, seed=seed)
+            return MultiObjectiveStrategy(kernel=self.kernel).propose(domain, objective, history, n, seed=seed)
         proposals: list[Proposal] = self.bayes.propose(domain, objective, history, n, seed=seed)
         return proposals
 
