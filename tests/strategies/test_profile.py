@@ -146,3 +146,30 @@ def test_a_profile_of_a_constrained_target_goes_through_the_best_feasible_experi
     ]
     profile = model_profile(BayesStrategy(), space, objective, History(completed=done), "x", points=5)
     assert profile.through == {"x": 0.9}  # e1 has the highest y but breaks the constraint
+
+
+def test_a_quantity_profile_predicts_each_quantity_in_its_units_with_partial_results() -> None:
+    objective = Objective((Target("a"), Target("b", "min")), (OutcomeConstraint("c", "<=", 50.0),))
+    xs = [0.0, 0.25, 0.5, 0.75, 1.0]
+    done = [
+        Experiment(
+            id=f"e{i}",
+            seq=i + 1,
+            params={"x": x},
+            status=ExperimentStatus.COMPLETED,
+            results={"a": 10 * x, "b": (x - 0.5) ** 2, "c": 100 * x},
+        )
+        for i, x in enumerate(xs)
+    ]
+    partial = Experiment(id="p", seq=9, params={"x": 0.6}, status=ExperimentStatus.PENDING, results={"c": 60.0})
+    history = History(completed=tuple(done), pending=(partial,))
+    space = SearchSpace([Continuous("x", 0.0, 1.0)])
+    for quantity, truth in (("a", lambda x: 10 * x), ("c", lambda x: 100 * x)):
+        profile = model_profile(BayesStrategy(), space, objective, history, "x", points=11, quantity=quantity)
+        assert np.abs(np.array(profile.mean) - truth(np.array(profile.values))).max() < 0.1 * truth(1.0)
+        assert quantity in profile.model
+    assert profile.through in ({"x": 0.0}, {"x": 0.25}, {"x": 0.5})  # on the front and feasible (c <= 50)
+    with pytest.raises(ValidationError, match="quantities"):
+        model_profile(BayesStrategy(), space, objective, history, "x", quantity="nope")
+    with pytest.raises(StateError):
+        model_profile(BayesStrategy(), space, objective, history, "x")  # several targets: no utility's model

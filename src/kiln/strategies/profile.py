@@ -87,11 +87,18 @@ def model_profile(
     *,
     points: int = 60,
     seed: int = 0,
+    quantity: str | None = None,
 ) -> Profile:
-    """Fit the surrogate to ``history`` and predict along ``parameter`` (see the module docstring)."""
+    """Fit the surrogate to ``history`` and predict along ``parameter`` (see the module docstring).
+
+    ``quantity``: predict that measured quantity (a target or a constrained quantity) instead, in its own units,
+    with the GP the multi-objective strategy fits for it (see ``quantity_profile``).
+    """
     from kiln.models.gp import torch_threads
     from kiln.strategies.bayes import BayesStrategy
 
+    if quantity is not None:
+        return quantity_profile(strategy, domain, objective, history, parameter, quantity, points=points, seed=seed)
     if len(objective.targets) != 1 or objective.scalarisation is not None:
         raise StateError(
             f"a profile shows the model of one target in its units; this objective has the targets {objective.names}"
@@ -124,6 +131,59 @@ def model_profile(
         model=f"{model.model} ({model.kernel})" if model.model == "gp" else f"{model.model} ({model.trees} trees)",
         rescaled={} if group is None else {p: [row[p] for row in rows] for p in group.parts if p != parameter},
         feasible=feasible,
+        noise=False,
+    )
+
+
+def quantity_profile(
+    strategy: Strategy,
+    domain: Domain,
+    objective: Objective,
+    history: History,
+    parameter: str,
+    quantity: str,
+    *,
+    points: int = 60,
+    seed: int = 0,
+) -> Profile:
+    """One quantity's GP along ``parameter``, in the quantity's units: fitted (as in the multi-objective strategy)
+    on every experiment with a value of it, partly measured ones included, with the strategy's kernel. The slice
+    goes through the best feasible experiment (one target or a scalarisation), else the first experiment of the
+    Pareto front, else the last completed one."""
+    import numpy as np
+
+    from kiln.models.gp import KERNELS, fit_gp, torch_threads
+
+    if quantity not in objective.quantities:
+        raise ValidationError("quantity", quantity, f"one of the campaign's quantities {objective.quantities}", "")
+    grid = grid_along(domain, parameter, points)
+    measured = [e for e in (*history.completed, *history.pending) if quantity in e.results]
+    if len(measured) < 2:
+        raise StateError(f"the model of {quantity!r} needs at least 2 experiments that measured it; tell more first")
+    completed = [e.results for e in history.completed]
+    best = None
+    if completed and (len(objective.targets) == 1 or objective.scalarisation is not None):
+        best = objective.best_index(completed)
+    elif completed:
+        best = next(iter(objective.pareto_indices(completed)), None)
+    through = (history.completed[best] if best is not None else (history.completed or measured)[-1]).params
+    kernel = str(getattr(getattr(strategy, "bayes", strategy), "kernel", "matern52"))
+    group = _composition_of(domain, parameter)
+    rows = [_point(through, parameter, value, group) for value in grid]
+    X = domain.encode([e.params for e in measured]).reshape(len(measured), -1)
+    y = [float(e.results[quantity]) for e in measured]
+    with torch_threads():
+        fitted = fit_gp(X, np.asarray(y), kernel=kernel if kernel in KERNELS else "matern52", seed=seed)
+        mean, std = fitted.posterior_mean_std(domain.encode(rows).reshape(len(rows), -1))
+    return Profile(
+        parameter=parameter,
+        values=grid,
+        mean=mean.tolist(),
+        std=std.tolist(),
+        through=dict(through),
+        model=f"gp ({fitted.kernel}) of {quantity}",
+        rescaled={} if group is None else {p: [row[p] for row in rows] for p in group.parts if p != parameter},
+        feasible=[_keeps_the_rules(domain, row) for row in rows],
         noise=False,
     )
 
