@@ -140,6 +140,14 @@ def test_parse_results_partial_and_whole() -> None:
     assert objective.parse_results({"yield": 1, "cost": 2, "size": 3, "stability": 4}, partial=False)["size"] == 3.0
 
 
+def test_a_partial_result_with_an_unknown_name_blames_only_that_name() -> None:
+    """Quantities left out of a partial result are not missing: the message names the unknown one alone."""
+    with pytest.raises(ValidationError) as error:
+        objective_3().parse_results({"yield": 82, "bogus": 1})
+    assert "unknown ['bogus']: correct or leave out each" in str(error.value)
+    assert "missing" not in str(error.value)
+
+
 @pytest.mark.parametrize(
     ("value", "start", "words"),
     [

@@ -190,7 +190,13 @@ class Objective:
                 allowed = f"values for {'some' if partial else 'all'} of the quantities {known} are required"
                 close = [m for name in unknown for m in difflib.get_close_matches(name, known, n=1)]
                 hint = f"; did you mean {close[0]!r}?" if len(close) == 1 else ""
-                raise ValidationError("results", dict(value), allowed, f"missing {missing}, unknown {unknown}{hint}")
+                if unknown:  # a partial result may leave quantities out: only the unknown names are wrong
+                    fix = f"unknown {unknown}: correct or leave out each{hint}"
+                elif value:
+                    fix = f"missing {missing}: give every one"
+                else:
+                    fix = f"missing {missing}: give at least one"
+                raise ValidationError("results", dict(value), allowed, fix)
             return {name: check_finite(f"result '{name}'", value[name]) for name in known if name in value}
         if len(known) != 1:
             raise ValidationError(
