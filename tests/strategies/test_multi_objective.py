@@ -16,7 +16,7 @@ from kiln.space.pool import CandidatePool
 from kiln.space.search_space import SearchSpace
 from kiln.strategies.base import History, training_data
 from kiln.strategies.default import DefaultStrategy
-from kiln.strategies.multi_objective import UTILITY, MultiObjectiveStrategy, _Chooser, build_problem
+from kiln.strategies.multi_objective import UTILITY, AcquisitionChooser, MultiObjectiveStrategy, build_problem
 from kiln.strategies.registry import strategy_from_config
 from kiln.strategies.simple import SpaceFillingStrategy
 
@@ -112,7 +112,7 @@ def test_a_given_reference_point_is_used_in_the_objectives_units() -> None:
     from kiln.models.model_list import fit_model_list
 
     fitted = fit_model_list(problem.columns, problem.names)
-    chooser = _Chooser("auto", fitted, problem)
+    chooser = AcquisitionChooser("auto", fitted, problem)
     assert chooser.kind == "qlognehvi"
     assert chooser.reference is not None
     assert chooser.reference[1] == pytest.approx(-10.0 / fitted.stds[1])
@@ -239,6 +239,6 @@ def test_more_targets_propose_new_rows_with_the_acquisition_for_their_number(tar
     problem = build_problem(LINE, objective, h)
     from kiln.models.model_list import fit_model_list
 
-    assert _Chooser("auto", fit_model_list(problem.columns, problem.names), problem).kind == kind
+    assert AcquisitionChooser("auto", fit_model_list(problem.columns, problem.names), problem).kind == kind
     proposals = MultiObjectiveStrategy().propose(LINE, objective, h, 2, seed=0)
     assert len({p.candidate for p in proposals}) == 2 and not {p.candidate for p in proposals} & set(keys)

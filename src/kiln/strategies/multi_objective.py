@@ -217,7 +217,7 @@ class MultiObjectiveStrategy:
         with torch_threads():
             fitted = fit_model_list(problem.columns, problem.names, kernel=self.kernel, ard=self.ard, seed=seed)
             feasibility = self._fit_feasibility(domain, problem.baseline, history, seed)
-            chooser = _Chooser(self.acquisition, fitted, problem)
+            chooser = AcquisitionChooser(self.acquisition, fitted, problem)
             if isinstance(domain, CandidatePool):
                 return self._from_pool(domain, chooser, history, n, seeds, feasibility)
             return self._from_space(domain, chooser, history, n, seeds, feasibility)
@@ -235,7 +235,7 @@ class MultiObjectiveStrategy:
     def _from_pool(
         self,
         pool: CandidatePool,
-        chooser: _Chooser,
+        chooser: AcquisitionChooser,
         history: History,
         n: int,
         seeds: list[int],
@@ -263,7 +263,7 @@ class MultiObjectiveStrategy:
     def _from_space(
         self,
         space: SearchSpace,
-        chooser: _Chooser,
+        chooser: AcquisitionChooser,
         history: History,
         n: int,
         seeds: list[int],
@@ -303,8 +303,10 @@ class MultiObjectiveStrategy:
         return proposals
 
 
-class _Chooser:
-    """The fitted model list and the problem, building the acquisition for a set of pending points."""
+class AcquisitionChooser:
+    """The fitted model list and the problem; ``kind`` is the acquisition the setting gives for the number of
+    targets and ``reference`` the hypervolume's reference point (objective units; None for qLogNEI).
+    ``acquisition(pending, seed)`` builds it for the experiments in flight (k x d)."""
 
     def __init__(self, setting: str, fitted: FittedModelList, problem: Problem) -> None:
         self.fitted = fitted
