@@ -297,3 +297,12 @@ def test_show_marks_broken_constraints_with_one_target(runner: CliRunner, tmp_pa
     assert "constraints" in out and "breaks stability >= 0.9" in out
     card = out[out.index("best so far") : out.index("latest")]
     assert good.id in card and bad.id not in card  # the better yield breaks the constraint
+
+
+def test_history_shows_every_quantity(runner: CliRunner, db: str) -> None:
+    (identifier, *_) = measured(db)
+    ok(kiln(runner, "amend", "films", identifier, "stability=0.97", "--reason", "recalibrated", "--store", db))
+    out = ok(kiln(runner, "history", "films", identifier, "--store", db)).stdout
+    assert "0.95" in out and "0.97" in out  # a column per quantity (headers fold to fit 80 columns)
+    versions = json.loads(ok(kiln(runner, "history", "films", identifier, "--json", "--store", db)).stdout)
+    assert [v["results"]["stability"] for v in versions] == [0.95, 0.97]

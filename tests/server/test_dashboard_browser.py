@@ -491,3 +491,26 @@ def test_a_window_target_draws_its_window(tmp_path: Path, page: Page) -> None:
         bests = page.evaluate("document.getElementById('plot-progress').data[1].y")
         assert bests == [60.0, 130.0, 100.0, 100.0, 100.0, 100.0]  # by the distance to the window
         assert share_near(pixels(page, "#plot-progress"), RED, 20) > 0.0005
+
+
+def test_a_correction_of_several_quantities_is_written_as_names_and_values(
+    coated: tuple[str, Campaign, list[str]], page: Page
+) -> None:
+    base, campaign, front = coated
+    writer = create_token(campaign.store, "ana", "write")[1]
+    page.goto(f"{base}/#/campaign/coatings")
+    page.wait_for_selector("#plot-hv .main-svg", timeout=60_000)
+    page.select_option("#correct-id", front[0])
+    page.select_option("#correct-action", "amend")
+    assert page.get_attribute("#correct-value", "placeholder") == "e.g. yield=1.5"
+    page.fill("#correct-value", "cost=1.75")
+    page.fill("#correct-reason", "typo")
+    page.click("#correct-form button")
+    page.wait_for_selector("#write-token:visible")  # public reading: the page asks for a token that may write
+    page.fill("#write-token", writer)
+    page.click("#correct-form button")
+    wait_until(lambda: campaign.experiment(front[0]).results["cost"] == 1.75)
+    assert campaign.experiment(front[0]).results["yield"] == 80.0  # the other quantities keep their values
+    page.fill("#correct-value", "cost")
+    page.click("#correct-form button")
+    wait_until(lambda: "name=value" in page.locator("#correct-note").inner_text())

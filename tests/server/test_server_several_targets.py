@@ -148,3 +148,12 @@ def test_a_csv_export_imports_back_and_a_partial_table_adds_values(lab: tuple[Te
     assert exported.splitlines()[0].startswith(b"id,seq,status,origin,x,yield,cost,stability")
     again = client.post(f"{URL}/import/csv", content=exported, headers=csv_header)
     assert again.status_code == 200 and again.json() == [] and again.headers["Kiln-Skipped"] == "5"
+
+
+def test_the_front_is_read_only_within_the_tokens_campaigns(backend_store: Store) -> None:
+    tokens = scoped_tokens(backend_store)
+    app = create_app(backend_store)
+    assert http(app, tokens["admin"]).post("/api/v1/campaigns", json=SEVERAL).status_code == 201
+    assert http(app, tokens["other"]).get(f"{URL}/front").status_code == 403
+    assert http(app).get(f"{URL}/front").status_code == 401
+    assert http(app, tokens["read"]).get(f"{URL}/front").json()["front"] == []

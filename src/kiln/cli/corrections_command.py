@@ -100,7 +100,7 @@ def history(
     if json_output:
         print_json([revision_json(r) for r in versions])
         return
-    out.print(history_table(versions, campaign.objective.names, title=f"history of {experiment_id}"))
+    out.print(history_table(versions, campaign.objective.quantities, title=f"history of {experiment_id}"))
 
 
 def pending(

@@ -471,8 +471,8 @@ def experiment_card(
 def history_table(versions: Sequence[Revision], targets: Sequence[str], *, title: str) -> Table:
     """Every version of an experiment's outcome, oldest first: what it was, and when, why and by whom it changed."""
     table = Table(title=title)
-    for column in ("#", "change", "status", *targets, "reason / note", "by"):
-        table.add_column(column, justify="right" if column == "#" else "left")
+    for column in ("#", "change", "status", *targets, "reason / note", "by"):  # values wrap, never cut
+        table.add_column(escape(column), justify="right" if column == "#" else "left", overflow="fold")
     table.add_column("at (UTC)", no_wrap=True, min_width=19)  # a time is read whole, never cut
     for r in versions:
         status = r.status.value + (" (retracted)" if r.retracted else "")
