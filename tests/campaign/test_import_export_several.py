@@ -85,6 +85,24 @@ def test_a_changed_value_of_a_partly_measured_experiment_is_refused(campaign: Ca
     assert stored(campaign) == before
 
 
+def test_a_refused_change_says_the_amend_that_makes_it(campaign: Campaign) -> None:
+    """The fix names the quantities and values of the row: with two targets a bare VALUE would be refused."""
+    a, b = stored(campaign)[:2]
+    partly, _ = campaign.pending()
+    refusals = {
+        f"id,yield,cost\n{a.id},81,2\n": f"kiln amend films {a.id} yield=81.0 --reason TEXT",
+        f"id,yield,cost\n{partly.id},86,1.5\n": f"kiln amend films {partly.id} yield=86.0 --reason TEXT",
+    }
+    for table, command in refusals.items():
+        with pytest.raises(ValidationError) as error:
+            campaign.add_data(io.BytesIO(table.encode()))
+        assert command in str(error.value)
+    campaign.amend(b.id, failure="furnace tripped", reason="it never ran")
+    with pytest.raises(ValidationError) as error:
+        campaign.add_data(io.BytesIO(f"id,yield,cost\n{b.id},70,3\n".encode()))
+    assert f"kiln amend films {b.id} yield=70.0 cost=3.0 stability=VALUE --reason TEXT" in str(error.value)
+
+
 def test_new_rows_may_be_partial(campaign: Campaign) -> None:
     rows = [{"x": 0.2, "yield": 60.0, "cost": 1.0, "stability": 0.92}, {"x": 0.3, "yield": 65.0}]
     whole, partial = campaign.add_data(rows)

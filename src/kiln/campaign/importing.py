@@ -111,10 +111,12 @@ def plan_import(
         if changed:
             if existing.status is ExperimentStatus.FAILED:
                 stored = f"failed ({existing.reason})"
-                fix = f"record a value for it with kiln amend {campaign} {identifier} VALUE --reason TEXT"
+                values = _amend_values(results, objective.quantities)
+                fix = f"record a value for it with kiln amend {campaign} {identifier} {values} --reason TEXT"
             else:
                 stored = f"{existing.status.value} with { {k: v[1] for k, v in changed.items()} }"
-                fix = f"correct it with kiln amend {campaign} {identifier} VALUE --reason TEXT"
+                values = _amend_values({k: v for k, v in results.items() if k in changed}, ())
+                fix = f"correct it with kiln amend {campaign} {identifier} {values} --reason TEXT"
             raise ValidationError(
                 f"row {number}: {', '.join(changed)}",
                 {k: v[0] for k, v in changed.items()},
@@ -123,6 +125,14 @@ def plan_import(
             )
         skipped += 1
     return ImportPlan(plan.completions, plan.new, skipped)
+
+
+def _amend_values(results: Mapping[str, float], every: Sequence[str]) -> str:
+    """The NAME=VALUE arguments of a ``kiln amend`` that records ``results`` (with NAME=VALUE for each of ``every``
+    not among them); NAME=VALUE when there are none (a changed output or note)."""
+    values = [f"{name}={value!r}" for name, value in results.items()]
+    values += [f"{name}=VALUE" for name in every if name not in results]
+    return " ".join(values) or "NAME=VALUE"
 
 
 def _told(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -144,12 +154,13 @@ def _completion(
         and not same_value(row["written"].get(name, row["results"][name]), existing.results[name])
     }
     if differing:
+        values = _amend_values({name: results[name] for name in differing}, ())
         raise ValidationError(
             f"row {number}: {', '.join(differing)}",
             {k: v[0] for k, v in differing.items()},
             f"experiment {identifier} is pending with { {k: v[1] for k, v in differing.items()} } recorded already; "
             "an import never changes a recorded value",
-            f"correct it with kiln amend {campaign} {identifier} NAME=VALUE --reason TEXT, or remove the row",
+            f"correct it with kiln amend {campaign} {identifier} {values} --reason TEXT, or remove the row",
         )
     new = {name: value for name, value in results.items() if name not in existing.results}
     outputs = {
