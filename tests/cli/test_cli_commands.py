@@ -196,6 +196,9 @@ def test_datasets_lists_the_builtins(runner: CliRunner) -> None:
     listing = ok(kiln(runner, "datasets")).stdout
     for name in ("p3ht", "crossed-barrel", "suzuki"):
         assert name in listing
+    # a dataset with several measured columns names each (an emulator reports every one)
+    line = next(line for line in listing.splitlines() if line.startswith("suzuki-ii:"))
+    assert "'yield' (max), 'turnover' (max)" in line
 
 
 def test_run_prints_a_summary_with_the_top_five_percent(runner: CliRunner, db: Path) -> None:

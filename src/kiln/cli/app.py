@@ -376,7 +376,8 @@ def datasets() -> None:
     from kiln.lab.datasets import DATASETS
 
     for info in DATASETS.values():
-        out.print(f"[bold]{info.name}[/]: {info.description}; target '{info.target}' ({info.direction})")
+        measured = ", ".join(f"'{column}' ({direction})" for column, direction in info.measured)
+        out.print(f"[bold]{info.name}[/]: {info.description}; measured {measured}", highlight=False)
 
 
 for correction in CORRECTIONS:
