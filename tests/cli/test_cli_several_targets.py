@@ -149,6 +149,30 @@ def test_show_describes_the_objective(runner: CliRunner, db: str) -> None:
     assert summary["best"] is None and summary["front"] == []
 
 
+@pytest.mark.parametrize(
+    ("objective", "acquisition"),
+    [
+        ("  targets: [{name: yield}, {name: cost, direction: min}]", "acquisition qlognehvi"),
+        ("  targets: [{name: yield}]\n  constraints: ['stability >= 0.9']", "acquisition qlognei"),
+        ("  targets: [{name: yield}, {name: cost, direction: min}]\n  scalarisation: desirability", "ucb"),
+    ],
+)
+def test_show_names_the_acquisition_the_default_strategy_uses(
+    runner: CliRunner, tmp_path: Path, objective: str, acquisition: str
+) -> None:
+    """Several targets or an outcome constraint hand the default's BO phase to the multi-objective strategy: kiln
+    show names its acquisition, not the one-target UCB it leaves aside; a scalarised objective keeps UCB."""
+    spec = tmp_path / "default.yaml"
+    text = SPEC.replace("strategy: {kind: random}", "strategy: {kind: default}")
+    start, end = text.index("objective:\n") + len("objective:\n"), text.index("strategy:")
+    spec.write_text(text[:start] + objective + "\n" + text[end:])
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    ok(kiln(runner, "create", spec, "--store", url))
+    out = " ".join(ok(kiln(runner, "show", "films", "--store", url)).stdout.split())  # lines may wrap anywhere
+    assert acquisition in out and "kernel matern52" in out
+    assert ("ucb" in out) == (acquisition == "ucb")
+
+
 # ------------------------------------------------------------------------------------------------ the front
 MEASURED = [  # yield, cost, stability: #1 and #2 are the front; #3 is dominated by #1; #4 breaks the constraint
     {"yield": 80.0, "cost": 2.0, "stability": 0.95},

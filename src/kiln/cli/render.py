@@ -293,9 +293,18 @@ def describe_domain(domain: Any) -> str:
     return text
 
 
-def describe_strategy(config: Mapping[str, Any]) -> str:
+def describe_strategy(config: Mapping[str, Any], objective: Any = None) -> str:
     """A strategy's configuration in words, e.g. ``default (initial 5, kernel matern52, acquisition ucb (kappa 2))``:
-    a setting that is itself a map with a kind (the acquisition) is described the same way."""
+    a setting that is itself a map with a kind (the acquisition) is described the same way. With the campaign's
+    ``objective``, the default strategy of several targets or outcome constraints is described with the acquisition
+    its BO phase uses (the multi-objective strategy's, e.g. ``acquisition qlognehvi``), not the one-target settings
+    it leaves aside."""
+    if objective is not None and config.get("kind") == "default" and (objective.is_multi or objective.constraints):
+        from kiln.strategies.mo_acquisition import chosen_acquisition
+
+        targets = len(objective.targets) if objective.is_multi else 1
+        config = {k: v for k, v in config.items() if k not in ("acquisition", "transform")}
+        config["acquisition"] = chosen_acquisition("auto", targets)
     options = ", ".join(
         f"{key} {describe_strategy(value) if isinstance(value, Mapping) else fmt(value)}"
         for key, value in config.items()
@@ -392,7 +401,7 @@ def show_campaign(campaign: Any, console: Console) -> None:
     about.add_row("space", escape(describe_domain(campaign.domain)))
     objective = campaign.objective
     about.add_row("objective", escape(describe_objective(objective)))
-    strategy = describe_strategy(campaign.strategy.to_config())
+    strategy = describe_strategy(campaign.strategy.to_config(), objective)
     about.add_row("strategy", f"{escape(strategy)}, seed {campaign.config.seed}")
     finished = counts["completed"] + counts["failed"] + counts["retracted"]
     if extra.get("budget") is not None:
