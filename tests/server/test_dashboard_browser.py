@@ -467,6 +467,13 @@ def test_constraint_limits_are_drawn_on_the_plots(coated: tuple[str, Campaign, l
     shapes = page.evaluate(f"{layout}.shapes")
     assert [(s["yref"], s["y0"], s["line"]["dash"]) for s in shapes] == [("y", 0.9, "dash"), ("y2", 0.9, "dash")]
     assert share_near(pixels(page, "#plot-parameters"), RED, 20) > 0.0005  # the dashed limit lines
+    model = "document.getElementById('plot-model').layout"
+    page.wait_for_selector("#plot-model .main-svg", timeout=60_000)  # several targets: a model per quantity
+    assert page.evaluate(f"{model}.yaxis.title.text") == "yield [%]"
+    page.select_option("#model-quantity", "stability")
+    wait_until(lambda: page.evaluate(f"{model}.yaxis.title.text") == "stability", 60)
+    assert [s["y0"] for s in page.evaluate(f"{model}.shapes")] == [0.9]
+    assert "Pareto front" in page.locator("#model-note").inner_text()
     page.select_option("#front-y", "stability")
     wait_until(lambda: page.evaluate("document.getElementById('plot-front').layout.yaxis.title.text") == "stability")
     assert [s["y0"] for s in page.evaluate("document.getElementById('plot-front').layout.shapes")] == [0.9]

@@ -157,3 +157,14 @@ def test_the_front_is_read_only_within_the_tokens_campaigns(backend_store: Store
     assert http(app, tokens["other"]).get(f"{URL}/front").status_code == 403
     assert http(app).get(f"{URL}/front").status_code == 401
     assert http(app, tokens["read"]).get(f"{URL}/front").json()["front"] == []
+
+
+def test_the_model_of_each_quantity(lab: tuple[TestClient, list[str]]) -> None:
+    client, _ = lab
+    for quantity in ("yield", "stability"):
+        answer = client.get(f"{URL}/model", params={"parameter": "x", "points": 5, "quantity": quantity})
+        assert answer.status_code == 200, answer.text
+        assert len(answer.json()["mean"]) == 5
+    assert client.get(f"{URL}/model", params={"parameter": "x"}).status_code == 409  # no single target
+    unknown = client.get(f"{URL}/model", params={"parameter": "x", "quantity": "nope"})
+    assert unknown.status_code == 422 and unknown.json()["detail"]["field"] == "quantity"

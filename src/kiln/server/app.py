@@ -46,7 +46,16 @@ from kiln.core.revision_json import revision_json
 from kiln.lab.lease import lease_json
 from kiln.report.front import pareto_front
 from kiln.server.auth import AuthError, require, token_of
-from kiln.server.bodies import AmendBody, AskBody, DiscardBody, FailBody, ImportBody, RetractBody, TellBody
+from kiln.server.bodies import (
+    RESULT_NAME_MAX,
+    AmendBody,
+    AskBody,
+    DiscardBody,
+    FailBody,
+    ImportBody,
+    RetractBody,
+    TellBody,
+)
 from kiln.server.dashboard import add_dashboard
 from kiln.server.errors import error_response
 from kiln.server.front_cache import FrontCache
@@ -331,10 +340,13 @@ def create_app(
         found: Token,
         parameter: Annotated[str, Query(min_length=1, max_length=NAME_MAX)],
         points: Annotated[int, Query(ge=2, le=MAX_POINTS)] = 60,
+        quantity: Annotated[str | None, Query(min_length=1, max_length=RESULT_NAME_MAX)] = None,
     ) -> dict[str, Any]:
+        """The model along ``parameter``: of the single target, or of ``quantity`` (any measured quantity, in its
+        own units: a target or a constrained quantity; what a campaign of several targets shows)."""
         need(found, "read", name)
         campaign = campaign_of(name)
-        answer = models.profile(campaign, parameter, points)
+        answer = models.profile(campaign, parameter, points, quantity)
         return {**answer, "unit": campaign.domain.units.get(parameter, "")}
 
     @app.get(f"{API}/campaigns/{{name}}/experiments")

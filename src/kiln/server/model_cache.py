@@ -1,9 +1,9 @@
 """``GET .../model`` answers, fitted once per state of a campaign and bounded in cost.
 
-A fit is keyed by (campaign, event cursor, parameter, points): the cursor changes with every write to the campaign,
-so a cached answer is never stale, and repeated calls between writes do not refit. At most ``size`` answers are
-kept (least recently used dropped first), fits take turns (one at a time per server), and each is fitted on at
-most ``most`` completed experiments: the best one and the most recent others.
+A fit is keyed by (campaign, event cursor, parameter, points, quantity): the cursor changes with every write to the
+campaign, so a cached answer is never stale, and repeated calls between writes do not refit. At most ``size``
+answers are kept (least recently used dropped first), fits take turns (one at a time per server), and each is
+fitted on at most ``most`` completed experiments: the best one and the most recent others.
 """
 
 from __future__ import annotations
@@ -44,21 +44,22 @@ class ModelCache:
         self.most = most
         self.fits = 0
         """Fits made so far (a cached answer makes none)."""
-        self._answers: OrderedDict[tuple[str, int, str, int], dict[str, Any]] = OrderedDict()
+        self._answers: OrderedDict[tuple[str, int, str, int, str | None], dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()  # guards _answers
         self._fitting = threading.Lock()  # one fit at a time
 
-    def _cached(self, key: tuple[str, int, str, int]) -> dict[str, Any] | None:
+    def _cached(self, key: tuple[str, int, str, int, str | None]) -> dict[str, Any] | None:
         with self._lock:
             found = self._answers.get(key)
             if found is not None:
                 self._answers.move_to_end(key)
             return found
 
-    def profile(self, campaign: Campaign, parameter: str, points: int) -> dict[str, Any]:
-        """The model slice along ``parameter`` as JSON, from the cache when the campaign has not changed."""
+    def profile(self, campaign: Campaign, parameter: str, points: int, quantity: str | None = None) -> dict[str, Any]:
+        """The model slice along ``parameter`` (of ``quantity``, or of the single target) as JSON, from the cache
+        when the campaign has not changed."""
         experiments, cursor = campaign.snapshot()
-        key = (campaign.name, cursor, parameter, points)
+        key = (campaign.name, cursor, parameter, points, quantity)
         cached = self._cached(key)
         if cached is not None:
             return cached  # without waiting for another campaign's fit
@@ -68,7 +69,13 @@ class ModelCache:
                 return cached
             history = bounded(experiments, campaign, self.most)
             found = model_profile(
-                campaign.strategy, campaign.domain, campaign.objective, history, parameter, points=points
+                campaign.strategy,
+                campaign.domain,
+                campaign.objective,
+                history,
+                parameter,
+                points=points,
+                quantity=quantity,
             )
             self.fits += 1
             answer: dict[str, Any] = json_safe(dataclasses.asdict(found))

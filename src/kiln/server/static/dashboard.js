@@ -501,6 +501,10 @@ function drawParameters() {
 const BAND = "± 2 std of the mean (no measurement noise)";
 
 function fillModelChoices() {
+  // With several quantities a menu chooses the one the model predicts (each has its own model).
+  const many = quantities().length > 1;
+  document.getElementById("model-quantity-choice").hidden = !many;
+  if (many) fillQuantityChoices(document.getElementById("model-quantity"), targets()[0].name);
   const select = document.getElementById("model-parameter");
   if (select.options.length === state.info.parameters.length) return;
   select.replaceChildren(...state.info.parameters.map((name) => new Option(name, name)));
@@ -508,13 +512,17 @@ function fillModelChoices() {
 
 async function drawModel(generation = state.generation) {
   const parameter = document.getElementById("model-parameter").value;
+  const chosen = document.getElementById("model-quantity").value || targets()[0].name;
+  // one max or min target: the campaign's own model; otherwise the chosen quantity's model, in its units
+  const single = !several() && constraints().length === 0 && directionOf(targets()[0]) !== "range";
+  const asked = single ? "" : `&quantity=${encodeURIComponent(chosen)}`;
   const note = document.getElementById("model-note");
   state.modelDrawnAt = Date.now();
   state.modelStale = false;
   let profile;
   if (!document.getElementById("plot-model").data) note.textContent = "fitting the model…";
   try {
-    profile = await api(`/campaigns/${encodeURIComponent(state.campaign)}/model?parameter=${encodeURIComponent(parameter)}&points=80`);
+    profile = await api(`/campaigns/${encodeURIComponent(state.campaign)}/model?parameter=${encodeURIComponent(parameter)}&points=80${asked}`);
   } catch (error) {
     stillCurrent(generation);
     if (error instanceof NeedToken) throw error;
@@ -528,11 +536,11 @@ async function drawModel(generation = state.generation) {
     note.textContent = "No model to show: its prediction is not a finite number (are the results very large?)";
     return;
   }
-  const target = targets()[0].name;
+  const target = single ? targets()[0].name : chosen;
   const numeric = profile.values.every((v) => typeof v === "number");
   const upper = profile.mean.map((m, i) => m + 2 * profile.std[i]);
   const lower = profile.mean.map((m, i) => m - 2 * profile.std[i]);
-  const done = completed();
+  const done = state.experiments.filter((e) => !e.retracted && e.status !== "failed" && target in e.results);
   const traces = numeric
     ? [
         { x: profile.values, y: upper, mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
@@ -571,6 +579,7 @@ async function drawModel(generation = state.generation) {
     xaxis: { title: { text: withUnit(parameter) }, hoverformat: ".4g" },
     yaxis: { title: { text: withUnit(target) }, hoverformat: ".4g" },
     legend: { orientation: "h", y: -0.25 },
+    shapes: limitShapes(target, "y", "x"),
   }, PLOT_CONFIG);
   const others = Object.entries(profile.through).filter(([name]) => name !== parameter);
   const rescaled = Object.keys(profile.rescaled || {});
@@ -579,7 +588,8 @@ async function drawModel(generation = state.generation) {
     ? `; ${rescaled.join(", ")} rescaled in proportion so the mixture keeps its total`
     : "";
   const band = profile.noise ? "" : "; the band is the model's uncertainty about the mean, without measurement noise";
-  note.textContent = `${profile.model}; other parameters at the best experiment: ${paramsText(fixed) || "none"}${parts}${band}`;
+  const through = several() ? "an experiment on the Pareto front" : "the best experiment";
+  note.textContent = `${profile.model}; other parameters at ${through}: ${paramsText(fixed) || "none"}${parts}${band}`;
 }
 
 function drawTables() {
@@ -764,13 +774,6 @@ async function loadCampaign(generation = state.generation) {
 }
 
 async function maybeDrawModel(generation = state.generation) {
-  if (several()) {
-    // GET .../model predicts the one utility of a campaign; several unscalarised targets have none
-    Plotly.purge("plot-model");
-    document.getElementById("model-note").textContent =
-      "The model's prediction is drawn for campaigns with one target; this one has several (see the targets plot).";
-    return;
-  }
   if (state.modelStale && Date.now() - state.modelDrawnAt >= MODEL_EVERY_MS) await drawModel(generation);
 }
 
@@ -827,7 +830,7 @@ async function route() {
   state.experiments = [];
   state.cursor = 0;
   state.modelDrawnAt = 0;
-  for (const id of ["model-parameter", "front-x", "front-y", "parameters-quantity"]) {
+  for (const id of ["model-parameter", "model-quantity", "front-x", "front-y", "parameters-quantity"]) {
     document.getElementById(id).replaceChildren();
   }
   const generation = state.generation;
@@ -843,6 +846,11 @@ document.getElementById("login-form").addEventListener("submit", (event) => {
 document.getElementById("correct-form").addEventListener("submit", correct);
 document.getElementById("correct-action").addEventListener("change", showValueField);
 showValueField();
+document.getElementById("model-quantity").addEventListener("change", () => {
+  state.modelDrawnAt = 0;
+  state.modelStale = true;
+  guarded(drawModel);
+});
 document.getElementById("model-parameter").addEventListener("change", () => {
   state.modelDrawnAt = 0; // drawn now, or by the next poll if the page is busy
   state.modelStale = true;
