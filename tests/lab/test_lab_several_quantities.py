@@ -107,6 +107,36 @@ def test_a_stop_target_needs_one_target() -> None:
     assert spec_from_dict({**base, "objective": {"target": "yield"}}).stop.target == 40
 
 
+def test_the_orchestrator_refuses_a_stop_target_with_several_targets(tmp_path: Path) -> None:
+    """Through the Python API too: a stop target would never be reached (several targets have no one best), so it
+    is refused before anything runs, and nothing is stored."""
+    from kiln import Campaign, Objective, Target
+    from kiln.lab.adapters.callable import CallableInstrument
+    from kiln.lab.orchestrator import Orchestrator
+    from kiln.lab.stopping import StopRules
+
+    pool = CandidatePool.from_dataframe(pd.DataFrame({"x": [float(i) for i in range(5)]}))
+    instrument = CallableInstrument(lambda p: {"yield": p["x"], "turnover": -p["x"]}, name="f")
+    for objective in (
+        Objective((Target("yield"), Target("turnover"))),
+        Objective((Target("yield"), Target("turnover")), scalarisation="desirability"),
+    ):
+        campaign = Campaign.create(
+            f"c{len(objective.targets)}{objective.scalarisation}",
+            space=pool,
+            objective=objective,
+            strategy="random",
+            store=f"sqlite:///{tmp_path / 'k.db'}",
+        )
+        with pytest.raises(ValidationError, match=r"^stop: target: got 40; .* one target"):
+            Orchestrator(campaign, [instrument], stop=StopRules(budget=3, target=40))
+        assert campaign.experiments() == []
+    one = Campaign.create(
+        "one", space=pool, objective=Objective((Target("yield"),)), store=f"sqlite:///{tmp_path / 'k.db'}"
+    )
+    assert Orchestrator(one, [instrument], stop=StopRules(target=40)).stop.target == 40
+
+
 def test_a_workflow_reward_needs_one_target() -> None:
     document = {
         "name": "s",

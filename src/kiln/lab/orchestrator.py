@@ -105,6 +105,14 @@ class Orchestrator:
                 raise ValidationError(name, value, "a number of seconds >= 0", "e.g. 60")
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
             raise ValidationError("retries", retries, "a whole number >= 0", "e.g. 3")
+        objective = campaign.objective
+        if stop is not None and stop.target is not None and (len(objective.targets) > 1 or objective.scalarisation):
+            raise ValidationError(
+                "stop: target",
+                stop.target,
+                "a target value to stop at is for an objective with one target (several have a front, not one value)",
+                "leave it out; use budget, max_cost or patience",
+            )
         self.campaign = campaign
         self.instruments = {instrument.name: instrument for instrument in instruments}
         for instrument in instruments:  # instruments that read the campaign (e.g. manual) get to know it
