@@ -308,7 +308,11 @@ def _error(response: Any) -> KilnError:
     status = response.status_code
     kind = detail.get("type") if isinstance(detail, dict) else None
     if status == 422 and isinstance(detail, dict) and "field" in detail:
-        return ValidationError(detail["field"], detail.get("value"), detail.get("allowed", ""), detail.get("fix"))
+        field, value, allowed, fix = detail["field"], detail.get("value"), detail.get("allowed", ""), detail.get("fix")
+        error = ValidationError(field, value, allowed, fix)
+        if isinstance(value, str):  # the server sends the value's repr: the message shows it once, as a local one
+            error.args = (f"{field}: got {value}; {allowed}" + (f"; {fix}" if fix else ""),)
+        return error
     if status == 404:
         return NotFoundError(message)
     if status == 409 and kind in CONFLICTS:

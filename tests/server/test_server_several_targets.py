@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kiln.client import Client
+from kiln.objective import Objective, OutcomeConstraint, Target
 from kiln.core.errors import StateError, ValidationError
 from kiln.server.app import create_app
 from kiln.store.base import Store
@@ -102,6 +103,15 @@ def test_the_client_tells_a_map_and_raises_the_local_errors(lab: tuple[TestClien
     with pytest.raises(ValidationError, match="unknown") as error:
         remote.tell(experiment.id, {"yield": 1.0, "nope": 2.0})
     assert error.value.field == "results"
+    local = Objective((Target("yield"), Target("cost", "min")), (OutcomeConstraint("stability", ">=", 0.9),))
+    with pytest.raises(ValidationError) as here:
+        local.parse_results({"nope": 2.0})
+    with pytest.raises(ValidationError) as error:
+        remote.tell(experiment.id, {"nope": 2.0})
+    assert str(error.value) == str(here.value)  # the message a local campaign gives, the value quoted once
+    with pytest.raises(ValidationError) as error:
+        remote.tell(experiment.id, {"yield": "abc"})  # type: ignore[dict-item]
+    assert "got 'abc'" in str(error.value), str(error.value)
     told = remote.tell(experiment.id, {"yield": 85.0, "cost": 1.5, "stability": 0.97})
     assert told.results == {"yield": 85.0, "cost": 1.5, "stability": 0.97}
 
