@@ -99,7 +99,7 @@ def test_builtin_dataset_and_minimisation(csv: Path, tmp_path: Path) -> None:
         kiln(
             "--dataset",
             "p3ht",
-            "--strategy",
+            "-s",  # as kiln bench latency takes it
             "random",
             "--runs",
             2,

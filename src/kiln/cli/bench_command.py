@@ -83,7 +83,7 @@ def pool(
     ] = None,
     strategy: Annotated[
         list[str] | None,
-        typer.Option("--strategy", help="Strategy name or JSON config; repeat it. Default: kiln and random."),
+        typer.Option("--strategy", "-s", help="Strategy name or JSON config; repeat it. Default: kiln and random."),
     ] = None,
     runs: Annotated[int, typer.Option("--runs", help="Runs per strategy.")] = 50,
     initial: Annotated[int, typer.Option("--initial", help="Random initial candidates per run.")] = 2,
