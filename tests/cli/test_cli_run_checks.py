@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -92,6 +93,10 @@ def test_a_scalarised_run_ends_with_its_best_result(tmp_path: Path) -> None:
     assert result.exit_code == 0, (result.stdout, result.stderr)
     assert "best found" in result.stdout and "error" not in result.stderr
     assert "top-5 %" not in result.stdout  # one column's top 5 % says nothing of a trade-off
+    last = result.stdout.splitlines()[
+        [i for i, line in enumerate(result.stdout.splitlines()) if "3/3 done" in line][-1]
+    ]
+    assert re.search(r"best yield=[0-9.]+ turnover=[0-9.]+,", last), last  # the progress names both targets
 
 
 def test_a_window_target_reports_no_top_five_percent(tmp_path: Path) -> None:

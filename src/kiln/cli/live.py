@@ -86,12 +86,18 @@ class LiveDisplay:
         self.live.update(self._render())
 
     def standing(self) -> str:
-        """How the campaign stands: ``best 3.2`` (the first target's value in the best feasible result; ``best
-        none yet``), or with several targets ``front 4`` (experiments on the Pareto front)."""
+        """How the campaign stands: ``best 3.2`` (the target's value in the best feasible result; ``best none
+        yet``), with a scalarisation ``best yield=82 cost=3.1``, or with several targets ``front 4`` (experiments on
+        the Pareto front)."""
         if self.objective.is_multi:
             return f"front {len(self.objective.pareto_indices(self.results))}"
         index = self.objective.best_index(self.results)
-        return "best " + ("none yet" if index is None else fmt(self.results[index].get(self.target)))
+        if index is None:
+            return "best none yet"
+        if len(self.objective.targets) > 1:  # scalarised: the best by the combination, each target's value
+            best = self.results[index]
+            return "best " + " ".join(f"{t.name}={fmt(best.get(t.name))}" for t in self.objective.targets)
+        return "best " + fmt(self.results[index].get(self.target))
 
     def _line(self, event: LoopEvent) -> None:
         """One whole line for a log: what happened to which experiment, and the progress so far."""
