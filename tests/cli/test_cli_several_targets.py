@@ -241,6 +241,13 @@ def test_results_told_in_parts(runner: CliRunner, db: str) -> None:
     summary = json.loads(ok(kiln(runner, "show", "films", "--json", "--store", db)).stdout)
     assert [e["id"] for e in summary["partly_measured"]] == [identifier]
 
+    out = " ".join(
+        ok(kiln(runner, "amend", "films", identifier, "yield=81", "--reason", "typo", "--store", db)).stdout.split()
+    )
+    assert f"{identifier}: amended, now pending with {{'yield': 81.0}}, waiting for cost, stability" in out, out
+    assert f"(kiln tell films {identifier} cost=VALUE stability=VALUE)" in out and "completed" not in out
+    ok(kiln(runner, "amend", "films", identifier, "yield=82", "--reason", "typo", "--store", db))
+
     before = stored(db)
     line = error_line(kiln(runner, "tell", "films", identifier, "yield=83", "--store", db))
     assert "yield" in line and "amend" in line

@@ -9,6 +9,7 @@ from rich.console import Console
 
 from kiln.cli.options import JsonOption, StoreOption
 from kiln.core.errors import StateError
+from kiln.core.records import ExperimentStatus
 
 out = Console()
 err = Console(stderr=True)
@@ -52,7 +53,19 @@ def amend(
         raise ValidationError("VALUE/--fail", values, "a new value or --fail REASON, not both", "give one of them")
     value = parse_result_args(values) if values else None
     experiment = campaign.amend(experiment_id, value, reason=reason, failure=fail)
-    now = f"completed with {dict(experiment.results)}" if fail is None else f"failed ({experiment.reason})"
+    if fail is not None:
+        now = f"failed ({experiment.reason})"
+    elif experiment.status is ExperimentStatus.PENDING:  # a partly measured one stays pending
+        from kiln.cli.render import missing_quantities
+
+        missing = missing_quantities(experiment, campaign.objective.quantities)
+        later = " ".join(f"{quantity}=VALUE" for quantity in missing)
+        now = (
+            f"pending with {dict(experiment.results)}, waiting for {', '.join(missing)} "
+            f"(kiln tell {name} {experiment.id} {later})"
+        )
+    else:
+        now = f"completed with {dict(experiment.results)}"
     out.print(f"{experiment.id}: amended, now {now}; kiln history {name} {experiment.id} shows every value")
 
 
