@@ -64,7 +64,10 @@ def _cycles(value: float | None, budget: int) -> str:
 def pool(
     data: Annotated[Path | None, typer.Option("--data", help="CSV file: one row per measurement.")] = None,
     dataset: Annotated[
-        str | None, typer.Option("--dataset", help="Built-in dataset instead of --data: p3ht, crossed-barrel, suzuki.")
+        str | None,
+        typer.Option(
+            "--dataset", help="Built-in dataset instead of --data: p3ht, crossed-barrel, suzuki, suzuki-ii, suzuki-b1."
+        ),
     ] = None,
     target: Annotated[
         list[str] | None,
