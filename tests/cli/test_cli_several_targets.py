@@ -250,7 +250,7 @@ def test_results_told_in_parts(runner: CliRunner, db: str) -> None:
 
     before = stored(db)
     line = error_line(kiln(runner, "tell", "films", identifier, "yield=83", "--store", db))
-    assert "yield" in line and "amend" in line
+    assert "yield" in line and f"kiln amend films {identifier} yield=83 --reason TEXT" in line, line
     assert stored(db) == before
 
     out = ok(kiln(runner, "tell", "films", identifier, "cost=3.1", "stability=0.95", "--store", db)).stdout

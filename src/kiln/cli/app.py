@@ -23,7 +23,8 @@ from kiln.cli.help import KilnGroup
 from kiln.cli.options import ExperimentIdArgument, JsonOption, NameArgument, StoreOption
 from kiln.cli.pareto_command import pareto
 from kiln.cli.serve_command import serve, token_app
-from kiln.core.errors import KilnError, ValidationError
+from kiln.core.errors import KilnError, StateError, ValidationError
+from kiln.core.records import ExperimentStatus
 
 APP_SETTINGS: dict[str, Any] = {
     "name": "kiln",
@@ -240,11 +241,27 @@ def tell(
     value = parse_result_args(values)
     outputs = parse_outputs(output or [])
     campaign = open_campaign(name, store)
-    experiment = campaign.tell(experiment_id, value, outputs=outputs or None, note=note)
+    try:
+        experiment = campaign.tell(experiment_id, value, outputs=outputs or None, note=note)
+    except StateError as error:
+        again = _told_again(campaign, experiment_id, value)
+        if not again:
+            raise
+        raise StateError(f"{error}, e.g. kiln amend {name} {experiment_id} {again} --reason TEXT") from None
     if json_output:
         print_json(experiment_record(experiment, campaign.objective))
         return
     out.print(told_text(experiment, campaign.objective, campaign=name), highlight=False, markup=False)
+
+
+def _told_again(campaign: Any, experiment_id: str, value: Any) -> str:
+    """The NAME=VALUE arguments of ``value`` whose quantity a pending experiment has a value for already (what
+    ``kiln amend`` would change), or "" when there are none."""
+    experiment = campaign.experiment(experiment_id)
+    if experiment.status is not ExperimentStatus.PENDING:
+        return ""
+    given = value if isinstance(value, dict) else {q: value for q in campaign.objective.quantities[:1]}
+    return " ".join(f"{k}={v}" for k, v in given.items() if k in experiment.results)
 
 
 def parse_outputs(items: list[str]) -> dict[str, Any]:
