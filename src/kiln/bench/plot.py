@@ -30,6 +30,49 @@ def _rgba(color: str, alpha: float) -> str:
     return f"rgba({red}, {green}, {blue}, {alpha})"
 
 
+def _add_strategy(
+    fig: go.Figure,
+    name: str,
+    index: int,
+    curves: dict[str, list[float]],
+    band: tuple[str, str, str],
+    label: str,
+    value: str,
+) -> None:
+    """One strategy's traces: the band between the curves named ``band[0]`` (upper) and ``band[1]`` (lower),
+    shaded and labelled ``band[2]``, and the median curve as a line named ``label``; ``value`` formats the hover's
+    median (plotly's template syntax). Curves are per experiment i = 1, 2, ..."""
+    import plotly.graph_objects as go
+
+    color = _PALETTE[index % len(_PALETTE)]
+    upper, lower, band_name = band
+    cycles = list(range(1, len(curves["median"]) + 1))
+    fig.add_trace(
+        go.Scatter(
+            x=cycles + cycles[::-1],
+            y=list(curves[upper]) + list(curves[lower])[::-1],
+            fill="toself",
+            fillcolor=_rgba(color, 0.18),
+            line={"width": 0},
+            hoverinfo="skip",
+            name=f"{name} {band_name}",
+            legendgroup=name,
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=cycles,
+            y=curves["median"],
+            mode="lines",
+            line={"color": color, "width": 2},
+            name=label,
+            legendgroup=name,
+            hovertemplate=f"{name}<br>experiments %{{x}}<br>{value}<extra></extra>",
+        )
+    )
+
+
 def figure(results: dict[str, Any]) -> go.Figure:
     """Top%(i) against experiments i, from a results dict (``kiln.bench.runner.results_json``).
 
@@ -41,37 +84,11 @@ def figure(results: dict[str, Any]) -> go.Figure:
     dataset, settings = results["dataset"], results["settings"]
     fig = go.Figure()
     for index, (name, block) in enumerate(results["strategies"].items()):
-        color = _PALETTE[index % len(_PALETTE)]
         curves = block["top_percent"]
-        cycles = list(range(1, len(curves["median"]) + 1))
-        fig.add_trace(
-            go.Scatter(
-                x=cycles + cycles[::-1],
-                y=list(curves["p95"]) + list(curves["p5"])[::-1],
-                fill="toself",
-                fillcolor=_rgba(color, 0.18),
-                line={"width": 0},
-                hoverinfo="skip",
-                name=f"{name} 5-95 %",
-                legendgroup=name,
-                showlegend=False,
-            )
-        )
         reached = block["cycles_to_top"].get("0.8")
-        label = (
-            f"{name} (Top% 0.8 in {reached:g} cycles)" if reached is not None else f"{name} (Top% 0.8: >{len(cycles)})"
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=cycles,
-                y=curves["median"],
-                mode="lines",
-                line={"color": color, "width": 2},
-                name=label,
-                legendgroup=name,
-                hovertemplate=f"{name}<br>experiments %{{x}}<br>median Top% %{{y:.2f}}<extra></extra>",
-            )
-        )
+        cycles = len(curves["median"])
+        label = f"{name} (Top% 0.8 in {reached:g} cycles)" if reached is not None else f"{name} (Top% 0.8: >{cycles})"
+        _add_strategy(fig, name, index, curves, ("p95", "p5", "5-95 %"), label, "median Top% %{y:.2f}")
     baseline = results["random_baseline"]["top_percent"]
     fig.add_trace(
         go.Scatter(
@@ -107,35 +124,11 @@ def hv_figure(results: dict[str, Any]) -> go.Figure:
     dataset, settings = results["dataset"], results["settings"]
     fig = go.Figure()
     for index, (name, block) in enumerate(results["strategies"].items()):
-        color = _PALETTE[index % len(_PALETTE)]
         curves = block["hv_percent"]
-        cycles = list(range(1, len(curves["median"]) + 1))
-        fig.add_trace(
-            go.Scatter(
-                x=cycles + cycles[::-1],
-                y=list(curves["p75"]) + list(curves["p25"])[::-1],
-                fill="toself",
-                fillcolor=_rgba(color, 0.18),
-                line={"width": 0},
-                hoverinfo="skip",
-                name=f"{name} quartiles",
-                legendgroup=name,
-                showlegend=False,
-            )
-        )
         reached = block["cycles_to_hv"].get("0.95")
-        label = f"{name} (HV% 0.95 in {reached:g})" if reached is not None else f"{name} (HV% 0.95: >{len(cycles)})"
-        fig.add_trace(
-            go.Scatter(
-                x=cycles,
-                y=curves["median"],
-                mode="lines",
-                line={"color": color, "width": 2},
-                name=label,
-                legendgroup=name,
-                hovertemplate=f"{name}<br>experiments %{{x}}<br>median HV% %{{y:.3f}}<extra></extra>",
-            )
-        )
+        cycles = len(curves["median"])
+        label = f"{name} (HV% 0.95 in {reached:g})" if reached is not None else f"{name} (HV% 0.95: >{cycles})"
+        _add_strategy(fig, name, index, curves, ("p75", "p25", "quartiles"), label, "median HV% %{y:.3f}")
     for level in settings["hv_levels"]:
         fig.add_hline(y=level, line={"color": "grey", "dash": "dot", "width": 1})
     targets = ", ".join(f"{d} {t}" for t, d in zip(dataset["targets"], dataset["directions"], strict=True))
