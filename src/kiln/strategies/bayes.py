@@ -41,7 +41,7 @@ from kiln.strategies.acquisition import (
 )
 from kiln.strategies.base import History, Proposal, available_candidates, training_data
 from kiln.strategies.simple import SpaceFillingStrategy
-from kiln.strategies.space_points import first_new, maximise
+from kiln.strategies.space_points import check_search_settings, first_new, maximise
 
 if TYPE_CHECKING:
     import numpy as np
@@ -63,9 +63,7 @@ INCUMBENTS = 5
 
 
 MAX_TREES = 10_000
-MAX_RAW_SAMPLES = 100_000
-MAX_RESTARTS = 1_000
-"""Bounds on the cost settings of one ask (memory and time grow with each)."""
+"""Bound on the forest's trees (memory and time grow with them)."""
 
 
 @dataclass(frozen=True)
@@ -122,19 +120,7 @@ class BayesStrategy:
         object.__setattr__(
             self, "acquisition", acquisition_from_config(self.acquisition, "strategy 'bayes': acquisition")
         )
-        for name, low, high in (("raw_samples", 2, MAX_RAW_SAMPLES), ("restarts", 1, MAX_RESTARTS)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValidationError(
-                    f"strategy 'bayes': {name}",
-                    value,
-                    f"{name} must be an integer from {low} to {high}",
-                    "e.g. the default",
-                )
-        if self.restarts > self.raw_samples:
-            raise ValidationError(
-                "strategy 'bayes': restarts", self.restarts, "restarts must not exceed raw_samples", "lower restarts"
-            )
+        check_search_settings(self.kind, self.raw_samples, self.restarts)
 
     def to_config(self) -> dict[str, Any]:
         """The settings; model, ard, trees, transform and feasibility only where they differ from their defaults,

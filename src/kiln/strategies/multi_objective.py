@@ -45,7 +45,7 @@ from kiln.strategies.mo_acquisition import (
     score_points,
 )
 from kiln.strategies.simple import SpaceFillingStrategy
-from kiln.strategies.space_points import first_new, maximise
+from kiln.strategies.space_points import check_search_settings, first_new, maximise
 
 if TYPE_CHECKING:
     import numpy as np
@@ -56,9 +56,6 @@ if TYPE_CHECKING:
 DISCRETE_CANDIDATES = 1024
 """Random feasible points compared with the decoded optimum in spaces that are not fully continuous."""
 
-MAX_RAW_SAMPLES = 100_000
-MAX_RESTARTS = 1_000
-"""Bounds on the cost settings of one ask."""
 
 UTILITY = "(utility)"
 """The modelled column of a scalarised objective (not a quantity name: those are identifiers)."""
@@ -175,19 +172,7 @@ class MultiObjectiveStrategy:
                 raise ValidationError(
                     f"strategy '{self.kind}': {name}", getattr(self, name), f"{name} must be true or false", "true"
                 )
-        for name, low, high in (("raw_samples", 2, MAX_RAW_SAMPLES), ("restarts", 1, MAX_RESTARTS)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValidationError(
-                    f"strategy '{self.kind}': {name}",
-                    value,
-                    f"{name} must be an integer from {low} to {high}",
-                    "e.g. the default",
-                )
-        if self.restarts > self.raw_samples:
-            raise ValidationError(
-                f"strategy '{self.kind}': restarts", self.restarts, "restarts must not exceed raw_samples", ""
-            )
+        check_search_settings(self.kind, self.raw_samples, self.restarts)
 
     def to_config(self) -> dict[str, Any]:
         return {

@@ -15,6 +15,31 @@ if TYPE_CHECKING:
     import numpy as np
     from botorch.acquisition import AcquisitionFunction
 
+MAX_RAW_SAMPLES = 100_000
+MAX_RESTARTS = 1_000
+"""Bounds on the optimiser's cost settings of one ask (memory and time grow with each)."""
+
+
+def check_search_settings(strategy: str, raw_samples: int, restarts: int) -> None:
+    """Raise ValidationError naming ``strategy '<strategy>': raw_samples`` (or ``restarts``) unless raw_samples is
+    an integer from 2 to MAX_RAW_SAMPLES, restarts one from 1 to MAX_RESTARTS, and restarts <= raw_samples."""
+    for name, value, low, high in (
+        ("raw_samples", raw_samples, 2, MAX_RAW_SAMPLES),
+        ("restarts", restarts, 1, MAX_RESTARTS),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValidationError(
+                f"strategy '{strategy}': {name}",
+                value,
+                f"{name} must be an integer from {low} to {high}",
+                "e.g. the default",
+            )
+    if restarts > raw_samples:
+        raise ValidationError(
+            f"strategy '{strategy}': restarts", restarts, "restarts must not exceed raw_samples", "lower restarts"
+        )
+
+
 SAME = 1e-7
 """Points closer than this in every model coordinate count as the same experiment."""
 
