@@ -49,6 +49,7 @@ from kiln.core.records import (
     utc_now,
 )
 from kiln.store import display_url
+from kiln.store import sql_corrections as corrections
 from kiln.store import sql_leases as run_leases
 from kiln.store import sql_tokens as api_tokens
 from kiln.store.base import Changes, Completion
@@ -66,12 +67,10 @@ from kiln.store.schema import (
     results_map,
     row_to_campaign,
     row_to_experiment,
-    row_to_revision,
 )
 from kiln.store.schema import campaigns as campaign_table
 from kiln.store.schema import events as event_table
 from kiln.store.schema import experiments as experiment_table
-from kiln.store.schema import revisions as revision_table
 from kiln.store.sql_checks import (
     bounded_text,
     check_correction,
@@ -378,11 +377,9 @@ class SqlStore:
         else:
             kind, payload = "experiment_results_added", {"id": experiment_id, "results": added}
         new = self._finish_in(conn, campaign, campaign_id, experiment_id, update_values, kind, payload)
-        number = conn.execute(
-            select(func.max(revision_table.c.number)).where(revision_table.c.experiment_id == experiment_id)
-        ).scalar_one_or_none()
+        number = corrections.latest_number(conn, experiment_id)
         if number is not None:  # corrected while partly measured: its history goes on with the values added
-            self._add_revision(conn, campaign_id, new, int(number) + 1, Change.RECORDED, "", "", at)
+            corrections.add_revision(conn, campaign_id, new, number + 1, Change.RECORDED, "", "", at)
         return new
 
     def complete(
@@ -513,21 +510,7 @@ class SqlStore:
     ) -> Experiment:
         """Give a completed or failed experiment new ``results`` (it becomes completed) or turn it into a failure
         with reason ``failure``; ``expect``: only if it has been amended that many times (compare-and-set)."""
-        if (results is None) == (failure is None):
-            raise ValidationError(
-                "results/failure", None, "exactly one of a new result and a failure reason", "give one of them"
-            )
-        if results is not None:
-            values: dict[str, Any] = {
-                "status": ExperimentStatus.COMPLETED.value,
-                "results": results_map(results, "results"),
-                "reason": "",
-            }
-        else:
-            reason = bounded_text(failure, "failure", 10_000)
-            if not reason.strip():
-                raise ValidationError("failure", failure, "a non-empty reason", "say why it counts as failed")
-            values = {"status": ExperimentStatus.FAILED.value, "results": {}, "reason": reason}
+        values = corrections.amended_values(results, failure)
         return self._correct(campaign, experiment_id, values, Change.AMENDED, note, actor, expect)
 
     def retract(
@@ -541,8 +524,7 @@ class SqlStore:
 
     def discard(self, campaign: str, experiment_id: str, *, note: str = "", actor: str = "") -> Experiment:
         """Discard a pending suggestion: it will not be run; ``note`` (why) becomes its reason."""
-        reason = bounded_text(note, "reason", 10_000)
-        values = {"status": ExperimentStatus.DISCARDED.value, "reason": reason, "finished_at": utc_now()}
+        values = corrections.discarded_values(note)
         return self._correct(campaign, experiment_id, values, Change.DISCARDED, note, actor, None)
 
     def _correct(
@@ -572,11 +554,9 @@ class SqlStore:
             ):  # partial results: stays pending
                 values = {**values, "status": row.status}
             at = utc_now()
-            number = conn.execute(
-                select(func.max(revision_table.c.number)).where(revision_table.c.experiment_id == experiment_id)
-            ).scalar_one_or_none()
+            number = corrections.latest_number(conn, experiment_id)
             if number is None:  # the first correction: keep the version as first recorded
-                self._add_revision(
+                corrections.add_revision(
                     conn, campaign_id, row, 0, Change.RECORDED, "", "", row.finished_at or row.created_at
                 )
                 number = 0
@@ -598,7 +578,7 @@ class SqlStore:
                 raise StateError(f"experiment {experiment_id} changed meanwhile; look at it again and retry")
             new = self._select_experiment(conn, campaign_id, experiment_id)
             assert new is not None
-            self._add_revision(conn, campaign_id, new, int(number) + 1, change, text_note, who, at)
+            corrections.add_revision(conn, campaign_id, new, number + 1, change, text_note, who, at)
             self._log(
                 conn,
                 campaign_id,
@@ -615,33 +595,6 @@ class SqlStore:
             )
         return row_to_experiment(new)
 
-    @staticmethod
-    def _add_revision(
-        conn: Connection,
-        campaign_id: int,
-        row: Row[Any],
-        number: int,
-        change: Change,
-        note: str,
-        actor: str,
-        at: datetime,
-    ) -> None:
-        conn.execute(
-            insert(revision_table).values(
-                campaign_id=campaign_id,
-                experiment_id=row.id,
-                number=number,
-                change=change.value,
-                status=row.status,
-                results=dict(row.results),
-                reason=row.reason,
-                retracted=bool(row.retracted),
-                note=note,
-                actor=actor,
-                at=at,
-            )
-        )
-
     def history(self, campaign: str, experiment_id: str) -> list[Revision]:
         """Every version of an experiment's outcome, oldest first; the last is its current one."""
         with self._read() as conn:
@@ -649,40 +602,13 @@ class SqlStore:
             row = self._select_experiment(conn, campaign_id, experiment_id)
             if row is None:
                 raise self._unknown_experiment(campaign, experiment_id)
-            rows = conn.execute(
-                select(revision_table)
-                .where(revision_table.c.experiment_id == experiment_id)
-                .order_by(revision_table.c.number)
-            ).all()
-        if rows:
-            return [row_to_revision(r) for r in rows]
-        e = row_to_experiment(row)
-        return [
-            Revision(
-                experiment=e.id,
-                number=0,
-                change=Change.RECORDED,
-                status=e.status,
-                results=dict(e.results),
-                reason=e.reason,
-                retracted=e.retracted,
-                note="",
-                actor="",
-                at=e.finished_at or e.created_at,
-            )
-        ]
+            return corrections.stored_history(conn, row_to_experiment(row))
 
     def revisions(self, campaign: str) -> list[Revision]:
         """The stored versions of every corrected experiment of a campaign, by experiment seq then number."""
         with self._read() as conn:
             campaign_id = self._campaign_id(conn, campaign)
-            rows = conn.execute(
-                select(revision_table)
-                .join(experiment_table, experiment_table.c.id == revision_table.c.experiment_id)
-                .where(revision_table.c.campaign_id == campaign_id)
-                .order_by(experiment_table.c.seq, revision_table.c.number)
-            ).all()
-        return [row_to_revision(r) for r in rows]
+            return corrections.campaign_revisions(conn, campaign_id)
 
     def experiments(self, campaign: str) -> list[Experiment]:
         """All experiments of a campaign ordered by seq."""
