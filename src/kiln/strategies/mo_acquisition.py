@@ -236,19 +236,17 @@ def build_mo_acquisition(
                 max_frac=min(1.0, BASELINE_MOST / len(X_baseline)),
             )
             X_baseline = kept if len(kept) else X_baseline  # none probably feasible and above the reference: all
+        shared: dict[str, Any] = {  # what every one of the three takes alike
+            "sampler": sampler,
+            "constraints": constraints,
+            "X_pending": X_pending,
+            "prune_baseline": False,
+            "cache_root": False,
+        }
         if kind == "qlognei":
             from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 
-            return qLogNoisyExpectedImprovement(
-                fitted.model,
-                X_baseline,
-                sampler=sampler,
-                objective=single,
-                constraints=constraints,
-                X_pending=X_pending,
-                prune_baseline=False,
-                cache_root=False,
-            )
+            return qLogNoisyExpectedImprovement(fitted.model, X_baseline, objective=single, **shared)
         if kind == "qlognehvi":
             from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
 
@@ -257,28 +255,14 @@ def build_mo_acquisition(
                 ref_point=[float(r) for r in reference or ()],
                 alpha=PARTITION_ALPHA if k > 2 else 0.0,
                 X_baseline=X_baseline,
-                sampler=sampler,
                 objective=multi,
-                constraints=constraints,
-                X_pending=X_pending,
-                prune_baseline=False,
-                cache_root=False,
+                **shared,
             )
         from botorch.acquisition.multi_objective.parego import qLogNParEGO
         from botorch.utils.sampling import sample_simplex
 
         weights = sample_simplex(k, n=1, seed=seed, dtype=torch.float64).reshape(k)
-        return qLogNParEGO(
-            fitted.model,
-            X_baseline,
-            scalarization_weights=weights,
-            sampler=sampler,
-            objective=multi,
-            constraints=constraints,
-            X_pending=X_pending,
-            prune_baseline=False,
-            cache_root=False,
-        )
+        return qLogNParEGO(fitted.model, X_baseline, scalarization_weights=weights, objective=multi, **shared)
 
 
 def score_points(acquisition: AcquisitionFunction, X: np.ndarray, *, chunk: int = 1024) -> np.ndarray:
