@@ -283,11 +283,7 @@ def fit_gp(X: np.ndarray, y: np.ndarray, *, kernel: str = "matern52", seed: int 
     """
     import torch
     from botorch.fit import fit_gpytorch_mll
-    from botorch.models import SingleTaskGP
-    from gpytorch.constraints import GreaterThan
-    from gpytorch.likelihoods import GaussianLikelihood
     from gpytorch.mlls import ExactMarginalLogLikelihood
-    from gpytorch.priors import LogNormalPrior
 
     check_kernel(kernel)
     X, y_mean, y_std, z = standardised(X, y, "fit_gp")
@@ -296,17 +292,7 @@ def fit_gp(X: np.ndarray, y: np.ndarray, *, kernel: str = "matern52", seed: int 
         all_X = torch.as_tensor(X, dtype=torch.float64)
         all_z = torch.as_tensor(z, dtype=torch.float64)
         subset = fit_subset(len(z), seed)
-        train_X, train_Y = all_X[subset], all_z[subset].unsqueeze(-1)
-        noise_prior = LogNormalPrior(loc=-4.0, scale=1.0)  # BoTorch's default, on a log scale (see _matern52)
-        noise = GreaterThan(NOISE_FLOOR, transform=torch.exp, inv_transform=torch.log, initial_value=noise_prior.mode)
-        likelihood = GaussianLikelihood(noise_prior=noise_prior, noise_constraint=noise)
-        model = SingleTaskGP(
-            train_X,
-            train_Y,
-            likelihood=likelihood,
-            covar_module=KERNELS[kernel](X.shape[1], ard=bool(ard)),
-            outcome_transform=None,
-        ).to(torch.float64)
+        model = new_model(all_X[subset], all_z[subset], kernel, ard)
         initial = {k: v.clone() for k, v in model.state_dict().items()}
         mll = ExactMarginalLogLikelihood(model.likelihood, model)
         converged = True
@@ -328,7 +314,28 @@ def fit_gp(X: np.ndarray, y: np.ndarray, *, kernel: str = "matern52", seed: int 
     return FittedGP(model, y_mean, y_std, float(z.max()), kernel, bool(converged), bool(ard))
 
 
-def _stationary_parts(kernel: Any) -> tuple[Any, Any, bool] | None:
+def new_model(X: Tensor, z: Tensor, kernel: str, ard: bool) -> SingleTaskGP:
+    """An unfitted SingleTaskGP (float64) on X (n x d) and standardised z (n,), hyperparameters at their prior
+    modes: the kernel ``kernel`` (ARD or isotropic), the noise prior and floor, no outcome transform."""
+    import torch
+    from botorch.models import SingleTaskGP
+    from gpytorch.constraints import GreaterThan
+    from gpytorch.likelihoods import GaussianLikelihood
+    from gpytorch.priors import LogNormalPrior
+
+    noise_prior = LogNormalPrior(loc=-4.0, scale=1.0)  # BoTorch's default, on a log scale (see _matern52)
+    noise = GreaterThan(NOISE_FLOOR, transform=torch.exp, inv_transform=torch.log, initial_value=noise_prior.mode)
+    likelihood = GaussianLikelihood(noise_prior=noise_prior, noise_constraint=noise)
+    return SingleTaskGP(
+        X,
+        z.unsqueeze(-1),
+        likelihood=likelihood,
+        covar_module=KERNELS[kernel](X.shape[1], ard=bool(ard)),
+        outcome_transform=None,
+    ).to(torch.float64)
+
+
+def stationary_parts(kernel: Any) -> tuple[Any, Any, bool] | None:
     """(ScaleKernel or None, base kernel, is Matern-5/2) for a (Scale)Matern-5/2 or RBF kernel on all inputs;
     None for any other kernel."""
     from gpytorch.kernels import MaternKernel, RBFKernel, ScaleKernel
@@ -341,7 +348,7 @@ def _stationary_parts(kernel: Any) -> tuple[Any, Any, bool] | None:
     return scale, base, matern
 
 
-def _from_squared_distances(r2: Tensor, scale: Any, matern: bool) -> Tensor:
+def from_squared_distances(r2: Tensor, scale: Any, matern: bool) -> Tensor:
     """Kernel values from squared lengthscale-scaled distances (any shape). Without gradients ``r2`` is
     overwritten: in-place arithmetic halves the memory traffic on large matrices."""
     import torch
@@ -368,7 +375,7 @@ def covariance(kernel: Any, A: Tensor, B: Tensor) -> Tensor:
     for the squared distances: about ten times faster than GPyTorch's lazy kernel for 500 x 100,000 points and
     equal to it up to round-off. Other kernels are evaluated by GPyTorch.
     """
-    parts = _stationary_parts(kernel)
+    parts = stationary_parts(kernel)
     if parts is None:
         return kernel(A, B).to_dense().detach()  # type: ignore[no-any-return]
     scale, base, matern = parts
@@ -376,18 +383,18 @@ def covariance(kernel: Any, A: Tensor, B: Tensor) -> Tensor:
     centre = A.mean(0, keepdim=True)
     a, b = (A - centre) / lengthscale, (B - centre) / lengthscale
     r2 = (a.square().sum(1, keepdim=True) + b.square().sum(1) - 2.0 * (a @ b.T)).clamp_min(0.0)
-    K = _from_squared_distances(r2, None, matern)
+    K = from_squared_distances(r2, None, matern)
     return K if scale is None else scale.outputscale.detach() * K
 
 
 def batch_covariance(kernel: Any, X: Tensor) -> Tensor:
     """The covariance matrices k(X_i, X_i) of batches of points X (b x q x d), b x q x q, as ``covariance``."""
-    parts = _stationary_parts(kernel)
+    parts = stationary_parts(kernel)
     if parts is None:
         return kernel(X).to_dense().detach()  # type: ignore[no-any-return]
     scale, base, matern = parts
     a = X / base.lengthscale.detach().reshape(1, 1, -1)
-    K = _from_squared_distances((a.unsqueeze(-2) - a.unsqueeze(-3)).square().sum(-1), None, matern)
+    K = from_squared_distances((a.unsqueeze(-2) - a.unsqueeze(-3)).square().sum(-1), None, matern)
     return K if scale is None else scale.outputscale.detach() * K
 
 
@@ -411,7 +418,7 @@ def prior_variance(kernel: Any, X: Tensor) -> Tensor:
     """The prior variance k(x, x) at each point of X (m x d), shape (m,), without hyperparameter gradients."""
     import torch
 
-    parts = _stationary_parts(kernel)
+    parts = stationary_parts(kernel)
     if parts is None:
         return kernel(X, diag=True).detach()  # type: ignore[no-any-return]
     scale = parts[0]
@@ -442,7 +449,7 @@ def loss_closure(model: Any, mll: Any) -> Any:
     from botorch.optim.utils import get_parameters
     from linear_operator.utils.cholesky import psd_safe_cholesky
 
-    parts = _stationary_parts(model.covar_module)
+    parts = stationary_parts(model.covar_module)
     if parts is None:
         return None
     scale, base, matern = parts
@@ -455,7 +462,7 @@ def loss_closure(model: Any, mll: Any) -> Any:
 
     def loss() -> Any:
         inverse = base.lengthscale.reshape(-1).pow(-2).expand(X.shape[-1])  # d (one shared when isotropic)
-        K = _from_squared_distances(differences @ inverse, scale, matern)  # n x n
+        K = from_squared_distances(differences @ inverse, scale, matern)  # n x n
         L = psd_safe_cholesky(K + model.likelihood.noise.reshape(()) * eye)
         residual = (y - model.mean_module(X)).unsqueeze(-1)
         alpha = torch.cholesky_solve(residual, L)

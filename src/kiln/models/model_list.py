@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiln.core.errors import ValidationError
 from kiln.models.gp import FittedGP, fit_gp
+from kiln.models.joint_fit import fit_gps_jointly
 
 if TYPE_CHECKING:
     import numpy as np
@@ -77,7 +78,9 @@ def fit_model_list(
     seed: int = 0,
 ) -> FittedModelList:
     """One GP per quantity: ``columns[i]`` is (X_i n_i x d, y_i (n_i,)), the experiments with a value of quantity
-    ``names[i]``; each n_i >= 1. Deterministic for a given seed (quantity i is fitted with seed + i)."""
+    ``names[i]``; each n_i >= 1. Deterministic for a given seed (quantity i is fitted with seed + i). Quantities
+    measured on the same experiments are fitted side by side (``kiln.models.joint_fit``), each as it would be
+    alone."""
     if len(columns) != len(names) or not columns:
         raise ValidationError("fit_model_list: columns", len(columns), f"one (X, y) per name of {list(names)}", "")
     for name, (X, _) in zip(names, columns, strict=True):
@@ -85,5 +88,28 @@ def fit_model_list(
             raise ValidationError(
                 f"fit_model_list: quantity '{name}'", 0, "at least one observation per quantity", "measure it once"
             )
-    gps = tuple(fit_gp(X, y, kernel=kernel, ard=ard, seed=seed + i) for i, (X, y) in enumerate(columns))
-    return FittedModelList(gps, tuple(names))
+    gps: list[FittedGP | None] = [None] * len(columns)
+    for group in same_inputs(columns):
+        X = columns[group[0]][0]
+        ys, seeds = [columns[i][1] for i in group], [seed + i for i in group]
+        together = fit_gps_jointly(X, ys, seeds, kernel=kernel, ard=ard) if len(group) > 1 else None
+        for i, y, s, fitted in zip(group, ys, seeds, together or [None] * len(group), strict=True):
+            gps[i] = fitted if fitted is not None else fit_gp(X, y, kernel=kernel, ard=ard, seed=s)
+    return FittedModelList(tuple(gp for gp in gps if gp is not None), tuple(names))
+
+
+def same_inputs(columns: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[list[int]]:
+    """Indices of ``columns`` grouped by equal inputs X (same rows in the same order), in order of first
+    appearance: the quantities measured on the same experiments."""
+    import numpy as np
+
+    groups: list[list[int]] = []
+    for i, (X, _) in enumerate(columns):
+        for group in groups:
+            first = columns[group[0]][0]
+            if first.shape == X.shape and np.array_equal(first, X):
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
