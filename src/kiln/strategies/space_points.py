@@ -58,12 +58,15 @@ def constraint_tensors(forms: list[LinearForm]) -> list[tuple[Any, Any, float]] 
     return out or None
 
 
-def maximise(space: SearchSpace, acquisition: AcquisitionFunction, starts: np.ndarray, seed: int) -> np.ndarray:
+def maximise(
+    space: SearchSpace, acquisition: AcquisitionFunction, starts: np.ndarray, seed: int, *, ftol: float | None = None
+) -> np.ndarray:
     """The acquisition's maximiser over [0, 1]^dim under the space's linear and composition constraints, 1 x dim.
 
     The local optimiser (BoTorch's ``optimize_acqf``, q = 1) starts from ``starts`` (restarts x dim), which keeps
     BoTorch from sampling its own start points from the constraint polytope. A failed or non-finite optimisation
-    leaves the first start.
+    leaves the first start. ``ftol``: stop a start once an iteration improves the acquisition by less than this
+    (relative); None: the optimiser's default (about 2e-9 for L-BFGS-B, 1e-6 for SLSQP under constraints).
     """
     import numpy as np
     import torch
@@ -73,6 +76,11 @@ def maximise(space: SearchSpace, acquisition: AcquisitionFunction, starts: np.nd
 
     bounds = torch.stack([torch.zeros(space.dim), torch.ones(space.dim)]).to(torch.float64)
     initial = torch.as_tensor(np.clip(starts, 0.0, 1.0), dtype=torch.float64).unsqueeze(-2)
+    inequalities = constraint_tensors(space.inequality_constraints())
+    equalities = constraint_tensors(space.equality_constraints())
+    options: dict[str, Any] = {"maxiter": OPTIMISER_ITERATIONS}
+    if ftol is not None:  # BoTorch's batched L-BFGS-B (no constraints) takes ftol only with factr unset
+        options.update({"ftol": ftol} if inequalities or equalities else {"ftol": ftol, "factr": None})
     with torch.random.fork_rng(), quiet():
         torch.manual_seed(seed)
         try:
@@ -82,9 +90,9 @@ def maximise(space: SearchSpace, acquisition: AcquisitionFunction, starts: np.nd
                 q=1,
                 num_restarts=len(initial),
                 batch_initial_conditions=initial,
-                inequality_constraints=constraint_tensors(space.inequality_constraints()),
-                equality_constraints=constraint_tensors(space.equality_constraints()),
-                options={"maxiter": OPTIMISER_ITERATIONS},
+                inequality_constraints=inequalities,
+                equality_constraints=equalities,
+                options=options,
             )
         except Exception:  # a failed local optimisation leaves the best start
             return starts[:1].reshape(1, space.dim)
