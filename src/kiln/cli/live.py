@@ -33,20 +33,30 @@ class LiveDisplay:
         self.objective = campaign.objective
         self.target = self.objective.targets[0].name
         experiments = campaign.experiments()
-        self.finished = sum(1 for e in experiments if e.status is not ExperimentStatus.PENDING and uses_budget(e))
+        self.finished = sum(
+            1 for e in experiments if uses_budget(e) and (e.status is not ExperimentStatus.PENDING or e.results)
+        )
+        """Experiments ended or measured in part (those use the budget and leave their instrument)."""
         self.failed = sum(1 for e in experiments if e.status is ExperimentStatus.FAILED)
+        self.awaiting = sum(1 for e in experiments if e.status is ExperimentStatus.PENDING and e.results)
+        """Experiments measured in part, awaiting the rest of their quantities."""
         self.results = [dict(e.results) for e in experiments if e.counts_as_result]
         self.flying: dict[str, tuple[Experiment, str, float]] = {}
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[standing]}  failed {task.fields[failed]}"),
+            TextColumn("{task.fields[standing]}  failed {task.fields[failed]}{task.fields[awaiting]}"),
             TimeElapsedColumn(),
             console=console,
         )
         self.task = self.progress.add_task(
-            "experiments", total=budget, completed=self.finished, standing=self.standing(), failed=self.failed
+            "experiments",
+            total=budget,
+            completed=self.finished,
+            standing=self.standing(),
+            failed=self.failed,
+            awaiting=self._awaiting_text(),
         )
         self.console = console
         self.plain = not console.is_terminal
@@ -71,10 +81,12 @@ class LiveDisplay:
         experiment = event.experiment
         if event.kind in ("dispatched", "reattached"):
             self.flying[experiment.id] = (experiment, event.instrument, time.monotonic())
-        elif event.kind in ("finished", "failed", "flagged"):
+        elif event.kind in ("finished", "failed", "flagged", "partial"):
             self.flying.pop(experiment.id, None)
-        if event.kind in ("finished", "failed"):
+        if event.kind in ("finished", "failed", "partial"):
             self.finished += 1
+        if event.kind == "partial":
+            self.awaiting += 1
         if event.kind == "failed":
             self.failed += 1
         if event.kind == "finished" and experiment.status is ExperimentStatus.COMPLETED:
@@ -82,8 +94,17 @@ class LiveDisplay:
         if self.plain:
             self._line(event)
             return
-        self.progress.update(self.task, completed=self.finished, standing=self.standing(), failed=self.failed)
+        self.progress.update(
+            self.task,
+            completed=self.finished,
+            standing=self.standing(),
+            failed=self.failed,
+            awaiting=self._awaiting_text(),
+        )
         self.live.update(self._render())
+
+    def _awaiting_text(self) -> str:
+        return f"  awaiting {self.awaiting}" if self.awaiting else ""
 
     def standing(self) -> str:
         """How the campaign stands: ``best 3.2`` (the target's value in the best feasible result; ``best none
@@ -106,6 +127,9 @@ class LiveDisplay:
         if event.kind == "finished" and experiment.status is ExperimentStatus.COMPLETED:
             values = ", ".join(f"{name} = {fmt(value)}" for name, value in experiment.results.items())
             what = f"finished{where}: {values}"
+        elif event.kind == "partial":
+            values = ", ".join(f"{name} = {fmt(value)}" for name, value in experiment.results.items())
+            what = f"measured in part{where}: {values}; awaiting {', '.join(event.missing)}"
         elif event.kind in ("failed", "finished"):
             what = f"failed{where}: {experiment.reason}"
         elif event.kind == "flagged":
@@ -113,7 +137,8 @@ class LiveDisplay:
         else:
             params = ", ".join(f"{k}={fmt(v)}" for k, v in experiment.params.items())
             what = f"{event.kind}{where}: {params}"
-        progress = f"[{self.finished}/{self.budget} done, {self.standing()}, {self.failed} failed]"
+        awaiting = f", {self.awaiting} awaiting" if self.awaiting else ""
+        progress = f"[{self.finished}/{self.budget} done, {self.standing()}, {self.failed} failed{awaiting}]"
         self.console.out(f"#{experiment.seq} {experiment.id} {what} {progress}", highlight=False)
 
     def _render(self) -> Group:

@@ -414,7 +414,11 @@ def show_campaign(campaign: Any, console: Console) -> None:
     words = counts_in_words(counts)
     about.add_row("experiments", f"{len(experiments)}" + (f" ({words})" if words else ""))
     flagged = [e for e in experiments if e.status is ExperimentStatus.PENDING and e.attention]
-    running = [e for e in experiments if e.status is ExperimentStatus.PENDING and e.instrument and not e.attention]
+    running = [  # a partly measured one left its instrument: it is listed as partly measured below
+        e
+        for e in experiments
+        if e.status is ExperimentStatus.PENDING and e.instrument and not e.attention and not e.results
+    ]
     if running:
         about.add_row("in flight", f"{len(running)} ({escape(', '.join(sorted({e.instrument for e in running})))})")
     if flagged:

@@ -19,9 +19,10 @@ from rich.console import Console
 
 from kiln.campaign import Campaign
 from kiln.cli.live import LiveDisplay
-from kiln.cli.render import experiment_card, experiments_table, front_and_best
+from kiln.cli.render import experiment_card, experiments_table, front_and_best, missing_quantities, partly_measured
 from kiln.core.counts import COUNTS, status_counts
 from kiln.core.errors import NotFoundError, SpecError
+from kiln.core.records import Experiment
 from kiln.lab.emulator import DatasetEmulator
 from kiln.lab.lease import RunLease
 from kiln.lab.orchestrator import LoopSummary, Orchestrator
@@ -227,6 +228,7 @@ def _summary(campaign: Campaign, instrument: DatasetEmulator | None, console: Co
     others = "".join(f", {counts[key]} {key}" for key in COUNTS[2:] if counts[key])
     console.print(f"{len(experiments)} experiments: {counts['completed']} completed, {counts['failed']} failed{others}")
     objective = campaign.objective
+    _say_awaiting(campaign, experiments, console)
     units = {**campaign.domain.units, **objective.units}
     names, quantities = campaign.domain.names, objective.quantities
     front, best = front_and_best(campaign, experiments)
@@ -253,6 +255,25 @@ def _summary(campaign: Campaign, instrument: DatasetEmulator | None, console: Co
             console.print(
                 f"top-5 % candidates of the dataset found: 0 of {len(top)} after {len(experiments)} experiments"
             )
+
+
+def _say_awaiting(campaign: Campaign, experiments: list[Experiment], console: Console) -> None:
+    """The experiments measured in part, by the quantities they await, with the command that records the rest:
+    ``1 experiment(s) measured in part await stability: kiln tell NAME ID stability=VALUE``."""
+    quantities = campaign.objective.quantities
+    waiting: dict[tuple[str, ...], list[str]] = {}
+    for experiment in partly_measured(experiments, quantities):
+        waiting.setdefault(tuple(missing_quantities(experiment, quantities)), []).append(experiment.id)
+    for missing, ids in waiting.items():
+        values = " ".join(f"{name}=VALUE" for name in missing)
+        which = ids[0] if len(ids) == 1 else "ID"
+        listed = "" if len(ids) == 1 else f" (kiln pending {campaign.name} lists them)"
+        console.print(
+            f"[yellow]{len(ids)} experiment(s) measured in part await {', '.join(missing)}[/]: record "
+            f"{'it' if len(missing) == 1 else 'them'} with kiln tell {campaign.name} {which} {values}{listed}",
+            soft_wrap=True,
+            highlight=False,
+        )
 
 
 def _top_keys(instrument: DatasetEmulator, objective: Objective, fraction: float = 0.05) -> set[int] | None:

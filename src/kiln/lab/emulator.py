@@ -24,7 +24,9 @@ class DatasetEmulator:
     the first is the one ``top_keys`` ranks by. Identical input rows of the dataset are merged (mean of the
     distinct replicate values, column by column). A point that is not a row of the dataset fails. ``noise`` adds
     Gaussian noise of that standard deviation: one number for every column (in each column's units), or a map
-    column -> standard deviation (columns left out get none).
+    column -> standard deviation (columns left out get none). ``report`` (a list of some of those columns) makes it
+    report only those: an instrument that measures part of the quantities, whose experiments are stored as partial
+    results awaiting the rest (e.g. ``report: [yield]`` on suzuki-ii, and turnover is told later).
     """
 
     def __init__(
@@ -37,11 +39,13 @@ class DatasetEmulator:
         noise: float | Mapping[str, float] = 0.0,
         seed: int = 0,
         name: str = "emulator",
+        report: Sequence[str] | None = None,
     ) -> None:
         self.name = name
         self.columns = [target] if isinstance(target, str) else [str(c) for c in target]
         if not self.columns:
             raise ValidationError("instrument: target", list(self.columns), "one or more measured columns", "name one")
+        self.report = _report(report, self.columns, name)
         self.target = self.columns[0]
         self.direction = direction
         self.noise = _noise(noise, self.columns)
@@ -52,8 +56,16 @@ class DatasetEmulator:
         self._rng = np.random.default_rng(seed)
 
     @classmethod
-    def builtin(cls, dataset: str, *, noise: float | Mapping[str, float] = 0.0, seed: int = 0) -> DatasetEmulator:
-        """The emulator of a built-in dataset (``kiln.lab.datasets``), reporting every column it measured."""
+    def builtin(
+        cls,
+        dataset: str,
+        *,
+        noise: float | Mapping[str, float] = 0.0,
+        seed: int = 0,
+        report: Sequence[str] | None = None,
+    ) -> DatasetEmulator:
+        """The emulator of a built-in dataset (``kiln.lab.datasets``), reporting every column it measured (or the
+        columns of ``report``)."""
         info = dataset_info(dataset)
         return cls(
             load_dataset(dataset),
@@ -63,6 +75,7 @@ class DatasetEmulator:
             noise=noise,
             seed=seed,
             name=dataset,
+            report=report,
         )
 
     def reseed(self, seed: int) -> None:
@@ -71,7 +84,8 @@ class DatasetEmulator:
 
     def check_compatible(self, inputs: Sequence[str], targets: Sequence[str]) -> None:
         """SpecError unless a campaign with these input names and measured quantities (targets and constrained
-        quantities) can be run on this emulator: it must measure every one of them."""
+        quantities) can be run on this emulator: it must measure every one of them, and report at least one (with
+        ``report``, the others are told later)."""
         if sorted(inputs) != sorted(self.pool.columns):
             raise SpecError(
                 "space/pool",
@@ -88,15 +102,22 @@ class DatasetEmulator:
                 f"the {self.name} emulator measures {measured!r}; it cannot report {unknown}",
                 f"set target: {self.target!r}" if len(self.columns) == 1 else f"use targets among {self.columns}",
             )
+        if not set(targets) & set(self.report):
+            raise SpecError(
+                "instrument: report",
+                list(self.report),
+                f"the {self.name} emulator reports {self.report}, none of the objective's quantities {list(targets)}",
+                f"report one of them, e.g. report: [{targets[0]}]" if targets else "report one of them",
+            )
 
     def measure(self, params: Mapping[str, Any]) -> dict[str, float]:
-        """Every measured column's value at the dataset row of ``params`` (with noise); ExperimentFailed when no
+        """Every reported column's value at the dataset row of ``params`` (with noise); ExperimentFailed when no
         row matches."""
         key = self.pool.key_of(params)
         if key is None:
             raise ExperimentFailed(f"{self.name}: no measurement in the dataset for {dict(params)}")
         values = {}
-        for column in self.columns:
+        for column in self.report:
             value = float(self.measured[column][key])
             if self.noise.get(column):
                 value += float(self._rng.normal(0.0, self.noise[column]))
@@ -109,6 +130,24 @@ class DatasetEmulator:
         maximise = (direction or self.direction) == "max"
         order = np.argsort(-self.values if maximise else self.values, kind="stable")
         return {int(k) for k in order[:count]}
+
+
+def _report(report: Any, columns: Sequence[str], name: str) -> list[str]:
+    """The columns an emulator reports: every measured column (``report`` None) or the ones listed;
+    ValidationError naming the unknown ones."""
+    if report is None:
+        return list(columns)
+    fix = f"e.g. report: [{columns[0]}]"
+    if isinstance(report, str) or not isinstance(report, Sequence) or not report:
+        raise ValidationError("instrument: report", report, f"a non-empty list of the {name} dataset's columns", fix)
+    unknown = [c for c in report if c not in columns]
+    if unknown:
+        raise ValidationError(
+            "instrument: report", list(report), f"the {name} dataset measures {list(columns)}; unknown {unknown}", fix
+        )
+    if len(set(report)) != len(report):
+        raise ValidationError("instrument: report", list(report), "each column once", "remove the duplicates")
+    return [str(c) for c in report]
 
 
 def _noise(noise: Any, columns: Sequence[str]) -> dict[str, float]:

@@ -2,11 +2,13 @@
 
 Kinds and their fields (``name`` defaults to the kind; ``cost`` of one experiment defaults to 1):
 
-- ``emulator``: ``dataset``, ``noise`` (one standard deviation, or a map column -> one): a built-in dataset
-  answers at once with every column it measured (e.g. suzuki-ii: yield and turnover). Replaying an experiment
-  after a crash is harmless (it is a lookup), so experiments in flight at a crash are sent again.
-- ``simulated``: ``dataset`` (built-in emulator) or ``function`` ("module:function", params -> a map of every
-  quantity it measures), with
+- ``emulator``: ``dataset``, ``noise`` (one standard deviation, or a map column -> one), ``report`` (a list of
+  columns): a built-in dataset answers at once with every column it measured (e.g. suzuki-ii: yield and turnover),
+  or only the columns of ``report`` (the experiment is then measured in part and awaits the rest: partial
+  results). Replaying an experiment after a crash is harmless (it is a lookup), so experiments in flight at a crash
+  are sent again.
+- ``simulated``: ``dataset`` (built-in emulator; ``report`` as for ``emulator``) or ``function``
+  ("module:function", params -> a map of the quantities it measures), with
   ``latency`` (seconds, or {kind: fixed|uniform|lognormal, ...}), ``noise``, ``failure_probability``,
   ``failure_regions`` ([{where: {param: [low, high] or [values]}, probability, reason}]) and ``time_scale``
   (multiplies every latency; 0 makes it instant).
@@ -37,9 +39,10 @@ from kiln.lab.protocol import AsyncInstrument
 KINDS = ("emulator", "simulated", "command", "callable", "http", "manual")
 COMMON = {"kind", "name", "cost"}
 FIELDS = {
-    "emulator": {"dataset", "noise"},
+    "emulator": {"dataset", "noise", "report"},
     "simulated": {
         "dataset",
+        "report",
         "function",
         "latency",
         "noise",
@@ -129,6 +132,13 @@ def _build(
         source = import_function(config.get("function"), f"{where}.function")
     else:
         raise SpecError(where, sorted(config), "a simulated instrument needs dataset or function", "e.g. dataset: p3ht")
+    if "report" in config and emulator is None:
+        raise SpecError(
+            f"{where}.report",
+            config["report"],
+            "report lists columns of a dataset; a function reports what it returns",
+            "leave report out, or let the function return only those quantities",
+        )
     if kind == "emulator":
         return SimulatedInstrument(source, name=name, seed=seed, replayable=True), emulator
     options = {
@@ -144,10 +154,12 @@ def _emulator(config: Mapping[str, Any], seed: int, where: str, noise: Any) -> D
     if not isinstance(noise, Mapping) and (not single or not math.isfinite(noise) or noise < 0):
         raise SpecError(f"{where}.noise", noise, "a finite number >= 0, or a map column -> number", "e.g. noise: 0.5")
     try:
-        return DatasetEmulator.builtin(str(config.get("dataset")), noise=noise, seed=seed)
+        return DatasetEmulator.builtin(str(config.get("dataset")), noise=noise, seed=seed, report=config.get("report"))
     except NotFoundError as error:
         raise SpecError(f"{where}.dataset", config.get("dataset"), str(error), "use a built-in dataset") from None
     except ValidationError as error:
+        if error.field == "instrument: report":
+            raise SpecError(f"{where}.report", error.value, error.allowed, error.fix) from None
         raise SpecError(f"{where}.noise", noise, error.allowed, "e.g. noise: {yield: 2, turnover: 5}") from None
 
 

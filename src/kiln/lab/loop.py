@@ -4,7 +4,8 @@ It is a convenience over ``kiln.lab.orchestrator.Orchestrator`` (the one run loo
 an ``Instrument`` with a blocking ``measure``: every step is stored before the next begins, so the loop can be
 stopped at any moment (Ctrl-C, kill -9) and run again; experiments that were suggested but never got a result are
 run first (``measure`` may be called again for one that was in flight, as the Instrument contract allows), then
-new ones are asked for.
+new ones are asked for. A ``measure`` that returns some of the quantities leaves its experiment pending with those
+values, awaiting the rest (``Campaign.tell``); it is not measured again.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ that have ended (completed or failed) so far."""
 @dataclass(frozen=True)
 class LoopResult:
     """What a run of the loop did: experiments finished in this run, the campaign's experiments that count against
-    the budget (``kiln.lab.stopping.uses_budget``), and whether the candidate pool ran dry."""
+    the budget (``kiln.lab.stopping.uses_budget``), whether the candidate pool ran dry, and the experiments measured
+    in part in this run (``measure`` returned some of the quantities: they stay pending, awaiting the rest)."""
 
     finished: int
     total: int
     exhausted: bool
+    partial: int = 0
 
 
 def run_loop(
@@ -66,5 +69,8 @@ def run_loop(
     )
     summary = orchestrator.run_sync()
     return LoopResult(
-        finished=summary.finished + summary.failed, total=summary.total, exhausted=summary.stopped_by == "exhausted"
+        finished=summary.finished + summary.failed,
+        total=summary.total,
+        exhausted=summary.stopped_by == "exhausted",
+        partial=summary.partial,
     )

@@ -12,6 +12,16 @@ dispatched ones are reattached when their instrument can be asked about the hand
 when running them twice is harmless (``replayable``, e.g. an emulator), and otherwise flagged for the operator
 (``Campaign.flag``), who finishes them with ``kiln tell`` / ``kiln fail``. Flagged experiments stay pending, so the
 strategy treats them as running and never proposes them again.
+
+Partial results: an observation with a finite value for some of the objective's quantities (targets and constrained
+quantities) and none, or a value that is not a finite number (NaN, infinity, text), for the others is stored as what
+it is: the values it has are told, the experiment stays pending "awaiting" the rest (``kiln tell``, REST, an import)
+and leaves its instrument, so the loop goes on with new experiments (event "partial"). A value that is not a finite
+number counts as no value; what the instrument gave for it is kept in the experiment's outputs under its name (as
+the adapters do). An observation with no usable value for any quantity fails the experiment. A partly measured
+experiment is never sent or polled again (after a restart neither), except on an instrument that ``waits_for_all``
+(the manual one: a person records the quantities one by one, and the experiment stays in flight until the last).
+It counts against the budget (it was started), not for patience (it cannot be judged before it is complete).
 """
 
 from __future__ import annotations
@@ -35,25 +45,32 @@ from kiln.lab.stopping import StopRules, uses_budget
 NOTE_MAX = 2000
 """Characters at most of a note for the operator."""
 
+TELL_ATTEMPTS = 3
+"""Tries to store an instrument's values while others tell some of the same experiment's quantities."""
+
 
 @dataclass(frozen=True)
 class LoopEvent:
-    """Something the loop did: ``kind`` is dispatched, finished, failed, flagged or reattached."""
+    """Something the loop did: ``kind`` is dispatched, finished, failed, flagged, reattached or partial (measured in
+    part: the experiment left its instrument and stays pending, ``missing`` naming the quantities it awaits)."""
 
     kind: str
     experiment: Experiment
     instrument: str
     in_flight: int
+    missing: tuple[str, ...] = ()
 
 
 @dataclass
 class LoopSummary:
-    """What a run did: experiments finished and failed in it, flagged for the operator, the campaign's total
-    (experiments that count against the budget, ``uses_budget``), and the rule that stopped it ("budget",
-    "max_cost", "max_seconds", "target", "patience", "exhausted" (no candidate left) or "interrupted")."""
+    """What a run did: experiments finished and failed in it, measured in part (``partial``: pending, awaiting the
+    rest), flagged for the operator, the campaign's total (experiments that count against the budget,
+    ``uses_budget``), and the rule that stopped it ("budget", "max_cost", "max_seconds", "target", "patience",
+    "exhausted" (no candidate left) or "interrupted")."""
 
     finished: int = 0
     failed: int = 0
+    partial: int = 0
     flagged: int = 0
     total: int = 0
     stopped_by: str = ""
@@ -312,6 +329,9 @@ class Orchestrator:
             if not experiment.reason.startswith((DISPATCH_FAILURE, CANCELLED)):  # those measured nothing
                 self._since_best += 1
             return
+        if experiment.status is ExperimentStatus.PENDING and experiment.results:
+            summary.partial += 1  # patience waits for its last quantity: it cannot be judged yet
+            return
         if experiment.status is not ExperimentStatus.COMPLETED:
             return
         summary.finished += 1
@@ -322,15 +342,18 @@ class Orchestrator:
     async def _reconcile(
         self, summary: LoopSummary, tasks: dict[asyncio.Task[Experiment | None], tuple[str, Experiment]]
     ) -> list[Experiment]:
-        """Experiments pending at start -> those to dispatch first; reattach or flag the dispatched ones."""
+        """Experiments pending at start -> those to dispatch first; reattach or flag the dispatched ones. Partly
+        measured ones await the rest: never sent or polled again (but on an instrument that ``waits_for_all``)."""
         ready: list[Experiment] = []
         for experiment in await asyncio.to_thread(self.campaign.pending):
             if experiment.attention:
                 continue  # waiting for the operator
+            instrument = self.instruments.get(experiment.instrument)
+            if experiment.results and not (experiment.handle and getattr(instrument, "waits_for_all", False)):
+                continue  # measured in part: it awaits the rest (kiln tell, REST, an import)
             if not experiment.instrument:
                 ready.append(experiment)
                 continue
-            instrument = self.instruments.get(experiment.instrument)
             note = ""
             replayable = getattr(instrument, "replayable", False)
             if replayable and not (experiment.handle and instrument is not None and instrument.resumable):
@@ -455,30 +478,38 @@ class Orchestrator:
         return list(self._cancels)
 
     async def _store(self, experiment: Experiment, outcome: Outcome) -> Experiment | None:
-        """Tell or fail; an experiment someone finished meanwhile keeps their result. A result the store refuses
-        (e.g. a value that is not a number) fails the experiment, saying why."""
-        targets = self.campaign.objective.quantities
+        """Tell or fail; an experiment someone finished meanwhile keeps their result. An observation with finite
+        values for some quantities only is told those (the experiment stays pending, awaiting the rest); one with
+        none fails. A result the store refuses (e.g. a value that is not a number) fails the experiment, saying
+        why."""
+        quantities = self.campaign.objective.quantities
         if isinstance(outcome, Observation):
-            missing = [t for t in targets if t not in outcome.values or not _finite(outcome.values[t])]
-            if missing:
+            missing = [t for t in quantities if t not in outcome.values or not _finite(outcome.values[t])]
+            if len(missing) == len(quantities) and not experiment.results:
                 outcome = Failure(f"the instrument reported no value for {missing}; it gave {sorted(outcome.values)}")
         try:
             if isinstance(outcome, Failure):
                 stored = await asyncio.to_thread(self._fail, experiment.id, outcome.reason)
             else:
-                results: dict[str, Any] = {t: outcome.values[t] for t in targets}
-                extra = {k: v for k, v in outcome.values.items() if k not in targets}
-                outputs = json_safe({**extra, **outcome.outputs}) or None
+                results: dict[str, Any] = {t: outcome.values[t] for t in quantities if t not in missing}
+                extra = {k: v for k, v in outcome.values.items() if k not in results}  # NaN of a quantity too
+                outputs = json_safe({**extra, **outcome.outputs})
                 try:
-                    stored = await asyncio.to_thread(self._tell, experiment.id, results, outputs)
+                    stored = await asyncio.to_thread(self._tell_new, experiment.id, results, outputs or None)
                 except KilnError as error:
                     if isinstance(error, StateError):
                         raise
                     stored = await asyncio.to_thread(self._fail, experiment.id, f"result not stored: {error}")
         except StateError:
             stored = await asyncio.to_thread(self.campaign.experiment, experiment.id)
-        kind = "failed" if stored.status is ExperimentStatus.FAILED else "finished"
-        self._emit(kind, stored, experiment.instrument)
+        if stored.status is ExperimentStatus.PENDING:
+            self._emit(
+                "partial", stored, experiment.instrument, tuple(q for q in quantities if q not in stored.results)
+            )
+        else:
+            self._emit(
+                "failed" if stored.status is ExperimentStatus.FAILED else "finished", stored, experiment.instrument
+            )
         return stored
 
     def _fail(self, experiment_id: str, reason: str) -> Experiment:
@@ -496,12 +527,29 @@ class Orchestrator:
                 raise _Stopped
             return self.campaign.dispatch(experiment_id, instrument, handle, expect=expect)
 
-    def _tell(self, experiment_id: str, results: dict[str, Any], outputs: dict[str, Any] | None) -> Experiment:
-        return self.campaign.tell(experiment_id, results, outputs=outputs)
+    def _tell_new(self, experiment_id: str, results: dict[str, Any], outputs: dict[str, Any] | None) -> Experiment:
+        """Tell the values of ``results`` the experiment has none for yet: a value someone told meanwhile (kiln tell
+        while it ran) is kept, and the instrument's value for it goes to outputs (``already_told``). StateError
+        when it is no longer pending."""
+        told: dict[str, Any] = {}
+        for _ in range(TELL_ATTEMPTS):
+            new = {name: value for name, value in results.items() if name not in told}
+            if told:
+                outputs = {**(outputs or {}), "already_told": json_safe({n: results[n] for n in told if n in results})}
+            if not new:
+                return self.campaign.experiment(experiment_id)
+            try:
+                return self.campaign.tell(experiment_id, new, outputs=outputs)
+            except StateError:
+                current = self.campaign.experiment(experiment_id)
+                if current.status is not ExperimentStatus.PENDING or not set(new) & set(current.results):
+                    raise
+                told = dict(current.results)
+        raise StateError(f"experiment {experiment_id}: its values kept changing while the loop stored its result")
 
-    def _emit(self, kind: str, experiment: Experiment, instrument: str) -> None:
+    def _emit(self, kind: str, experiment: Experiment, instrument: str, missing: tuple[str, ...] = ()) -> None:
         if self.on_event is not None:
-            self.on_event(LoopEvent(kind, experiment, instrument, sum(self._running.values())))
+            self.on_event(LoopEvent(kind, experiment, instrument, sum(self._running.values()), missing))
 
 
 class _Stopped(Exception):

@@ -32,7 +32,8 @@ class RunStatus(StrEnum):
 @dataclass(frozen=True)
 class Observation:
     """A finished experiment's measured values: quantity (a target or a constrained quantity) or output name ->
-    number; ``outputs`` holds anything else the instrument reported (JSON values), kept with the experiment's
+    number; a quantity left out (or not a finite number) was not measured, and the others are stored as partial
+    results. ``outputs`` holds anything else the instrument reported (JSON values), kept with the experiment's
     record."""
 
     values: Mapping[str, float]
@@ -60,6 +61,11 @@ class AsyncInstrument(Protocol):
 
     An instrument may also set ``replayable = True``: running an experiment again is harmless (an emulator's
     lookup), so experiments it had in flight at a crash are simply sent again.
+
+    An Observation may hold values for some of the objective's quantities only (partial results): those are stored,
+    the experiment stays pending awaiting the rest and leaves the instrument; it is not sent or polled again. An
+    instrument that sets ``waits_for_all = True`` (the manual one) instead keeps a partly measured experiment in
+    flight, after a restart too, until its outcome holds every quantity.
     """
 
     name: str

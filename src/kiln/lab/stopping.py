@@ -26,7 +26,8 @@ class StopRules:
 
     Attributes:
         budget: experiments of the campaign that have been run or sent to run (``uses_budget``), whoever made
-            them: this run, earlier runs, ``kiln ask`` or the REST API followed by a result, imported data.
+            them: this run, earlier runs, ``kiln ask`` or the REST API followed by a result, imported data; a
+            partly measured one counts (it was started).
             Suggestions still waiting to be sent do not count until the loop sends one.
         max_cost: total cost of the experiments dispatched in this run (instrument costs, any unit).
         max_seconds: wall time of this run.
@@ -54,7 +55,8 @@ class StopRules:
 def uses_budget(experiment: Experiment) -> bool:
     """Whether an experiment counts against a loop's budget: it finished (completed or failed, also when amended or
     retracted later; imported data too), or it is pending and was sent to an instrument (in flight, or waiting for
-    the operator). A suggestion never sent, or discarded, does not count."""
+    the operator) or measured in part (it has some of its results). A suggestion never sent nor measured, or
+    discarded, does not count."""
     if experiment.status in (ExperimentStatus.COMPLETED, ExperimentStatus.FAILED):
         return True
-    return experiment.status is ExperimentStatus.PENDING and bool(experiment.instrument)
+    return experiment.status is ExperimentStatus.PENDING and bool(experiment.instrument or experiment.results)

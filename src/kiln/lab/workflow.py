@@ -3,8 +3,11 @@
 Each step gets the experiment's parameters plus every value measured by the steps before it, and its outcome is
 recorded in the experiment's ``outputs`` (``{"steps": [{"step", "instrument", "values", "outputs", "seconds"}]}``).
 A failed step fails the experiment, naming the step. The experiment's values are those of all steps together (a
-later step's value wins on a name clash); a ``reward`` function, when given, turns them into the objective's
-target value (e.g. a figure of merit from conductivity and transparency).
+later step's value wins on a name clash, unless it is not a finite number: a value an earlier step measured is not
+lost to a later step's NaN); a ``reward`` function, when given, turns them into the objective's target value (e.g.
+a figure of merit from conductivity and transparency). The combined values follow the Orchestrator's rule for one
+instrument: when the steps together measured only some of the objective's quantities, those are stored and the
+experiment awaits the rest (partial results); when they measured none, it fails.
 
 A workflow runs as one instrument (``WorkflowInstrument``): the Orchestrator keeps up to k workflows in flight,
 and steps of different experiments share the step instruments.
@@ -92,7 +95,9 @@ class WorkflowInstrument(TaskInstrument):
                 return Failure(f"{where}: {type(error).__name__}: {error}")
             if isinstance(outcome, Failure):
                 return Failure(f"{where}: {outcome.reason}")
-            values.update(outcome.values)
+            for quantity, value in outcome.values.items():
+                if quantity not in values or _finite(value):
+                    values[quantity] = value
             record.append(
                 {
                     "step": step.name,
@@ -162,3 +167,7 @@ def workflow_from_spec(config: Any, instruments: Mapping[str, AsyncInstrument], 
         )
     reward = import_function(config["reward"], "workflow.reward") if "reward" in config else None
     return WorkflowInstrument(steps, instruments, target=target, reward=reward)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

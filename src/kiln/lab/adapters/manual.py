@@ -3,7 +3,8 @@
 ``kiln run`` lists manual experiments as in flight; a person measures them and records the result with
 ``kiln tell CAMPAIGN ID VALUE`` / ``kiln fail CAMPAIGN ID REASON`` or a CSV import (``kiln import``), from any
 shell. The instrument notices by reading the store every ``poll_interval`` seconds. Nothing is held in memory, so
-after a restart Kiln simply waits on (``resumable``).
+after a restart Kiln simply waits on (``resumable``). A person may record the quantities one at a time (yield today,
+stability tomorrow): the experiment stays in flight until the last one (``waits_for_all``), after a restart too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ class ManualInstrument:
     """See the module docstring. The Orchestrator attaches it to its campaign before the first experiment."""
 
     resumable = True
+    waits_for_all = True
+    """A person records the quantities one by one: the experiment stays in flight until every one has a value."""
 
     def __init__(self, name: str = "manual", *, poll_interval: float = 2.0) -> None:
         if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float) or poll_interval <= 0:
