@@ -442,6 +442,26 @@ def test_several_targets_draw_the_front_and_fade_the_others(
     assert seqs[front[0]] == 1
 
 
+def test_an_experiment_an_instrument_measured_in_part_waits_in_the_queue_not_in_flight(
+    tmp_path: Path, page: Page
+) -> None:
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    campaign, _ = coatings(url)
+    measured, running = campaign.ask(2)
+    for experiment, job in ((measured, "job-3"), (running, "job-4")):
+        campaign.store.dispatch("coatings", experiment.id, "reactor", job)
+    campaign.tell(measured.id, {"yield": 70.0, "cost": 2.0})  # the reactor reported these: stability is awaited
+    store = open_store(url)
+    for base in serve(create_app(store, public_read=True)):
+        page.goto(f"{base}/#/campaign/coatings")
+        page.wait_for_selector("#plot-hv .main-svg", timeout=60_000)
+        in_flight = page.locator("#in-flight tbody tr")
+        assert in_flight.count() == 1 and f"#{running.seq}" in in_flight.inner_text()
+        queue = page.locator("#queue tbody").inner_text()
+        assert f"#{measured.seq}" in queue and "yield=70, cost=2; waiting for stability" in queue, queue
+    store.close()
+
+
 def test_the_hypervolume_grows_with_the_experiments(coated: tuple[str, Campaign, list[str]], page: Page) -> None:
     base, campaign, _ = coated
     page.goto(f"{base}/#/campaign/coatings")

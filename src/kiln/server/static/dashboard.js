@@ -594,18 +594,21 @@ async function drawModel(generation = state.generation) {
 
 function drawTables() {
   const pending = state.experiments.filter((e) => e.status === "pending");
+  // an experiment measured in part has left its instrument (only a manual one keeps it): it waits in the queue
+  // with what it has measured so far, not in flight
+  const running = (e) => e.instrument && !Object.keys(e.results || {}).length;
   fillTable(
     document.getElementById("queue"),
     ["#", "parameters", ...(quantities().length > 1 ? ["measured so far"] : []), "asked"],
     pending
-      .filter((e) => !e.instrument)
+      .filter((e) => !running(e))
       .map((e) => [`#${e.seq}`, paramsText(e.params), ...(quantities().length > 1 ? [measuredText(e)] : []), ago(e.created_at)]),
   );
   fillTable(
     document.getElementById("in-flight"),
     ["#", "instrument", "parameters", "sent", "attention"],
     pending
-      .filter((e) => e.instrument)
+      .filter(running)
       .map((e) => [`#${e.seq}`, e.instrument, paramsText(e.params), ago(e.dispatched_at), e.attention || ""]),
   );
   fillTable(
