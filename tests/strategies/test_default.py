@@ -15,7 +15,7 @@ import pytest
 
 from kiln.core.errors import ValidationError
 from kiln.core.records import Experiment, ExperimentStatus
-from kiln.objective import Objective
+from kiln.objective import Objective, OutcomeConstraint, Target
 from kiln.space.parameters import Categorical, Continuous, Integer
 from kiln.space.pool import CandidatePool
 from kiln.space.search_space import SearchSpace
@@ -78,6 +78,12 @@ def test_bad_initial(initial: Any, fake_bayes: type[FakeBayes]) -> None:
     assert ">= 0" in str(error.value)
 
 
+@pytest.mark.parametrize("initial", [-1, True, 2.5])
+def test_bad_initial_multi(initial: Any, fake_bayes: type[FakeBayes]) -> None:
+    with pytest.raises(ValidationError, match=r"strategy: initial_multi: got .*>= 0"):
+        DefaultStrategy(initial_multi=initial)
+
+
 def test_bo_settings_are_checked_when_built(fake_bayes: type[FakeBayes]) -> None:
     with pytest.raises(ValidationError, match="kernel"):
         DefaultStrategy(kernel="cubic")
@@ -89,6 +95,7 @@ def test_to_config(fake_bayes: type[FakeBayes]) -> None:
     assert DefaultStrategy().to_config() == {
         "kind": "default",
         "initial": 5,
+        "initial_multi": 2,
         "kernel": "matern52",
         "acquisition": {"kind": "ucb", "kappa": 2.0},
         "transform": "power",
@@ -175,3 +182,63 @@ def test_real_bo_phase_returns_valid_distinct_proposals() -> None:
         keys.add((clean["x"], clean["k"], clean["c"]))
     assert len(keys) == 2
     assert keys.isdisjoint(seen)
+
+
+# ------------------------------------------------------------------------------- several targets
+TWO_TARGETS = Objective((Target("y"), Target("w")))
+ONE_CONSTRAINED = Objective((Target("y"),), constraints=(OutcomeConstraint("w", ">=", 0.5),))
+
+
+class FakeMulti:
+    """Stands in for MultiObjectiveStrategy: records the kernel it was made with and proposes a marker point."""
+
+    made: ClassVar[list[str]] = []
+
+    def __init__(self, kernel: str = "matern52") -> None:
+        FakeMulti.made.append(kernel)
+
+    def propose(self, domain: Any, objective: Any, history: Any, n: int, *, seed: int) -> list[Proposal]:
+        return [Proposal({"x": 0.456, "z": 0.0})] * n
+
+
+@pytest.fixture
+def fake_multi(monkeypatch: pytest.MonkeyPatch) -> type[FakeMulti]:
+    module = types.ModuleType("kiln.strategies.multi_objective")
+    module.MultiObjectiveStrategy = FakeMulti  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "kiln.strategies.multi_objective", module)
+    FakeMulti.made.clear()
+    return FakeMulti
+
+
+def measured(count: int) -> History:
+    """``count`` completed experiments with values of y and w."""
+    experiments = [
+        Experiment(
+            id=f"exp-{seq}",
+            seq=seq,
+            params={"x": seq / (count + 1), "z": 0.0},
+            status=COMPLETED,
+            results={"y": float(seq), "w": 1.0 / seq},
+        )
+        for seq in range(1, count + 1)
+    ]
+    return History.from_experiments(experiments)
+
+
+@pytest.mark.parametrize("objective", [TWO_TARGETS, ONE_CONSTRAINED], ids=["two targets", "a constraint"])
+def test_several_targets_or_constraints_hand_over_after_initial_multi(
+    objective: Objective, fake_bayes: type[FakeBayes], fake_multi: type[FakeMulti]
+) -> None:
+    strategy = DefaultStrategy(kernel="rbf")
+    assert strategy.propose(SPACE, objective, measured(1), 1, seed=0)[0].params["x"] != 0.456  # space-filling
+    assert strategy.propose(SPACE, objective, measured(2), 1, seed=0)[0].params["x"] == 0.456
+    assert fake_multi.made == ["rbf"] and not fake_bayes.calls
+    assert DefaultStrategy(initial_multi=4).propose(SPACE, objective, measured(3), 1, seed=0)[0].params["x"] != 0.456
+    assert DefaultStrategy(initial_multi=4).propose(SPACE, objective, measured(4), 1, seed=0)[0].params["x"] == 0.456
+
+
+def test_one_target_keeps_its_own_initial_design(fake_bayes: type[FakeBayes], fake_multi: type[FakeMulti]) -> None:
+    one = Objective.maximize("y")
+    assert DefaultStrategy().propose(SPACE, one, measured(2), 1, seed=0)[0].params["x"] not in (0.123, 0.456)
+    assert DefaultStrategy().propose(SPACE, one, measured(5), 1, seed=0)[0].params["x"] == 0.123
+    assert not fake_multi.made
