@@ -102,6 +102,30 @@ def _moment_model_class() -> type:
     from gpytorch.distributions import MultivariateNormal
     from linear_operator import to_linear_operator
     from linear_operator.operators import DiagLinearOperator
+    from linear_operator.utils.cholesky import psd_safe_cholesky
+
+    class FactoredPosterior(GPyTorchPosterior):  # type: ignore[misc]
+        """A single-output GPyTorchPosterior that draws samples from base samples with plain tensor algebra:
+        mean + L @ base, with L the covariance's Cholesky factor (the factor GPyTorch's own sampling computes,
+        with the same jitter) or, for independent points, the standard deviations. The samples equal
+        GPyTorchPosterior's up to round-off at a fraction of the cost: no lazy-tensor root decomposition or
+        matrix-product autograd functions, which dominated an acquisition evaluation with a handful of points."""
+
+        def __init__(self, distribution: MultivariateNormal, root: Tensor, diagonal: bool) -> None:
+            super().__init__(distribution)
+            self.root = root  # ... x q x q lower triangular, or ... x q standard deviations when diagonal
+            self.diagonal = diagonal
+
+        def rsample_from_base_samples(self, sample_shape: torch.Size, base_samples: Tensor) -> Tensor:
+            """Samples ``sample_shape x batch x q x 1`` from base samples ``sample_shape x batch x q``."""
+            if base_samples.shape[: len(sample_shape)] != sample_shape:
+                raise RuntimeError(
+                    "`sample_shape` disagrees with shape of `base_samples`. "
+                    f"Got {sample_shape=} and {base_samples.shape=}."
+                )
+            base = base_samples.to(self.root.dtype)
+            spread = self.root * base if self.diagonal else (self.root @ base.unsqueeze(-1)).squeeze(-1)
+            return (self.distribution.loc + spread).unsqueeze(-1)
 
     class MomentModel(Model):  # type: ignore[misc]
         """Single-output BoTorch Model defined by moment functions (standardised units)."""
@@ -135,13 +159,14 @@ def _moment_model_class() -> type:
             if self.joint is not None and shape[-1] > 1:
                 mean, covariance = self.joint(rows.reshape(-1, *rows.shape[-2:]))
                 covariance = covariance + noise * torch.eye(shape[-1], dtype=covariance.dtype)
-                covariance = to_linear_operator(covariance.to(X.dtype).reshape(*shape, -1))  # factored with jitter
-                normal = MultivariateNormal(mean.to(X.dtype).reshape(shape), covariance)
+                covariance = covariance.to(X.dtype).reshape(*shape, -1)
+                normal = MultivariateNormal(mean.to(X.dtype).reshape(shape), to_linear_operator(covariance))
+                posterior = FactoredPosterior(normal, psd_safe_cholesky(covariance), diagonal=False)
             else:
                 mean, variance = self.moments(rows.reshape(-1, self.dim))
                 variance = (variance + noise).to(X.dtype).clamp_min(1e-12).reshape(shape)
                 normal = MultivariateNormal(mean.to(X.dtype).reshape(shape), DiagLinearOperator(variance))
-            posterior = GPyTorchPosterior(normal)
+                posterior = FactoredPosterior(normal, variance.sqrt(), diagonal=True)
             return posterior_transform(posterior) if posterior_transform is not None else posterior
 
     return MomentModel
