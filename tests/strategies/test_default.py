@@ -49,11 +49,16 @@ class FakeBayes:
         return [Proposal({"x": 0.123, "z": 0.0})] * n
 
 
+def stand_in(monkeypatch: pytest.MonkeyPatch, module: str, name: str, fake: type) -> None:
+    """Make ``from <module> import <name>`` give ``fake`` for the test."""
+    stub = types.ModuleType(module)
+    setattr(stub, name, fake)
+    monkeypatch.setitem(sys.modules, module, stub)
+
+
 @pytest.fixture
 def fake_bayes(monkeypatch: pytest.MonkeyPatch) -> type[FakeBayes]:
-    module = types.ModuleType("kiln.strategies.bayes")
-    module.BayesStrategy = FakeBayes  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "kiln.strategies.bayes", module)
+    stand_in(monkeypatch, "kiln.strategies.bayes", "BayesStrategy", FakeBayes)
     FakeBayes.calls.clear()
     FakeBayes.made.clear()
     return FakeBayes
@@ -203,9 +208,7 @@ class FakeMulti:
 
 @pytest.fixture
 def fake_multi(monkeypatch: pytest.MonkeyPatch) -> type[FakeMulti]:
-    module = types.ModuleType("kiln.strategies.multi_objective")
-    module.MultiObjectiveStrategy = FakeMulti  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "kiln.strategies.multi_objective", module)
+    stand_in(monkeypatch, "kiln.strategies.multi_objective", "MultiObjectiveStrategy", FakeMulti)
     FakeMulti.made.clear()
     return FakeMulti
 
