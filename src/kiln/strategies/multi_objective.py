@@ -61,7 +61,7 @@ OPTIMISER_FTOL = 1e-5
 """The local optimiser stops a start once an iteration improves the (log) acquisition by less than this, relative.
 Log acquisitions are flat near their maxima: at n = 100 (6-d, two and three targets, 10 seeds each) it saved a
 fifth to a quarter of the evaluations against L-BFGS-B's default (about 2e-9) and every maximum was the same to
-four decimals of the log acquisition (docs/benchmarks.md, "Several targets: latency")."""
+four decimals of the log acquisition (docs/benchmarks.md, latency, "Several targets")."""
 
 
 UTILITY = "(utility)"
