@@ -50,7 +50,7 @@ def test_the_batched_loss_is_each_gps_own_loss() -> None:
     losses = BatchedLoss(models)([0, 1])
     for model, loss in zip(models, losses, strict=True):
         closure = loss_closure(model, ExactMarginalLogLikelihood(model.likelihood, model))
-        assert float(loss.detach()) == pytest.approx(float(closure()[0]), rel=1e-10)
+        assert float(loss.detach()) == pytest.approx(float(closure()[0].detach()), rel=1e-10)
     assert float(BatchedLoss(models)([1])[0].detach()) == pytest.approx(float(losses[1].detach()), rel=1e-12)
 
 
