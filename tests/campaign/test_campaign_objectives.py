@@ -6,8 +6,10 @@ import pytest
 
 from kiln import Campaign, CandidatePool, ExperimentStatus, Objective, StateError, ValidationError
 from kiln.campaign.config import CampaignConfig
+from kiln.core.errors import SpecError
 from kiln.objective import OutcomeConstraint, Target, objective_from_config
 from kiln.strategies.base import History, training_data
+from kiln.strategies.registry import strategy_from_config
 
 TWO = Objective((Target("yield"), Target("cost", "min")), (OutcomeConstraint("stability", ">=", 0.9),))
 
@@ -168,6 +170,19 @@ def test_the_stored_config_of_several_targets_opens_again(store_url: str) -> Non
     table = reopened.to_table()
     assert {"yield", "size", "stability"} <= set(table.columns)
     assert campaign.objective.quantities == ["yield", "size", "stability"]
+
+
+def test_config_documents_carry_schema_2_and_schema_1_ones_still_open(store_url: str) -> None:
+    document = _campaign(store_url).config.to_json()
+    assert document["schema"] == 2
+    single = CampaignConfig(
+        CandidatePool(["x"], [[0.0], [1.0]]), Objective.maximize("y"), strategy_from_config("default")
+    ).to_json()
+    older = {**single, "schema": 1, "strategy": {"kind": "default", "acquisition": "ucb", "kappa": 1.5}}
+    assert CampaignConfig.from_json(older).strategy.to_config()["acquisition"] == {"kind": "ucb", "kappa": 1.5}
+    for schema in (3, True, None, "2"):
+        with pytest.raises(SpecError, match="upgrade Kiln"):
+            CampaignConfig.from_json({**document, "schema": schema})
 
 
 def test_exports_of_several_targets_mark_the_front(store_url: str) -> None:

@@ -13,8 +13,14 @@ from kiln.space.config import Domain, space_from_config
 from kiln.strategies.base import Strategy
 from kiln.strategies.registry import strategy_from_config
 
-CONFIG_SCHEMA = 1
-"""Version of the stored configuration document; bumped when its shape changes."""
+CONFIG_SCHEMA = 2
+"""Version of the stored configuration document; bumped when its shape changes. 2: several targets, outcome
+constraints and scalarisations in the objective, acquisitions as maps with their own settings."""
+
+READABLE_SCHEMAS = (1, 2)
+"""Schemas this version reads (older documents are read in their current form: a flat kappa moves onto UCB, a
+default strategy without ``transform`` keeps "none"). A Kiln that reads only schema 1 refuses a schema-2 document
+with an "upgrade Kiln" message instead of failing on a shape it does not know."""
 
 
 @dataclass(frozen=True)
@@ -45,11 +51,11 @@ class CampaignConfig:
     @classmethod
     def from_json(cls, document: Mapping[str, Any]) -> CampaignConfig:
         schema = document.get("schema")
-        if schema != CONFIG_SCHEMA:
+        if schema not in READABLE_SCHEMAS or isinstance(schema, bool):
             raise SpecError(
                 "campaign config: schema",
                 schema,
-                f"this Kiln reads schema {CONFIG_SCHEMA}",
+                f"this Kiln reads schemas {list(READABLE_SCHEMAS)}",
                 "upgrade Kiln to open campaigns written by a newer version",
             )
         strategy = dict(document["strategy"])
