@@ -13,7 +13,7 @@ import pytest
 
 from kiln.core.errors import SpecError, ValidationError
 from kiln.core.records import Experiment, ExperimentStatus
-from kiln.objective import Objective
+from kiln.objective import Objective, OutcomeConstraint, Target
 from kiln.space.constraints import Composition, LinearConstraint
 from kiln.space.parameters import Categorical, Continuous, Discrete, Integer
 from kiln.space.pool import CandidatePool
@@ -403,3 +403,31 @@ def test_unknown_kinds_list_the_known_ones() -> None:
 def test_importing_the_strategy_does_not_import_torch() -> None:
     code = "import sys, kiln.strategies.bayes, kiln.models; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    ("objective", "what"),
+    [
+        (Objective((Target("y"),), constraints=(OutcomeConstraint("w", ">=", 0.5),)), "outcome constraints"),
+        (Objective((Target("y"), Target("w"))), "several targets"),
+    ],
+)
+def test_an_objective_it_cannot_model_is_refused_before_a_campaign_exists(
+    objective: Objective, what: str, tmp_path: Any
+) -> None:
+    from kiln import Campaign
+
+    strategy = BayesStrategy()
+    with pytest.raises(SpecError, match=what) as error:
+        strategy.propose(SearchSpace([Continuous("x", 0, 1)]), objective, History.from_experiments([]), 1, seed=0)
+    assert "kind 'default' or 'multi'" in str(error.value)
+    store = f"sqlite:///{tmp_path}/k.db"
+    with pytest.raises(SpecError, match=what):
+        Campaign.create(
+            "c", space=SearchSpace([Continuous("x", 0, 1)]), objective=objective, strategy=strategy, store=store
+        )
+    from kiln.store import open_store
+
+    assert open_store(store).list_campaigns() == []
+    scalarised = Objective((Target("y"), Target("w")), scalarisation="desirability")
+    strategy.check_objective(scalarised)  # one utility: accepted

@@ -35,6 +35,9 @@ class CampaignConfig:
 
     def __post_init__(self) -> None:
         check_column_names(self.domain.names, self.objective.quantities)
+        check = getattr(self.strategy, "check_objective", None)
+        if callable(check):  # a strategy that cannot optimise this objective says so before anything is stored
+            check(self.objective)
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {

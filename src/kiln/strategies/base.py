@@ -98,6 +98,8 @@ class Strategy(Protocol):
     Contract: ``propose`` is deterministic for a given seed and inputs; it returns at most ``n`` proposals (fewer
     only when a pool runs out), each valid in the domain, distinct from each other and, in pool mode without
     repeats, from every candidate in the history. Instances are immutable and safe to share between threads.
+    A strategy that cannot optimise some objectives may also have ``check_objective(objective)``, raising a
+    SpecError that says why; a campaign calls it before anything is stored.
     """
 
     kind: ClassVar[str]

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from kiln.core.errors import ValidationError
+from kiln.core.errors import SpecError, ValidationError
 from kiln.core.records import DISPATCH_FAILURE
 from kiln.models.base import Surrogate
 from kiln.models.feasibility import FeasibilityModel, fit_feasibility
@@ -138,12 +138,25 @@ class BayesStrategy:
         return config
 
     # ------------------------------------------------------------------------------------------------ proposing
+    def check_objective(self, objective: Objective) -> None:
+        """Raise SpecError unless the objective is one utility without outcome constraints (one target, or a
+        scalarisation of several): the model is of the utility alone, so a constraint would be silently ignored."""
+        if objective.constraints or objective.is_multi:
+            what = "outcome constraints" if objective.constraints else "several targets without a scalarisation"
+            raise SpecError(
+                "strategy 'bayes'",
+                what,
+                "this strategy models one utility: one target, or several with a scalarisation, no constraints",
+                "use strategy kind 'default' or 'multi', which model each target and constrained quantity",
+            )
+
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
         """Up to ``n`` distinct proposals (fewer only when a pool runs out); deterministic for a given seed."""
         import numpy as np
 
         from kiln.models.gp import torch_threads
 
+        self.check_objective(objective)
         if n <= 0 or (isinstance(domain, CandidatePool) and len(available_candidates(domain, history)) == 0):
             return []
         data = training_data(domain, objective, history)
