@@ -49,6 +49,7 @@ def test_a_run_on_an_emulator_reporting_one_column_leaves_the_other_to_tell(tmp_
 
     shown = " ".join(kiln("show", "suzuki-ii-front", "--store", store).split())
     assert "partly measured 4 waiting for turnover" in shown and "in flight" not in shown
+    assert "budget 30 experiments (0 finished, 4 measured in part)" in shown, shown
 
     kiln("tell", "suzuki-ii-front", first[0].id, "turnover=12.5", "--store", store)
     assert campaign.experiment(first[0].id).status is ExperimentStatus.COMPLETED
