@@ -405,8 +405,8 @@ def show_campaign(campaign: Any, console: Console) -> None:
     about.add_row("strategy", f"{escape(strategy)}, seed {campaign.config.seed}")
     finished = counts["completed"] + counts["failed"] + counts["retracted"]
     if extra.get("budget") is not None:
-        partly = sum(1 for e in experiments if e.status is ExperimentStatus.PENDING and e.results)
-        measured = f"{finished} finished" + (f", {partly} measured in part" if partly else "")
+        in_part = sum(1 for e in experiments if e.status is ExperimentStatus.PENDING and e.results)
+        measured = f"{finished} finished" + (f", {in_part} measured in part" if in_part else "")
         about.add_row("budget", f"{extra['budget']} experiments ({measured})")
     for instrument in extra.get("instruments", []):
         about.add_row("instrument", escape(describe_instrument(instrument)))
