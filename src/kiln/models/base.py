@@ -6,7 +6,7 @@ torch and BoTorch are imported inside the functions, so importing this module st
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -107,14 +107,21 @@ def _moment_model_class() -> type:
     class FactoredPosterior(GPyTorchPosterior):  # type: ignore[misc]
         """A single-output GPyTorchPosterior that draws samples from base samples with plain tensor algebra:
         mean + L @ base, with L the covariance's Cholesky factor (the factor GPyTorch's own sampling computes,
-        with the same jitter) or, for independent points, the standard deviations. The samples equal
-        GPyTorchPosterior's up to round-off at a fraction of the cost: no lazy-tensor root decomposition or
-        matrix-product autograd functions, which dominated an acquisition evaluation with a handful of points."""
+        with the same jitter; computed on the first draw) or, for independent points, the standard deviations.
+        The samples equal GPyTorchPosterior's up to round-off at a fraction of the cost: no lazy-tensor root
+        decomposition or matrix-product autograd functions, which dominated an acquisition evaluation with a
+        handful of points."""
 
-        def __init__(self, distribution: MultivariateNormal, root: Tensor, diagonal: bool) -> None:
+        def __init__(self, distribution: MultivariateNormal, diagonal: bool) -> None:
             super().__init__(distribution)
-            self.root = root  # ... x q x q lower triangular, or ... x q standard deviations when diagonal
             self.diagonal = diagonal
+
+        @cached_property
+        def root(self) -> Tensor:
+            """... x q x q lower triangular, or ... x q standard deviations when diagonal."""
+            if self.diagonal:
+                return self.distribution.variance.sqrt()
+            return psd_safe_cholesky(self.distribution.covariance_matrix)
 
         def rsample_from_base_samples(self, sample_shape: torch.Size, base_samples: Tensor) -> Tensor:
             """Samples ``sample_shape x batch x q x 1`` from base samples ``sample_shape x batch x q``."""
@@ -159,14 +166,14 @@ def _moment_model_class() -> type:
             if self.joint is not None and shape[-1] > 1:
                 mean, covariance = self.joint(rows.reshape(-1, *rows.shape[-2:]))
                 covariance = covariance + noise * torch.eye(shape[-1], dtype=covariance.dtype)
-                covariance = covariance.to(X.dtype).reshape(*shape, -1)
-                normal = MultivariateNormal(mean.to(X.dtype).reshape(shape), to_linear_operator(covariance))
-                posterior = FactoredPosterior(normal, psd_safe_cholesky(covariance), diagonal=False)
+                covariance = to_linear_operator(covariance.to(X.dtype).reshape(*shape, -1))
+                normal = MultivariateNormal(mean.to(X.dtype).reshape(shape), covariance)
+                posterior = FactoredPosterior(normal, diagonal=False)
             else:
                 mean, variance = self.moments(rows.reshape(-1, self.dim))
                 variance = (variance + noise).to(X.dtype).clamp_min(1e-12).reshape(shape)
                 normal = MultivariateNormal(mean.to(X.dtype).reshape(shape), DiagLinearOperator(variance))
-                posterior = FactoredPosterior(normal, variance.sqrt(), diagonal=True)
+                posterior = FactoredPosterior(normal, diagonal=True)
             return posterior_transform(posterior) if posterior_transform is not None else posterior
 
     return MomentModel

@@ -107,9 +107,10 @@ class BatchedLoss:
         import torch
 
         self.models = list(models)
-        parts = stationary_parts(self.models[0].covar_module)
-        assert parts is not None
-        self.scaled, _, self.matern = parts[0] is not None, parts[1], parts[2]
+        self.parts = [stationary_parts(m.covar_module) for m in self.models]  # (scale or None, base, is Matern)
+        first = self.parts[0]
+        assert first is not None and all(p is not None for p in self.parts)
+        self.scaled, self.matern = first[0] is not None, first[2]
         X = self.models[0].train_inputs[0]
         self.X = X
         self.n, self.d = X.shape
@@ -123,7 +124,7 @@ class BatchedLoss:
         from linear_operator.utils.cholesky import psd_safe_cholesky
 
         models = [self.models[i] for i in indices]
-        parts = [stationary_parts(m.covar_module) for m in models]
+        parts = [self.parts[i] for i in indices]
         inverse = torch.stack(
             [base.lengthscale.reshape(-1).pow(-2).expand(self.d) for _, base, _ in parts]  # type: ignore[misc]
         )  # a x d
