@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kiln.core.errors import ValidationError
+from kiln.space.kernel_layout import KernelLayout
 from kiln.space.parameters import check_finite, check_point_keys, check_unit
 
 if TYPE_CHECKING:
@@ -145,6 +146,11 @@ class CandidatePool:
     @property
     def names(self) -> list[str]:
         return list(self.columns)
+
+    @property
+    def kernel_layout(self) -> KernelLayout:
+        """The model columns that need a kernel of their own (fingerprints, element compositions)."""
+        return KernelLayout(self.dim)
 
     @property
     def units(self) -> dict[str, str]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiln.core.errors import ValidationError
 from kiln.space.constraints import Composition, LinearConstraint
+from kiln.space.kernel_layout import KernelLayout
 from kiln.space.parameters import Categorical, Continuous, Discrete, Integer, Parameter, check_point_keys
 from kiln.space.rounding import snap_point
 
@@ -146,6 +147,11 @@ class SearchSpace:
         tied = {part for group in self.compositions for part in group.parts}
         tied |= {name for c in self.constraints for name in c.coefficients}
         return [n for n in self.names if n in tied]
+
+    @property
+    def kernel_layout(self) -> KernelLayout:
+        """The model columns that need a kernel of their own (fingerprints, element compositions)."""
+        return KernelLayout(self.dim)
 
     @property
     def units(self) -> dict[str, str]:
