@@ -25,18 +25,29 @@ class FeatureBlock:
         properties: for "elements" only: one row per column, the element's properties (each property scaled to
             [0, 1] over the block's elements), so rows x properties.
         name: the parameter or composition the block encodes (shown to users).
+        low, span: for "elements" only: the amount of each element is ``low + span * z`` for the model coordinate
+            z of its column (lab units; any common unit, only the proportions matter). Default: z itself.
     """
 
     kind: BlockKind
     columns: tuple[int, ...]
     properties: tuple[tuple[float, ...], ...] = ()
     name: str = ""
+    low: tuple[float, ...] = ()
+    span: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.columns:
             raise ValueError("a feature block needs at least one column")
         if self.kind == "elements" and len(self.properties) != len(self.columns):
             raise ValueError("an elements block needs one property row per column")
+        if self.kind == "elements":
+            if not self.low:
+                object.__setattr__(self, "low", (0.0,) * len(self.columns))
+            if not self.span:
+                object.__setattr__(self, "span", (1.0,) * len(self.columns))
+            if len(self.low) != len(self.columns) or len(self.span) != len(self.columns):
+                raise ValueError("an elements block needs one low and one span per column")
 
 
 @dataclass(frozen=True)
