@@ -48,7 +48,21 @@ cost far more than they gain: a 100 x 100 Cholesky took 0.04 ms on one thread an
 
 def _matern52(d: int, ard: bool = True) -> Any:
     """ScaleKernel(Matern 5/2) with BoTorch's dimension-scaled LogNormal lengthscale prior: one lengthscale per
-    dimension (ARD), or one shared by all (isotropic) when ``ard`` is False.
+    dimension (ARD), or one shared by all (isotropic) when ``ard`` is False (see ``matern52_base``)."""
+    return scaled(matern52_base(d, ard))
+
+
+def scaled(kernel: Any) -> Any:
+    """ScaleKernel(kernel) with the outputscale prior of Kiln's Matern kernel (Gamma(2, 0.15))."""
+    from gpytorch.kernels import ScaleKernel
+    from gpytorch.priors import GammaPrior
+
+    return ScaleKernel(kernel, outputscale_prior=GammaPrior(2.0, 0.15))
+
+
+def matern52_base(d: int, ard: bool = True, active_dims: tuple[int, ...] | None = None) -> Any:
+    """Matern 5/2 on d inputs (the columns ``active_dims`` of the model inputs, or all of them) with BoTorch's
+    dimension-scaled LogNormal lengthscale prior, ARD or isotropic, without outputscale.
 
     Lengthscales are optimised on a log scale (above 0.025): fits take about half the iterations of the linear
     scale BoTorch uses.
@@ -56,30 +70,40 @@ def _matern52(d: int, ard: bool = True) -> Any:
     import torch
     from botorch.models.utils.gpytorch_modules import SQRT2, SQRT3
     from gpytorch.constraints import GreaterThan
-    from gpytorch.kernels import MaternKernel, ScaleKernel
-    from gpytorch.priors import GammaPrior, LogNormalPrior
+    from gpytorch.kernels import MaternKernel
+    from gpytorch.priors import LogNormalPrior
 
     prior = LogNormalPrior(loc=SQRT2 + 0.5 * math.log(d), scale=SQRT3)
     constraint = GreaterThan(2.5e-2, transform=torch.exp, inv_transform=torch.log, initial_value=prior.mode)
-    base = MaternKernel(
-        nu=2.5, ard_num_dims=d if ard else None, lengthscale_prior=prior, lengthscale_constraint=constraint
+    return MaternKernel(
+        nu=2.5,
+        ard_num_dims=d if ard else None,
+        lengthscale_prior=prior,
+        lengthscale_constraint=constraint,
+        active_dims=active_dims,
     )
-    return ScaleKernel(base, outputscale_prior=GammaPrior(2.0, 0.15))
 
 
 def _rbf(d: int, ard: bool = True) -> Any:
     """BoTorch's default kernel: RBF with ARD and the dimension-scaled LogNormal lengthscale prior; with ``ard``
     False the same kernel and prior with one shared lengthscale (isotropic)."""
+    return rbf_base(d, ard)
+
+
+def rbf_base(d: int, ard: bool = True, active_dims: tuple[int, ...] | None = None) -> Any:
+    """``_rbf`` on the columns ``active_dims`` of the model inputs (d of them), or on all."""
     from botorch.models.utils.gpytorch_modules import SQRT2, SQRT3, get_covar_module_with_dim_scaled_prior
     from gpytorch.constraints import GreaterThan
     from gpytorch.kernels import RBFKernel
     from gpytorch.priors import LogNormalPrior
 
     if ard:
-        return get_covar_module_with_dim_scaled_prior(ard_num_dims=d)
+        return get_covar_module_with_dim_scaled_prior(ard_num_dims=d, active_dims=active_dims)
     prior = LogNormalPrior(loc=SQRT2 + 0.5 * math.log(d), scale=SQRT3)
     constraint = GreaterThan(2.5e-2, transform=None, initial_value=prior.mode)
-    return RBFKernel(ard_num_dims=None, lengthscale_prior=prior, lengthscale_constraint=constraint)
+    return RBFKernel(
+        ard_num_dims=None, lengthscale_prior=prior, lengthscale_constraint=constraint, active_dims=active_dims
+    )
 
 
 class KernelFactory(Protocol):
@@ -90,6 +114,16 @@ class KernelFactory(Protocol):
 
 KERNELS: dict[str, KernelFactory] = {"matern52": _matern52, "rbf": _rbf}
 """Kernel kind -> factory taking the input dimension (and ``ard``) and returning a GPyTorch covariance module."""
+
+
+class BaseKernelFactory(Protocol):
+    """Input dimension d, ``ard`` and the input columns it reads (None: all) -> kernel without outputscale."""
+
+    def __call__(self, d: int, ard: bool = True, active_dims: tuple[int, ...] | None = None) -> Any: ...
+
+
+BASE_KERNELS: dict[str, BaseKernelFactory] = {"matern52": matern52_base, "rbf": rbf_base}
+"""Kernel kind -> the stationary kernel of ``KERNELS`` without its outputscale, on chosen input columns."""
 
 
 def check_kernel(kind: str, field: str = "kernel") -> str:
