@@ -1,0 +1,273 @@
+"""Unit tests of kiln.space.elements: formulas, element names, elemental properties."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from kiln.core.errors import ValidationError
+from kiln.space import elements
+from kiln.space.elements import (
+    PROPERTIES,
+    SYMBOLS,
+    UNITS,
+    element_of,
+    element_properties,
+    fractions,
+    is_formula,
+)
+
+
+def prop(symbol: str, name: str) -> float:
+    return float(element_properties([symbol])[0, PROPERTIES.index(name)])
+
+
+# -------------------------------------------------------------------------------------------- fractions
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ni0.5Fe0.3Co0.2", {"Ni": 0.5, "Fe": 0.3, "Co": 0.2}),
+        ("Ca3(PO4)2", {"Ca": 3 / 13, "P": 2 / 13, "O": 8 / 13}),
+        ("(CH3NH3)PbI3", {"C": 1 / 12, "H": 6 / 12, "N": 1 / 12, "Pb": 1 / 12, "I": 3 / 12}),
+        ("K4[Fe(CN)6]", {"K": 4 / 17, "Fe": 1 / 17, "C": 6 / 17, "N": 6 / 17}),
+        ("(CH5N2)0.8(CH6N)0.2PbI3", {"C": 1 / 12, "H": 5.2 / 12, "N": 1.8 / 12, "Pb": 1 / 12, "I": 3 / 12}),
+        ("Cs", {"Cs": 1.0}),
+        ("NaCl", {"Na": 0.5, "Cl": 0.5}),
+        ("CH3CH2OH", {"C": 2 / 9, "H": 6 / 9, "O": 1 / 9}),
+        ("Fe2O3.", {"Fe": 0.4, "O": 0.6}),
+        (" Fe.5O.5 ", {"Fe": 0.5, "O": 0.5}),
+        ("Og", {"Og": 1.0}),
+    ],
+)
+def test_fractions_of_plain_fractional_and_nested_formulas(text: str, expected: dict[str, float]) -> None:
+    got = fractions("material", text)
+    assert list(got) == list(expected)  # order of first appearance
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert sum(got.values()) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_fractions_agree_with_pymatgen() -> None:
+    from pymatgen.core import Composition
+
+    for text in ("Li7La3Zr2O12", "Ba0.5Sr0.5Co0.8Fe0.2O3", "Mg(OH)2", "[Cu(NH3)4]SO4", "Al2(SO4)3"):
+        expected = Composition(text).fractional_composition.get_el_amt_dict()
+        assert fractions("x", text) == pytest.approx(expected, rel=1e-12)
+
+
+def error(text: str) -> ValidationError:
+    with pytest.raises(ValidationError) as caught:
+        fractions("cation", text)
+    message = str(caught.value)
+    assert message.startswith(f"cation: got {text!r}")
+    assert "allowed: a chemical formula" in message
+    assert caught.value.fix
+    return caught.value
+
+
+def test_organic_cation_abbreviations_are_named_with_how_to_write_them() -> None:
+    """pymatgen alone reads FA0.8MA0.2PbI3 as F, a dummy 'A', a dummy 'M', Pb and I."""
+    caught = error("FA0.8MA0.2PbI3")
+    assert "'FA', 'MA' are not element symbols" in str(caught)
+    assert "CH5N2" in (caught.fix or "") and "(CH5N2)0.8(CH6N)0.2PbI3" in (caught.fix or "")
+    assert "'MA' is not an element symbol" in str(error("MAPbI3"))
+    assert "'PEA' is not an element symbol" in str(error("PEA2PbI4"))
+    assert "'Xx' is not an element symbol" in str(error("Xx2O"))
+    assert "write H for D and T" in (error("D2O").fix or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "an empty formula"),
+        ("   ", "an empty formula"),
+        ("Na0Cl", "the amount '0' at position 3 is zero"),
+        ("Fe(OH)0.0", "the amount '0.0' at position 7 is zero"),
+        ("Na-1Cl", "a negative amount at position 3"),
+        ("nacl", "'nacl' at position 1 is not an element symbol (symbols start with a capital letter)"),
+        ("water", "'water' at position 1 is not an element symbol"),
+        ("c1ccccc1", "'c' at position 1"),
+        ("Fe2 O3", "a space at position 4"),
+        ("CuSO4·5H2O", "'·' at position 6: hydrate dots are not read"),
+        ("Ni1e-3Fe", "an exponent at position 4"),
+        ("Fe3+", "'+' at position 4: charges are not part of a formula"),
+        ("C=O", "'=' at position 2 is not part of a formula"),
+        ("2Fe", "the number '2' at position 1 follows no element or group"),
+        ("(PO4", "'(' at position 1 is never closed"),
+        ("PO4)", "')' at position 4 closes no open bracket"),
+        ("(PO4]", "']' at position 5 closes no open bracket"),
+        ("Fe()", "an empty group ending at position 4"),
+        ("Ni0.000000001Fe", "the amount of Ni (1e-09) is below 1e-08"),
+        ("Fe1" + "0" * 400, "the amount of Fe is too large"),
+    ],
+)
+def test_what_is_not_a_formula_is_refused_with_the_reason(text: str, problem: str) -> None:
+    assert problem in str(error(text))
+
+
+def test_overlong_text_is_refused_without_echoing_all_of_it() -> None:
+    with pytest.raises(ValidationError, match="at most 500 characters") as caught:
+        fractions("cation", "Fe" * 300)
+    assert len(str(caught.value)) < 300
+
+
+def test_non_text_is_refused() -> None:
+    with pytest.raises(ValidationError, match="a formula as text"):
+        fractions("cation", 3)  # type: ignore[arg-type]
+
+
+def test_pymatgen_warnings_do_not_reach_the_user() -> None:
+    elements._property_table.cache_clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fractions("x", "LiFePO4")
+        element_properties(SYMBOLS)
+    assert [str(w.message) for w in caught] == []
+
+
+# -------------------------------------------------------------------------------------------- is_formula
+@pytest.mark.parametrize("text", ["NaCl", "Cs", "Ni0.5Fe0.5", "Ca3(PO4)2", "CO", "C", "Cl", "O", "CC(C)O"])
+def test_formulas_and_formula_like_smiles_are_formulas(text: str) -> None:
+    assert is_formula(text) is True
+
+
+@pytest.mark.parametrize(
+    "text", ["water", "toluene", "DMF", "DMSO", "THF", "FA0.8MA0.2PbI3", "c1ccccc1", "C=O", "", "Na0Cl", "x", "T"]
+)
+def test_words_abbreviations_and_smiles_with_bonds_are_not(text: str) -> None:
+    assert is_formula(text) is False
+
+
+def test_is_formula_takes_anything() -> None:
+    assert is_formula(None) is False  # type: ignore[arg-type]
+
+
+# -------------------------------------------------------------------------------------------- element_of
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [
+        ("Ni", "Ni"),
+        ("ni", "Ni"),
+        ("NI_load", None),  # N and I
+        ("ni_load", "Ni"),
+        ("Ni loading (mg)", "Ni"),
+        ("Ni(mg)", "Ni"),
+        ("fe_load", "Fe"),
+        ("FE", "Fe"),  # E is no element, so FE is no formula
+        ("co_load", "Co"),
+        ("Co", "Co"),
+        ("CO", None),  # carbon monoxide, not cobalt
+        ("cu_load", "Cu"),
+        ("CU_load", None),
+        ("ta_load", "Ta"),
+        ("no_load", "No"),
+        ("Mn-content", "Mn"),
+        ("ce %", "Ce"),
+        ("C", "C"),
+        ("K_load", "K"),
+        ("c", None),
+        ("b_load", None),
+        ("x", None),
+        ("T", None),
+        ("P3HT content (%)", None),
+        ("temperature", None),
+        ("nickel", None),
+        ("Ni2", None),
+        ("", None),
+        ("  ", None),
+    ],
+)
+def test_element_of_names(name: str, symbol: str | None) -> None:
+    assert element_of(name) == symbol
+
+
+def test_element_of_takes_anything() -> None:
+    assert element_of(3) is None  # type: ignore[arg-type]
+
+
+# -------------------------------------------------------------------------------------------- properties
+def test_the_symbols_are_pymatgens() -> None:
+    from pymatgen.core import Element
+
+    assert [Element.from_Z(z).symbol for z in range(1, 119)] == list(SYMBOLS)
+
+
+def test_every_property_is_defined_for_every_element() -> None:
+    table = element_properties(SYMBOLS)
+    assert table.shape == (118, len(PROPERTIES))
+    assert table.dtype == np.float64
+    assert np.isfinite(table).all()
+    assert set(UNITS) == set(PROPERTIES)
+    assert element_properties([]).shape == (0, len(PROPERTIES))
+
+
+def test_known_values_from_pymatgen() -> None:
+    assert prop("Cs", "electronegativity") == pytest.approx(0.79)
+    assert prop("Cl", "electronegativity") == pytest.approx(3.16)
+    assert prop("Fe", "atomic number") == 26
+    assert prop("Fe", "melting point") == pytest.approx(1811.0)
+    assert prop("Fe", "atomic mass") == pytest.approx(55.845)
+    assert prop("Fe", "atomic radius") == pytest.approx(1.4)
+    assert (prop("Fe", "row"), prop("Fe", "group")) == (4, 8)
+    assert (prop("Cs", "row"), prop("Cs", "group"), prop("Rb", "group")) == (6, 1, 1)
+    assert prop("Na", "first ionization energy") == pytest.approx(5.139, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "s", "p", "d", "f"),
+    [
+        ("H", 1, 0, 0, 0),
+        ("He", 2, 0, 0, 0),
+        ("Ne", 2, 6, 0, 0),
+        ("O", 2, 4, 0, 0),
+        ("Fe", 2, 0, 6, 0),
+        ("Cr", 1, 0, 5, 0),  # 3d5 4s1
+        ("Pd", 0, 0, 10, 0),  # 4d10
+        ("Ga", 2, 1, 10, 0),
+        ("Hf", 2, 0, 2, 14),
+        ("Ce", 2, 0, 1, 1),
+    ],
+)
+def test_valence_electrons_outside_the_noble_gas_core(symbol: str, s: int, p: int, d: int, f: int) -> None:
+    counts = [prop(symbol, f"{shell} valence electrons") for shell in "spdf"]
+    assert counts == [s, p, d, f]
+    assert prop(symbol, "valence electrons") == s + p + d + f
+
+
+def test_gaps_are_borrowed_from_the_nearest_element_of_the_group_or_series() -> None:
+    from pymatgen.core import Element
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isnan(Element("He").X) and Element("At").atomic_radius is None  # the gaps are real
+    for noble in ("He", "Ne", "Ar"):
+        assert prop(noble, "electronegativity") == prop("Kr", "electronegativity") == pytest.approx(3.0)
+    assert prop("Xe", "electronegativity") == pytest.approx(2.6)  # its own value is kept
+    assert prop("At", "atomic radius") == prop("I", "atomic radius") == pytest.approx(1.4)
+    assert prop("Fr", "atomic radius") == prop("Cs", "atomic radius") == pytest.approx(2.6)
+    assert prop("Cm", "atomic radius") == prop("Lr", "atomic radius") == prop("Am", "atomic radius")
+    assert prop("Og", "valence electrons") == prop("Rn", "valence electrons") == 32
+    assert prop("Og", "atomic number") == 118
+
+
+def test_unknown_symbols_are_refused() -> None:
+    with pytest.raises(ValidationError, match=r"element: got 'NI'; an element symbol from H to Og"):
+        element_properties(["Ni", "NI"])
+
+
+# -------------------------------------------------------------------------------------------- lazy imports
+def test_the_module_and_is_formula_do_not_import_pymatgen() -> None:
+    code = (
+        "import json, sys\n"
+        "import kiln\n"
+        "from kiln.space.elements import element_of, is_formula\n"
+        "assert is_formula('Ca3(PO4)2') and element_of('ni_load') == 'Ni'\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'pymatgen')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
