@@ -14,13 +14,17 @@ from kiln.core.errors import ValidationError
 from kiln.space import elements
 from kiln.space.elements import (
     PROPERTIES,
+    STATISTICS,
     SYMBOLS,
     UNITS,
     element_of,
     element_properties,
+    feature_names,
+    formula_table,
     fractions,
     is_formula,
 )
+from kiln.space.features import FeatureTable
 
 
 def prop(symbol: str, name: str) -> float:
@@ -257,6 +261,53 @@ def test_gaps_are_borrowed_from_the_nearest_element_of_the_group_or_series() -> 
 def test_unknown_symbols_are_refused() -> None:
     with pytest.raises(ValidationError, match=r"element: got 'NI'; an element symbol from H to Og"):
         element_properties(["Ni", "NI"])
+
+
+# -------------------------------------------------------------------------------------------- formula_table
+def column(table: FeatureTable, name: str) -> np.ndarray:
+    return table.rows[:, table.names.index(name)]
+
+
+def test_formula_table_statistics_known_values() -> None:
+    table = formula_table("salt", ["NaCl", "Cs", "Na3Cl"])
+    assert isinstance(table, FeatureTable)
+    assert table.shape == (3, len(PROPERTIES) * len(STATISTICS))
+    assert table.names == feature_names()
+    assert table.names[:5] == (
+        "mean atomic number",
+        "mean absolute deviation atomic number",
+        "min atomic number",
+        "max atomic number",
+        "range atomic number",
+    )
+    x_na, x_cl = 0.93, 3.16
+    assert column(table, "mean electronegativity") == pytest.approx([(x_na + x_cl) / 2, 0.79, (3 * x_na + x_cl) / 4])
+    assert column(table, "mean absolute deviation electronegativity") == pytest.approx(
+        [(x_cl - x_na) / 2, 0.0, 2 * 0.75 * 0.25 * (x_cl - x_na)]
+    )
+    assert column(table, "min electronegativity") == pytest.approx([x_na, 0.79, x_na])
+    assert column(table, "max electronegativity") == pytest.approx([x_cl, 0.79, x_cl])
+    assert column(table, "range electronegativity") == pytest.approx([x_cl - x_na, 0.0, x_cl - x_na])
+    assert column(table, "mean atomic number") == pytest.approx([14.0, 55.0, (3 * 11 + 17) / 4])
+    assert np.isfinite(table.rows).all()
+
+
+def test_formula_table_weights_by_atomic_fraction() -> None:
+    table = formula_table("phosphate", ["Ca3(PO4)2"])
+    z = (3 * 20 + 2 * 15 + 8 * 8) / 13
+    assert column(table, "mean atomic number") == pytest.approx([z])
+    deviation = (3 * abs(20 - z) + 2 * abs(15 - z) + 8 * abs(8 - z)) / 13
+    assert column(table, "mean absolute deviation atomic number") == pytest.approx([deviation])
+    assert column(table, "range atomic number") == pytest.approx([12.0])
+
+
+def test_formula_table_errors_name_the_field_and_choice() -> None:
+    with pytest.raises(ValidationError, match=r"^parameter 'cation': got 'FA0.8MA0.2PbI3'; 'FA', 'MA' are not"):
+        formula_table("parameter 'cation'", ["CsPbI3", "FA0.8MA0.2PbI3"])
+    with pytest.raises(ValidationError, match="one or more chemical formulas"):
+        formula_table("parameter 'cation'", [])
+    with pytest.raises(ValidationError, match="one or more chemical formulas"):
+        formula_table("parameter 'cation'", "NaCl")
 
 
 # -------------------------------------------------------------------------------------------- lazy imports

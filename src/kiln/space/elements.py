@@ -9,7 +9,9 @@ composition are often elements (``ni_load``, ``Fe loading (mg)``). This module r
 - ``is_formula(text)``: the same check, quiet, without importing pymatgen;
 - ``element_of(name)``: the element a column or composition-part name stands for, or None;
 - ``PROPERTIES``, ``element_properties(symbols)``: elemental properties (elements x properties) from pymatgen's
-  element data, with every gap filled by a documented rule.
+  element data, with every gap filled by a documented rule;
+- ``formula_table(field, texts)``: per formula, the fraction-weighted statistics of each property (Magpie's
+  mean, mean absolute deviation, min, max and range) as a ``FeatureTable``.
 
 pymatgen is imported inside the functions that need it, so ``import kiln`` does not load it, and its warnings
 (missing data, unusual values) are silenced: every rule the user meets is stated here.
@@ -39,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from kiln.core.errors import ValidationError
+from kiln.space.features import FeatureTable
 
 _SYMBOL_ROWS = (
     "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se Br Kr Rb Sr Y Zr "
@@ -506,3 +509,45 @@ def _donor(i: int, column: np.ndarray, series: list[str], groups: list[int], row
     if not near:
         raise RuntimeError(f"no element of group {groups[i]} has a value to lend to {SYMBOLS[i]}")
     return min(near, key=lambda k: (abs(rows[k] - rows[i]), k))
+
+
+# -------------------------------------------------------------------------------------------- features
+#: The statistics of ``formula_table``, per property, in column order.
+STATISTICS: tuple[str, ...] = ("mean", "mean absolute deviation", "min", "max", "range")
+
+
+def feature_names() -> tuple[str, ...]:
+    """The columns of ``formula_table``: ``"{statistic} {property}"`` for each property, then each statistic
+    ("mean electronegativity", "mean absolute deviation electronegativity", ..., "range electronegativity")."""
+    return tuple(f"{statistic} {name}" for name in PROPERTIES for statistic in STATISTICS)
+
+
+def formula_table(field: str, texts: Sequence[str]) -> FeatureTable:
+    """Magpie-style elemental statistics of each formula.
+
+    For a formula with atomic fractions f_i of elements with property values p_i: mean = sum f_i p_i, mean
+    absolute deviation = sum f_i |p_i - mean|, min and max over its elements (whatever their fraction), range =
+    max - min. A single element gives its own values, deviation 0 and range 0.
+
+    Args:
+        field: what the formulas are, for error messages (e.g. "parameter 'cation'").
+        texts: the choices' formulas, in order (see ``fractions``).
+
+    Returns:
+        len(texts) x (len(PROPERTIES) * len(STATISTICS)) table, columns ``feature_names()``; all finite.
+
+    Raises:
+        ValidationError: for the first text that is not a formula (see ``fractions``); for no texts.
+    """
+    if isinstance(texts, str) or len(texts) == 0:
+        raise ValidationError(field, texts, "allowed: a list of one or more chemical formulas", "list the choices")
+    parsed = [fractions(field, text) for text in texts]
+    rows = np.empty((len(parsed), len(PROPERTIES) * len(STATISTICS)))
+    for i, composition in enumerate(parsed):
+        weights = np.fromiter(composition.values(), dtype=np.float64, count=len(composition))
+        values = element_properties(list(composition))  # elements x properties
+        mean = weights @ values
+        deviation = weights @ np.abs(values - mean)
+        low, high = values.min(axis=0), values.max(axis=0)
+        rows[i] = np.stack([mean, deviation, low, high, high - low], axis=1).ravel()
+    return FeatureTable(feature_names(), rows)
