@@ -25,7 +25,8 @@ The grammar of a formula (whitespace around it is ignored; none is allowed insid
     amount  := a positive decimal number: digits with an optional decimal point ("2", "0.5", ".5", "1.")
 
 A dot is always a decimal point (``CuSO4.5H2O`` reads as CuSO4.5 H2 O; write a hydrate as ``CuSO4(H2O)5``);
-charges, hydrate dots (``·``, ``*``), exponents (``1e-3``) and signs are refused.
+charges, hydrate dots (``·``, ``*``), exponents (``1e-3``) and signs are refused. The total amount of each
+element, nested groups multiplied out, must lie between ``AMOUNT_TOLERANCE`` and ``MAX_AMOUNT``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ _Z = {symbol: z for z, symbol in enumerate(SYMBOLS, start=1)}
 MAX_LENGTH = 500
 #: Smallest total amount of an element that counts (pymatgen's ``Composition.amount_tolerance``).
 AMOUNT_TOLERANCE = 1e-8
+#: Largest total amount of an element (pymatgen cannot read the exponent form of larger nested products).
+MAX_AMOUNT = 1e12
 
 ALLOWED = (
     "a chemical formula of element symbols (a capital letter, then at most one lower-case letter: Ni, O, Cs), "
@@ -230,8 +233,13 @@ def _structure(field: str, text: str, tokens: list[_Token]) -> dict[str, float]:
             field, text, f"{bracket!r} at position {start + 1} is never closed", f"close it with {_CLOSING[bracket]!r}"
         )
     for symbol, amount in counts.items():
-        if not math.isfinite(amount):
-            raise _refuse(field, text, f"the amount of {symbol} is too large", "give smaller amounts")
+        if not amount <= MAX_AMOUNT:
+            raise _refuse(
+                field,
+                text,
+                f"the amount of {symbol} is above {MAX_AMOUNT:g}",
+                "scale every amount down by the same factor",
+            )
         if amount < AMOUNT_TOLERANCE:
             raise _refuse(
                 field,
