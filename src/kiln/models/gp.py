@@ -18,13 +18,15 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kiln.core.errors import SpecError
+from kiln.core.errors import SpecError, ValidationError
 from kiln.models.base import moment_model, standardised
 
 if TYPE_CHECKING:
     import numpy as np
     from botorch.models import SingleTaskGP
     from torch import Tensor
+
+    from kiln.space.kernel_layout import KernelLayout
 
 NOISE_FLOOR = 1e-6
 """Lower bound of the noise variance, in standardised units."""
@@ -189,6 +191,7 @@ class FittedGP:
         kernel: the kernel kind.
         converged: False when hyperparameter fitting failed and the initial hyperparameters were kept.
         ard: one lengthscale per input dimension (True) or one shared by all (isotropic).
+        layout: the kernel layout of the model columns (None: one stationary kernel on all of them).
     """
 
     model: SingleTaskGP
@@ -198,6 +201,7 @@ class FittedGP:
     kernel: str
     converged: bool
     ard: bool = True
+    layout: KernelLayout | None = None
 
     @property
     def dim(self) -> int:
@@ -306,9 +310,18 @@ class FittedGP:
         return replace(self, model=model)
 
 
-def fit_gp(X: np.ndarray, y: np.ndarray, *, kernel: str = "matern52", seed: int = 0, ard: bool = True) -> FittedGP:
+def fit_gp(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    kernel: str = "matern52",
+    seed: int = 0,
+    ard: bool = True,
+    layout: KernelLayout | None = None,
+) -> FittedGP:
     """Fit a GP to X (n x d, in [0, 1]) and utilities y (n,); deterministic for a given seed. ``ard`` False
-    gives the kernel one lengthscale shared by every dimension (isotropic), with the same prior.
+    gives the kernel one lengthscale shared by every dimension (isotropic), with the same prior. ``layout``: the
+    domain's kernel layout (``kiln.models.kernels.layout_kernel``); None or a plain one: one kernel on all columns.
 
     Hyperparameters are fitted by maximising the marginal likelihood (plus priors) with L-BFGS-B, on at most
     ``FIT_SUBSET`` observations (a random subset fixed by the seed); the model then conditions on all of them.
@@ -321,12 +334,13 @@ def fit_gp(X: np.ndarray, y: np.ndarray, *, kernel: str = "matern52", seed: int 
 
     check_kernel(kernel)
     X, y_mean, y_std, z = standardised(X, y, "fit_gp")
+    layout = plain_or_checked(layout, X, "fit_gp")
     with torch.random.fork_rng(), torch_threads(), quiet():
         torch.manual_seed(seed)
         all_X = torch.as_tensor(X, dtype=torch.float64)
         all_z = torch.as_tensor(z, dtype=torch.float64)
         subset = fit_subset(len(z), seed)
-        model = new_model(all_X[subset], all_z[subset], kernel, ard)
+        model = new_model(all_X[subset], all_z[subset], kernel, ard, layout)
         initial = {k: v.clone() for k, v in model.state_dict().items()}
         mll = ExactMarginalLogLikelihood(model.likelihood, model)
         converged = True
@@ -345,17 +359,38 @@ def fit_gp(X: np.ndarray, y: np.ndarray, *, kernel: str = "matern52", seed: int 
         if len(subset) < len(z):
             model.set_train_data(inputs=all_X, targets=all_z, strict=False)  # type: ignore[operator]
         model.eval()
-    return FittedGP(model, y_mean, y_std, float(z.max()), kernel, bool(converged), bool(ard))
+    return FittedGP(model, y_mean, y_std, float(z.max()), kernel, bool(converged), bool(ard), layout)
 
 
-def new_model(X: Tensor, z: Tensor, kernel: str, ard: bool) -> SingleTaskGP:
+def plain_or_checked(layout: KernelLayout | None, X: np.ndarray, where: str) -> KernelLayout | None:
+    """None for no layout or a plain one (today's kernel on all columns), else the layout once
+    ``kiln.models.kernels.check_layout`` accepts it for the inputs X (n x d)."""
+    if layout is None or layout.plain:
+        if layout is not None and layout.dim != X.shape[1]:
+            raise ValidationError(f"{where}: X", X.shape, f"n x {layout.dim} (the kernel layout's dim)", "")
+        return None
+    from kiln.models.kernels import check_layout
+
+    check_layout(layout, X, where)
+    return layout
+
+
+def new_model(X: Tensor, z: Tensor, kernel: str, ard: bool, layout: KernelLayout | None = None) -> SingleTaskGP:
     """An unfitted SingleTaskGP (float64) on X (n x d) and standardised z (n,), hyperparameters at their prior
-    modes: the kernel ``kernel`` (ARD or isotropic), the noise prior and floor, no outcome transform."""
+    modes: the kernel ``kernel`` (ARD or isotropic; with the blocks of ``layout``, see
+    ``kiln.models.kernels.layout_kernel``), the noise prior and floor, no outcome transform."""
     import torch
     from botorch.models import SingleTaskGP
     from gpytorch.constraints import GreaterThan
     from gpytorch.likelihoods import GaussianLikelihood
     from gpytorch.priors import LogNormalPrior
+
+    if layout is None or layout.plain:
+        covar_module = KERNELS[kernel](X.shape[1], ard=bool(ard))
+    else:
+        from kiln.models.kernels import layout_kernel
+
+        covar_module = layout_kernel(layout, kernel, bool(ard))
 
     noise_prior = LogNormalPrior(loc=-4.0, scale=1.0)  # BoTorch's default, on a log scale (see _matern52)
     noise = GreaterThan(NOISE_FLOOR, transform=torch.exp, inv_transform=torch.log, initial_value=noise_prior.mode)
@@ -364,7 +399,7 @@ def new_model(X: Tensor, z: Tensor, kernel: str, ard: bool) -> SingleTaskGP:
         X,
         z.unsqueeze(-1),
         likelihood=likelihood,
-        covar_module=KERNELS[kernel](X.shape[1], ard=bool(ard)),
+        covar_module=covar_module,
         outcome_transform=None,
     ).to(torch.float64)
 
@@ -407,11 +442,11 @@ def covariance(kernel: Any, A: Tensor, B: Tensor) -> Tensor:
 
     A (Scale)Matern-5/2 or RBF kernel is evaluated directly from the lengthscale-scaled inputs, one matrix product
     for the squared distances: about ten times faster than GPyTorch's lazy kernel for 500 x 100,000 points and
-    equal to it up to round-off. Other kernels are evaluated by GPyTorch.
+    equal to it up to round-off. Other kernels are evaluated by GPyTorch (see ``_evaluated``).
     """
     parts = stationary_parts(kernel)
     if parts is None:
-        return kernel(A, B).to_dense().detach()  # type: ignore[no-any-return]
+        return _evaluated(kernel(A, B).to_dense(), A, B)
     scale, base, matern = parts
     lengthscale = base.lengthscale.detach().reshape(1, -1)
     centre = A.mean(0, keepdim=True)
@@ -425,11 +460,18 @@ def batch_covariance(kernel: Any, X: Tensor) -> Tensor:
     """The covariance matrices k(X_i, X_i) of batches of points X (b x q x d), b x q x q, as ``covariance``."""
     parts = stationary_parts(kernel)
     if parts is None:
-        return kernel(X).to_dense().detach()  # type: ignore[no-any-return]
+        return _evaluated(kernel(X).to_dense(), X)
     scale, base, matern = parts
     a = X / base.lengthscale.detach().reshape(1, 1, -1)
     K = from_squared_distances((a.unsqueeze(-2) - a.unsqueeze(-3)).square().sum(-1), None, matern)
     return K if scale is None else scale.outputscale.detach() * K
+
+
+def _evaluated(values: Tensor, *inputs: Tensor) -> Tensor:
+    """A kernel's values evaluated by GPyTorch: detached unless an input needs gradients (an acquisition being
+    optimised), which then flow to the inputs (and, unused, to the hyperparameters: the optimiser differentiates
+    with respect to the inputs only)."""
+    return values if any(x.requires_grad for x in inputs) else values.detach()
 
 
 def distinct_rows(X: Tensor) -> tuple[Tensor, Tensor]:
@@ -454,7 +496,7 @@ def prior_variance(kernel: Any, X: Tensor) -> Tensor:
 
     parts = stationary_parts(kernel)
     if parts is None:
-        return kernel(X, diag=True).detach()  # type: ignore[no-any-return]
+        return _evaluated(kernel(X, diag=True), X)
     scale = parts[0]
     one = torch.ones(len(X), dtype=X.dtype)
     return one if scale is None else scale.outputscale.detach() * one

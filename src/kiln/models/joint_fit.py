@@ -34,16 +34,24 @@ if TYPE_CHECKING:
     import numpy as np
     from torch import Tensor
 
+    from kiln.space.kernel_layout import KernelLayout
+
 
 def fit_gps_jointly(
-    X: np.ndarray, ys: Sequence[np.ndarray], seeds: Sequence[int], *, kernel: str = "matern52", ard: bool = True
+    X: np.ndarray,
+    ys: Sequence[np.ndarray],
+    seeds: Sequence[int],
+    *,
+    kernel: str = "matern52",
+    ard: bool = True,
+    layout: KernelLayout | None = None,
 ) -> tuple[FittedGP, ...] | None:
     """One GP per column of values on the same inputs: X (n x d, in [0, 1]), ``ys`` m arrays of shape (n,);
-    GP i as ``fit_gp(X, ys[i], kernel=kernel, seed=seeds[i], ard=ard)`` would fit it.
+    GP i as ``fit_gp(X, ys[i], kernel=kernel, seed=seeds[i], ard=ard, layout=layout)`` would fit it.
 
     Returns None where the batched path does not apply (a kernel without the closed form of
-    ``kiln.models.gp.loss_closure``, or more than ``FIT_SUBSET`` observations, whose random fitting subsets differ
-    per GP); the caller then fits each GP alone.
+    ``kiln.models.gp.loss_closure``, such as that of a layout with blocks, or more than ``FIT_SUBSET``
+    observations, whose random fitting subsets differ per GP); the caller then fits each GP alone.
     """
     import numpy as np
     import torch
@@ -51,6 +59,8 @@ def fit_gps_jointly(
     from botorch.optim.utils import get_parameters_and_bounds
 
     check_kernel(kernel)
+    if layout is not None and not layout.plain:
+        return None
     prepared = [standardised(X, y, "fit_gp") for y in ys]
     if not prepared or len(prepared) != len(seeds) or len(prepared[0][0]) > FIT_SUBSET:
         return None

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import numpy as np
     from torch import Tensor
 
+    from kiln.space.kernel_layout import KernelLayout
+
 
 @dataclass(frozen=True)
 class FittedModelList:
@@ -76,11 +78,12 @@ def fit_model_list(
     kernel: str = "matern52",
     ard: bool = True,
     seed: int = 0,
+    layout: KernelLayout | None = None,
 ) -> FittedModelList:
     """One GP per quantity: ``columns[i]`` is (X_i n_i x d, y_i (n_i,)), the experiments with a value of quantity
     ``names[i]``; each n_i >= 1. Deterministic for a given seed (quantity i is fitted with seed + i). Quantities
     measured on the same experiments are fitted side by side (``kiln.models.joint_fit``), each as it would be
-    alone."""
+    alone. ``layout``: the domain's kernel layout, shared by every GP (see ``fit_gp``)."""
     if len(columns) != len(names) or not columns:
         raise ValidationError("fit_model_list: columns", len(columns), f"one (X, y) per name of {list(names)}", "")
     for name, (X, _) in zip(names, columns, strict=True):
@@ -92,9 +95,9 @@ def fit_model_list(
     for group in same_inputs(columns):
         X = columns[group[0]][0]
         ys, seeds = [columns[i][1] for i in group], [seed + i for i in group]
-        together = fit_gps_jointly(X, ys, seeds, kernel=kernel, ard=ard) if len(group) > 1 else None
+        together = fit_gps_jointly(X, ys, seeds, kernel=kernel, ard=ard, layout=layout) if len(group) > 1 else None
         for i, y, s, fitted in zip(group, ys, seeds, together or [None] * len(group), strict=True):
-            gps[i] = fitted if fitted is not None else fit_gp(X, y, kernel=kernel, ard=ard, seed=s)
+            gps[i] = fitted if fitted is not None else fit_gp(X, y, kernel=kernel, ard=ard, seed=s, layout=layout)
     return FittedModelList(tuple(gp for gp in gps if gp is not None), tuple(names))
 
 

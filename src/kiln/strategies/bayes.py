@@ -46,6 +46,8 @@ from kiln.strategies.space_points import check_search_settings, first_new, maxim
 if TYPE_CHECKING:
     import numpy as np
 
+    from kiln.space.kernel_layout import KernelLayout
+
 DISCRETE_CANDIDATES = 1024
 """Random feasible points compared with the decoded optimum in spaces that are not fully continuous."""
 
@@ -164,7 +166,7 @@ class BayesStrategy:
             return SpaceFillingStrategy().propose(domain, objective, history, n, seed=seed)
         seeds = [int(s) for s in np.random.default_rng(seed).integers(0, 2**31 - 1, size=n)]
         with torch_threads():
-            fitted = self.fit(data.X, data.y, seed=seed)
+            fitted = self.fit(data.X, data.y, seed=seed, layout=domain.kernel_layout)
             feasibility = self._fit_feasibility(domain, data.X, history, seed)
             if isinstance(domain, CandidatePool):
                 return self._from_pool(domain, fitted, history, data.pending, n, seeds, feasibility)
@@ -181,9 +183,10 @@ class BayesStrategy:
             return None
         return fit_feasibility(succeeded, domain.encode(failed).reshape(-1, domain.dim), seed=seed)
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, seed: int) -> Surrogate:
+    def fit(self, X: np.ndarray, y: np.ndarray, *, seed: int, layout: KernelLayout | None = None) -> Surrogate:
         """The surrogate of this strategy fitted to X (n x d, model coordinates) and utilities y (n,) (after the
-        output transform)."""
+        output transform). ``layout``: the domain's kernel layout (``Domain.kernel_layout``), read by the GP; the
+        forest splits on every column alike and ignores it."""
         y = warp(y, self.transform)
         if self.model == "forest":
             from kiln.models.forest import fit_forest
@@ -191,7 +194,7 @@ class BayesStrategy:
             return fit_forest(X, y, trees=self.trees, seed=seed)
         from kiln.models.gp import fit_gp
 
-        return fit_gp(X, y, kernel=self.kernel, seed=seed, ard=self.ard)
+        return fit_gp(X, y, kernel=self.kernel, seed=seed, ard=self.ard, layout=layout)
 
     def _acquisition(self, fitted: Surrogate, pending: np.ndarray, seed: int) -> BoundAcquisition:
         return build_acquisition(self.acquisition, fitted, pending=pending if len(pending) else None, seed=seed)

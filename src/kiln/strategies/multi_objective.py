@@ -207,7 +207,14 @@ class MultiObjectiveStrategy:
         problem = build_problem(domain, objective, history)
         seeds = [int(s) for s in np.random.default_rng(seed).integers(0, 2**31 - 1, size=n)]
         with torch_threads():
-            fitted = fit_model_list(problem.columns, problem.names, kernel=self.kernel, ard=self.ard, seed=seed)
+            fitted = fit_model_list(
+                problem.columns,
+                problem.names,
+                kernel=self.kernel,
+                ard=self.ard,
+                seed=seed,
+                layout=domain.kernel_layout,
+            )
             feasibility = self._fit_feasibility(domain, problem.baseline, history, seed)
             chooser = AcquisitionChooser(self.acquisition, fitted, problem)
             if isinstance(domain, CandidatePool):

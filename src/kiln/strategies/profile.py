@@ -119,7 +119,7 @@ def model_profile(
     rows = [_point(best.params, parameter, value, group) for value in grid]
     feasible = [_keeps_the_rules(domain, row) for row in rows]
     with torch_threads():
-        fitted = model.fit(data.X, data.y, seed=seed)
+        fitted = model.fit(data.X, data.y, seed=seed, layout=domain.kernel_layout)
         mean, std = fitted.posterior_mean_std(domain.encode(rows).reshape(len(rows), -1))
     sign = 1.0 if objective.target.direction is Direction.MAXIMIZE else -1.0
     return Profile(
@@ -173,7 +173,8 @@ def quantity_profile(
     X = domain.encode([e.params for e in measured]).reshape(len(measured), -1)
     y = [float(e.results[quantity]) for e in measured]
     with torch_threads():
-        fitted = fit_gp(X, np.asarray(y), kernel=kernel if kernel in KERNELS else "matern52", seed=seed)
+        kind = kernel if kernel in KERNELS else "matern52"
+        fitted = fit_gp(X, np.asarray(y), kernel=kind, seed=seed, layout=domain.kernel_layout)
         mean, std = fitted.posterior_mean_std(domain.encode(rows).reshape(len(rows), -1))
     return Profile(
         parameter=parameter,
