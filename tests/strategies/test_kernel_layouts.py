@@ -10,14 +10,16 @@ import pytest
 
 import kiln.models.gp as gp_module
 import kiln.models.model_list as model_list_module
+from kiln.core.errors import SpecError
 from kiln.core.records import Experiment, ExperimentStatus
-from kiln.models.gp import FittedGP
+from kiln.models.gp import FittedGP, fit_gp
 from kiln.models.kernels import ElementsKernel, TanimotoKernel
 from kiln.objective import Objective, Target
 from kiln.space.kernel_layout import FeatureBlock, KernelLayout
 from kiln.space.parameters import Continuous
 from kiln.space.pool import CandidatePool
 from kiln.space.search_space import SearchSpace
+from kiln.strategies.acquisition import TS, build_acquisition
 from kiln.strategies.base import History
 from kiln.strategies.bayes import BayesStrategy
 from kiln.strategies.multi_objective import MultiObjectiveStrategy
@@ -153,3 +155,34 @@ def test_the_forest_ignores_the_layout() -> None:
     strategy = BayesStrategy(model="forest", trees=20)
     proposals = strategy.propose(pool, Objective.maximize("y"), _history([pool.row(k) for k in keys], keys), 2, seed=6)
     assert len(proposals) == 2
+
+
+def test_thompson_sampling_refuses_a_layout_with_blocks_and_says_what_to_use() -> None:
+    pool = _pool()
+    keys = list(range(3, 40, 4))
+    strategy = BayesStrategy(acquisition="ts")
+    with pytest.raises(SpecError, match=r"ligand \(tanimoto\).*use acquisition logei, ucb or pi"):
+        strategy.propose(pool, Objective.maximize("y"), _history([pool.row(k) for k in keys], keys), 1, seed=7)
+    strategy.check_domain(CandidatePool(pool.columns, pool.rows))  # a plain layout: Thompson sampling as before
+    BayesStrategy(acquisition="ucb").check_domain(pool)
+    BayesStrategy(acquisition="ts", model="forest").check_domain(pool)  # one tree per draw: no kernel
+    X = pool.encoded[keys]
+    fitted = fit_gp(X, np.array([_value(pool.row(k), "y") for k in keys]), layout=pool.kernel_layout)
+    with pytest.raises(SpecError, match="Thompson sampling needs a Matern or RBF kernel"):
+        build_acquisition(TS(), fitted, seed=0)
+
+
+def test_profiles_fit_the_layout_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiln.strategies.profile import model_profile
+
+    pool = _pool()
+    keys = list(range(0, 40, 4))
+    history = _history([pool.row(k) for k in keys], keys)
+    fitted = _spy(monkeypatch, gp_module)
+    objective = Objective.maximize("y")
+    profile = model_profile(BayesStrategy(), pool, objective, history, "T", points=5)
+    assert len(profile.mean) == 5 and np.isfinite(profile.std).all()
+    both = Objective([Target("y"), Target("z")])
+    of_z = model_profile(MultiObjectiveStrategy(), pool, both, history, "T", points=5, quantity="z")
+    assert len(of_z.mean) == 5
+    assert len(fitted) == 2 and all(_has(f, TanimotoKernel) for f in fitted)

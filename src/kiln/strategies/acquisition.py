@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from botorch.acquisition import AcquisitionFunction
     from torch import Tensor
 
+    from kiln.space.kernel_layout import KernelLayout
+
 MC_SAMPLES = 128
 """Quasi-Monte-Carlo samples for the batch (pending-aware) acquisitions."""
 
@@ -159,12 +161,30 @@ class TS(Acquisition):
 
         if isinstance(fitted, FittedForest):
             return PosteriorMean(fitted.sample_model(seed))  # one tree, chosen by the seed
+        if isinstance(fitted, FittedGP):
+            check_thompson_layout(fitted.layout)
         acquisition = PathwiseThompsonSampling(fitted.model)
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             acquisition.redraw(batch_size=1)  # one posterior function, fixed from now on
             acquisition.batch_size = 1
         return acquisition
+
+
+def check_thompson_layout(layout: KernelLayout | None, field: str = "acquisition") -> None:
+    """Raise SpecError when a GP on ``layout`` cannot draw Thompson samples: BoTorch's pathwise draws need random
+    Fourier features, which exist for Matern and RBF kernels, not for the Tanimoto and elements kernels of a
+    layout's blocks."""
+    if layout is None or layout.plain:
+        return
+    blocks = [f"{b.name or 'columns ' + str(list(b.columns))} ({b.kind})" for b in layout.blocks]
+    raise SpecError(
+        field,
+        "ts",
+        "Thompson sampling needs a Matern or RBF kernel on every model column; "
+        f"{', '.join(blocks)} have a kernel of their own",
+        "use acquisition logei, ucb or pi, or another encoding of those parameters",
+    )
 
 
 ACQUISITIONS: dict[str, type[Acquisition]] = {"logei": LogEI, "ucb": UCB, "pi": PI, "ts": TS}

@@ -37,6 +37,7 @@ from kiln.strategies.acquisition import (
     LogEI,
     acquisition_from_config,
     build_acquisition,
+    check_thompson_layout,
     score,
 )
 from kiln.strategies.base import History, Proposal, available_candidates, training_data
@@ -152,6 +153,12 @@ class BayesStrategy:
                 "use strategy kind 'default' or 'multi', which model each target and constrained quantity",
             )
 
+    def check_domain(self, domain: Domain) -> None:
+        """Raise SpecError when this strategy cannot model the domain: Thompson sampling on a GP needs a Matern or
+        RBF kernel on every column, so not a domain whose kernel layout has blocks (fingerprints, elements)."""
+        if self.model == "gp" and self.acquisition.kind == "ts":
+            check_thompson_layout(domain.kernel_layout, "strategy 'bayes': acquisition")
+
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
         """Up to ``n`` distinct proposals (fewer only when a pool runs out); deterministic for a given seed."""
         import numpy as np
@@ -159,6 +166,7 @@ class BayesStrategy:
         from kiln.models.gp import torch_threads
 
         self.check_objective(objective)
+        self.check_domain(domain)
         if n <= 0 or (isinstance(domain, CandidatePool) and len(available_candidates(domain, history)) == 0):
             return []
         data = training_data(domain, objective, history)
