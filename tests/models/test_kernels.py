@@ -50,6 +50,17 @@ def test_tanimoto_on_bits_is_the_jaccard_index() -> None:
     assert K[0, 0] == 1.0
 
 
+def test_tanimoto_of_bits_by_matrix_product_equals_the_general_formula() -> None:
+    rng = np.random.default_rng(11)
+    a, b = (rng.random((2, 9, 50)) < 0.3).astype(float), (rng.random((2, 7, 50)) < 0.3).astype(float)
+    a[0, 0] = b[0, 0] = 0.0
+    fast = TanimotoKernel()(_tensor(a), _tensor(b)).to_dense()
+    general = TanimotoKernel()(_tensor(a).requires_grad_(True), _tensor(b)).to_dense().detach()  # L1 distances
+    assert torch.equal(fast, general)
+    np.testing.assert_allclose(fast[1].numpy(), _minmax(a[1], b[1]), atol=1e-15)
+    assert float(fast[0, 0, 0]) == 1.0
+
+
 def test_tanimoto_of_all_zero_vectors() -> None:
     x = _tensor(np.array([[0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
     K = TanimotoKernel()(x).to_dense()
@@ -90,11 +101,17 @@ def test_tanimoto_gradients_match_finite_differences() -> None:
     assert torch.autograd.gradcheck(lambda x: TanimotoKernel()(x, y).to_dense(), (x,))
 
 
-def test_tanimoto_reads_only_its_active_columns() -> None:
+@pytest.mark.parametrize("columns", [(1, 3, 4), (2, 3, 4)])
+def test_tanimoto_reads_only_its_columns(columns: tuple[int, ...]) -> None:
     rng = np.random.default_rng(5)
-    X = rng.random((4, 5))
-    K = TanimotoKernel(active_dims=(1, 3, 4))(_tensor(X)).to_dense().numpy()
-    np.testing.assert_allclose(K, _minmax(X[:, [1, 3, 4]], X[:, [1, 3, 4]]), atol=1e-12)
+    X, Y = rng.random((4, 5)), rng.random((2, 3, 5))
+    expected = _minmax(X[:, list(columns)], X[:, list(columns)])
+    for kernel in (TanimotoKernel(columns=columns), TanimotoKernel(active_dims=columns)):
+        np.testing.assert_allclose(kernel(_tensor(X)).to_dense().numpy(), expected, atol=1e-12)
+        diag = kernel(_tensor(Y), diag=True)
+        assert diag.shape == (2, 3) and torch.allclose(diag, torch.ones(2, 3, dtype=torch.float64))
+    batch = TanimotoKernel(columns=columns)(_tensor(Y), _tensor(X)).to_dense()
+    np.testing.assert_allclose(batch[1].numpy(), _minmax(Y[1][:, list(columns)], X[:, list(columns)]), atol=1e-12)
 
 
 # ------------------------------------------------------------------------------------------------ elements
@@ -188,7 +205,7 @@ def test_layout_kernel_is_the_scaled_product_of_its_parts() -> None:
     shared, tanimoto, elements = kernel.base_kernel.kernels
     assert isinstance(shared, MaternKernel) and shared.active_dims.tolist() == [0, 1, 5, 6]
     assert shared.lengthscale.shape == (1, 4)
-    assert isinstance(tanimoto, TanimotoKernel) and tanimoto.active_dims.tolist() == [2, 3, 4]
+    assert isinstance(tanimoto, TanimotoKernel) and tanimoto.columns == (2, 3, 4)
     assert isinstance(elements, ElementsKernel) and elements.active_dims.tolist() == [5, 6]
     assert elements.features_kernel.lengthscale.shape == (1, 4)
     rng = np.random.default_rng(9)

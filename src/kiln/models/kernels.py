@@ -41,12 +41,24 @@ def __getattr__(name: str) -> Any:
 def tanimoto(x1: Any, x2: Any) -> Any:
     """MinMax (Tanimoto) similarity of every row of x1 (... x n x d) with every row of x2 (... x m x d), both
     non-negative: ... x n x m. With s = sum(x) + sum(y) and l1 = sum|x - y|, sum(min) = (s - l1) / 2 and
-    sum(max) = (s + l1) / 2, so no n x m x d tensor is formed; two all-zero rows have similarity 1."""
+    sum(max) = (s + l1) / 2, so no n x m x d tensor is formed; two all-zero rows have similarity 1.
+
+    Bit vectors without gradients (scoring a pool of fingerprints) take one matrix product instead: sum(min) is
+    x . y and sum(max) is s - x . y, the same values (exact integers) about ten times faster than the L1
+    distances."""
     import torch
 
     total = x1.sum(-1).unsqueeze(-1) + x2.sum(-1).unsqueeze(-2)
+    if not (x1.requires_grad or x2.requires_grad) and _bits(x1) and _bits(x2):
+        both = x1 @ x2.transpose(-1, -2)
+        return _ratio(both, total - both)
     l1 = torch.cdist(x1, x2, p=1.0)
     return _ratio((total - l1).clamp_min(0.0), total + l1)
+
+
+def _bits(x: Any) -> bool:
+    """Whether every value of x is 0 or 1."""
+    return bool(((x == 0) | (x == 1)).all())
 
 
 def tanimoto_diag(x1: Any, x2: Any) -> Any:
@@ -88,12 +100,32 @@ def _kernel_classes() -> dict[str, type]:
         Positive semi-definite on non-negative vectors; values in [0, 1], 1 on the diagonal. Differentiable in
         the inputs wherever no coordinate of x equals the same coordinate of y (the optimiser's relaxed points).
         No hyperparameters (wrap it in a ScaleKernel for an outputscale).
+
+        Args:
+            columns: the input columns compared (None: all). Like GPyTorch's ``active_dims``, but a run of
+                consecutive columns (a fingerprint) is read as a view: ``active_dims`` copies them with
+                ``index_select``, which cost more than the similarity itself on thousands of 2048-bit rows.
+            **kwargs: GPyTorch's Kernel arguments.
         """
 
         has_lengthscale = False
         is_stationary = False
 
+        def __init__(self, columns: tuple[int, ...] | None = None, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.columns = None if columns is None else tuple(int(c) for c in columns)
+
+        def _select(self, x: Any) -> Any:
+            columns = self.columns
+            if columns is None:
+                return x
+            start = columns[0]
+            if columns == tuple(range(start, start + len(columns))):
+                return x[..., start : start + len(columns)]
+            return x[..., list(columns)]
+
         def forward(self, x1: Any, x2: Any, diag: bool = False, last_dim_is_batch: bool = False, **params: Any) -> Any:
+            x1, x2 = self._select(x1), self._select(x2)
             if last_dim_is_batch:  # each input column on its own: ... x d x n x 1
                 x1, x2 = x1.transpose(-1, -2).unsqueeze(-1), x2.transpose(-1, -2).unsqueeze(-1)
             return tanimoto_diag(x1, x2) if diag else tanimoto(x1, x2)
@@ -160,7 +192,7 @@ def layout_kernel(layout: KernelLayout, kind: str = "matern52", ard: bool = True
         parts.append(BASE_KERNELS[kind](len(shared), ard, active_dims=shared))
     for block in layout.blocks:
         if block.kind == "tanimoto":
-            parts.append(classes["TanimotoKernel"](active_dims=block.columns))
+            parts.append(classes["TanimotoKernel"](columns=block.columns))
         else:
             properties, low, span = (
                 torch.tensor(values, dtype=torch.float64) for values in (block.properties, block.low, block.span)
