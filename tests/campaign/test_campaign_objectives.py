@@ -172,15 +172,15 @@ def test_the_stored_config_of_several_targets_opens_again(store_url: str) -> Non
     assert campaign.objective.quantities == ["yield", "size", "stability"]
 
 
-def test_config_documents_carry_schema_2_and_schema_1_ones_still_open(store_url: str) -> None:
+def test_config_documents_carry_schema_3_and_schema_1_ones_still_open(store_url: str) -> None:
     document = _campaign(store_url).config.to_json()
-    assert document["schema"] == 2
+    assert document["schema"] == 3
     single = CampaignConfig(
         CandidatePool(["x"], [[0.0], [1.0]]), Objective.maximize("y"), strategy_from_config("default")
     ).to_json()
     older = {**single, "schema": 1, "strategy": {"kind": "default", "acquisition": "ucb", "kappa": 1.5}}
     assert CampaignConfig.from_json(older).strategy.to_config()["acquisition"] == {"kind": "ucb", "kappa": 1.5}
-    for schema in (3, True, None, "2"):
+    for schema in (4, True, None, "2"):
         with pytest.raises(SpecError, match="upgrade Kiln"):
             CampaignConfig.from_json({**document, "schema": schema})
 

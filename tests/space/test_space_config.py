@@ -20,7 +20,13 @@ FULL: dict[str, Any] = {
         {"name": "conc", "type": "continuous", "low": 0.1, "high": 10.0, "log": True},
         {"name": "n", "type": "integer", "low": 1, "high": 4},
         {"name": "t", "type": "discrete", "values": [0.7, 1.05]},
-        {"name": "s", "type": "categorical", "choices": ["a", "b"]},
+        {
+            "name": "s",
+            "type": "categorical",
+            "choices": ["a", "b"],
+            "encoding": "auto",
+            "encoded": {"kind": "onehot", "requested": "auto"},
+        },
         {
             "name": "lig",
             "type": "categorical",

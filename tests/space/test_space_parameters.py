@@ -302,7 +302,16 @@ def test_categorical_scalar_descriptor_row_is_a_validation_error() -> None:
         ),
         (Integer("n", 1, 4), {"name": "n", "type": "integer", "low": 1, "high": 4}),
         (Discrete("t", (2, 1)), {"name": "t", "type": "discrete", "values": [1.0, 2.0]}),
-        (Categorical("s", ("a", "b")), {"name": "s", "type": "categorical", "choices": ["a", "b"]}),
+        (
+            Categorical("s", ("a", "b")),
+            {
+                "name": "s",
+                "type": "categorical",
+                "choices": ["a", "b"],
+                "encoding": "auto",
+                "encoded": {"kind": "onehot", "requested": "auto"},
+            },
+        ),
         (
             Categorical("s", ("a", "b"), {"a": (1,), "b": (2,)}),
             {"name": "s", "type": "categorical", "choices": ["a", "b"], "descriptors": {"a": [1.0], "b": [2.0]}},

@@ -165,6 +165,8 @@ def test_to_config_round_trip(allow_repeats: bool) -> None:
         "columns": ["x", "solvent", "k"],
         "rows": [[1.0, "water", 2.0], [3.0, "dmso", 4.0], [2.0, "ethanol", 4.0]],
         "allow_repeats": allow_repeats,
+        "encoding": "auto",
+        "encodings": {"solvent": {"kind": "onehot", "requested": "auto"}},
     }
     rebuilt = space_from_config(config)
     assert isinstance(rebuilt, CandidatePool)

@@ -13,14 +13,15 @@ from kiln.space.config import Domain, space_from_config
 from kiln.strategies.base import Strategy
 from kiln.strategies.registry import strategy_from_config
 
-CONFIG_SCHEMA = 2
+CONFIG_SCHEMA = 3
 """Version of the stored configuration document; bumped when its shape changes. 2: several targets, outcome
-constraints and scalarisations in the objective, acquisitions as maps with their own settings."""
+constraints and scalarisations in the objective, acquisitions as maps with their own settings. 3: encodings of
+categorical parameters and pool text columns (computed tables stored with the campaign)."""
 
-READABLE_SCHEMAS = (1, 2)
+READABLE_SCHEMAS = (1, 2, 3)
 """Schemas this version reads (older documents are read in their current form: a flat kappa moves onto UCB, a
-default strategy without ``transform`` keeps "none"). A Kiln that reads only schema 1 refuses a schema-2 document
-with an "upgrade Kiln" message instead of failing on a shape it does not know."""
+default strategy without ``transform`` keeps "none", text choices stay one-hot). A Kiln that reads only schema 1
+refuses a schema-2 document with an "upgrade Kiln" message instead of failing on a shape it does not know."""
 
 
 @dataclass(frozen=True)
@@ -61,16 +62,40 @@ class CampaignConfig:
                 f"this Kiln reads schemas {list(READABLE_SCHEMAS)}",
                 "upgrade Kiln to open campaigns written by a newer version",
             )
+        space = document["space"]
+        if schema in (1, 2):
+            space = onehot_as_before(space)
         strategy = dict(document["strategy"])
         if strategy.get("kind") == "default":
             strategy.setdefault("transform", "none")  # stored before the option existed: nothing was transformed
         return cls(
-            domain=space_from_config(document["space"]),
+            domain=space_from_config(space),
             objective=objective_from_config(document["objective"]),
             strategy=strategy_from_config(strategy),
             seed=int(document.get("seed", 0)),
             extra=document.get("extra"),
         )
+
+
+def onehot_as_before(space: Any) -> Any:
+    """A space stored before encodings existed (schemas 1 and 2), with its text choices one-hot as they were then
+    (the default is now ``auto``, which would turn SMILES into descriptors)."""
+    if not isinstance(space, Mapping):
+        return space
+    if space.get("kind") == "pool":
+        return {**space, "encoding": "onehot"} if "encodings" not in space else dict(space)
+    parameters = space.get("parameters")
+    if not isinstance(parameters, list):
+        return dict(space)
+    return {
+        **space,
+        "parameters": [
+            {**p, "encoding": "onehot"}
+            if isinstance(p, Mapping) and p.get("type") == "categorical" and not {"encoding", "descriptors"} & set(p)
+            else p
+            for p in parameters
+        ],
+    }
 
 
 def config_differences(stored: Any, given: Any, *, path: str = "", limit: int = 3) -> list[str]:

@@ -318,9 +318,10 @@ def _domain(document: Mapping[str, Any], objective: Objective, base: Path) -> Do
             "a pool needs exactly one of dataset (built-in) or csv (a file)",
             "e.g. pool: {csv: candidates.csv}",
         )
-    unknown = sorted(set(pool) - {"dataset", "csv", "inputs", "allow_repeats", "units"})
+    fields = {"dataset", "csv", "inputs", "allow_repeats", "units", "encoding"}
+    unknown = sorted(set(pool) - fields)
     if unknown:
-        raise SpecError("pool", unknown, "fields are dataset, csv, inputs, allow_repeats, units", "remove the others")
+        raise SpecError("pool", unknown, f"fields are {sorted(fields)}", "remove the others")
     if "dataset" in pool:
         try:
             info = dataset_info(str(pool["dataset"]))
@@ -335,7 +336,11 @@ def _domain(document: Mapping[str, Any], objective: Objective, base: Path) -> Do
     if not isinstance(inputs, list) or not inputs:
         raise SpecError("pool.inputs", inputs, "a non-empty list of column names is required", "list the input columns")
     return CandidatePool.from_dataframe(
-        frame, inputs, allow_repeats=pool.get("allow_repeats", False), units=pool.get("units")
+        frame,
+        inputs,
+        allow_repeats=pool.get("allow_repeats", False),
+        units=pool.get("units"),
+        encoding=pool.get("encoding", "auto"),
     )
 
 

@@ -18,7 +18,7 @@ _FIELDS = {
     "continuous": {"name", "type", "low", "high", "log", "unit", "precision", "step"},
     "integer": {"name", "type", "low", "high", "unit"},
     "discrete": {"name", "type", "values", "unit"},
-    "categorical": {"name", "type", "choices", "descriptors"},
+    "categorical": {"name", "type", "choices", "descriptors", "encoding", "smiles", "encoded"},
 }
 
 
@@ -75,6 +75,8 @@ def space_from_config(config: Mapping[str, Any]) -> Domain:
             config["rows"],
             allow_repeats=config.get("allow_repeats", False),
             units=config.get("units"),
+            encoding=config.get("encoding", "auto"),
+            encodings=config.get("encodings"),
         )
     if kind != "space":
         raise SpecError("space: kind", kind, "known kinds are 'space' and 'pool'", "fix the kind")
@@ -89,9 +91,11 @@ def space_from_config(config: Mapping[str, Any]) -> Domain:
         if not isinstance(group, Mapping) or "parts" not in group:
             raise SpecError(f"space.compositions[{i}]", group, "a composition needs name and parts", "add them")
         _reject_unknown(
-            group, {"name", "parts", "total", "bounds", "unit", "precision", "step"}, f"space.compositions[{i}]"
+            group,
+            {"name", "parts", "total", "bounds", "unit", "precision", "step", "encoding", "elements"},
+            f"space.compositions[{i}]",
         )
-        settings = {k: group[k] for k in ("unit", "precision", "step") if k in group}
+        settings = {k: group[k] for k in ("unit", "precision", "step", "encoding", "elements") if k in group}
         _step_as_precision(settings, f"space.compositions[{i}]")
         bounds = group.get("bounds") or {}
         if not isinstance(bounds, Mapping):

@@ -36,6 +36,8 @@ class Composition:
     bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     unit: str = ""
     precision: float | None = None
+    encoding: str = "fractions"
+    elements: Any = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         check_name(self.name, "composition")
@@ -91,6 +93,7 @@ class Composition:
         object.__setattr__(self, "bounds", bounds)
         object.__setattr__(self, "unit", check_unit(f"composition '{self.name}': unit", self.unit))
         object.__setattr__(self, "precision", self._checked_precision())
+        self._resolve_encoding()
 
     def _checked_precision(self) -> float | None:
         """The precision, if the total is a multiple of it and a mixture of multiples fits the bounds."""
@@ -135,7 +138,30 @@ class Composition:
             config["unit"] = self.unit
         if self.precision is not None:
             config["precision"] = self.precision
+        if self.encoding != "fractions":
+            config.update(encoding=self.encoding, elements=dict(self.elements))
         return config
+
+    def _resolve_encoding(self) -> None:
+        """Check ``encoding`` and, for "elements", find (or check the stored) elemental properties of the parts."""
+        where = f"composition '{self.name}': encoding"
+        if self.encoding not in ("fractions", "elements"):
+            raise ValidationError(
+                where, self.encoding, "fractions (default) or elements", "e.g. encoding: elements for Ni, Fe, Co"
+            )
+        if self.encoding == "fractions":
+            object.__setattr__(self, "elements", None)
+            return
+        from kiln.space.encodings import element_block_config, element_symbols
+
+        if self.elements is None:
+            object.__setattr__(self, "elements", element_block_config(element_symbols(where, self.parts)))
+            return
+        stored = self.elements
+        if not isinstance(stored, Mapping) or list(stored.get("columns", ())) != list(self.parts):
+            raise ValidationError(
+                f"composition '{self.name}': elements", stored, "the stored properties of the parts", "remove it"
+            )
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from kiln.core.errors import ValidationError
+from kiln.space.encodings import Encoding, check_encoding, resolve
 
 _NAME = re.compile(r"^[^\s].{0,119}$")
 
@@ -281,13 +282,20 @@ class Discrete:
 class Categorical:
     """A choice among named categories (solvent, ligand, ...).
 
-    ``descriptors`` optionally maps each category to a numeric vector (e.g. molecular descriptors); the model then
-    sees the descriptors instead of a one-hot code, so similar categories are modelled as similar.
+    How the model sees the choices (``kiln.space.encodings``): ``descriptors`` maps each category to a numeric
+    vector of the user's own (each column min-max scaled); otherwise ``encoding`` says: "auto" (default;
+    RDKit descriptors when every choice is a molecule, elemental properties when every choice is a formula, else
+    one-hot), "onehot", "descriptors", "fingerprints" or "elements". ``smiles`` maps choice names to the SMILES of
+    their molecules (default: each choice is its own SMILES). ``encoded`` is the stored result (a campaign's
+    configuration keeps it, so that reopening never recomputes it); without it the encoding is computed here.
     """
 
     name: str
     choices: tuple[str, ...]
     descriptors: Mapping[str, tuple[float, ...]] | None = field(default=None)
+    encoding: str = "auto"
+    smiles: Mapping[str, str] | None = field(default=None)
+    encoded: Any = field(default=None, compare=False)
     kind: ClassVar[str] = "categorical"
 
     def __post_init__(self) -> None:
@@ -313,8 +321,68 @@ class Categorical:
                 "list each choice once",
             )
         object.__setattr__(self, "choices", choices)
+        where = f"parameter '{self.name}'"
+        check_encoding(f"{where}: encoding", self.encoding)
+        if self.smiles is not None:
+            object.__setattr__(self, "smiles", self._checked_smiles(choices))
         if self.descriptors is not None:
+            if self.encoding not in ("auto", "descriptors") or self.smiles is not None:
+                raise ValidationError(
+                    f"{where}: descriptors",
+                    "given",
+                    f"a table of your own is the encoding; it cannot go with encoding {self.encoding!r} or smiles",
+                    "remove descriptors, or the encoding and smiles fields",
+                )
             object.__setattr__(self, "descriptors", self._checked_descriptors(choices))
+            object.__setattr__(self, "encoded", None)
+        elif isinstance(self.encoded, Encoding):
+            pass
+        elif self.encoded is not None:
+            object.__setattr__(self, "encoded", Encoding.from_config(f"{where}: encoded", self.encoded, choices))
+        else:
+            object.__setattr__(self, "encoded", resolve(where, choices, self.encoding, self.smiles))
+
+    def _checked_smiles(self, choices: tuple[str, ...]) -> dict[str, str]:
+        where = f"parameter '{self.name}': smiles"
+        if not isinstance(self.smiles, Mapping):
+            raise ValidationError(where, self.smiles, "a map from each choice to its SMILES", "e.g. {water: O}")
+        table = {str(k): v for k, v in self.smiles.items()}
+        missing = [c for c in choices if c not in table]
+        extra = [k for k in table if k not in choices]
+        if missing or extra:
+            raise ValidationError(
+                where,
+                sorted(table),
+                f"one SMILES per choice is required (missing {missing}, unknown {extra})",
+                "give a SMILES for every choice and no other",
+            )
+        bad = [c for c in choices if not isinstance(table[c], str) or not table[c].strip()]
+        if bad:
+            raise ValidationError(where, bad, "each SMILES is a non-empty text", "quote each SMILES")
+        return {c: table[c].strip() for c in choices}
+
+    @property
+    def width(self) -> int:
+        """Model columns of this parameter."""
+        if self.descriptors is not None:
+            return len(next(iter(self.descriptors.values())))
+        assert isinstance(self.encoded, Encoding)
+        return self.encoded.width(len(self.choices))
+
+    @property
+    def resolved_encoding(self) -> str:
+        """The encoding in use: "descriptors" (a table of the user's own, or computed), "onehot", ..."""
+        if self.descriptors is not None:
+            return "descriptors"
+        assert isinstance(self.encoded, Encoding)
+        return self.encoded.kind
+
+    def describe_encoding(self) -> str:
+        """One line: the encoding and how many model columns the parameter became."""
+        if self.descriptors is not None:
+            return f"descriptors of your own: {self.width} columns"
+        assert isinstance(self.encoded, Encoding)
+        return self.encoded.describe(len(self.choices))
 
     def _checked_descriptors(self, choices: tuple[str, ...]) -> dict[str, tuple[float, ...]]:
         assert self.descriptors is not None
@@ -379,6 +447,12 @@ class Categorical:
         config: dict[str, Any] = {"name": self.name, "type": self.kind, "choices": list(self.choices)}
         if self.descriptors is not None:
             config["descriptors"] = {k: list(v) for k, v in self.descriptors.items()}
+            return config
+        assert isinstance(self.encoded, Encoding)
+        config["encoding"] = self.encoding
+        if self.smiles is not None:
+            config["smiles"] = dict(self.smiles)
+        config["encoded"] = self.encoded.to_config()
         return config
 
 

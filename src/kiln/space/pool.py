@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kiln.core.errors import ValidationError
-from kiln.space.kernel_layout import KernelLayout
+from kiln.space.encodings import ENCODINGS, Encoding, check_encoding, element_block_config, resolve
+from kiln.space.kernel_layout import FeatureBlock, KernelLayout
 from kiln.space.parameters import check_finite, check_point_keys, check_unit
 
 if TYPE_CHECKING:
@@ -30,6 +31,13 @@ class CandidatePool:
         rows: the candidates, one sequence of values per row (numbers or text), in ``columns`` order.
         allow_repeats: whether a candidate may be suggested again after it was suggested once.
         units: column name -> unit label (e.g. {"temperature": "°C"}), shown in tables and plots.
+        encoding: how text columns reach the model (``kiln.space.encodings``): one name for every text column
+            ("auto", the default: descriptors for molecules, elemental properties for formulas, else one-hot;
+            "onehot", "descriptors", "fingerprints", "elements") or a map column -> name. "elements" may also
+            name numeric columns that each name one element (``ni_load`` -> Ni): their amounts are then modelled
+            through their elemental properties as well as directly; a single name "elements" applies to every
+            such column.
+        encodings: the stored result (a campaign's configuration keeps it; without it it is computed here).
     """
 
     def __init__(
@@ -39,6 +47,8 @@ class CandidatePool:
         *,
         allow_repeats: bool = False,
         units: Mapping[str, str] | None = None,
+        encoding: str | Mapping[str, str] = "auto",
+        encodings: Mapping[str, Any] | None = None,
     ) -> None:
         self.columns = [str(c) for c in columns]
         if not self.columns or len(set(self.columns)) != len(self.columns):
@@ -68,7 +78,92 @@ class CandidatePool:
         self._categories = {
             c: sorted({row[j] for row in self.rows}) for j, c in enumerate(self.columns) if not self.numeric[j]
         }
-        self.dim = int(sum(self.numeric)) + sum(len(v) for v in self._categories.values())
+        self.encoding = self._checked_request(encoding)
+        self.encodings, self.elements = self._resolved(encodings)
+        self.dim = int(sum(self.numeric)) + sum(self.encodings[c].width(len(v)) for c, v in self._categories.items())
+
+    def _checked_request(self, encoding: Any) -> str | dict[str, str]:
+        if isinstance(encoding, str):
+            return check_encoding("pool: encoding", encoding)
+        if not isinstance(encoding, Mapping):
+            raise ValidationError(
+                "pool: encoding", encoding, f"one of {list(ENCODINGS)} or a map column -> one of them", "e.g. auto"
+            )
+        unknown = [str(k) for k in encoding if str(k) not in self.columns]
+        if unknown:
+            raise ValidationError(
+                "pool: encoding", unknown, f"an encoding may name only the input columns {self.columns}", "fix it"
+            )
+        checked = {str(k): check_encoding(f"pool: encoding[{k}]", v) for k, v in encoding.items()}
+        for column, name in checked.items():
+            if self.numeric[self.columns.index(column)] and name != "elements":
+                raise ValidationError(
+                    f"pool: encoding[{column}]",
+                    name,
+                    "a numeric column is used as it is; only 'elements' applies to one (an element's amount)",
+                    "remove it, or name a text column",
+                )
+        return checked
+
+    def _requested(self, column: str) -> str:
+        if isinstance(self.encoding, str):
+            return self.encoding
+        return self.encoding.get(column, "auto")
+
+    def _resolved(self, stored: Mapping[str, Any] | None) -> tuple[dict[str, Encoding], dict[str, Any]]:
+        """Text column -> its encoding, and the elements block of numeric columns ({} when none)."""
+        if stored is not None:
+            if not isinstance(stored, Mapping):
+                raise ValidationError("pool: encodings", stored, "a stored map column -> encoding", "recompute it")
+            texts = {
+                c: Encoding.from_config(f"pool: encodings[{c}]", stored.get(c, {"kind": "onehot"}), v)
+                for c, v in self._categories.items()
+            }
+            return texts, self._checked_elements(stored.get("(elements)"))
+        texts = {c: resolve(f"pool column '{c}'", v, self._requested(c)) for c, v in self._categories.items()}
+        return texts, self._element_columns()
+
+    def _element_columns(self) -> dict[str, Any]:
+        """Numeric columns to be seen through their elements' properties, and those properties (scaled)."""
+        if isinstance(self.encoding, str):
+            chosen = [c for c, num in zip(self.columns, self.numeric, strict=True) if num]
+            if self.encoding != "elements":
+                return {}
+        else:
+            chosen = [
+                c for c, name in self.encoding.items() if name == "elements" and self.numeric[self.columns.index(c)]
+            ]
+        if not chosen:
+            return {}
+        from kiln.space.elements import element_of
+
+        symbols = {c: element_of(c) for c in chosen}
+        unnamed = [c for c, symbol in symbols.items() if symbol is None]
+        if unnamed and not isinstance(self.encoding, str):
+            raise ValidationError(
+                "pool: encoding",
+                unnamed,
+                "'elements' applies to numeric columns whose names name one element (ni_load, Fe, co (mg))",
+                "rename the columns after their elements, or remove them from the encoding",
+            )
+        named = {c: s for c, s in symbols.items() if s is not None}
+        if len(named) < 2:
+            if isinstance(self.encoding, str):
+                return {}
+            raise ValidationError(
+                "pool: encoding", sorted(named), "'elements' needs at least two element columns", "name more columns"
+            )
+        return element_block_config(named)
+
+    def _checked_elements(self, config: Any) -> dict[str, Any]:
+        if config is None:
+            return {}
+        if not isinstance(config, Mapping) or not isinstance(config.get("columns"), list):
+            raise ValidationError("pool: encodings[(elements)]", config, "a stored elements block", "recompute it")
+        missing = [c for c in config["columns"] if c not in self.columns or not self.numeric[self.columns.index(c)]]
+        if missing:
+            raise ValidationError("pool: encodings[(elements)]", missing, "numeric input columns", "recompute it")
+        return dict(config)
 
     @functools.cached_property
     def _scale(self) -> tuple[np.ndarray, np.ndarray]:
@@ -114,6 +209,7 @@ class CandidatePool:
         *,
         allow_repeats: bool = False,
         units: Mapping[str, str] | None = None,
+        encoding: str | Mapping[str, str] = "auto",
     ) -> CandidatePool:
         """A pool from the ``inputs`` columns of a DataFrame (all columns by default)."""
         columns = list(inputs) if inputs is not None else [str(c) for c in frame.columns]
@@ -123,11 +219,16 @@ class CandidatePool:
                 "pool: inputs", missing, f"columns of the table are {list(map(str, frame.columns))}", "fix the names"
             )
         rows = [[_plain(v) for v in record] for record in frame[columns].itertuples(index=False, name=None)]
-        return cls(columns, rows, allow_repeats=allow_repeats, units=units)
+        return cls(columns, rows, allow_repeats=allow_repeats, units=units, encoding=encoding)
 
     @classmethod
     def from_csv(
-        cls, path: str | os.PathLike[str], inputs: Sequence[str] | None = None, *, allow_repeats: bool = False
+        cls,
+        path: str | os.PathLike[str],
+        inputs: Sequence[str] | None = None,
+        *,
+        allow_repeats: bool = False,
+        encoding: str | Mapping[str, str] = "auto",
     ) -> CandidatePool:
         """A pool from the ``inputs`` columns of a CSV file (all columns by default)."""
         import pandas as pd
@@ -140,7 +241,7 @@ class CandidatePool:
             raise ValidationError(
                 "pool: csv", str(path), f"a CSV table is required ({error})", "export as CSV"
             ) from None
-        return cls.from_dataframe(frame, inputs, allow_repeats=allow_repeats)
+        return cls.from_dataframe(frame, inputs, allow_repeats=allow_repeats, encoding=encoding)
 
     # ------------------------------------------------------------------------------------------------- queries
     @property
@@ -150,7 +251,37 @@ class CandidatePool:
     @property
     def kernel_layout(self) -> KernelLayout:
         """The model columns that need a kernel of their own (fingerprints, element compositions)."""
-        return KernelLayout(self.dim)
+        blocks, start = [], int(sum(self.numeric))
+        for column, categories in self._categories.items():
+            width = self.encodings[column].width(len(categories))
+            if self.encodings[column].kernel:
+                blocks.append(FeatureBlock("tanimoto", tuple(range(start, start + width)), name=column))
+            start += width
+        if self.elements:
+            numeric_columns = [c for c, num in zip(self.columns, self.numeric, strict=True) if num]
+            low, span = self._scale
+            index = [numeric_columns.index(c) for c in self.elements["columns"]]
+            blocks.append(
+                FeatureBlock(
+                    "elements",
+                    tuple(index),
+                    tuple(tuple(row) for row in self.elements["properties"]),
+                    name="elements of " + ", ".join(self.elements["columns"]),
+                    low=tuple(float(low[i]) for i in index),
+                    span=tuple(float(span[i]) for i in index),
+                )
+            )
+        return KernelLayout(self.dim, tuple(blocks))
+
+    def describe_encodings(self) -> dict[str, str]:
+        """Column -> one line on how the model sees it, for the columns that are not plain numbers."""
+        lines = {c: self.encodings[c].describe(len(v)) for c, v in self._categories.items()}
+        if self.elements:
+            for column, symbol in zip(self.elements["columns"], self.elements["symbols"], strict=True):
+                lines[column] = (
+                    f"amount of {symbol}: as it is, and through elemental properties ({self.elements['source']})"
+                )
+        return lines
 
     @property
     def units(self) -> dict[str, str]:
@@ -218,6 +349,12 @@ class CandidatePool:
             X[:, : len(numeric_columns)] = (values.reshape(len(rows), -1) - low) / span
         start = len(numeric_columns)
         for column, categories in self._categories.items():
+            encoded = self.encodings[column]
+            if encoded.rows:
+                width = encoded.width(len(categories))
+                X[:, start : start + width] = [encoded.rows[str(r[column])] for r in rows]
+                start += width
+                continue
             for i, r in enumerate(rows):
                 X[i, start + categories.index(str(r[column]))] = 1.0
             start += len(categories)
@@ -237,6 +374,11 @@ class CandidatePool:
             "rows": [list(r) for r in self.rows],
             "allow_repeats": self.allow_repeats,
             **({"units": dict(self._units)} if self._units else {}),
+            "encoding": self.encoding,
+            "encodings": {
+                **{c: e.to_config() for c, e in self.encodings.items()},
+                **({"(elements)": dict(self.elements)} if self.elements else {}),
+            },
         }
 
     def __repr__(self) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiln.core.errors import ValidationError
 from kiln.space.constraints import Composition, LinearConstraint
-from kiln.space.kernel_layout import KernelLayout
+from kiln.space.kernel_layout import FeatureBlock, KernelLayout
 from kiln.space.parameters import Categorical, Continuous, Discrete, Integer, Parameter, check_point_keys
 from kiln.space.rounding import snap_point
 
@@ -121,11 +121,7 @@ class SearchSpace:
     def _layout(self) -> list[Block]:
         blocks, start = [], 0
         for parameter in self.parameters:
-            width = 1
-            if isinstance(parameter, Categorical):
-                width = (
-                    len(next(iter(parameter.descriptors.values()))) if parameter.descriptors else len(parameter.choices)
-                )
+            width = parameter.width if isinstance(parameter, Categorical) else 1
             blocks.append(Block(parameter, start, start + width))
             start += width
         return blocks
@@ -151,7 +147,40 @@ class SearchSpace:
     @property
     def kernel_layout(self) -> KernelLayout:
         """The model columns that need a kernel of their own (fingerprints, element compositions)."""
-        return KernelLayout(self.dim)
+        blocks = [
+            FeatureBlock("tanimoto", tuple(range(b.start, b.stop)), name=b.parameter.name)
+            for b in self.blocks
+            if isinstance(b.parameter, Categorical) and b.parameter.descriptors is None and b.parameter.encoded.kernel
+        ]
+        for group in self.compositions:
+            if group.elements is None:
+                continue
+            index = [self.names.index(part) for part in group.parts]
+            parts = [self.blocks[i] for i in index]
+            bounds = [group.bounds[part] for part in group.parts]
+            blocks.append(
+                FeatureBlock(
+                    "elements",
+                    tuple(b.start for b in parts),
+                    tuple(tuple(row) for row in group.elements["properties"]),
+                    name=group.name,
+                    low=tuple(float(low) for low, _ in bounds),
+                    span=tuple(float(high - low) for low, high in bounds),
+                )
+            )
+        return KernelLayout(self.dim, tuple(blocks))
+
+    def describe_encodings(self) -> dict[str, str]:
+        """Parameter or composition -> one line on how the model sees it (categoricals and element compositions)."""
+        lines = {p.name: p.describe_encoding() for p in self.parameters if isinstance(p, Categorical)}
+        for group in self.compositions:
+            if group.elements is not None:
+                symbols = ", ".join(group.elements["symbols"])
+                lines[group.name] = (
+                    f"elements {symbols}: fractions, and {len(group.elements['names'])} elemental properties "
+                    f"({group.elements['source']})"
+                )
+        return lines
 
     @property
     def units(self) -> dict[str, str]:
@@ -257,8 +286,8 @@ def _encode_column(parameter: Parameter, values: list[Any]) -> np.ndarray:
     import numpy as np
 
     if isinstance(parameter, Categorical):
-        if parameter.descriptors:
-            table = _scaled_descriptors(parameter)
+        table = model_table(parameter)
+        if table is not None:
             rows = [table[parameter.choices.index(v)] for v in values]
             return np.array(rows, dtype=float).reshape(len(values), table.shape[1])
         onehot = np.zeros((len(values), len(parameter.choices)))
@@ -277,11 +306,8 @@ def _decode_column(parameter: Parameter, Z: np.ndarray) -> list[Any]:
     import numpy as np
 
     if isinstance(parameter, Categorical):
-        if parameter.descriptors:
-            table = _scaled_descriptors(parameter)
-            nearest = ((Z[:, None, :] - table[None, :, :]) ** 2).sum(-1).argmin(1)
-        else:
-            nearest = Z.argmax(1)
+        table = model_table(parameter)
+        nearest = Z.argmax(1) if table is None else ((Z[:, None, :] - table[None, :, :]) ** 2).sum(-1).argmin(1)
         return [parameter.choices[int(i)] for i in nearest]
     z = Z[:, 0]
     low, high = _numeric_range(parameter)
@@ -303,14 +329,19 @@ def _numeric_range(parameter: Continuous | Integer | Discrete) -> tuple[float, f
     return float(parameter.low), float(parameter.high)
 
 
-def _scaled_descriptors(parameter: Categorical) -> np.ndarray:
-    """Descriptor table (choices x width), each column min-max scaled to [0, 1] (constant columns -> 0)."""
+def model_table(parameter: Categorical) -> np.ndarray | None:
+    """A categorical's model coordinates, choices x width in [0, 1], or None for one-hot: a descriptor table of
+    the user's own with each column min-max scaled (constant columns -> 0), or the stored computed encoding."""
     import numpy as np
 
-    assert parameter.descriptors is not None
-    table = np.array([parameter.descriptors[c] for c in parameter.choices], dtype=float)
-    low, span = table.min(0), np.ptp(table, 0)
-    return (table - low) / np.where(span > 0, span, 1.0)
+    if parameter.descriptors is not None:
+        table = np.array([parameter.descriptors[c] for c in parameter.choices], dtype=float)
+        low, span = table.min(0), np.ptp(table, 0)
+        return (table - low) / np.where(span > 0, span, 1.0)
+    encoded = parameter.encoded
+    if not encoded.rows:
+        return None
+    return np.array([encoded.rows[c] for c in parameter.choices], dtype=float)
 
 
 def _renormalise(group: Composition, row: dict[str, Any]) -> None:

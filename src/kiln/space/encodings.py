@@ -1,0 +1,246 @@
+"""Encodings: how the choices of a categorical parameter (or a text column of a pool) reach the model.
+
+- ``onehot``: one column per choice.
+- ``descriptors``: RDKit's physico-chemical descriptors of each choice's molecule (SMILES).
+- ``fingerprints``: Morgan fingerprint bits of each molecule, compared by a Tanimoto kernel.
+- ``elements``: fraction-weighted elemental properties of each choice's chemical formula (Magpie-style).
+- ``auto`` (the default): descriptors when every choice is a molecule, elements when every choice is a formula,
+  otherwise one-hot.
+
+A table is computed once, when the parameter is declared, reduced (``kiln.space.features``: non-finite, constant,
+duplicate and strongly correlated columns dropped, then principal components), scaled into model coordinates and
+kept as ``Encoding.rows``; ``to_config`` stores it, so that a reopened campaign never recomputes it and a new
+RDKit or pymatgen cannot change an old campaign. RDKit and pymatgen are imported only while computing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiln.core.errors import ValidationError
+
+ENCODINGS = ("auto", "onehot", "descriptors", "fingerprints", "elements")
+"""What a user may ask for; every encoding but ``auto`` is also what a resolved one is."""
+
+CORRELATION = 0.95
+"""Descriptor columns correlated more strongly than this (|Pearson r|) with a kept one are dropped."""
+
+EXPLAINED = 0.99
+"""Principal components are kept until they explain this share of the reduced table's variance."""
+
+FINGERPRINT_RADIUS, FINGERPRINT_BITS = 2, 2048
+"""Morgan fingerprints (ECFP4): radius 2, folded to 2048 bits."""
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """A resolved encoding of a parameter's choices.
+
+    Args:
+        kind: "onehot", "descriptors", "fingerprints" or "elements".
+        rows: choice -> its model coordinates (each in [0, 1]; one width for all); empty for one-hot.
+        requested: what the user asked for ("auto" or a kind).
+        raw: features computed per choice before reduction (0 for one-hot).
+        source: where the features came from, e.g. "RDKit 2026.03.5".
+    """
+
+    kind: str
+    rows: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    requested: str = "auto"
+    raw: int = 0
+    source: str = ""
+
+    def width(self, choices: int) -> int:
+        """Model columns of a parameter with ``choices`` choices."""
+        return len(next(iter(self.rows.values()))) if self.rows else choices
+
+    @property
+    def kernel(self) -> str | None:
+        """ "tanimoto" for fingerprints (compared by Tanimoto similarity), else None (the shared kernel)."""
+        return "tanimoto" if self.kind == "fingerprints" else None
+
+    def describe(self, choices: int) -> str:
+        """One line for ``kiln show`` and the dashboard, e.g. "descriptors from RDKit 2026.03.5: 217 features -> 6"."""
+        if self.kind == "onehot":
+            return f"one-hot: {choices} columns" + (
+                " (auto: not all molecules or formulas)" if self.requested == "auto" else ""
+            )
+        chosen = f"{self.kind}, chosen by auto" if self.requested == "auto" else self.kind
+        origin = f" from {self.source}" if self.source else ""
+        return f"{chosen}{origin}: {self.raw} features -> {self.width(choices)}"
+
+    def to_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"kind": self.kind, "requested": self.requested}
+        if self.rows:
+            config.update(rows={k: list(v) for k, v in self.rows.items()}, raw=self.raw, source=self.source)
+        return config
+
+    @classmethod
+    def from_config(cls, where: str, config: Any, choices: Sequence[str]) -> Encoding:
+        """A stored encoding, checked against the parameter's choices (ValidationError naming ``where``)."""
+        if not isinstance(config, Mapping) or config.get("kind") not in ENCODINGS[1:]:
+            raise ValidationError(
+                where, config, f"a stored encoding with kind one of {list(ENCODINGS[1:])}", "remove it to recompute"
+            )
+        rows = config.get("rows") or {}
+        if config["kind"] != "onehot":
+            if not isinstance(rows, Mapping) or sorted(map(str, rows)) != sorted(choices):
+                raise ValidationError(
+                    f"{where}: rows",
+                    sorted(rows) if isinstance(rows, Mapping) else rows,
+                    f"one row per choice {list(choices)}",
+                    "remove the encoding to recompute it",
+                )
+            widths = {len(v) if isinstance(v, list | tuple) else -1 for v in rows.values()}
+            if len(widths) != 1 or widths == {0} or widths == {-1}:
+                raise ValidationError(f"{where}: rows", sorted(widths), "rows of one non-zero width", "recompute it")
+        checked = {str(k): tuple(_unit_float(f"{where}: rows[{k}]", x) for x in v) for k, v in dict(rows).items()}
+        return cls(
+            kind=str(config["kind"]),
+            rows=checked,
+            requested=str(config.get("requested", config["kind"])),
+            raw=int(config.get("raw", 0)),
+            source=str(config.get("source", "")),
+        )
+
+
+def _unit_float(where: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
+        raise ValidationError(where, value, "model coordinates in [0, 1]", "remove the encoding to recompute it")
+    return float(value)
+
+
+def check_encoding(where: str, value: Any) -> str:
+    """``value`` if it is a known encoding name, else ValidationError listing them."""
+    if not isinstance(value, str) or value not in ENCODINGS:
+        raise ValidationError(where, value, f"known encodings are {list(ENCODINGS)}", "use one of them, e.g. auto")
+    return value
+
+
+def resolve(
+    where: str, choices: Sequence[str], requested: str = "auto", smiles: Mapping[str, str] | None = None
+) -> Encoding:
+    """The encoding of ``choices`` (text values) asked for by ``requested``; ``smiles`` maps choice names to the
+    molecules they stand for (default: each choice is its own SMILES). ValidationError names ``where`` and the
+    choice when a molecule or formula cannot be read, or when an asked-for encoding does not apply."""
+    check_encoding(f"{where}: encoding", requested)
+    molecules = [(smiles or {}).get(c, c) for c in choices]
+    kind = requested
+    if requested == "auto":
+        kind = _automatic(choices, molecules, given_smiles=bool(smiles))
+    if kind == "onehot" or len(choices) < 2:
+        return Encoding("onehot", requested=requested)
+    if kind in ("descriptors", "fingerprints"):
+        table, source = _molecule_table(where, choices, molecules, kind)
+    else:
+        table, source = _formula_table(where, choices)
+    rows, raw = _reduced_rows(table, kind)
+    if not rows:  # nothing tells the choices apart: one-hot still does
+        return Encoding("onehot", requested=requested)
+    return Encoding(kind, dict(zip(choices, rows, strict=True)), requested, raw, source)
+
+
+def _automatic(choices: Sequence[str], molecules: Sequence[str], *, given_smiles: bool) -> str:
+    from kiln.space.elements import is_formula
+    from kiln.space.molecules import is_molecule
+
+    if given_smiles or all(is_molecule(m) for m in molecules):
+        return "descriptors"
+    if all(is_formula(c) for c in choices):
+        return "elements"
+    return "onehot"
+
+
+def _molecule_table(where: str, choices: Sequence[str], molecules: Sequence[str], kind: str) -> tuple[Any, str]:
+    import rdkit
+
+    from kiln.space.molecules import descriptor_table, fingerprint_table, molecule
+
+    for choice, text in zip(choices, molecules, strict=True):
+        molecule(f"{where}: choice '{choice}'", text)  # names the choice whose SMILES does not parse
+    if kind == "descriptors":
+        return descriptor_table(where, molecules), f"RDKit {rdkit.__version__}"
+    table = fingerprint_table(where, molecules, radius=FINGERPRINT_RADIUS, size=FINGERPRINT_BITS)
+    return table, f"RDKit {rdkit.__version__} Morgan r={FINGERPRINT_RADIUS}, {FINGERPRINT_BITS} bits"
+
+
+def _formula_table(where: str, choices: Sequence[str]) -> tuple[Any, str]:
+    from importlib.metadata import version
+
+    from kiln.space.elements import formula_table
+
+    return formula_table(where, list(choices)), f"pymatgen-core {version('pymatgen-core')}"
+
+
+def _reduced_rows(table: Any, kind: str) -> tuple[list[tuple[float, ...]], int]:
+    """Reduced table rows in model coordinates, and the raw feature count.
+
+    Fingerprint bits lose only constant and duplicate columns and stay 0/1 (for the Tanimoto kernel). Descriptor
+    and elemental tables lose non-finite, constant, duplicate and correlated columns, become principal components
+    (as many as explain EXPLAINED of the variance, at most choices - 1), and are scaled together into [0, 1]: one
+    factor for all columns, so distances between choices keep their proportions."""
+    import numpy as np
+
+    from kiln.space.features import reduce_features
+
+    raw = len(table.names)
+    if kind == "fingerprints":
+        reduced = reduce_features(table, correlation=1.0)
+        values = np.asarray(reduced.table.rows, dtype=float)
+        return [tuple(float(x) for x in row) for row in values], raw
+    n = np.asarray(table.rows).shape[0]
+    reduced = reduce_features(table, correlation=CORRELATION, components=max(n - 1, 1))
+    values = np.asarray(reduced.table.rows, dtype=float)
+    if values.size == 0 or values.shape[1] == 0:
+        return [], raw
+    variance = values.var(0)
+    if variance.sum() <= 0:
+        return [], raw
+    order = np.argsort(-variance, kind="stable")
+    share = np.cumsum(variance[order]) / variance.sum()
+    keep = np.sort(order[: int(np.searchsorted(share, EXPLAINED - 1e-12)) + 1])
+    values = values[:, keep]
+    values = values - values.min(0)
+    values = values / max(float(values.max()), 1e-300)
+    return [tuple(float(min(max(x, 0.0), 1.0)) for x in row) for row in values], raw
+
+
+def element_block_config(columns: Mapping[str, str]) -> dict[str, Any]:
+    """The stored form of an elements block: columns, their element symbols, each element's properties scaled
+    to [0, 1] over the block's elements (rows: columns; constant properties dropped), and their source."""
+    from importlib.metadata import version
+
+    import numpy as np
+
+    from kiln.space.elements import PROPERTIES, element_properties
+
+    symbols = list(columns.values())
+    table = np.asarray(element_properties(symbols), dtype=float)
+    low, span = table.min(0), np.ptp(table, 0)
+    keep = span > 0
+    scaled = (table[:, keep] - low[keep]) / span[keep]
+    return {
+        "columns": list(columns),
+        "symbols": symbols,
+        "properties": [[float(x) for x in row] for row in scaled],
+        "names": [name for name, kept in zip(PROPERTIES, keep, strict=True) if kept],
+        "source": f"pymatgen-core {version('pymatgen-core')}",
+    }
+
+
+def element_symbols(where: str, names: Sequence[str]) -> dict[str, str]:
+    """Name -> the element it names (``ni_load`` -> Ni) for every name, else ValidationError naming the others."""
+    from kiln.space.elements import element_of
+
+    symbols = {name: element_of(name) for name in names}
+    unnamed = [name for name, symbol in symbols.items() if symbol is None]
+    if unnamed:
+        raise ValidationError(
+            where,
+            unnamed,
+            "encoding 'elements' needs every part to be named after one element (Ni, ni_load, Fe (mg))",
+            "rename the parts after their elements, or use encoding: fractions",
+        )
+    return {name: str(symbol) for name, symbol in symbols.items()}

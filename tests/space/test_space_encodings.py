@@ -1,0 +1,182 @@
+"""Encodings of categorical parameters and pool text columns: resolution, storage, reopening, kernel layouts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from kiln.campaign.config import CampaignConfig, onehot_as_before
+from kiln.core.errors import ValidationError
+from kiln.objective import Objective, Target
+from kiln.space.config import space_from_config
+from kiln.space.constraints import Composition
+from kiln.space.encodings import Encoding, resolve
+from kiln.space.parameters import Categorical
+from kiln.space.pool import CandidatePool
+from kiln.space.search_space import SearchSpace
+from kiln.strategies.default import DefaultStrategy
+
+LIGANDS = {
+    "PPh3": "c1ccc(cc1)P(c1ccccc1)c1ccccc1",
+    "PCy3": "C1CCC(CC1)P(C1CCCCC1)C1CCCCC1",
+    "PtBu3": "CC(C)(C)P(C(C)(C)C)C(C)(C)C",
+    "dppf": "c1ccc(cc1)P(c1ccccc1)[C-]1C=CC=C1.[C-]1(C=CC=C1)P(c1ccccc1)c1ccccc1.[Fe+2]",
+    "XPhos": "CC(C)c1cc(C(C)C)c(-c2ccccc2P(C2CCCCC2)C2CCCCC2)c(C(C)C)c1",
+}
+SOLVENTS = ["CC#N", "C1CCOC1", "CN(C)C=O", "Cc1ccccc1"]
+
+
+def test_auto_gives_descriptors_for_smiles_and_onehot_for_names() -> None:
+    molecules = Categorical("solvent", tuple(SOLVENTS))
+    assert molecules.resolved_encoding == "descriptors"
+    assert molecules.encoded.requested == "auto" and molecules.encoded.raw > 100
+    assert 1 <= molecules.width <= len(SOLVENTS) - 1
+    names = Categorical("solvent", ("toluene", "water", "DMF"))
+    assert names.resolved_encoding == "onehot" and names.width == 3
+
+
+def test_smiles_map_names_the_choices() -> None:
+    ligand = Categorical("ligand", tuple(LIGANDS), smiles=LIGANDS)
+    assert ligand.resolved_encoding == "descriptors"
+    rows = np.array([ligand.encoded.rows[c] for c in LIGANDS])
+    assert rows.min() >= 0 and rows.max() == pytest.approx(1.0)
+    assert len({tuple(r) for r in rows}) == len(LIGANDS)  # every ligand keeps a row of its own
+
+
+def test_descriptors_keep_the_proportions_of_distances() -> None:
+    """One factor scales every component: the two molecules alike (propanol, butanol) are closer than either is to
+    benzene, as in the standardised descriptor table."""
+    solvent = Categorical("solvent", ("CCCO", "CCCCO", "c1ccccc1", "CC(C)=O"))
+    rows = {c: np.array(v) for c, v in solvent.encoded.rows.items()}
+    near = np.linalg.norm(rows["CCCO"] - rows["CCCCO"])
+    assert near < np.linalg.norm(rows["CCCO"] - rows["c1ccccc1"])
+    assert near < np.linalg.norm(rows["CCCCO"] - rows["c1ccccc1"])
+
+
+def test_fingerprints_are_bits_with_a_tanimoto_block() -> None:
+    space = SearchSpace(
+        [
+            Categorical("ligand", tuple(LIGANDS), smiles=LIGANDS, encoding="fingerprints"),
+            Categorical("base", ("K2CO3", "Cs2CO3")),
+        ]
+    )
+    ligand = space.by_name["ligand"]
+    assert isinstance(ligand, Categorical) and ligand.resolved_encoding == "fingerprints"
+    values = np.array(list(ligand.encoded.rows.values()))
+    assert set(np.unique(values)) <= {0.0, 1.0}
+    layout = space.kernel_layout
+    assert [b.kind for b in layout.blocks] == ["tanimoto"]
+    assert layout.blocks[0].columns == tuple(range(ligand.width))
+    assert set(layout.shared_columns) == set(range(ligand.width, space.dim))
+
+
+def test_formulas_get_elemental_properties() -> None:
+    salt = Categorical("salt", ("NaCl", "KCl", "CsBr", "LiF"))
+    assert salt.resolved_encoding == "elements"
+    assert "pymatgen" in salt.encoded.source
+
+
+def test_asked_for_encoding_that_does_not_apply_is_refused_with_the_choice() -> None:
+    with pytest.raises(ValidationError) as raised:
+        Categorical("solvent", ("CC#N", "toluene"), encoding="descriptors")
+    assert "toluene" in str(raised.value)
+    with pytest.raises(ValidationError) as raised:
+        Categorical("solvent", ("CC#N", "CCO"), encoding="smiles")
+    assert "known encodings" in str(raised.value)
+
+
+def test_stored_encoding_is_used_as_it_is_on_reopening() -> None:
+    """The stored config carries the table: rebuilding the space neither recomputes it nor imports RDKit."""
+    space = SearchSpace([Categorical("solvent", tuple(SOLVENTS))])
+    config = json.loads(json.dumps(space.to_config()))
+    stored = config["parameters"][0]["encoded"]
+    stored["rows"]["CC#N"] = [0.5] * len(stored["rows"]["CC#N"])  # a value RDKit would not give
+    again = space_from_config(config)
+    parameter = again.by_name["solvent"]
+    assert isinstance(parameter, Categorical)
+    assert parameter.encoded.rows["CC#N"] == (0.5,) * parameter.width
+    code = (
+        "import json, sys; from kiln.space.config import space_from_config; "
+        f"space_from_config(json.loads({json.dumps(json.dumps(config))})); "
+        "print('rdkit' in sys.modules)"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "False"
+
+
+def test_a_stored_table_that_does_not_fit_the_choices_is_refused() -> None:
+    space = SearchSpace([Categorical("solvent", tuple(SOLVENTS))])
+    config = space.to_config()
+    del config["parameters"][0]["encoded"]["rows"]["CC#N"]
+    with pytest.raises(ValidationError) as raised:
+        space_from_config(config)
+    assert "solvent" in str(raised.value) and "rows" in str(raised.value)
+
+
+def test_campaigns_stored_before_encodings_stay_onehot() -> None:
+    space = {"kind": "space", "parameters": [{"name": "solvent", "type": "categorical", "choices": SOLVENTS}]}
+    pool = {"kind": "pool", "columns": ["s"], "rows": [[s] for s in SOLVENTS]}
+    assert onehot_as_before(space)["parameters"][0]["encoding"] == "onehot"
+    assert onehot_as_before(pool)["encoding"] == "onehot"
+    config = CampaignConfig(space_from_config(space), Objective((Target("y"),)), DefaultStrategy()).to_json()
+    config["schema"] = 2
+    config["space"] = space
+    reopened = CampaignConfig.from_json(config)
+    parameter = reopened.domain.by_name["solvent"]  # type: ignore[union-attr]
+    assert parameter.resolved_encoding == "onehot"
+    fresh = CampaignConfig.from_json({**config, "schema": 3})
+    assert fresh.domain.by_name["solvent"].resolved_encoding == "descriptors"  # type: ignore[union-attr]
+
+
+def test_pool_text_columns_are_encoded_and_stored() -> None:
+    rows = [[s, t] for s in SOLVENTS for t in (20.0, 40.0)]
+    pool = CandidatePool(["solvent", "T"], rows)
+    assert pool.encodings["solvent"].kind == "descriptors"
+    assert pool.dim == 1 + pool.encodings["solvent"].width(4)
+    X = pool.encoded
+    assert X.shape == (8, pool.dim) and X.min() >= 0 and X.max() <= 1
+    again = space_from_config(json.loads(json.dumps(pool.to_config())))
+    assert isinstance(again, CandidatePool)
+    np.testing.assert_array_equal(again.encoded, X)
+    onehot = CandidatePool(["solvent", "T"], rows, encoding="onehot")
+    assert onehot.dim == 5 and onehot.describe_encodings()["solvent"].startswith("one-hot")
+    fingerprints = CandidatePool(["solvent", "T"], rows, encoding={"solvent": "fingerprints"})
+    assert [b.kind for b in fingerprints.kernel_layout.blocks] == ["tanimoto"]
+
+
+def test_pool_elements_of_numeric_columns() -> None:
+    rows = [[a, 1.0 - a, 20.0] for a in (0.0, 0.25, 0.5, 1.0)]
+    pool = CandidatePool(["ni_load", "fe_load", "T"], rows, encoding="elements")
+    (block,) = pool.kernel_layout.blocks
+    assert block.kind == "elements" and block.columns == (0, 1)
+    assert block.low == (0.0, 0.0) and block.span == (1.0, 1.0)
+    assert len(block.properties) == 2 and all(0 <= x <= 1 for row in block.properties for x in row)
+    assert "Ni" in pool.describe_encodings()["ni_load"]
+    with pytest.raises(ValidationError) as raised:
+        CandidatePool(["ni_load", "fe_load", "T"], rows, encoding={"T": "elements"})
+    assert "T" in str(raised.value)
+    with pytest.raises(ValidationError):
+        CandidatePool(["ni_load", "fe_load", "T"], rows, encoding={"T": "descriptors"})
+
+
+def test_composition_of_elements() -> None:
+    group = Composition("metals", ("Ni", "Fe", "Co"), total=1.0, bounds={"Ni": (0.1, 0.8)}, encoding="elements")
+    space = SearchSpace([], compositions=[group])
+    (block,) = space.kernel_layout.blocks
+    assert block.kind == "elements" and block.columns == (0, 1, 2)
+    assert block.low[0] == pytest.approx(0.1) and block.span[0] == pytest.approx(0.7)
+    again = space_from_config(json.loads(json.dumps(space.to_config())))
+    assert again.kernel_layout == space.kernel_layout
+    with pytest.raises(ValidationError) as raised:
+        Composition("mix", ("A", "Fe"), total=1.0, encoding="elements")
+    assert "A" in str(raised.value)
+
+
+def test_resolve_single_distinct_table_falls_back_to_onehot() -> None:
+    """Two names for one molecule cannot be told apart by descriptors: one-hot still can."""
+    encoding = resolve("parameter 'x'", ["ethanol", "EtOH"], "descriptors", {"ethanol": "CCO", "EtOH": "OCC"})
+    assert isinstance(encoding, Encoding) and encoding.kind == "onehot"
