@@ -99,6 +99,8 @@ def test_json_is_the_only_thing_on_stdout(store: str) -> None:
     shown = json.loads(ok(cli("show", LONG_NAME, "--json", "--store", store)))
     assert shown["budget"] == 12 and shown["description"] == "Couplings by hand"
     assert shown["space"] == "a pool of 9 candidates over electrophile, nucleophile, temperature"
+    assert set(shown["encodings"]) == {"electrophile", "nucleophile"}  # SMILES columns: descriptors (auto)
+    assert all(line.startswith("descriptors, chosen by auto") for line in shown["encodings"].values())
     assert shown["best"]["results"] == {"yield": 42.5}
     (asked,) = json.loads(ok(cli("ask", LONG_NAME, "--json", "--store", store)))
     told = json.loads(ok(cli("tell", LONG_NAME, asked["id"], "7.5", "--json", "--store", store)))

@@ -367,6 +367,7 @@ def campaign_summary(campaign: Any) -> dict[str, Any]:
         "store": campaign.store.url,
         "description": extra.get("description"),
         "space": describe_domain(campaign.domain),
+        "encodings": campaign.domain.describe_encodings(),
         "objective": [target.to_config() for target in objective.targets],
         "constraints": [constraint.to_config() for constraint in objective.constraints],
         "goal": describe_objective(objective),
@@ -399,6 +400,8 @@ def show_campaign(campaign: Any, console: Console) -> None:
     if extra.get("description"):
         about.add_row("about", escape(str(extra["description"])))
     about.add_row("space", escape(describe_domain(campaign.domain)))
+    for name, line in campaign.domain.describe_encodings().items():  # how the model sees each text input
+        about.add_row("encoding", escape(f"{name}: {line}"))
     objective = campaign.objective
     about.add_row("objective", escape(describe_objective(objective)))
     strategy = describe_strategy(campaign.strategy.to_config(), objective)

@@ -313,6 +313,7 @@ def create_app(
             "name": name,
             "config": campaign.config.to_json(),
             "parameters": campaign.domain.names,
+            "encodings": campaign.domain.describe_encodings(),
             "units": {**campaign.domain.units, **objective.units},
             "target": first.name,
             "direction": first.direction.value,

@@ -287,6 +287,11 @@ function drawSummary() {
   const summary = document.getElementById("summary");
   summary.textContent = parts.join(" · ");
   summary.dataset.completed = String(counts.completed || 0);
+  // how the model sees each categorical input or element composition, e.g. "ligand: descriptors ...: 208 features -> 6"
+  const encodings = Object.entries(info.encodings || {});
+  const line = document.getElementById("encodings");
+  line.hidden = !encodings.length;
+  line.textContent = encodings.length ? "Model inputs: " + encodings.map(([k, v]) => `${k}: ${v}`).join(" · ") : "";
 }
 
 // Who holds the run lease (a kiln run driving the campaign), from GET /campaigns/{name}'s "run".
