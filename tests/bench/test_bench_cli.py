@@ -66,6 +66,7 @@ def test_pool_command_end_to_end(csv: Path, tmp_path: Path) -> None:
         "target": "y",
         "direction": "max",
         "inputs": ["a", "b", "solvent"],
+        "encodings": {"solvent": "one-hot: 3 columns (auto: not all molecules or formulas)"},
     }
     assert results["settings"] == {
         "runs": 2,
@@ -178,3 +179,22 @@ def test_strategies_are_listed_and_help_is_light() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "--dataset" in result.stdout and result.stdout.strip().endswith("[]"), result.stdout + result.stderr
+
+
+def test_pool_command_encodes_smiles_columns_as_asked(tmp_path: Path) -> None:
+    """--encoding applies to every text column: SMILES columns become descriptors (auto) or fingerprints, and the
+    results file says how each column was seen; a column that is not a molecule is refused for descriptors."""
+    solvents = ["CCO", "CCCO", "CCCCO", "c1ccccc1", "Cc1ccccc1", "CC#N"]
+    frame = pd.DataFrame({"solvent": solvents * 2, "T": [20.0] * 6 + [40.0] * 6})
+    frame["y"] = np.arange(12, dtype=float)
+    frame.to_csv(tmp_path / "mol.csv", index=False)
+    common = ["--data", tmp_path / "mol.csv", "--target", "y", "--direction", "max", "--runs", 1, "--budget", 4]
+    common += ["--strategy", "random", "--jobs", 1]
+    for encoding, kind in (("auto", "descriptors, chosen by auto"), ("fingerprints", "fingerprints")):
+        shown = ok(kiln(*common, "--encoding", encoding, "--out", tmp_path / f"{encoding}.json"))
+        assert f"solvent: {kind}" in shown.stderr
+        encodings = json.loads((tmp_path / f"{encoding}.json").read_text())["dataset"]["encodings"]
+        assert encodings["solvent"].startswith(kind)
+    frame.assign(solvent=["water", *solvents[1:], *solvents]).to_csv(tmp_path / "bad.csv", index=False)
+    bad = kiln(*common[:1], tmp_path / "bad.csv", *common[2:], "--encoding", "descriptors")
+    assert bad.exit_code != 0 and "--encoding" in bad.stderr and "water" in bad.stderr

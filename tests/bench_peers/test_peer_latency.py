@@ -17,7 +17,7 @@ pytest.importorskip("optuna")
 
 
 def test_runner_gives_a_row_per_strategy_and_case() -> None:
-    cases = default_cases([10], [200], pool_n=10, targets=[0])
+    cases = default_cases([10], [200], pool_n=10, targets=[0], reaction_n=0)
     assert cases == [Case(10), Case(10, 200)]
     strategies = ["kiln", "botorch-defaults", "optuna-tpe"]
     results = run_latency(strategies, cases, repeats=1, max_seconds=120, isolate=False)
@@ -70,7 +70,8 @@ def test_the_command_prints_a_table_and_writes_json(tmp_path: Path) -> None:
     app.command("latency")(reports_errors(latency))
     app.command("other")(lambda: None)  # two commands, so "latency" is a sub-command as in kiln bench
     out = tmp_path / "latency.json"
-    args = ["latency", "-s", "optuna-tpe", "--n", "10", "--pool", "0", "--targets", "0", "--repeats", "1"]
+    args = ["latency", "-s", "optuna-tpe", "--n", "10", "--pool", "0", "--targets", "0", "--reaction-n", "0"]
+    args += ["--repeats", "1"]
     args += ["--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -83,9 +84,9 @@ def test_the_command_prints_a_table_and_writes_json(tmp_path: Path) -> None:
 
 
 def test_multi_target_cases_time_kiln_on_conflicting_targets() -> None:
-    cases = default_cases([10], [0], targets=[3, 2], targets_n=12)
+    cases = default_cases([10], [0], targets=[3, 2], targets_n=12, reaction_n=0)
     assert cases == [Case(10), Case(12, 0, 2), Case(12, 0, 3)]
-    assert default_cases([10], [0])[1:] == [Case(100, 0, 2), Case(100, 0, 3)]  # the defaults
+    assert default_cases([10], [0])[1:] == [Case(100, 0, 2), Case(100, 0, 3), Case(100, dataset="suzuki")]
     assert Case(12, 0, 2).label == "6-d continuous, 2 targets" and Case(12, 0, 2).objective.names == ["y0", "y1"]
     _, history = build_case(Case(12, 0, 3))
     values = [[e.results[f"y{i}"] for i in range(3)] for e in history.completed]
@@ -101,3 +102,16 @@ def test_multi_target_cases_time_kiln_on_conflicting_targets() -> None:
 def test_result_cells() -> None:
     assert LatencyResult("x", Case(10), "ok", 0.12345, 3).cell == "0.123"
     assert LatencyResult("x", Case(10), "error", message="boom").cell == "error"
+
+
+def test_reaction_case_is_the_suzuki_pool_with_descriptors() -> None:
+    """The reaction case: the built-in Suzuki pool, its SMILES columns encoded by descriptors, n measured rows."""
+    case = default_cases([10], [0], targets=[0], reaction_n=12)[-1]
+    assert case == Case(12, dataset="suzuki") and case.is_pool and case.label == "suzuki pool, descriptors"
+    domain, history = build_case(case)
+    assert isinstance(domain, CandidatePool) and len(domain) == 3696
+    assert {e.kind for e in domain.encodings.values()} == {"descriptors"}
+    assert len(history.completed) == 12 and len({e.candidate for e in history.completed}) == 12
+    assert estimate(case, [(Case(10), 0.1)]) == pytest.approx(0.1 * (12 / 10) ** 2)
+    with pytest.raises(ValidationError, match="--reaction-n"):
+        default_cases([10], [0], reaction_n=1)

@@ -54,12 +54,14 @@ class PoolProblem:
         target: str,
         direction: str = "max",
         top_fraction: float = TOP_FRACTION,
+        encoding: str = "auto",
     ) -> PoolProblem:
-        """Group ``frame`` by ``inputs`` (replicates merged) and mark its top set."""
+        """Group ``frame`` by ``inputs`` (replicates merged) and mark its top set; ``encoding`` applies to every
+        text column (``kiln.space.encodings``)."""
         from kiln.lab.datasets import grouped
 
         table = grouped(frame, list(inputs), target)
-        pool = CandidatePool.from_dataframe(table, list(inputs))
+        pool = CandidatePool.from_dataframe(table, list(inputs), encoding=encoding)
         values = np.asarray(table[target], dtype=float)
         if len(pool) != len(values):  # CandidatePool merged rows that pandas kept apart (e.g. 1 and "1")
             raise ValidationError(

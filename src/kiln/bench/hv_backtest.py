@@ -95,16 +95,18 @@ class HVProblem:
         directions: Sequence[str],
         constraints: Sequence[OutcomeConstraint] = (),
         objective: Objective | None = None,
+        encoding: str = "auto",
     ) -> HVProblem:
         """Group ``frame`` by ``inputs`` (each measured column's replicates merged) and measure the pool's front.
 
-        ``objective`` defaults to ``build_objective(targets, directions, constraints)``.
+        ``objective`` defaults to ``build_objective(targets, directions, constraints)``; ``encoding`` applies to
+        every text column (``kiln.space.encodings``).
         """
         from kiln.lab.datasets import grouped
 
         measured = list(dict.fromkeys([*targets, *(c.name for c in constraints)]))
         table = grouped(frame, list(inputs), measured)
-        pool = CandidatePool.from_dataframe(table, list(inputs))
+        pool = CandidatePool.from_dataframe(table, list(inputs), encoding=encoding)
         if len(pool) != len(table):  # CandidatePool merged rows that pandas kept apart (e.g. 1 and "1")
             raise ValidationError(
                 "inputs", list(inputs), "each input column must hold one type of value", "clean the table"

@@ -1,9 +1,11 @@
 """Seconds per recommendation of Kiln's default strategy, plain BoTorch and the installed peers, in one run.
 
 Cases: a 6-d continuous space with n observations (n = 20, 100, 500, 2000 by default), candidate pools of
-10,000 and 100,000 rows (6 numeric columns) with 500 observations, and the 6-d space with 2 and 3 targets at
-n = 100. Observations are uniform random points (or random pool rows) valued by the Hartmann-6 function (target
-i > 0 of a multi-target case: Hartmann-6 of the point reflected and rotated, so the targets conflict). Each case
+10,000 and 100,000 rows (6 numeric columns) with 500 observations, the 6-d space with 2 and 3 targets at
+n = 100, and a reaction pool: the built-in Suzuki dataset (3,696 rows, 5 SMILES columns, each encoded by its
+RDKit descriptors: ``encoding: auto``) with 100 observations of its measured yield. Other observations are
+uniform random points (or random pool rows) valued by the Hartmann-6 function (target i > 0 of a multi-target
+case: Hartmann-6 of the point reflected and rotated, so the targets conflict). Each case
 times ``propose(n=1)`` with the full history, ``repeats`` times with seeds 0, 1, ...; the median is reported.
 Before its first case each strategy makes one untimed recommendation on a small problem of each kind (imports,
 first compilation).
@@ -42,6 +44,9 @@ POOL_OBSERVATIONS = 500
 TARGET_COUNTS = (2, 3)
 """Targets of the multi-target cases (6-d space, all maximised)."""
 TARGETS_OBSERVATIONS = 100
+REACTION_DATASET = "suzuki"
+REACTION_OBSERVATIONS = 100
+"""The reaction case: a built-in pool of molecules (descriptors) and its observations."""
 KILN = "kiln"
 """Kiln's default strategy (``kiln.strategies.default.DefaultStrategy``)."""
 OBJECTIVE = Objective.maximize("y")
@@ -74,20 +79,24 @@ class Case:
     n: int
     rows: int = 0
     targets: int = 1
+    dataset: str = ""
 
     @property
     def is_pool(self) -> bool:
-        return self.rows > 0
+        return self.rows > 0 or bool(self.dataset)
 
     @property
     def label(self) -> str:
+        if self.dataset:
+            return f"{self.dataset} pool, descriptors"
         where = f"{self.rows:,}-row pool" if self.is_pool else f"{DIM}-d continuous"
         return where if self.targets == 1 else f"{where}, {self.targets} targets"
 
     @property
-    def kind(self) -> tuple[bool, int]:
-        """Cases of one kind grow into each other (estimates, skips): pool or space, and the number of targets."""
-        return self.is_pool, self.targets
+    def kind(self) -> tuple[bool, int, str]:
+        """Cases of one kind grow into each other (estimates, skips): pool or space, the number of targets, and
+        the dataset of a reaction case."""
+        return self.is_pool, self.targets, self.dataset
 
     @property
     def objective(self) -> Objective:
@@ -137,9 +146,11 @@ def default_cases(
     pool_n: int = POOL_OBSERVATIONS,
     targets: Sequence[int] | None = None,
     targets_n: int = TARGETS_OBSERVATIONS,
+    reaction_n: int = REACTION_OBSERVATIONS,
 ) -> list[Case]:
-    """Space cases for ``sizes``, pool cases of ``pools`` rows at ``pool_n`` observations (0 rows: none), then
-    space cases with each number of ``targets`` (>= 2; 0: none) at ``targets_n`` observations."""
+    """Space cases for ``sizes``, pool cases of ``pools`` rows at ``pool_n`` observations (0 rows: none), space
+    cases with each number of ``targets`` (>= 2; 0: none) at ``targets_n`` observations, then the reaction case
+    at ``reaction_n`` observations (0: none)."""
     space = sorted(set(SPACE_SIZES if sizes is None else sizes))
     rows = sorted({r for r in (POOL_SIZES if pools is None else pools) if r > 0})
     counts = sorted({t for t in (TARGET_COUNTS if targets is None else targets) if t != 0})
@@ -152,7 +163,12 @@ def default_cases(
     single = [t for t in counts if t < 2]
     if single:
         raise ValidationError("--targets", single, "a multi-target case has 2 or more targets (0: none)", "--targets 2")
-    return [Case(n) for n in space] + [Case(pool_n, r) for r in rows] + [Case(targets_n, 0, t) for t in counts]
+    if reaction_n == 1 or reaction_n < 0:
+        raise ValidationError("--reaction-n", reaction_n, "0 (no reaction case) or at least 2", "e.g. 100")
+    reaction = [Case(reaction_n, dataset=REACTION_DATASET)] if reaction_n else []
+    return (
+        [Case(n) for n in space] + [Case(pool_n, r) for r in rows] + [Case(targets_n, 0, t) for t in counts] + reaction
+    )
 
 
 def make_strategy(name: str) -> Strategy:
@@ -172,6 +188,8 @@ def build_case(case: Case, seed: int = 0) -> tuple[Domain, History]:
     rng = np.random.default_rng([seed, case.n, case.rows])
     names = [f"x{i}" for i in range(DIM)]
     domain: Domain
+    if case.dataset:
+        return _reaction_case(case, rng)
     if case.is_pool:
         values = np.random.default_rng([seed, case.rows]).random((case.rows, DIM))
         domain = CandidatePool(names, values.tolist())
@@ -191,6 +209,29 @@ def build_case(case: Case, seed: int = 0) -> tuple[Domain, History]:
             candidate=int(k) if k >= 0 else None,
         )
         for i, (x, v, k) in enumerate(zip(X, target_values(X, case.targets), keys, strict=True))
+    ]
+    return domain, History(completed=tuple(experiments))
+
+
+def _reaction_case(case: Case, rng: np.random.Generator) -> tuple[Domain, History]:
+    """The built-in reaction pool (``encoding: auto``) and ``case.n`` of its rows measured: {"y": the target}."""
+    from kiln.lab.datasets import dataset_info, grouped, load_dataset
+
+    info = dataset_info(case.dataset)
+    table = grouped(load_dataset(info.name), list(info.inputs), info.target)
+    domain = CandidatePool.from_dataframe(table, list(info.inputs), encoding="auto")
+    keys = rng.choice(len(domain), size=case.n, replace=False)
+    values = np.asarray(table[info.target], dtype=float)
+    experiments = [
+        Experiment(
+            id=f"exp-{i}",
+            seq=i + 1,
+            params=domain.row(int(k)),
+            status=ExperimentStatus.COMPLETED,
+            results={"y": float(values[k])},
+            candidate=int(k),
+        )
+        for i, k in enumerate(keys)
     ]
     return domain, History(completed=tuple(experiments))
 
@@ -218,8 +259,8 @@ def estimate(case: Case, measured: Sequence[tuple[Case, float]]) -> float | None
     if len(space) >= 2 and space[-1][0] > space[-2][0] and space[-2][1] > 0:
         (n1, s1), (n2, s2) = space[-2:]
         slope = min(max(math.log(s2 / s1) / math.log(n2 / n1), 1.0), 3.0)
-    if case.is_pool:
-        pools = [(c, s) for c, s in measured if c.is_pool and c.rows <= case.rows and c.n <= case.n]
+    if case.is_pool and not case.dataset:  # a reaction case is estimated from the space cases
+        pools = [(c, s) for c, s in measured if c.rows and c.rows <= case.rows and c.n <= case.n]
         if pools:
             base, seconds = max(pools, key=lambda item: (item[0].rows, item[0].n))
             return seconds * (case.rows / base.rows) * (case.n / base.n) ** slope
@@ -263,7 +304,7 @@ def run_latency(
     for name in strategies:
         runner: _Local | _Child = _Child(name, threads, warm) if isolate else _Local(name, threads, warm)
         measured: list[tuple[Case, float]] = []
-        given_up: set[tuple[bool, int]] = set()  # kinds where a smaller case was skipped
+        given_up: set[tuple[bool, int, str]] = set()  # kinds where a smaller case was skipped
         try:
             for case in cases:
                 guess = estimate(case, measured)

@@ -154,6 +154,7 @@ def load_problem(
     target: str | None = None,
     direction: str | None = None,
     inputs: Sequence[str] | None = None,
+    encoding: str = "auto",
 ) -> tuple[PoolProblem, DatasetMeta]:
     """The grouped pool of a CSV file (``data``) or a built-in ``dataset``, and its description.
 
@@ -176,8 +177,10 @@ def load_problem(
         raise ValidationError("--inputs", list(inputs), "the target cannot be an input", "remove it from --inputs")
     columns = _check_inputs(frame, inputs, [target])
     try:
-        problem = PoolProblem.from_frame(frame, columns, target, direction)
+        problem = PoolProblem.from_frame(frame, columns, target, direction, encoding=encoding)
     except ValidationError as error:
+        if error.field.startswith("pool"):
+            raise ValidationError("--encoding", encoding, str(error), None) from None
         raise ValidationError("--inputs", columns, str(error), None) from None
     if problem.size < 2:
         raise ValidationError("--data", file or name, "at least 2 distinct candidates are required", None)
@@ -203,6 +206,7 @@ def load_hv_problem(
     directions: Sequence[str] | None = None,
     constraints: Sequence[str] = (),
     inputs: Sequence[str] | None = None,
+    encoding: str = "auto",
 ) -> tuple[HVProblem, DatasetMeta]:
     """The grouped pool with several targets (``--target`` / ``--direction`` pairs, in order) and constraints.
 
@@ -246,8 +250,10 @@ def load_hv_problem(
     measured = [*targets, *(b.name for b in bounds)]
     columns = _check_inputs(frame, inputs or (info.inputs if info is not None else None), measured)
     try:
-        problem = HVProblem.from_frame(frame, columns, list(targets), resolved, bounds)
+        problem = HVProblem.from_frame(frame, columns, list(targets), resolved, bounds, encoding=encoding)
     except ValidationError as error:
+        if error.field.startswith("pool"):
+            raise ValidationError("--encoding", encoding, str(error), None) from None
         if error.field in ("inputs",):
             raise ValidationError("--inputs", columns, str(error), None) from None
         raise
@@ -427,6 +433,7 @@ def results_json(
             "target": meta.target,
             "direction": meta.direction,
             "inputs": list(meta.inputs),
+            "encodings": problem.pool.describe_encodings(),
         },
         "settings": {
             "runs": settings.runs,
@@ -482,6 +489,7 @@ def hv_results_json(
             "directions": list(problem.directions),
             "constraints": [str(c) for c in problem.constraints],
             "inputs": list(meta.inputs),
+            "encodings": problem.pool.describe_encodings(),
             "feasible": int(problem.feasible.sum()),
             "pareto_size": len(problem.pareto()),
             "reference": {

@@ -48,6 +48,14 @@ class DirectionChoice(StrEnum):
     min = "min"
 
 
+class EncodingChoice(StrEnum):
+    auto = "auto"
+    onehot = "onehot"
+    descriptors = "descriptors"
+    fingerprints = "fingerprints"
+    elements = "elements"
+
+
 def _writable(option: str, path: Path | None) -> None:
     from kiln.core.errors import ValidationError
 
@@ -103,6 +111,15 @@ def pool(
     in_flight: Annotated[
         int, typer.Option("--in-flight", help="Experiments running at once (results arrive oldest first).")
     ] = 1,
+    encoding: Annotated[
+        EncodingChoice,
+        typer.Option(
+            "--encoding",
+            help="How Kiln's models see the text columns: auto (molecules -> descriptors, formulas -> elemental "
+            "properties, else one-hot), onehot, descriptors, fingerprints, elements (also numeric columns named "
+            "after elements).",
+        ),
+    ] = EncodingChoice.auto,
     out: Annotated[Path | None, typer.Option("--out", help="Write the results as JSON to this file.")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write the Top% plot as HTML to this file.")] = None,
 ) -> None:
@@ -139,6 +156,7 @@ def pool(
             directions=directions,
             constraints=constraint or [],
             inputs=inputs,
+            encoding=encoding.value,
         )
         problem, bounds = hv_problem, [str(c) for c in hv_problem.constraints]
         described = (
@@ -156,12 +174,15 @@ def pool(
             target=targets[0] if targets else None,
             direction=directions[0] if directions else None,
             inputs=inputs,
+            encoding=encoding.value,
         )
         problem = pool_problem
         described = (
             f"{meta.name}: N = {pool_problem.size} candidates ({meta.rows} rows), top set = {len(pool_problem.top)} "
             f"({meta.direction} {meta.target}, threshold {pool_problem.threshold:g})"
         )
+    for column, line in problem.pool.describe_encodings().items():
+        described += f"\n  {column}: {line}"
     settings = check_settings(
         problem.size, runs=runs, initial=initial, budget=budget, seed=seed, jobs=jobs, in_flight=in_flight
     )

@@ -55,6 +55,14 @@ def latency(
         ),
     ] = None,
     targets_n: Annotated[int, typer.Option("--targets-n", help="Observations in the multi-target cases.")] = 100,
+    reaction_n: Annotated[
+        int,
+        typer.Option(
+            "--reaction-n",
+            help="Observations in the reaction case: the Suzuki pool (3,696 rows, 5 SMILES columns as RDKit "
+            "descriptors); 0: none.",
+        ),
+    ] = 100,
     repeats: Annotated[int, typer.Option(help="Recommendations timed per case; the median is reported.")] = 3,
     max_seconds: Annotated[
         float, typer.Option(help="Time limit per case: a case estimated to take longer is skipped.")
@@ -69,7 +77,7 @@ def latency(
 
     console = Console()
     names = list(dict.fromkeys(strategy or [KILN, *available_peers()]))
-    cases = default_cases(n, pool, pool_n, targets, targets_n)
+    cases = default_cases(n, pool, pool_n, targets, targets_n, reaction_n)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
     ) as bar:
@@ -110,7 +118,9 @@ def latency_table(
     )
     table.add_column("strategy", no_wrap=True)
     for case in cases:
-        where = f"{case.rows:,} rows" if case.is_pool else case.label.replace("continuous", "space")
+        where = case.label.replace(", ", "\n")
+        if not case.dataset:
+            where = f"{case.rows:,} rows" if case.is_pool else case.label.replace("continuous", "space")
         where = where.replace(", ", "\n") if case.targets > 1 else where
         table.add_column(f"{where}\nn={case.n}", justify="right")
     for name in names:

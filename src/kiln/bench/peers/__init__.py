@@ -37,10 +37,13 @@ def _optuna_nsga2() -> Strategy:
     return OptunaNSGA2()
 
 
-def _baybe() -> Strategy:
-    from kiln.bench.peers.baybe_default import BayBEDefault
+def _baybe(encoding: str = "onehot") -> Callable[[], Strategy]:
+    def factory() -> Strategy:
+        from kiln.bench.peers.baybe_default import BayBEDefault
 
-    return BayBEDefault()
+        return BayBEDefault(encoding)
+
+    return factory
 
 
 def _ax() -> Strategy:
@@ -61,7 +64,10 @@ PEERS: dict[str, Callable[[], Strategy]] = {
     "optuna-tpe": _optuna_tpe,
     "optuna-gp": _optuna_gp,
     "optuna-nsga2": _optuna_nsga2,
-    "baybe": _baybe,
+    "baybe": _baybe(),
+    "baybe-mordred": _baybe("MORDRED"),
+    "baybe-ecfp": _baybe("ECFP"),
+    "baybe-rdkit2d": _baybe("RDKIT2DDESCRIPTORS"),
     "ax": _ax,
 }
 """Peer name -> factory of its adapter (with the library's default settings)."""
@@ -73,6 +79,9 @@ LIBRARIES: dict[str, str] = {
     "optuna-gp": "optuna",
     "optuna-nsga2": "optuna",
     "baybe": "baybe",
+    "baybe-mordred": "baybe",
+    "baybe-ecfp": "baybe",
+    "baybe-rdkit2d": "baybe",
     "ax": "ax",
 }
 """Peer name -> the top-level module its library installs."""

@@ -5,6 +5,11 @@ columns as NumericalDiscreteParameter with the column's values, text columns as 
 recommends pool rows itself; rows suggested before (measured, running or failed) are switched off with
 ``toggle_discrete_candidates`` and ``allow_recommending_already_measured=False``.
 
+With ``encoding`` other than "onehot" (``baybe-mordred``, ``baybe-ecfp``, ``baybe-rdkit2d``), each text column
+of a pool whose values all parse as molecules (SMILES) becomes a ``SubstanceParameter`` with that substance
+encoding (BayBE's own chemical features; its default substance encoding is MORDRED) and BayBE's default
+decorrelation; other text columns stay categorical.
+
 Several targets: BayBE's multi-objective default, a ``ParetoObjective`` of one maximised ``NumericalTarget`` per
 target's score (a minimised target is negated), recommended by the same default recommender (its Botorch phase
 uses qLogNEHVI). BayBE has no outcome constraints: they are not passed, so BayBE optimises the targets only.
@@ -31,6 +36,7 @@ class BayBEDefault:
     """A BayBE ``Campaign`` with its default recommender, told every completed experiment (maximising utility)."""
 
     kind: ClassVar[str] = "baybe"
+    encoding: str = "onehot"
 
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
         problem = peer_problem(domain, objective, history, self.kind)
@@ -41,19 +47,42 @@ class BayBEDefault:
 
             # No recommendation cache and no disk cache: every call starts from nothing, like the other peers.
             with Settings(random_seed=small_seed(seed), cache_campaign_recommendations=False, cache_directory=None):
-                answers = _recommend(problem, history, min(n, len(problem.free)) if problem.is_pool else n)
+                count = min(n, len(problem.free)) if problem.is_pool else n
+                answers = _recommend(problem, history, count, self.encoding)
         return to_proposals(problem, answers, n, seed)
 
     def to_config(self) -> dict[str, Any]:
-        return {"kind": self.kind}
+        return {"kind": self.kind, **({"encoding": self.encoding} if self.encoding != "onehot" else {})}
 
 
-def _recommend(problem: PeerProblem, history: History, n: int) -> list[dict[str, Any]]:
+def _discrete_space(table: Any, encoding: str) -> Any:
+    """BayBE's discrete space of a pool table: inferred parameters, with molecule columns as SubstanceParameters
+    of ``encoding`` unless it is "onehot"."""
+    from baybe.parameters import CategoricalParameter, NumericalDiscreteParameter, SubstanceParameter
+    from baybe.searchspace import SubspaceDiscrete
+
+    from kiln.space.molecules import is_molecule
+
+    if encoding == "onehot":
+        return SubspaceDiscrete.from_dataframe(table)
+    parameters: list[Any] = []
+    for column in table.columns:
+        values = sorted({v for v in table[column]}, key=str)
+        if all(isinstance(v, str) for v in values) and all(is_molecule(v) for v in values):
+            parameters.append(SubstanceParameter(column, data={v: v for v in values}, encoding=encoding))
+        elif all(isinstance(v, str) for v in values):
+            parameters.append(CategoricalParameter(column, values=values))
+        else:
+            parameters.append(NumericalDiscreteParameter(column, values=[float(v) for v in values]))
+    return SubspaceDiscrete.from_dataframe(table, parameters=parameters)
+
+
+def _recommend(problem: PeerProblem, history: History, n: int, encoding: str = "onehot") -> list[dict[str, Any]]:
     import pandas as pd
     from baybe import Campaign
     from baybe.objectives import ParetoObjective
     from baybe.parameters import NumericalContinuousParameter
-    from baybe.searchspace import SearchSpace, SubspaceDiscrete
+    from baybe.searchspace import SearchSpace
     from baybe.targets import NumericalTarget
 
     warnings.simplefilter("ignore")  # again: importing baybe puts a "default" filter for its warnings first
@@ -65,7 +94,7 @@ def _recommend(problem: PeerProblem, history: History, n: int) -> list[dict[str,
         # BayBE infers the parameters from the columns: NumericalDiscreteParameter for numbers,
         # CategoricalParameter for text (given explicitly, each value would be range-checked against every
         # other value of its column: minutes for a 10,000-row pool)
-        space = SearchSpace(discrete=SubspaceDiscrete.from_dataframe(table))
+        space = SearchSpace(discrete=_discrete_space(table, encoding))
         kinds = {p.name: p.is_numerical for p in space.parameters}
         assert all(kinds[d.key] == (d.choices is None) for d in problem.dims), kinds
     else:  # BayBE has no log scale: log parameters are given to it as their logarithm
