@@ -181,8 +181,6 @@ def pool(
             f"{meta.name}: N = {pool_problem.size} candidates ({meta.rows} rows), top set = {len(pool_problem.top)} "
             f"({meta.direction} {meta.target}, threshold {pool_problem.threshold:g})"
         )
-    for column, line in problem.pool.describe_encodings().items():
-        described += f"\n  {column}: {line}"
     settings = check_settings(
         problem.size, runs=runs, initial=initial, budget=budget, seed=seed, jobs=jobs, in_flight=in_flight
     )
@@ -194,6 +192,8 @@ def pool(
         highlight=False,
         soft_wrap=True,
     )
+    for column, line in problem.pool.describe_encodings().items():  # how Kiln's models see each text column
+        err.print(f"  {column}: {line}", highlight=False, soft_wrap=True)
     columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task("runs", total=settings.runs * len(entries))
