@@ -64,3 +64,17 @@ def test_failed_dispatches_teach_nothing() -> None:
     history = History.from_experiments([*history.completed, *lost])
     proposals = BayesStrategy(acquisition="ucb").propose(pool, Objective.maximize("y"), history, 3, seed=0)
     assert any(p.params["x"] < 0.3 for p in proposals)
+
+
+def test_wide_inputs_share_one_lengthscale() -> None:
+    """Fingerprint bits make hundreds of columns: beyond ARD_COLUMNS the classifier fits one lengthscale."""
+    from kiln.models.feasibility import ARD_COLUMNS
+
+    rng = np.random.default_rng(2)
+    narrow, wide = rng.random((30, 4)), (rng.random((30, ARD_COLUMNS + 8)) < 0.3).astype(float)
+    for X, shared in ((narrow, False), (wide, True)):
+        fails = X[:, 0] < 0.3
+        model = fit_feasibility(X[~fails], X[fails], seed=0)
+        assert model is not None
+        scale = model.classifier.kernel_.k2.length_scale  # type: ignore[attr-defined]
+        assert np.ndim(scale) == (0 if shared else 1)

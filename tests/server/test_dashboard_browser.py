@@ -541,3 +541,19 @@ def test_a_correction_of_several_quantities_is_written_as_names_and_values(
     page.fill("#correct-value", "cost")
     page.click("#correct-form button")
     wait_until(lambda: "name=value" in page.locator("#correct-note").inner_text())
+
+
+def test_the_encoding_of_each_text_input_is_shown(tmp_path: Path, page: Page) -> None:
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    solvent = Categorical("solvent", ("CC#N", "C1CCOC1", "Cc1ccccc1"))
+    space = SearchSpace([Continuous("x", 0.0, 1.0), solvent, Categorical("lot", ("a", "b"))])
+    campaign = Campaign.create("films", space=space, objective=Objective.maximize("y"), strategy="random", store=url)
+    for experiment in campaign.ask(3):
+        campaign.tell(experiment.id, experiment.params["x"])
+    for base in serve(create_app(open_store(url), public_read=True)):
+        open_campaign(page, base)
+        line = page.locator("#encodings")
+        wait_until(lambda: line.is_visible())
+        text = line.inner_text()
+        assert f"solvent: {solvent.describe_encoding()}" in text and "descriptors, chosen by auto" in text
+        assert "lot: one-hot: 2 columns" in text

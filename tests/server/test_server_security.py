@@ -134,6 +134,28 @@ def test_a_pool_comes_inline(setup: tuple[Any, dict[str, str]]) -> None:
     assert made.json()["parameters"] == ["x", "solvent"]
 
 
+def test_a_spec_asking_for_too_many_molecules_is_refused_before_any_is_encoded(
+    setup: tuple[Any, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Descriptors cost time per molecule: beyond ServerLimits.encoded_choices the spec is a 422 naming the
+    encoding, and nothing is computed (RDKit is never asked); one-hot lists of any length still pass."""
+    import kiln.space.encodings as encodings
+
+    store, tokens = setup
+    app = create_app(store, limits=ServerLimits(encoded_choices=3))
+    calls: list[Any] = []
+    monkeypatch.setattr(encodings, "_molecule_table", lambda *a: calls.append(a))
+    rows = [[float(i), "C" * (i + 1)] for i in range(5)]  # five alkanes: five molecules to encode
+    pool = {"kind": "pool", "columns": ["x", "chain"], "rows": rows}
+    answer = http(app, tokens["admin"]).post(f"{API}/campaigns", json={**SPEC, "name": "alkanes", "space": pool})
+    assert answer.status_code == 422 and answer.json()["detail"]["field"] == "space: encoding", answer.text
+    assert calls == [] and [c.name for c in store.list_campaigns()] == ["films"]
+    onehot = {**pool, "encoding": "onehot"}
+    made = http(app, tokens["admin"]).post(f"{API}/campaigns", json={**SPEC, "name": "alkanes", "space": onehot})
+    assert made.status_code == 201, made.text
+    assert made.json()["encodings"] == {"chain": "one-hot: 5 columns"}
+
+
 # -- 5. a scoped admin token creates no other campaign ------------------------------------------------------
 
 

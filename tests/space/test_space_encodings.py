@@ -180,3 +180,13 @@ def test_resolve_single_distinct_table_falls_back_to_onehot() -> None:
     """Two names for one molecule cannot be told apart by descriptors: one-hot still can."""
     encoding = resolve("parameter 'x'", ["ethanol", "EtOH"], "descriptors", {"ethanol": "CCO", "EtOH": "OCC"})
     assert isinstance(encoding, Encoding) and encoding.kind == "onehot"
+
+
+def test_thompson_sampling_on_fingerprints_is_refused_when_the_campaign_is_made() -> None:
+    from kiln.core.errors import SpecError
+
+    space = SearchSpace([Categorical("ligand", tuple(LIGANDS), smiles=LIGANDS, encoding="fingerprints")])
+    with pytest.raises(SpecError) as raised:
+        CampaignConfig(space, Objective((Target("y"),)), DefaultStrategy(acquisition="ts"))
+    assert "ligand" in str(raised.value)
+    CampaignConfig(space, Objective((Target("y"),)), DefaultStrategy())  # the default acquisition models it

@@ -39,6 +39,9 @@ class CampaignConfig:
         check = getattr(self.strategy, "check_objective", None)
         if callable(check):  # a strategy that cannot optimise this objective says so before anything is stored
             check(self.objective)
+        check_domain = getattr(self.strategy, "check_domain", None)
+        if callable(check_domain):  # nor one that cannot model this domain (Thompson sampling on layout kernels)
+            check_domain(self.domain)
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {

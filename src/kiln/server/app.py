@@ -295,7 +295,7 @@ def create_app(
         from kiln.server.campaign_spec import campaign_spec
 
         need(found, "admin")
-        parsed = campaign_spec(spec)
+        parsed = campaign_spec(spec, bounds.encoded_choices)
         need(found, "admin", parsed.name)  # a token limited to some campaigns creates no other
         Campaign.open_or_create(parsed.name, parsed.config, store=backend)
         return show(parsed.name, found)

@@ -22,9 +22,10 @@ SERVER_FIELDS = frozenset({"name", "description", "space", "pool", "objective", 
 INLINE_POOL = "space: {kind: pool, columns: [a, b], rows: [[1, 2], [3, 4]]}"
 
 
-def campaign_spec(document: Any) -> RunSpec:
+def campaign_spec(document: Any, encoded_choices: int | None = None) -> RunSpec:
     """Check a spec sent to the server, then parse it as ``kiln.lab.spec.spec_from_dict`` does. SpecError naming
-    the field for a field the server does not use or a pool read from a file."""
+    the field for a field the server does not use, a pool read from a file, or more than ``encoded_choices``
+    molecules or formulas to encode (counted before any is computed)."""
     if isinstance(document, Mapping):
         unused = sorted(str(k) for k in document if k in SPEC_FIELDS and k not in SERVER_FIELDS)
         if unused:
@@ -43,4 +44,36 @@ def campaign_spec(document: Any) -> RunSpec:
                 "the server reads no files named in a request",
                 f"send the pool's rows inline ({INLINE_POOL}) or use pool: {{dataset: NAME}}",
             )
+        if encoded_choices is not None:
+            _check_encoding_cost(document, encoded_choices)
     return spec_from_dict(document)
+
+
+def _check_encoding_cost(document: Mapping[str, Any], most: int) -> None:
+    """SpecError when the spec's categorical choices and inline pool text values that an encoding other than
+    one-hot would compute (no table of their own given) number more than ``most``."""
+    space = document.get("space")
+    if not isinstance(space, Mapping):
+        return
+    count = 0
+    if space.get("kind") == "pool":
+        requested = space.get("encoding", "auto")
+        columns, rows = space.get("columns"), space.get("rows")
+        if space.get("encodings") is None and isinstance(columns, list) and isinstance(rows, list):
+            for j, column in enumerate(columns):
+                asked = requested.get(column, "auto") if isinstance(requested, Mapping) else requested
+                if asked != "onehot":
+                    values = {r[j] for r in rows if isinstance(r, list) and len(r) > j and isinstance(r[j], str)}
+                    count += len(values)
+    for parameter in space.get("parameters") or []:
+        if isinstance(parameter, Mapping) and parameter.get("type") == "categorical":
+            computed = not {"descriptors", "encoded"} & set(parameter) and parameter.get("encoding") != "onehot"
+            choices = parameter.get("choices")
+            count += len(choices) if computed and isinstance(choices, list) else 0
+    if count > most:
+        raise SpecError(
+            "space: encoding",
+            count,
+            f"this server encodes at most {most} molecules or formulas per campaign it creates",
+            "use encoding: onehot for the longer lists, or create the campaign with kiln create on your machine",
+        )

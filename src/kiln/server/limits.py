@@ -25,6 +25,8 @@ class ServerLimits:
         model_cache: fitted model slices (``GET .../model``) kept, least recently used dropped first.
         model_points: completed experiments the model of ``GET .../model`` is fitted on at most (the best and the
             most recent).
+        encoded_choices: distinct molecules or formulas one ``POST /campaigns`` may ask the server to encode
+            (RDKit descriptors cost about 20 ms a molecule; 422 beyond, before any is computed).
     """
 
     max_body: int = 8 * MIB
@@ -34,9 +36,11 @@ class ServerLimits:
     job_seconds: float = 600.0
     model_cache: int = 32
     model_points: int = 1000
+    encoded_choices: int = 2000
 
     def __post_init__(self) -> None:
-        for name in ("max_body", "open_asks", "retry_after", "jobs_kept", "model_cache", "model_points"):
+        names = ("max_body", "open_asks", "retry_after", "jobs_kept", "model_cache", "model_points", "encoded_choices")
+        for name in names:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValidationError(name, value, "a whole number of at least 1", f"e.g. {name}=10")

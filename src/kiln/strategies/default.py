@@ -58,6 +58,10 @@ class DefaultStrategy:
 
         return BayesStrategy(kernel=self.kernel, acquisition=self.acquisition, transform=self.transform)
 
+    def check_domain(self, domain: Domain) -> None:
+        """SpecError when the BO phase cannot model ``domain`` (Thompson sampling on fingerprints or elements)."""
+        self.bayes.check_domain(domain)
+
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
         several = objective.is_multi or bool(objective.constraints)
         started = len(history.completed) + len(history.pending)
