@@ -552,8 +552,7 @@ def test_the_encoding_of_each_text_input_is_shown(tmp_path: Path, page: Page) ->
         campaign.tell(experiment.id, experiment.params["x"])
     for base in serve(create_app(open_store(url), public_read=True)):
         open_campaign(page, base)
-        line = page.locator("#encodings")
-        wait_until(lambda: line.is_visible())
-        text = line.inner_text()
+        wait_until(lambda: page.locator("#encodings").is_visible())
+        text = page.locator("#encodings").inner_text()
         assert f"solvent: {solvent.describe_encoding()}" in text and "descriptors, chosen by auto" in text
         assert "lot: one-hot: 2 columns" in text
