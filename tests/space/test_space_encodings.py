@@ -34,7 +34,11 @@ def test_auto_gives_descriptors_for_smiles_and_onehot_for_names() -> None:
     molecules = Categorical("solvent", tuple(SOLVENTS))
     assert molecules.resolved_encoding == "descriptors"
     assert molecules.encoded.requested == "auto" and molecules.encoded.raw > 100
-    assert 1 <= molecules.width <= len(SOLVENTS) - 1
+    features = molecules.width - len(SOLVENTS)  # the reduced descriptors, then one column per choice
+    assert 1 <= features <= len(SOLVENTS) - 1 and molecules.encoded.identity
+    rows = np.array([molecules.encoded.rows[c] for c in SOLVENTS])
+    np.testing.assert_array_equal(rows[:, features:], np.eye(len(SOLVENTS)))
+    assert molecules.describe_encoding().endswith(f"-> {features}, beside 4 one-hot columns")
     names = Categorical("solvent", ("toluene", "water", "DMF"))
     assert names.resolved_encoding == "onehot" and names.width == 3
 

@@ -1,16 +1,21 @@
 """Encodings: how the choices of a categorical parameter (or a text column of a pool) reach the model.
 
 - ``onehot``: one column per choice.
-- ``descriptors``: RDKit's physico-chemical descriptors of each choice's molecule (SMILES).
+- ``descriptors``: RDKit's physico-chemical descriptors of each choice's molecule (SMILES), beside one column per
+  choice.
 - ``fingerprints``: Morgan fingerprint bits of each molecule, compared by a Tanimoto kernel.
-- ``elements``: fraction-weighted elemental properties of each choice's chemical formula (Magpie-style).
+- ``elements``: fraction-weighted elemental properties of each choice's chemical formula (Magpie-style), beside
+  one column per choice.
 - ``auto`` (the default): descriptors when every choice is a molecule, elements when every choice is a formula,
   otherwise one-hot.
 
 A table is computed once, when the parameter is declared, reduced (``kiln.space.features``: non-finite, constant,
 duplicate and strongly correlated columns dropped, then principal components), scaled into model coordinates and
-kept as ``Encoding.rows``; ``to_config`` stores it, so that a reopened campaign never recomputes it and a new
-RDKit or pymatgen cannot change an old campaign. RDKit and pymatgen are imported only while computing.
+kept as ``Encoding.rows``. Descriptor and elemental rows end with the choice's one-hot code: the features say which
+choices are alike, the one-hot columns still tell apart two choices the features put close (on the reaction
+benchmarks of docs/benchmarks.md the best reactions are found sooner than with either alone). ``to_config``
+stores the table, so that a reopened campaign never recomputes it and a new RDKit or pymatgen cannot change an
+old campaign. RDKit and pymatgen are imported only while computing.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ class Encoding:
         requested: what the user asked for ("auto" or a kind).
         raw: features computed per choice before reduction (0 for one-hot).
         source: where the features came from, e.g. "RDKit 2026.03.5".
+        identity: whether each row ends with the choice's one-hot code (descriptors and elements).
     """
 
     kind: str
@@ -51,6 +57,7 @@ class Encoding:
     requested: str = "auto"
     raw: int = 0
     source: str = ""
+    identity: bool = False
 
     def width(self, choices: int) -> int:
         """Model columns of a parameter with ``choices`` choices."""
@@ -69,12 +76,17 @@ class Encoding:
             )
         chosen = f"{self.kind}, chosen by auto" if self.requested == "auto" else self.kind
         origin = f" from {self.source}" if self.source else ""
+        if self.identity:
+            features = self.width(choices) - choices
+            return f"{chosen}{origin}: {self.raw} features -> {features}, beside {choices} one-hot columns"
         return f"{chosen}{origin}: {self.raw} features -> {self.width(choices)}"
 
     def to_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"kind": self.kind, "requested": self.requested}
         if self.rows:
             config.update(rows={k: list(v) for k, v in self.rows.items()}, raw=self.raw, source=self.source)
+            if self.identity:
+                config["identity"] = True
         return config
 
     @classmethod
@@ -103,6 +115,7 @@ class Encoding:
             requested=str(config.get("requested", config["kind"])),
             raw=int(config.get("raw", 0)),
             source=str(config.get("source", "")),
+            identity=config.get("identity") is True,
         )
 
 
@@ -139,7 +152,10 @@ def resolve(
     rows, raw = _reduced_rows(table, kind)
     if not rows:  # nothing tells the choices apart: one-hot still does
         return Encoding("onehot", requested=requested)
-    return Encoding(kind, dict(zip(choices, rows, strict=True)), requested, raw, source)
+    identity = kind != "fingerprints"
+    if identity:
+        rows = [(*row, *(1.0 if j == i else 0.0 for j in range(len(choices)))) for i, row in enumerate(rows)]
+    return Encoding(kind, dict(zip(choices, rows, strict=True)), requested, raw, source, identity)
 
 
 def _automatic(choices: Sequence[str], molecules: Sequence[str], *, given_smiles: bool) -> str:
