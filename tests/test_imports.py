@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-HEAVY = ("torch", "botorch", "gpytorch", "sqlalchemy")
+HEAVY = ("torch", "botorch", "gpytorch", "sqlalchemy", "rdkit", "pymatgen")
 
 IMPORT_KILN = """
 import json, sys
@@ -80,6 +80,8 @@ NEVER_AT_START = {
     "alembic",
     "uvicorn",
     "pydantic",
+    "rdkit",
+    "pymatgen",
 }
 """Libraries that none of the everyday commands needs: importing them costs seconds on a small machine (pydantic
 0.1 s: typer from 0.29 on coerces every parameter through it, which is why pyproject.toml keeps typer below 0.29)."""
