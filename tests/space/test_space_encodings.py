@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -194,3 +196,110 @@ def test_thompson_sampling_on_fingerprints_is_refused_when_the_campaign_is_made(
         CampaignConfig(space, Objective((Target("y"),)), DefaultStrategy(acquisition="ts"))
     assert "ligand" in str(raised.value)
     CampaignConfig(space, Objective((Target("y"),)), DefaultStrategy())  # the default acquisition models it
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda e: e.update(kind="onehot"), "rows"),  # rows that a one-hot encoding cannot have
+        (lambda e: e.update(raw="many"), "raw"),
+        (lambda e: e.update(raw=None), "raw"),
+        (lambda e: e.update(requested="smiles"), "requested"),
+        (lambda e: e.update(source=["RDKit"]), "source"),
+        (lambda e: e["rows"].update({k: v[-2:] for k, v in e["rows"].items()}), "one-hot code"),
+        (lambda e: e["rows"].update(CCO=[10**400] * len(e["rows"]["CCO"])), "CCO"),
+    ],
+)
+def test_a_malformed_stored_encoding_is_a_validation_error(change: Any, named: str) -> None:
+    """Whatever a stored ``encoded`` document holds, reopening it names the field instead of a traceback."""
+    space = SearchSpace([Categorical("solvent", ("CCO", "CCCO", "c1ccccc1"))])
+    config = json.loads(json.dumps(space.to_config()))
+    change(config["parameters"][0]["encoded"])
+    with pytest.raises(ValidationError) as raised:
+        space_from_config(config)
+    assert "solvent" in str(raised.value) and named in str(raised.value)
+
+
+def test_onehot_rows_that_are_not_a_map_are_a_validation_error() -> None:
+    with pytest.raises(ValidationError) as raised:
+        Categorical("x", ("a", "b"), encoded={"kind": "onehot", "rows": [1, 2]})
+    assert "rows" in str(raised.value)
+
+
+ELEMENT_BLOCK_CHANGES = [
+    (lambda e: e.update(properties=e["properties"][:1]), "properties"),
+    (lambda e: e.update(properties=[[math.nan] * len(r) for r in e["properties"]]), "properties"),
+    (lambda e: e.update(properties=[[-5.0] * len(r) for r in e["properties"]]), "properties"),
+    (lambda e: e.update(properties=[[0.5], [0.5, 0.5], *e["properties"][2:]]), "properties"),
+    (lambda e: e.update(properties="abc"), "properties"),
+    (lambda e: e.update(symbols=e["symbols"][:1]), "symbols"),
+    (lambda e: e.pop("source"), "source"),
+    (lambda e: e.pop("names"), "names"),
+    (lambda e: e.pop("properties"), "properties"),
+]
+
+
+@pytest.mark.parametrize(("change", "named"), ELEMENT_BLOCK_CHANGES)
+def test_a_malformed_stored_elements_block_of_a_pool_is_a_validation_error(change: Any, named: str) -> None:
+    rows = [[a, 1.0 - a, 20.0] for a in (0.0, 0.25, 0.5, 1.0)]
+    config = json.loads(json.dumps(CandidatePool(["ni_load", "fe_load", "T"], rows, encoding="elements").to_config()))
+    change(config["encodings"]["(elements)"])
+    with pytest.raises(ValidationError) as raised:
+        space_from_config(config)
+    assert "(elements)" in str(raised.value) and named in str(raised.value)
+
+
+@pytest.mark.parametrize(("change", "named"), ELEMENT_BLOCK_CHANGES)
+def test_a_malformed_stored_elements_block_of_a_composition_is_a_validation_error(change: Any, named: str) -> None:
+    space = SearchSpace([], compositions=[Composition("metals", ("Ni", "Fe", "Co"), total=1.0, encoding="elements")])
+    config = json.loads(json.dumps(space.to_config()))
+    change(config["compositions"][0]["elements"])
+    with pytest.raises(ValidationError) as raised:
+        space_from_config(config)
+    assert "metals" in str(raised.value) and named in str(raised.value)
+
+
+@pytest.mark.parametrize("columns", [["ni_load"], ["ni_load", "ni_load"], ["ni_load", "co_load"], "ni_load"])
+def test_a_stored_elements_block_naming_wrong_columns_is_a_validation_error(columns: list[str]) -> None:
+    rows = [[a, 1.0 - a, 20.0] for a in (0.0, 0.25, 0.5, 1.0)]
+    config = json.loads(json.dumps(CandidatePool(["ni_load", "fe_load", "T"], rows, encoding="elements").to_config()))
+    config["encodings"]["(elements)"]["columns"] = columns
+    with pytest.raises(ValidationError) as raised:
+        space_from_config(config)
+    assert "columns" in str(raised.value)
+
+
+def test_a_stored_pool_without_a_text_column_s_encoding_is_refused_not_made_onehot() -> None:
+    """A stored document that leaves a column out would reopen it one-hot: other coordinates than the original."""
+    rows = [[s, t] for s in SOLVENTS for t in (20.0, 40.0)]
+    config = json.loads(json.dumps(CandidatePool(["solvent", "T"], rows).to_config()))
+    del config["encodings"]["solvent"]
+    with pytest.raises(ValidationError) as raised:
+        space_from_config(config)
+    assert "solvent" in str(raised.value) and "encodings" in str(raised.value)
+
+
+def test_negative_element_amounts_are_refused() -> None:
+    """The elemental kernel weighs elements by their amounts: a negative one is refused when the pool is made and
+    when a point is checked, not when the model is fitted."""
+    rows = [[a, 1.0 - a, 20.0] for a in (0.0, 0.25, 0.5, 1.0)]
+    with pytest.raises(ValidationError) as raised:
+        CandidatePool(["ni_load", "fe_load", "T"], [*rows, [-0.5, 1.5, 20.0]], encoding="elements")
+    assert "ni_load" in str(raised.value) and ">= 0" in str(raised.value)
+    pool = CandidatePool(["ni_load", "fe_load", "T"], rows, encoding="elements")
+    with pytest.raises(ValidationError) as raised:
+        pool.validate({"ni_load": -0.1, "fe_load": 1.1, "T": 20.0})
+    assert "ni_load" in str(raised.value)
+    assert pool.validate({"ni_load": 0.1, "fe_load": 0.9, "T": -5.0})["T"] == -5.0  # not an element: as before
+
+
+def test_elements_of_one_element_only_are_refused_when_declared() -> None:
+    """Two names for one element leave no property that varies: refused when declared, not when fitted."""
+    with pytest.raises(ValidationError) as raised:
+        Composition("metals", ("Ni", "ni_load"), total=1.0, encoding="elements")
+    assert "metals" in str(raised.value) and "two different elements" in str(raised.value)
+    rows = [[a, 1.0 - a] for a in (0.0, 0.5, 1.0)]
+    with pytest.raises(ValidationError) as raised:
+        CandidatePool(["Ni", "ni_load"], rows, encoding={"Ni": "elements", "ni_load": "elements"})
+    assert "two different elements" in str(raised.value)
+    assert CandidatePool(["Ni", "ni_load"], rows, encoding="elements").elements == {}  # one name for all: not here

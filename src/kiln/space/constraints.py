@@ -152,16 +152,21 @@ class Composition:
         if self.encoding == "fractions":
             object.__setattr__(self, "elements", None)
             return
-        from kiln.space.encodings import element_block_config, element_symbols
+        from kiln.space.encodings import check_element_block, element_block_config, element_symbols
 
         if self.elements is None:
-            object.__setattr__(self, "elements", element_block_config(element_symbols(where, self.parts)))
+            symbols = element_symbols(where, self.parts)
+            if len(set(symbols.values())) < 2:
+                raise ValidationError(
+                    where,
+                    symbols,
+                    "encoding 'elements' needs parts of at least two different elements",
+                    "name each part after its own element, or use encoding: fractions",
+                )
+            object.__setattr__(self, "elements", element_block_config(symbols))
             return
-        stored = self.elements
-        if not isinstance(stored, Mapping) or list(stored.get("columns", ())) != list(self.parts):
-            raise ValidationError(
-                f"composition '{self.name}': elements", stored, "the stored properties of the parts", "remove it"
-            )
+        block = check_element_block(f"composition '{self.name}': elements", self.elements, self.parts)
+        object.__setattr__(self, "elements", block)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ old campaign. RDKit and pymatgen are imported only while computing.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,28 +102,46 @@ class Encoding:
             if not isinstance(rows, Mapping) or sorted(map(str, rows)) != sorted(choices):
                 raise ValidationError(
                     f"{where}: rows",
-                    sorted(rows) if isinstance(rows, Mapping) else rows,
+                    sorted(map(str, rows)) if isinstance(rows, Mapping) else rows,
                     f"one row per choice {list(choices)}",
                     "remove the encoding to recompute it",
                 )
             widths = {len(v) if isinstance(v, list | tuple) else -1 for v in rows.values()}
             if len(widths) != 1 or widths == {0} or widths == {-1}:
                 raise ValidationError(f"{where}: rows", sorted(widths), "rows of one non-zero width", "recompute it")
+        elif rows:
+            raise ValidationError(f"{where}: rows", "given", "no rows for a one-hot encoding", "remove them")
         checked = {str(k): tuple(_unit_float(f"{where}: rows[{k}]", x) for x in v) for k, v in dict(rows).items()}
-        return cls(
-            kind=str(config["kind"]),
-            rows=checked,
-            requested=str(config.get("requested", config["kind"])),
-            raw=int(config.get("raw", 0)),
-            source=str(config.get("source", "")),
-            identity=config.get("identity") is True,
-        )
+        requested = config.get("requested", config["kind"])
+        if requested not in ENCODINGS:
+            raise ValidationError(f"{where}: requested", requested, f"one of {list(ENCODINGS)}", "recompute it")
+        raw = config.get("raw", 0)
+        if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+            raise ValidationError(f"{where}: raw", raw, "a whole number of features >= 0", "recompute it")
+        source = config.get("source", "")
+        if not isinstance(source, str):
+            raise ValidationError(f"{where}: source", source, "text naming the library", "recompute it")
+        identity = config.get("identity") is True
+        width = len(next(iter(checked.values()))) if checked else 0
+        if identity and width <= len(choices):
+            raise ValidationError(
+                f"{where}: rows",
+                width,
+                f"features followed by each choice's one-hot code: more than {len(choices)} columns",
+                "remove the encoding to recompute it",
+            )
+        return cls(str(config["kind"]), checked, str(requested), raw, source, identity)
 
 
 def _unit_float(where: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
+    """``value`` as a float in [0, 1] (NaN, text, true/false and huge integers refused)."""
+    number = -1.0
+    if not isinstance(value, bool) and isinstance(value, int | float):
+        with contextlib.suppress(OverflowError):
+            number = float(value)
+    if not 0.0 <= number <= 1.0:
         raise ValidationError(where, value, "model coordinates in [0, 1]", "remove the encoding to recompute it")
-    return float(value)
+    return number
 
 
 def check_encoding(where: str, value: Any) -> str:
@@ -244,6 +263,42 @@ def element_block_config(columns: Mapping[str, str]) -> dict[str, Any]:
         "names": [name for name, kept in zip(PROPERTIES, keep, strict=True) if kept],
         "source": f"pymatgen-core {version('pymatgen-core')}",
     }
+
+
+def check_element_block(where: str, config: Any, columns: Sequence[str]) -> dict[str, Any]:
+    """A stored elements block (``element_block_config``'s form) for ``columns``, checked: one symbol and one row
+    of properties per column, rows of one positive width matching ``names``, each property in [0, 1] (the
+    elemental kernel weighs non-negative properties), text source. ValidationError naming ``where`` otherwise."""
+    fix = "remove it to recompute it"
+    if not isinstance(config, Mapping):
+        raise ValidationError(where, config, "a stored elements block (columns, symbols, properties, names)", fix)
+    missing = [k for k in ("columns", "symbols", "properties", "names", "source") if k not in config]
+    if missing:
+        raise ValidationError(where, sorted(map(str, config)), f"the fields {missing} as well", fix)
+    if not isinstance(config["columns"], list) or config["columns"] != list(columns):
+        raise ValidationError(f"{where}: columns", config["columns"], f"the columns {list(columns)}", fix)
+    symbols, properties, names = config["symbols"], config["properties"], config["names"]
+    if not isinstance(symbols, list) or len(symbols) != len(columns) or not all(isinstance(s, str) for s in symbols):
+        raise ValidationError(f"{where}: symbols", symbols, f"one element symbol per column {list(columns)}", fix)
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise ValidationError(f"{where}: names", names, "the names of the elemental properties", fix)
+    if (
+        not isinstance(properties, list)
+        or len(properties) != len(columns)
+        or not all(isinstance(row, list) and len(row) == len(names) for row in properties)
+    ):
+        raise ValidationError(
+            f"{where}: properties",
+            properties
+            if not isinstance(properties, list)
+            else [len(r) if isinstance(r, list) else r for r in properties],
+            f"one row of {len(names)} properties per column {list(columns)}",
+            fix,
+        )
+    rows = [[_unit_float(f"{where}: properties[{i}]", x) for x in row] for i, row in enumerate(properties)]
+    if not isinstance(config["source"], str):
+        raise ValidationError(f"{where}: source", config["source"], "text naming the library", fix)
+    return {**config, "columns": list(columns), "symbols": list(symbols), "properties": rows, "names": list(names)}
 
 
 def element_symbols(where: str, names: Sequence[str]) -> dict[str, str]:

@@ -14,7 +14,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kiln.core.errors import ValidationError
-from kiln.space.encodings import ENCODINGS, Encoding, check_encoding, element_block_config, resolve
+from kiln.space.encodings import (
+    ENCODINGS,
+    Encoding,
+    check_element_block,
+    check_encoding,
+    element_block_config,
+    resolve,
+)
 from kiln.space.kernel_layout import FeatureBlock, KernelLayout
 from kiln.space.parameters import check_finite, check_point_keys, check_unit
 
@@ -115,9 +122,16 @@ class CandidatePool:
         if stored is not None:
             if not isinstance(stored, Mapping):
                 raise ValidationError("pool: encodings", stored, "a stored map column -> encoding", "recompute it")
+            missing = [c for c in self._categories if c not in stored]
+            if missing:  # every text column is stored: one left out would silently become one-hot
+                raise ValidationError(
+                    "pool: encodings",
+                    sorted(map(str, stored)),
+                    f"a stored encoding for every text column (missing {missing})",
+                    "remove encodings to recompute them all",
+                )
             texts = {
-                c: Encoding.from_config(f"pool: encodings[{c}]", stored.get(c, {"kind": "onehot"}), v)
-                for c, v in self._categories.items()
+                c: Encoding.from_config(f"pool: encodings[{c}]", stored[c], v) for c, v in self._categories.items()
             }
             return texts, self._checked_elements(stored.get("(elements)"))
         texts = {c: resolve(f"pool column '{c}'", v, self._requested(c)) for c, v in self._categories.items()}
@@ -147,23 +161,46 @@ class CandidatePool:
                 "rename the columns after their elements, or remove them from the encoding",
             )
         named = {c: s for c, s in symbols.items() if s is not None}
-        if len(named) < 2:
+        if len(set(named.values())) < 2:
             if isinstance(self.encoding, str):
                 return {}
             raise ValidationError(
-                "pool: encoding", sorted(named), "'elements' needs at least two element columns", "name more columns"
+                "pool: encoding",
+                sorted(named),
+                "'elements' needs columns of at least two different elements",
+                "name more columns",
             )
+        self._check_amounts(list(named))
         return element_block_config(named)
 
     def _checked_elements(self, config: Any) -> dict[str, Any]:
         if config is None:
             return {}
-        if not isinstance(config, Mapping) or not isinstance(config.get("columns"), list):
-            raise ValidationError("pool: encodings[(elements)]", config, "a stored elements block", "recompute it")
-        missing = [c for c in config["columns"] if c not in self.columns or not self.numeric[self.columns.index(c)]]
-        if missing:
-            raise ValidationError("pool: encodings[(elements)]", missing, "numeric input columns", "recompute it")
-        return dict(config)
+        where = "pool: encodings[(elements)]"
+        columns = config.get("columns") if isinstance(config, Mapping) else None
+        if not isinstance(columns, list):
+            raise ValidationError(where, config, "a stored elements block", "remove it to recompute it")
+        bad = [c for c in columns if c not in self.columns or not self.numeric[self.columns.index(c)]]
+        if bad or len(set(columns)) != len(columns) or len(columns) < 2:
+            raise ValidationError(
+                f"{where}: columns", columns, "two or more distinct numeric input columns", "remove it to recompute it"
+            )
+        self._check_amounts(columns)
+        return check_element_block(where, config, columns)
+
+    def _check_amounts(self, columns: Sequence[str]) -> None:
+        """ValidationError unless every value of the element columns is >= 0 (an amount; the elemental kernel
+        weighs the elements by them)."""
+        for column in columns:
+            j = self.columns.index(column)
+            lowest = min(row[j] for row in self.rows)
+            if lowest < 0:
+                raise ValidationError(
+                    f"pool column '{column}'",
+                    lowest,
+                    "amounts of an element (encoding 'elements') are >= 0",
+                    "fix the values, or leave the column out of encoding 'elements'",
+                )
 
     @functools.cached_property
     def _scale(self) -> tuple[np.ndarray, np.ndarray]:
@@ -324,6 +361,13 @@ class CandidatePool:
             value = params[column]
             if numeric:
                 clean[column] = check_finite(f"parameter '{column}'", value)
+                if clean[column] < 0 and column in self.elements.get("columns", ()):
+                    raise ValidationError(
+                        f"parameter '{column}'",
+                        value,
+                        "an amount of an element is >= 0 (the column is modelled through its element)",
+                        "give the amount measured, 0 or more",
+                    )
             elif str(value) in self._categories[column]:
                 clean[column] = str(value)
             else:
