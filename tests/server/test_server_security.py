@@ -156,6 +156,55 @@ def test_a_spec_asking_for_too_many_molecules_is_refused_before_any_is_encoded(
     assert made.json()["encodings"] == {"chain": "one-hot: 5 columns"}
 
 
+@pytest.mark.parametrize(
+    "space",
+    [
+        # a null table or stored encoding is none: the choices are still computed
+        {
+            "parameters": [
+                {"name": "s", "type": "categorical", "choices": ["C", "CC", "CCC", "CCCC"], "descriptors": None}
+            ]
+        },
+        {"parameters": [{"name": "s", "type": "categorical", "choices": ["C", "CC", "CCC", "CCCC"], "encoded": None}]},
+        # a text column whose other values are numbers: they become text and are encoded too
+        {"kind": "pool", "columns": ["s"], "rows": [[1], [2], [3], ["C"]]},
+        # an element composition: each part is looked up
+        {"compositions": [{"name": "m", "parts": ["Ni", "Fe", "Co", "Mn"], "total": 1, "encoding": "elements"}]},
+        # a pool's element columns
+        {"kind": "pool", "columns": ["Ni", "Fe", "Co", "Mn"], "rows": [[1, 0, 0, 0]], "encoding": "elements"},
+    ],
+)
+def test_the_encoding_bound_counts_what_a_spec_would_compute(
+    space: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each of these would compute four molecules, formulas or elements: over a bound of 3 before any is."""
+    import kiln.space.encodings as encodings
+    from kiln.core.errors import SpecError
+    from kiln.server.campaign_spec import campaign_spec
+
+    calls: list[Any] = []
+    for name in ("_molecule_table", "_formula_table", "element_block_config", "_automatic"):
+        monkeypatch.setattr(encodings, name, lambda *a, **k: calls.append(a))
+    with pytest.raises(SpecError) as raised:
+        campaign_spec({**SPEC, "space": space}, 3)
+    assert raised.value.field == "space: encoding" and calls == []
+
+
+def test_the_encoding_bound_survives_odd_shapes() -> None:
+    """Shapes the spec parser refuses reach it as the parser's error, not as a crash in the count."""
+    from kiln.core.errors import ValidationError
+    from kiln.server.campaign_spec import campaign_spec
+
+    odd = [
+        {"parameters": 5},
+        {"kind": "pool", "columns": [["a"]], "rows": [[1]], "encoding": {"a": "onehot"}},
+        {"compositions": 5},
+    ]
+    for space in odd:
+        with pytest.raises(ValidationError):
+            campaign_spec({**SPEC, "space": space}, 3)
+
+
 # -- 5. a scoped admin token creates no other campaign ------------------------------------------------------
 
 

@@ -50,30 +50,54 @@ def campaign_spec(document: Any, encoded_choices: int | None = None) -> RunSpec:
 
 
 def _check_encoding_cost(document: Mapping[str, Any], most: int) -> None:
-    """SpecError when the spec's categorical choices and inline pool text values that an encoding other than
-    one-hot would compute (no table of their own given) number more than ``most``."""
+    """SpecError when the molecules, formulas and elements that the spec would have computed (categorical choices
+    and inline pool text values under an encoding other than one-hot, no table of their own or stored encoding
+    given; parts of element compositions and element columns of a pool) number more than ``most``."""
     space = document.get("space")
     if not isinstance(space, Mapping):
         return
     count = 0
     if space.get("kind") == "pool":
-        requested = space.get("encoding", "auto")
-        columns, rows = space.get("columns"), space.get("rows")
-        if space.get("encodings") is None and isinstance(columns, list) and isinstance(rows, list):
-            for j, column in enumerate(columns):
-                asked = requested.get(column, "auto") if isinstance(requested, Mapping) else requested
-                if asked != "onehot":
-                    values = {r[j] for r in rows if isinstance(r, list) and len(r) > j and isinstance(r[j], str)}
-                    count += len(values)
-    for parameter in space.get("parameters") or []:
+        count += _pool_cost(space)
+    parameters = space.get("parameters")
+    for parameter in parameters if isinstance(parameters, list) else []:
         if isinstance(parameter, Mapping) and parameter.get("type") == "categorical":
-            computed = not {"descriptors", "encoded"} & set(parameter) and parameter.get("encoding") != "onehot"
+            computed = (
+                parameter.get("descriptors") is None
+                and parameter.get("encoded") is None
+                and parameter.get("encoding") != "onehot"
+            )
             choices = parameter.get("choices")
             count += len(choices) if computed and isinstance(choices, list) else 0
+    compositions = space.get("compositions")
+    for group in compositions if isinstance(compositions, list) else []:
+        if isinstance(group, Mapping) and group.get("encoding") == "elements" and group.get("elements") is None:
+            parts = group.get("parts")
+            count += len(parts) if isinstance(parts, list) else 0
     if count > most:
         raise SpecError(
             "space: encoding",
             count,
-            f"this server encodes at most {most} molecules or formulas per campaign it creates",
+            f"this server encodes at most {most} molecules, formulas or elements per campaign it creates",
             "use encoding: onehot for the longer lists, or create the campaign with kiln create on your machine",
         )
+
+
+def _pool_cost(space: Mapping[str, Any]) -> int:
+    """Distinct values of an inline pool that its encodings would compute: every value of a text column (a column
+    with any value that is not a number: its numbers become text too) not asked to be one-hot, and every column
+    when ``encoding`` is or names "elements"; 0 with stored encodings."""
+    requested = space.get("encoding", "auto")
+    columns, rows = space.get("columns"), space.get("rows")
+    if space.get("encodings") is not None or not isinstance(columns, list) or not isinstance(rows, list):
+        return 0
+    count = 0
+    for j, column in enumerate(columns):
+        asked = requested.get(str(column), "auto") if isinstance(requested, Mapping) else requested
+        values = [r[j] for r in rows if isinstance(r, list) and len(r) > j]
+        text = any(isinstance(v, bool) or not isinstance(v, int | float) for v in values)
+        if text and asked != "onehot":
+            count += len({str(v) for v in values})
+        elif not text and asked == "elements":
+            count += 1
+    return count
