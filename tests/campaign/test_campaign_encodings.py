@@ -81,3 +81,34 @@ def test_invalid_smiles_in_a_spec_names_the_choice_and_position(tmp_path: Path) 
         load_spec(tmp_path / "spec.yaml")
     text = str(raised.value)
     assert "ligand" in text and "PtBu3" in text and "position" in text
+
+
+def test_the_same_spec_resumes_its_campaign_when_the_encodings_would_now_be_computed_otherwise(
+    tmp_path: Path, store_url: str
+) -> None:
+    """A new RDKit or pymatgen may compute other numbers for the same molecules and formulas: the spec still
+    resumes its campaign, which keeps its stored tables; a changed request (another encoding) is still refused."""
+    import json
+
+    from kiln.campaign.config import CampaignConfig
+    from kiln.core.errors import ConflictError
+
+    (tmp_path / "spec.yaml").write_text(SPEC, encoding="utf-8")
+    config = load_spec(tmp_path / "spec.yaml").config
+    Campaign.open_or_create("couplings", config, store=store_url)
+    document = json.loads(json.dumps(config.to_json()))
+    solvent = next(p for p in document["space"]["parameters"] if p["name"] == "solvent")
+    solvent["encoded"]["rows"]["CC#N"][0] = 0.5 * solvent["encoded"]["rows"]["CC#N"][0] + 0.25  # other numbers
+    solvent["encoded"]["source"] = "RDKit 2099.01.1"
+    alloy = document["space"]["compositions"][0]
+    alloy["elements"]["properties"][0][0] = 0.5
+    later = CampaignConfig.from_json(document)
+    reopened, created = Campaign.open_or_create("couplings", later, store=store_url)
+    assert not created
+    kept = reopened.domain.by_name["solvent"]  # type: ignore[union-attr]
+    assert isinstance(kept, Categorical) and kept.encoded.source != "RDKit 2099.01.1"
+    solvent["encoding"] = "onehot"
+    del solvent["encoded"]
+    with pytest.raises(ConflictError) as raised:
+        Campaign.open_or_create("couplings", CampaignConfig.from_json(document), store=store_url)
+    assert "encoding" in str(raised.value)

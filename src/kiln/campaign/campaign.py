@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from numbers import Integral
 from typing import IO, TYPE_CHECKING, Any
 
-from kiln.campaign.config import CampaignConfig, config_differences
+from kiln.campaign.config import CampaignConfig, config_differences, without_computed
 from kiln.campaign.gate import Gate
 from kiln.campaign.importing import plan_import
 from kiln.campaign.mirror import ExperimentMirror
@@ -91,7 +91,8 @@ class Campaign:
         # campaign is about, not how it behaves: not compared
         opened = CampaignConfig.from_json(record.config)
         stored = {k: v for k, v in opened.to_json().items() if k != "extra"}
-        differences = config_differences(stored, {k: v for k, v in config.to_json().items() if k != "extra"})
+        given = {k: v for k, v in config.to_json().items() if k != "extra"}
+        differences = config_differences(without_computed(stored), without_computed(given))
         if differences:
             raise ConflictError(
                 f"campaign {name!r} exists in {backend.url} with a different configuration "

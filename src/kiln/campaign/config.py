@@ -101,6 +101,22 @@ def onehot_as_before(space: Any) -> Any:
     }
 
 
+def without_computed(document: Any) -> Any:
+    """A configuration document without what was computed from the user's request when the campaign was made
+    (a categorical's ``encoded`` table, a pool's ``encodings``, a composition's ``elements``): the stored ones are
+    the campaign's, so the same spec matches its campaign even when RDKit or pymatgen now computes other numbers."""
+    if not isinstance(document, Mapping) or not isinstance(document.get("space"), Mapping):
+        return document
+    space = {k: v for k, v in document["space"].items() if k != "encodings"}
+    for key, computed in (("parameters", "encoded"), ("compositions", "elements")):
+        if isinstance(space.get(key), list):
+            space[key] = [
+                {k: v for k, v in item.items() if k != computed} if isinstance(item, Mapping) else item
+                for item in space[key]
+            ]
+    return {**document, "space": space}
+
+
 def config_differences(stored: Any, given: Any, *, path: str = "", limit: int = 3) -> list[str]:
     """Where two configuration documents differ, as lines like ``"strategy.acquisition.kind: stored ucb, spec logei"``.
 
