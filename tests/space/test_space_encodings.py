@@ -303,3 +303,36 @@ def test_elements_of_one_element_only_are_refused_when_declared() -> None:
         CandidatePool(["Ni", "ni_load"], rows, encoding={"Ni": "elements", "ni_load": "elements"})
     assert "two different elements" in str(raised.value)
     assert CandidatePool(["Ni", "ni_load"], rows, encoding="elements").elements == {}  # one name for all: not here
+
+
+def test_yaml_booleans_in_encoding_fields_say_to_quote() -> None:
+    """An unquoted ``encoding: off`` or a SMILES map key ``no:`` arrives as true/false: the message says why."""
+    from kiln.lab.spec import spec_from_dict
+
+    with pytest.raises(ValidationError) as raised:
+        Categorical("x", ("C", "O"), encoding=False)  # type: ignore[arg-type]
+    assert "true/false" in str(raised.value) and "onehot" in str(raised.value)
+    with pytest.raises(ValidationError) as raised:
+        CandidatePool(["s"], [["C"], ["O"]], encoding={"s": False})  # type: ignore[dict-item]
+    assert "true/false" in str(raised.value)
+    with pytest.raises(ValidationError) as raised:
+        Categorical("x", ("yes", "no"), smiles={True: "C", False: "O"})  # type: ignore[dict-item]
+    assert "true/false" in str(raised.value) and "smiles" in str(raised.value)
+    spec = {
+        "name": "c",
+        "space": {"parameters": [{"name": "x", "type": "categorical", "choices": ["C", "O"], "encoding": False}]},
+        "objective": {"target": "y"},
+    }
+    with pytest.raises(ValidationError) as raised:
+        spec_from_dict(spec)
+    assert "true/false" in str(raised.value)
+
+
+def test_smiles_with_encoding_elements_is_refused() -> None:
+    """``elements`` would read the choice names as formulas and ignore the molecules given: refused, not ignored
+    (one-hot with smiles stays allowed: switching a spec to one-hot changes one line)."""
+    smiles = {"Ni": "[Ni]", "Fe": "[Fe]"}
+    with pytest.raises(ValidationError) as raised:
+        Categorical("metal", ("Ni", "Fe"), smiles=smiles, encoding="elements")
+    assert "smiles" in str(raised.value) and "elements" in str(raised.value)
+    assert Categorical("metal", ("Ni", "Fe"), smiles=smiles, encoding="onehot").width == 2

@@ -146,6 +146,14 @@ def _unit_float(where: str, value: Any) -> float:
 
 def check_encoding(where: str, value: Any) -> str:
     """``value`` if it is a known encoding name, else ValidationError listing them."""
+    if isinstance(value, bool):  # YAML reads an unquoted no, off or false as false
+        raise ValidationError(
+            where,
+            value,
+            f"known encodings are {list(ENCODINGS)}, not true/false (YAML reads an unquoted yes, no, on or off as "
+            "true/false)",
+            "write one of them, e.g. encoding: onehot",
+        )
     if not isinstance(value, str) or value not in ENCODINGS:
         raise ValidationError(where, value, f"known encodings are {list(ENCODINGS)}", "use one of them, e.g. auto")
     return value

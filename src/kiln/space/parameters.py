@@ -346,6 +346,17 @@ class Categorical:
         where = f"parameter '{self.name}': smiles"
         if not isinstance(self.smiles, Mapping):
             raise ValidationError(where, self.smiles, "a map from each choice to its SMILES", "e.g. {water: O}")
+        if any(isinstance(k, bool) for k in self.smiles):
+            raise ValidationError(
+                where, list(self.smiles), f"keys are the choices: {YAML_BOOLEAN}", quote_hint("smiles: {'no': O}")
+            )
+        if self.encoding == "elements":
+            raise ValidationError(
+                where,
+                "given",
+                "smiles are read by encoding auto, descriptors or fingerprints; elements reads the choices as formulas",
+                "remove smiles, or choose one of those encodings",
+            )
         table = {str(k): v for k, v in self.smiles.items()}
         missing = [c for c in choices if c not in table]
         extra = [k for k in table if k not in choices]
