@@ -112,3 +112,48 @@ def test_the_same_spec_resumes_its_campaign_when_the_encodings_would_now_be_comp
     with pytest.raises(ConflictError) as raised:
         Campaign.open_or_create("couplings", CampaignConfig.from_json(document), store=store_url)
     assert "encoding" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "space",
+    [
+        {"kind": "pool", "columns": ["x", "y"], "rows": [[1.0, 2.0], [3.0, 4.0]]},
+        {"kind": "pool", "columns": ["x", "solvent"], "rows": [[1.0, "water"], [3.0, "toluene"]]},
+        {"kind": "space", "parameters": [{"name": "s", "type": "categorical", "choices": ["toluene", "water"]}]},
+    ],
+)
+def test_a_campaign_stored_before_encodings_resumes_with_its_spec(store_url: str, space: dict[str, object]) -> None:
+    """A schema-2 campaign reads one-hot; the same spec today asks for auto, which is one-hot for these: it
+    resumes the campaign instead of a conflict over the word."""
+    from kiln.campaign.config import CampaignConfig
+    from kiln.objective import Objective, Target
+    from kiln.space.config import space_from_config
+    from kiln.store import open_store
+    from kiln.strategies.default import DefaultStrategy
+
+    config = CampaignConfig(space_from_config(space), Objective((Target("t"),)), DefaultStrategy())
+    document = {**config.to_json(), "schema": 2, "space": space}
+    open_store(store_url).create_campaign("old", document)
+    campaign, created = Campaign.open_or_create("old", config, store=store_url)
+    assert not created and campaign.config.to_json()["schema"] == 3
+
+
+def test_a_campaign_stored_before_encodings_is_not_resumed_by_a_spec_now_read_as_molecules(store_url: str) -> None:
+    """SMILES choices were one-hot then and are descriptors under auto now: another model, so a conflict that
+    names the encoding (the fix: encoding: onehot in the spec)."""
+    from kiln.campaign.config import CampaignConfig
+    from kiln.core.errors import ConflictError
+    from kiln.objective import Objective, Target
+    from kiln.space.config import space_from_config
+    from kiln.store import open_store
+    from kiln.strategies.default import DefaultStrategy
+
+    space = {"kind": "space", "parameters": [{"name": "s", "type": "categorical", "choices": ["CCO", "CCCO", "O"]}]}
+    config = CampaignConfig(space_from_config(space), Objective((Target("t"),)), DefaultStrategy())
+    open_store(store_url).create_campaign("old", {**config.to_json(), "schema": 2, "space": space})
+    with pytest.raises(ConflictError) as raised:
+        Campaign.open_or_create("old", config, store=store_url)
+    assert "encoding: stored onehot, spec descriptors" in str(raised.value)
+    onehot = {"kind": "space", "parameters": [{**space["parameters"][0], "encoding": "onehot"}]}  # type: ignore[index]
+    again = CampaignConfig(space_from_config(onehot), Objective((Target("t"),)), DefaultStrategy())
+    assert not Campaign.open_or_create("old", again, store=store_url)[1]

@@ -102,19 +102,40 @@ def onehot_as_before(space: Any) -> Any:
 
 
 def without_computed(document: Any) -> Any:
-    """A configuration document without what was computed from the user's request when the campaign was made
-    (a categorical's ``encoded`` table, a pool's ``encodings``, a composition's ``elements``): the stored ones are
-    the campaign's, so the same spec matches its campaign even when RDKit or pymatgen now computes other numbers."""
+    """A configuration document as two documents of one campaign compare: a categorical's ``encoded`` table and a
+    pool's ``encodings`` (computed from the user's request when the campaign was made) give way to what they
+    resolved to (the encoding kind of each parameter or text column, the element columns), and a composition's
+    ``elements`` properties are left out. So the same spec matches its campaign when RDKit or pymatgen now computes
+    other numbers, and a campaign stored before encodings (one-hot) matches a spec whose ``auto`` is one-hot too;
+    a spec whose encodings would differ still does not match."""
     if not isinstance(document, Mapping) or not isinstance(document.get("space"), Mapping):
         return document
-    space = {k: v for k, v in document["space"].items() if k != "encodings"}
-    for key, computed in (("parameters", "encoded"), ("compositions", "elements")):
-        if isinstance(space.get(key), list):
-            space[key] = [
-                {k: v for k, v in item.items() if k != computed} if isinstance(item, Mapping) else item
-                for item in space[key]
-            ]
+    space = dict(document["space"])
+    stored = space.pop("encodings", None)
+    if isinstance(stored, Mapping):
+        resolved: dict[str, Any] = {
+            str(c): e.get("kind") for c, e in stored.items() if c != "(elements)" and isinstance(e, Mapping)
+        }
+        block = stored.get("(elements)")
+        if isinstance(block, Mapping):
+            resolved["(elements)"] = block.get("columns")
+        space["encoding"] = resolved
+    if isinstance(space.get("parameters"), list):
+        space["parameters"] = [_resolved_parameter(p) for p in space["parameters"]]
+    if isinstance(space.get("compositions"), list):
+        space["compositions"] = [
+            {k: v for k, v in g.items() if k != "elements"} if isinstance(g, Mapping) else g
+            for g in space["compositions"]
+        ]
     return {**document, "space": space}
+
+
+def _resolved_parameter(parameter: Any) -> Any:
+    """A categorical's config with its request replaced by the encoding kind it resolved to, table left out."""
+    if not isinstance(parameter, Mapping) or not isinstance(parameter.get("encoded"), Mapping):
+        return parameter
+    kept = {k: v for k, v in parameter.items() if k != "encoded"}
+    return {**kept, "encoding": parameter["encoded"].get("kind")}
 
 
 def config_differences(stored: Any, given: Any, *, path: str = "", limit: int = 3) -> list[str]:
