@@ -336,3 +336,12 @@ def test_smiles_with_encoding_elements_is_refused() -> None:
         Categorical("metal", ("Ni", "Fe"), smiles=smiles, encoding="elements")
     assert "smiles" in str(raised.value) and "elements" in str(raised.value)
     assert Categorical("metal", ("Ni", "Fe"), smiles=smiles, encoding="onehot").width == 2
+
+
+def test_an_encoding_object_that_does_not_fit_the_choices_is_refused() -> None:
+    """An Encoding given in Python is checked like a stored one (it failed later, with a KeyError, when encoding)."""
+    with pytest.raises(ValidationError) as raised:
+        Categorical("x", ("a", "b"), encoded=Encoding("descriptors", {"a": (0.1,)}, raw=1))
+    assert "rows" in str(raised.value) and "'b'" in str(raised.value)
+    kept = Categorical("x", ("a", "b"), encoded=Encoding("descriptors", {"a": (0.1,), "b": (0.9,)}, raw=1))
+    assert kept.encoded.rows == {"a": (0.1,), "b": (0.9,)} and kept.width == 1

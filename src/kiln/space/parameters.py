@@ -335,8 +335,9 @@ class Categorical:
                 )
             object.__setattr__(self, "descriptors", self._checked_descriptors(choices))
             object.__setattr__(self, "encoded", None)
-        elif isinstance(self.encoded, Encoding):
-            pass
+        elif isinstance(self.encoded, Encoding):  # given in Python: checked against the choices as a stored one
+            checked = Encoding.from_config(f"{where}: encoded", self.encoded.to_config(), choices)
+            object.__setattr__(self, "encoded", checked)
         elif self.encoded is not None:
             object.__setattr__(self, "encoded", Encoding.from_config(f"{where}: encoded", self.encoded, choices))
         else:
