@@ -181,3 +181,21 @@ def test_a_pool_campaign_opens_without_numpy(command: str, random_pool_store: tu
     loaded = _modules_of([*args, "--store", url])
     assert "sqlalchemy" in loaded
     assert "numpy" not in loaded
+
+
+@pytest.mark.parametrize(
+    ("code", "libraries"),
+    [
+        ("import kiln.space.features, kiln.space.molecules", {"rdkit", "sklearn"}),
+        (
+            "from kiln.space.elements import element_of, is_formula\n"
+            "assert is_formula('Ca3(PO4)2') and element_of('ni_load') == 'Ni'",
+            {"pymatgen"},
+        ),
+    ],
+)
+def test_chemistry_modules_load_their_libraries_only_when_computing(code: str, libraries: set[str]) -> None:
+    """Importing the molecule and element modules, and the quick checks, load neither RDKit, scikit-learn nor
+    pymatgen: a campaign is opened, and auto decides what its choices are, without them."""
+    shown = _run(f"import json, sys\n{code}\nprint(json.dumps(sorted({TOP_LEVEL} & {libraries!r})))\n")
+    assert json.loads(shown.strip().splitlines()[-1]) == []

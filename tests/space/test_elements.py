@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import random
-import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -349,17 +346,3 @@ def test_formula_table_errors_name_the_field_and_choice() -> None:
         formula_table("parameter 'cation'", [])
     with pytest.raises(ValidationError, match="one or more chemical formulas"):
         formula_table("parameter 'cation'", "NaCl")
-
-
-# -------------------------------------------------------------------------------------------- lazy imports
-def test_the_module_and_is_formula_do_not_import_pymatgen() -> None:
-    code = (
-        "import json, sys\n"
-        "import kiln\n"
-        "from kiln.space.elements import element_of, is_formula\n"
-        "assert is_formula('Ca3(PO4)2') and element_of('ni_load') == 'Ni'\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'pymatgen')))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
