@@ -9,12 +9,13 @@ STAMP := $(VENV)/.kiln-installed
 venv: $(STAMP)
 
 # torch is installed first and pinned (constraints.txt), so that nothing else pulls another (CUDA) build.
-# The peers extra (scikit-optimize, Optuna, BayBE, Ax) is installed too: the benchmark tests compare against them.
+# The peers extra (scikit-optimize, Optuna, BayBE, Ax) is installed too: the benchmark tests compare against them;
+# so is the cluster extra (Ray): kiln bench suite --ray and its test.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,peers]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,peers,cluster]'
 	touch $(STAMP)
 
 run: venv

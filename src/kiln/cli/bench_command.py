@@ -262,6 +262,80 @@ def _write_json(path: Path, results: dict[str, Any]) -> None:
         raise ValidationError("--out", str(path), f"the file cannot be written ({error.strerror})", None) from None
 
 
+@bench_app.command("suite")
+@_reports_errors
+def suite(
+    path: Annotated[Path, typer.Argument(help="Suite file (YAML): defaults and datasets; see docs/bench.md.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Results folder (runs, summary.json, summary.md, index.html). Default: SUITE-results."
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", help="Parallel processes (or Ray CPUs with --ray auto). Default: the CPUs.", show_default=False
+        ),
+    ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="auto: start a local Ray on 127.0.0.1; or a cluster's ADDRESS (host:port) to join."),
+    ] = None,
+) -> None:
+    """Run every strategy on every dataset of a suite; each run is saved as it finishes, and running the same
+    command again skips what is done."""
+    import os
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from kiln.bench.suite import SuiteProgress, run_suite
+    from kiln.bench.suite_spec import load_suite
+    from kiln.cli.app import err
+    from kiln.core.errors import ValidationError
+
+    spec = load_suite(path)
+    folder = out if out is not None else path.with_name(f"{path.stem}-results")
+    if jobs is not None and jobs < 1:
+        raise ValidationError("--jobs", jobs, "at least 1 process is required", "e.g. --jobs 4")
+    if ray is not None and not ray.strip():
+        raise ValidationError("--ray", ray, "auto or a cluster address host:port is required", "e.g. --ray auto")
+    workers = jobs or os.cpu_count() or 1
+    columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task("runs", total=None)
+
+        def started(state: SuiteProgress) -> None:
+            err.print(
+                f"{path.name}: {len(spec.datasets)} datasets, {state.total} runs, {state.skipped} already in {folder}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            progress.update(task, total=state.total, completed=state.skipped)
+
+        def advanced(state: SuiteProgress) -> None:
+            progress.update(task, completed=state.skipped + state.finished + len(state.failures))
+
+        def execute(address: str | None) -> None:
+            run_suite(spec, folder, jobs=workers, ray_address=address, on_start=started, on_progress=advanced)
+
+        if ray is not None and ray.strip() == "auto":
+            from kiln.bench.suite_ray import LocalRayCluster
+
+            with LocalRayCluster(head_cpus=workers) as cluster:
+                execute(cluster.address)
+        else:
+            execute(None if ray is None else ray.strip())
+    err.print(f"wrote {folder / 'summary.md'}, {folder / 'summary.json'} and {folder / 'index.html'}")
+
+
 @bench_app.command("strategies")
 def strategies() -> None:
     """List the strategy names that --strategy accepts (peer libraries come with the kiln "peers" extra)."""

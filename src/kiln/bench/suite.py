@@ -1,0 +1,131 @@
+"""``kiln bench suite``: every strategy of a suite file on every dataset, each run saved as it finishes, then the
+summary (``kiln.bench.suite_summary``). Units run in local processes or as Ray tasks (``kiln.bench.suite_runs``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiln.bench.registry import resolve_strategy
+from kiln.bench.runner import BenchRunError, check_settings
+from kiln.bench.suite_runs import SuiteUnit, load_dataset_problem, read_record, run_local, run_ray, write_record
+from kiln.bench.suite_spec import Suite, strategy_names
+from kiln.bench.suite_summary import dataset_results, write_summary
+from kiln.core.errors import ValidationError
+
+
+@dataclass
+class SuiteProgress:
+    """Counts of a suite run: units in the suite, already done before this run, finished now, failed now."""
+
+    total: int
+    skipped: int
+    finished: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def plan_units(suite: Suite) -> tuple[list[SuiteUnit], dict[str, Any]]:
+    """Every unit of the suite, run by run (so an interrupted suite has early runs of everything), and the
+    problems by dataset name (each loaded once here: bad data fails before anything runs)."""
+    problems: dict[str, Any] = {}
+    budgets: dict[str, int] = {}
+    for dataset in suite.datasets:
+        problem, meta = load_dataset_problem(dataset)
+        try:
+            settings = check_settings(
+                problem.size, runs=dataset.runs, initial=suite.initial, budget=dataset.budget, seed=suite.seed, jobs=1
+            )
+        except ValidationError as error:
+            raise ValidationError(f"datasets[{dataset.name}]", error.value, str(error), None) from None
+        problems[dataset.name] = (problem, meta)
+        budgets[dataset.name] = settings.budget
+    units = [
+        SuiteUnit(dataset, strategy, run, suite.seed, suite.initial, budgets[dataset.name])
+        for run in range(max(d.runs for d in suite.datasets))
+        for dataset in suite.datasets
+        if run < dataset.runs
+        for strategy in dataset.strategies
+    ]
+    return units, problems
+
+
+def check_buildable(suite: Suite) -> None:
+    """Build each strategy once, so a missing library or a bad config fails before the first run."""
+    for name in strategy_names(suite.datasets):
+        resolve_strategy(name).build()
+
+
+def run_suite(
+    suite: Suite,
+    out: Path,
+    *,
+    jobs: int = 1,
+    ray_address: str | None = None,
+    on_start: Callable[[SuiteProgress], None] | None = None,
+    on_progress: Callable[[SuiteProgress], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Run the units of ``suite`` that ``out`` does not hold yet, then write the summary; dataset -> results.
+
+    Each unit's result is saved the moment it finishes. A failed unit does not stop the others: the suite
+    finishes, writes the summary of what ran, then raises BenchRunError naming every failure.
+    """
+    units, problems = plan_units(suite)
+    check_buildable(suite)
+    out.mkdir(parents=True, exist_ok=True)
+    records = {unit: read_record(unit, out) for unit in units}
+    todo = [unit for unit, record in records.items() if record is None]
+    progress = SuiteProgress(total=len(units), skipped=len(units) - len(todo))
+    if on_start is not None:
+        on_start(progress)
+
+    def done(unit: SuiteUnit, record: dict[str, Any]) -> None:
+        if "error" in record:
+            progress.failures.append(str(record["error"]))
+        else:
+            write_record(unit, out, record)
+            records[unit] = record
+            progress.finished += 1
+        if on_progress is not None:
+            on_progress(progress)
+
+    try:
+        if ray_address is not None:
+            run_ray(todo, ray_address, done)
+        else:
+            run_local(todo, jobs, done)
+    finally:
+        results = summarize_suite(suite, problems, records)
+        if results:
+            write_summary(out, results)
+    if progress.failures:
+        raise BenchRunError(f"{len(progress.failures)} run(s) failed:\n" + "\n".join(progress.failures))
+    return results
+
+
+def summarize_suite(
+    suite: Suite, problems: dict[str, Any], records: dict[SuiteUnit, dict[str, Any] | None]
+) -> dict[str, dict[str, Any]]:
+    """Each dataset's results over the runs that have a record (datasets with none are left out)."""
+    from kiln.bench.backtest import Trajectory
+
+    results: dict[str, dict[str, Any]] = {}
+    for dataset in suite.datasets:
+        trajectories: dict[str, list[Trajectory]] = {}
+        for strategy in dataset.strategies:
+            mine = sorted(
+                (u.run, r)
+                for u, r in records.items()
+                if r is not None and u.dataset.name == dataset.name and u.strategy == strategy
+            )
+            trajectories[strategy] = [
+                Trajectory(int(r["seed"]), tuple(r["initial"]), tuple(r["chosen"]), tuple(r["found"])) for _, r in mine
+            ]
+        if not any(trajectories.values()):
+            continue
+        problem, meta = problems[dataset.name]
+        budget = next(u.budget for u in records if u.dataset.name == dataset.name)
+        results[dataset.name] = dataset_results(problem, meta, dataset, suite.seed, suite.initial, budget, trajectories)
+    return results

@@ -1,0 +1,216 @@
+"""The runs of a benchmark suite: one (dataset, strategy, run) unit each, its result file, and running units.
+
+A unit's result is written to ``DIR/runs/DATASET/STRATEGY/run-R.json`` as soon as it finishes (written to a
+temporary file, then renamed, so a crash never leaves half a file). The file holds the unit's ``key``: everything
+the result depends on (the data's digest, columns, encoding, budget, initial points, seed, the strategy's config).
+Running the suite again skips every unit whose file holds the same key; a file with another key is an error,
+never silently overwritten or reused.
+
+Run R of a dataset is ``kiln bench pool``'s run R with the same seed: its seed is ``run_seed(seed, R)``, so a
+suite's results equal those of ``kiln bench pool --seed SEED`` on the same data, whichever machine ran them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kiln.bench.registry import resolve_strategy
+from kiln.bench.suite_spec import SuiteDataset
+from kiln.core.errors import KilnError, ValidationError
+
+if TYPE_CHECKING:
+    from kiln.bench.backtest import PoolProblem
+    from kiln.bench.runner import DatasetMeta
+
+_SAFE = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
+
+
+@dataclass(frozen=True)
+class SuiteUnit:
+    """One run of one strategy on one dataset; ``budget`` is the dataset's budget capped at its pool size."""
+
+    dataset: SuiteDataset
+    strategy: str
+    run: int
+    seed: int
+    initial: int
+    budget: int
+
+    def key(self) -> dict[str, Any]:
+        """Everything the unit's result depends on (JSON-able); equal keys mean an equal result."""
+        return {
+            "dataset": self.dataset.name,
+            "data": self.dataset.digest,
+            "target": self.dataset.target,
+            "direction": self.dataset.direction,
+            "inputs": None if self.dataset.inputs is None else list(self.dataset.inputs),
+            "encoding": self.dataset.encoding,
+            "strategy": self.strategy,
+            **resolve_strategy(self.strategy).describe(),
+            "run": self.run,
+            "seed": self.seed,
+            "initial": self.initial,
+            "budget": self.budget,
+        }
+
+    def path(self, folder: Path) -> Path:
+        """Where the unit's result lives under the results folder ``folder``."""
+        return folder / "runs" / self.dataset.name / strategy_folder(self.strategy) / f"run-{self.run}.json"
+
+
+def strategy_folder(name: str) -> str:
+    """A folder name for a strategy: the name itself when it is safe, else ``config-`` and a hash of it."""
+    return name if _SAFE.match(name) else "config-" + hashlib.sha256(name.encode()).hexdigest()[:16]
+
+
+def load_dataset_problem(dataset: SuiteDataset) -> tuple[PoolProblem, DatasetMeta]:
+    """The grouped pool of ``dataset`` (``kiln.bench.runner.load_problem``); a ValidationError names the dataset."""
+    from kiln.bench.runner import load_problem
+
+    try:
+        return load_problem(
+            data=dataset.csv,
+            dataset=None if dataset.csv is not None else dataset.name,
+            target=dataset.target,
+            direction=dataset.direction,
+            inputs=dataset.inputs,
+            encoding=dataset.encoding,
+        )
+    except ValidationError as error:
+        raise ValidationError(f"datasets[{dataset.name}]", error.value, str(error), None) from None
+
+
+_PROBLEMS: dict[str, PoolProblem] = {}
+
+
+def _problem(dataset: SuiteDataset) -> PoolProblem:
+    """The dataset's problem, loaded once per process (workers run many units of one dataset)."""
+    cache_key = json.dumps([dataset.digest, dataset.target, dataset.direction, dataset.inputs, dataset.encoding])
+    if cache_key not in _PROBLEMS:
+        _PROBLEMS[cache_key] = load_dataset_problem(dataset)[0]
+    return _PROBLEMS[cache_key]
+
+
+def run_unit(unit: SuiteUnit) -> dict[str, Any]:
+    """Run ``unit`` in this process (torch on one thread): its result record, or ``{"error": message}``."""
+    from kiln.bench.backtest import run_seed, run_trajectory
+
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    try:
+        trajectory = run_trajectory(
+            _problem(unit.dataset),
+            resolve_strategy(unit.strategy).build(),
+            seed=run_seed(unit.seed, unit.run),
+            budget=unit.budget,
+            initial=unit.initial,
+        )
+    except KilnError as error:
+        return {"error": f"{unit.dataset.name}, strategy {unit.strategy!r}, run {unit.run}: {error}"}
+    return {
+        "key": unit.key(),
+        "seed": trajectory.seed,
+        "initial": list(trajectory.initial),
+        "chosen": list(trajectory.chosen),
+        "found": list(trajectory.found),
+    }
+
+
+def read_record(unit: SuiteUnit, folder: Path) -> dict[str, Any] | None:
+    """The unit's saved result, or None when it has not run; ValidationError if the file is not this unit's."""
+    path = unit.path(folder)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValidationError(
+            "--out", str(path), f"a readable result file is required ({error})", "delete it to rerun that run"
+        ) from None
+    if not isinstance(record, dict) or record.get("key") != unit.key():
+        raise ValidationError(
+            "--out",
+            str(path),
+            "it holds a result of other settings or data than the suite's (budget, seed, columns or CSV changed)",
+            "give another --out folder, or move the old results away",
+        )
+    return record
+
+
+def write_record(unit: SuiteUnit, folder: Path, record: dict[str, Any]) -> None:
+    """Save ``record`` as the unit's result: a temporary file first, then an atomic rename."""
+    path = unit.path(folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(record, separators=(",", ":")) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+# ----------------------------------------------------------------------------------------------------- executors
+Done = Callable[[SuiteUnit, dict[str, Any]], None]
+
+
+def _one_thread() -> None:
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
+
+
+def run_local(units: Iterable[SuiteUnit], jobs: int, done: Done) -> None:
+    """Run ``units`` in ``jobs`` processes (in this process when 1); ``done(unit, record)`` as each finishes."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    todo = list(units)
+    if jobs <= 1 or len(todo) <= 1:
+        for unit in todo:
+            done(unit, run_unit(unit))
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # never fork a process that may hold torch threads
+    with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context, initializer=_one_thread) as executor:
+        futures = {executor.submit(run_unit, unit): unit for unit in todo}
+        pending = set(futures)
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done(futures[future], future.result())
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def run_ray(units: Iterable[SuiteUnit], address: str, done: Done) -> None:
+    """Run ``units`` as Ray tasks of one CPU each on the cluster at ``address``; ``done`` as each finishes.
+
+    The driver connects with ``ray.init(address=...)``; kiln must be installed on every node (the same version).
+    """
+    import ray
+
+    todo = list(units)
+    if not todo:
+        return
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, log_to_driver=False, runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
+    try:
+        task = ray.remote(num_cpus=1, max_retries=1)(run_unit)
+        refs = {task.remote(unit): unit for unit in todo}
+        pending = list(refs)
+        while pending:
+            finished, pending = ray.wait(pending, num_returns=1)
+            for ref in finished:
+                done(refs[ref], ray.get(ref))
+    finally:
+        if started_here:
+            ray.shutdown()

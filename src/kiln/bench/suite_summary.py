@@ -1,0 +1,155 @@
+"""What a benchmark suite writes from its finished runs: per dataset the results file of ``kiln bench pool``
+(``datasets/NAME.json``), ``summary.json`` (dataset -> strategy -> metrics), ``summary.md`` (the tables) and
+``index.html`` (every dataset's Top% plot, one offline page).
+
+A dataset's pool is judged by two metrics (docs/bench.md): pools of more than 300 candidates by cycles to the best
+1 % and to Top% 0.5, smaller ones by cycles to Top% 0.5 and 0.8. Unfinished strategies are reported with the runs
+they have; medians count a run that never reached a level as worse than any that did.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kiln.bench.registry import resolve_strategy
+
+if TYPE_CHECKING:
+    from kiln.bench.backtest import PoolProblem, Trajectory
+    from kiln.bench.runner import DatasetMeta
+    from kiln.bench.suite_spec import SuiteDataset
+
+LARGE_POOL = 300
+DEFAULT_STRATEGY = "kiln"
+_LABELS = {"cycles_to_best_1pct": "best 1 %", "top_0.5": "Top% 0.5", "top_0.8": "Top% 0.8"}
+
+
+def judged_metrics(size: int) -> tuple[str, str]:
+    """The two metrics a pool of ``size`` candidates is judged by, the first being the main one."""
+    return ("cycles_to_best_1pct", "top_0.5") if size > LARGE_POOL else ("top_0.5", "top_0.8")
+
+
+def metric_value(block: Mapping[str, Any], metric: str) -> float | None:
+    """A strategy's median cycles for ``metric`` from its results block; None when the median run never got there."""
+    if metric == "cycles_to_best_1pct":
+        value = block["cycles_to_best_1pct"]
+    else:
+        value = block["cycles_to_top"][metric.removeprefix("top_")]
+    return None if value is None else float(value)
+
+
+def dataset_results(
+    problem: PoolProblem,
+    meta: DatasetMeta,
+    dataset: SuiteDataset,
+    seed: int,
+    initial: int,
+    budget: int,
+    trajectories: Mapping[str, Sequence[Trajectory]],
+) -> dict[str, Any]:
+    """The dataset's results in ``kiln bench pool``'s format, over the runs done of each strategy."""
+    from kiln.bench.runner import BenchSettings, results_json
+
+    done = {name: runs for name, runs in trajectories.items() if runs}
+    entries = [resolve_strategy(name) for name in done]
+    runs = max((len(r) for r in done.values()), default=0)
+    settings = BenchSettings(runs=runs, initial=initial, budget=budget, seed=seed, jobs=1)
+    results = results_json(problem, meta, settings, entries, {n: list(r) for n, r in done.items()})
+    results["settings"]["runs_planned"] = dataset.runs
+    for name, block in results["strategies"].items():
+        block["runs_done"] = len(done[name])
+    return results
+
+
+def summary_entry(results: Mapping[str, Any]) -> dict[str, Any]:
+    """dataset-level summary: strategy -> its metrics (the same names as ``kiln bench pool``'s results file)."""
+    keep = ("runs_done", "cycles_to_top", "reached", "cycles_to_best_1pct", "reached_best_1pct", "ef_max", "af_at_0.8")
+    return {name: {k: block[k] for k in keep} for name, block in results["strategies"].items()}
+
+
+def _cycles(value: float | None, budget: int) -> str:
+    return f">{budget}" if value is None else f"{value:g}"
+
+
+def _ratio(value: float | None, best: float | None, budget: int) -> str:
+    if best is None:
+        return "-"
+    mine = budget + 1 if value is None else value  # a strategy that never got there: at least budget + 1
+    return f"{mine / best:.2f}" + ("+" if value is None else "")
+
+
+def summary_markdown(all_results: Mapping[str, Mapping[str, Any]]) -> str:
+    """summary.md: the summary table (default against the best other strategy), then one table per dataset."""
+    lines = ["# Benchmark suite", "", "Median cycles over the runs done (`>B`: the median run did not get there).", ""]
+    lines += [
+        "| dataset | N | metric | runs | default (kiln) | best other | its cycles | default / best other |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    ratios: list[float] = []
+    for name, results in all_results.items():
+        budget, size = results["settings"]["budget"], results["dataset"]["N"]
+        main = judged_metrics(size)[0]
+        blocks = results["strategies"]
+        others = {s: metric_value(b, main) for s, b in blocks.items() if s != DEFAULT_STRATEGY}
+        ranked = sorted(others.items(), key=lambda item: math.inf if item[1] is None else item[1])
+        best_name, best_value = ranked[0] if ranked else ("-", None)
+        mine = metric_value(blocks[DEFAULT_STRATEGY], main) if DEFAULT_STRATEGY in blocks else None
+        runs = min(b["runs_done"] for b in blocks.values())
+        if DEFAULT_STRATEGY in blocks and best_value is not None:
+            ratios.append((budget + 1 if mine is None else mine) / best_value)
+        default_text = _cycles(mine, budget) if DEFAULT_STRATEGY in blocks else "-"
+        ratio_text = _ratio(mine, best_value, budget) if DEFAULT_STRATEGY in blocks else "-"
+        lines.append(
+            f"| {name} | {size} | {_LABELS[main]} | {runs} | {default_text} | {best_name} | "
+            f"{_cycles(best_value, budget) if ranked else '-'} | {ratio_text} |"
+        )
+    if ratios:
+        geometric = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+        lines += ["", f"Geometric mean of default / best other over {len(ratios)} datasets: {geometric:.2f}."]
+    for name, results in all_results.items():
+        budget, size = results["settings"]["budget"], results["dataset"]["N"]
+        metrics = judged_metrics(size)
+        lines += ["", f"## {name} (N = {size}, budget {budget})", ""]
+        lines += [
+            "| strategy | runs | " + " | ".join(_LABELS[m] for m in metrics) + " | reached best 1 % | EF max |",
+            "|---|---|" + "---|" * len(metrics) + "---|---|",
+        ]
+        for strategy, block in results["strategies"].items():
+            values = " | ".join(_cycles(metric_value(block, m), budget) for m in metrics)
+            lines.append(
+                f"| {strategy} | {block['runs_done']} | {values} | "
+                f"{block['reached_best_1pct']}/{block['runs_done']} | {block['ef_max']:.2f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def index_html(all_results: Mapping[str, Mapping[str, Any]]) -> str:
+    """One offline HTML page with every dataset's Top% plot (plotly's JavaScript included once)."""
+    from kiln.bench.plot import figure
+
+    parts = []
+    for index, (name, results) in enumerate(all_results.items()):
+        html = figure(dict(results)).to_html(full_html=False, include_plotlyjs=index == 0)
+        parts.append(f'<section id="{name}"><h2>{name}</h2>{html}</section>')
+    links = " · ".join(f'<a href="#{name}">{name}</a>' for name in all_results)
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Kiln benchmark suite</title>"
+        "<style>body{font-family:system-ui,sans-serif;margin:1rem auto;max-width:70rem;padding:0 1rem}</style>"
+        f"</head><body><h1>Kiln benchmark suite</h1><p>{links}</p>{''.join(parts)}</body></html>\n"
+    )
+
+
+def write_summary(folder: Path, all_results: Mapping[str, Mapping[str, Any]]) -> None:
+    """Write ``datasets/NAME.json``, ``summary.json``, ``summary.md`` and ``index.html`` under ``folder``."""
+    (folder / "datasets").mkdir(parents=True, exist_ok=True)
+    for name, results in all_results.items():
+        (folder / "datasets" / f"{name}.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    summary = {name: summary_entry(results) for name, results in all_results.items()}
+    (folder / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    (folder / "summary.md").write_text(summary_markdown(all_results), encoding="utf-8")
+    (folder / "index.html").write_text(index_html(all_results), encoding="utf-8")

@@ -1,0 +1,169 @@
+"""``kiln bench suite``: the suite file, results saved per run and skipped when done, equality with ``kiln bench
+pool``'s runs, the summary files and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from kiln.bench.registry import resolve_strategies
+from kiln.bench.runner import check_settings, load_problem, run_bench
+from kiln.bench.suite import SuiteProgress, run_suite
+from kiln.bench.suite_spec import load_suite, parse_suite
+from kiln.cli.app import app
+from kiln.core.errors import SpecError, ValidationError
+
+
+@pytest.fixture
+def csv(tmp_path: Path) -> Path:
+    """48 candidates on a 2-D grid with a smooth target peaked at (0.7, 0.3)."""
+    grid = [(a, b) for a in np.linspace(0, 1, 8) for b in np.linspace(0, 1, 6)]
+    frame = pd.DataFrame(grid, columns=["a", "b"])
+    frame["y"] = -((frame["a"] - 0.7) ** 2) - (frame["b"] - 0.3) ** 2
+    path = tmp_path / "data" / "grid.csv"
+    path.parent.mkdir()
+    frame.to_csv(path, index=False)
+    return path
+
+
+def write_suite(folder: Path, body: dict[str, Any]) -> Path:
+    path = folder / "suite.yaml"
+    path.write_text(yaml.safe_dump(body), encoding="utf-8")
+    return path
+
+
+def small_suite(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "runs": 2,
+        "budget": 5,
+        "seed": 4,
+        "strategies": ["random", "gp-iso-ucb"],
+        "datasets": [
+            {"name": "grid", "csv": "data/grid.csv", "target": "y", "direction": "max"},
+            {"name": "p3ht", "runs": 1, "strategies": ["random"]},
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+def record_files(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): p.read_text() for p in sorted((folder / "runs").rglob("run-*.json"))}
+
+
+def test_suite_file_defaults_overrides_and_paths(tmp_path: Path, csv: Path) -> None:
+    suite = load_suite(write_suite(tmp_path, small_suite()))
+    grid, p3ht = suite.datasets
+    assert grid.csv == csv.resolve() and grid.digest.startswith("sha256:") and grid.encoding == "auto"
+    assert (grid.runs, grid.budget, grid.strategies) == (2, 5, ("random", "gp-iso-ucb"))
+    assert p3ht.csv is None and p3ht.digest == "builtin:p3ht" and (p3ht.runs, p3ht.strategies) == (1, ("random",))
+    assert (suite.seed, suite.initial) == (4, 2)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"budgets": 3}, "budgets", "known keys"),
+        ({"runs": 0}, "runs", ">= 1"),
+        ({"datasets": []}, "datasets", "non-empty"),
+        ({"datasets": [{"name": "nowhere"}]}, "datasets[0].name", "built-in datasets"),
+        ({"datasets": [{"name": "g", "csv": "data/grid.csv", "direction": "max"}]}, "datasets[0].target", "target"),
+        (
+            {"datasets": [{"name": "g", "csv": "missing.csv", "target": "y", "direction": "max"}]},
+            "datasets[0].csv",
+            "exist",
+        ),
+        ({"datasets": [{"name": "p3ht", "encoding": "morgan"}]}, "datasets[0].encoding", "onehot"),
+        ({"datasets": [{"name": "p3ht"}, {"name": "p3ht"}]}, "datasets", "once"),
+        ({"datasets": [{"name": "../up"}]}, "datasets[0].name", "letters"),
+        ({"strategies": ["kiln", "nonsense"]}, "--strategy", "known strategies"),
+    ],
+)
+def test_bad_suite_files_are_named(tmp_path: Path, csv: Path, change: dict[str, Any], field: str, words: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_suite(small_suite(**change), tmp_path)
+    assert caught.value.field == field and words in str(caught.value)
+
+
+def test_runs_are_saved_skipped_when_done_and_equal_bench_pool(tmp_path: Path, csv: Path) -> None:
+    suite = load_suite(write_suite(tmp_path, small_suite()))
+    out = tmp_path / "results"
+    starts: list[SuiteProgress] = []
+    results = run_suite(suite, out, jobs=1, on_start=lambda p: starts.append(SuiteProgress(p.total, p.skipped)))
+    assert (starts[0].total, starts[0].skipped) == (5, 0)
+    saved = record_files(out)
+    assert len(saved) == 5 and "runs/grid/gp-iso-ucb/run-1.json" in saved
+
+    # the same runs as kiln bench pool with the suite's seed: same initial points, same choices
+    problem, _ = load_problem(data=csv, target="y", direction="max")
+    settings = check_settings(problem.size, runs=2, initial=2, budget=5, seed=4, jobs=1)
+    direct = run_bench(problem, resolve_strategies(["random", "gp-iso-ucb"]), settings)
+    for strategy, trajectories in direct.items():
+        for run, trajectory in enumerate(trajectories):
+            record = json.loads(saved[f"runs/grid/{strategy}/run-{run}.json"])
+            assert (record["initial"], record["chosen"]) == (list(trajectory.initial), list(trajectory.chosen))
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary) == {"grid", "p3ht"} and set(summary["grid"]) == {"random", "gp-iso-ucb"}
+    assert summary["grid"]["random"]["runs_done"] == 2 and "cycles_to_best_1pct" in summary["grid"]["random"]
+    assert (
+        results["grid"]["strategies"]["random"]["runs"][0]["chosen"]
+        == json.loads(saved["runs/grid/random/run-0.json"])["chosen"]
+    )
+    table = (out / "summary.md").read_text()
+    assert "| grid | 48 | Top% 0.5 | 2 |" in table and "## p3ht (N = 178, budget 5)" in table
+    page = (out / "index.html").read_text()
+    assert page.count("<section") == 2 and "plotly" in page
+    assert json.loads((out / "datasets" / "grid.json").read_text())["dataset"]["N"] == 48
+
+    # a second run skips everything; a lost file is the only one run again, with the same result
+    again: list[SuiteProgress] = []
+    run_suite(suite, out, jobs=1, on_start=lambda p: again.append(SuiteProgress(p.total, p.skipped)))
+    assert again[0].skipped == 5 and record_files(out) == saved
+    (out / "runs/grid/gp-iso-ucb/run-1.json").unlink()
+    finished: list[int] = []
+    run_suite(suite, out, jobs=2, on_progress=lambda p: finished.append(p.finished))
+    assert finished == [1] and record_files(out) == saved
+
+
+def test_results_of_other_settings_are_never_reused(tmp_path: Path, csv: Path) -> None:
+    out = tmp_path / "results"
+    run_suite(load_suite(write_suite(tmp_path, small_suite(runs=1, strategies=["random"]))), out)
+    before = record_files(out)
+    changed = load_suite(write_suite(tmp_path, small_suite(runs=1, budget=6, strategies=["random"])))
+    with pytest.raises(ValidationError) as caught:
+        run_suite(changed, out)
+    assert "other settings or data" in str(caught.value) and "run-0.json" in str(caught.value)
+    assert record_files(out) == before
+    # more runs of the same settings reuse what is there
+    more: list[SuiteProgress] = []
+    run_suite(load_suite(write_suite(tmp_path, small_suite(runs=2, strategies=["random"]))), out, on_start=more.append)
+    assert (more[0].total, more[0].skipped) == (3, 2)
+
+
+def test_bad_data_and_unbuildable_strategies_fail_before_any_run(tmp_path: Path, csv: Path) -> None:
+    body = small_suite(datasets=[{"name": "grid", "csv": "data/grid.csv", "target": "nope", "direction": "max"}])
+    with pytest.raises(ValidationError) as caught:
+        run_suite(load_suite(write_suite(tmp_path, body)), tmp_path / "a")
+    assert caught.value.field == "datasets[grid]" and "nope" in str(caught.value)
+    body = small_suite(strategies=['{"kind": "bayes", "model": "nonsense"}'])
+    with pytest.raises(ValidationError):
+        run_suite(load_suite(write_suite(tmp_path, body)), tmp_path / "b")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_suite_command(tmp_path: Path, csv: Path) -> None:
+    path = write_suite(tmp_path, small_suite(runs=1, strategies=["random"]))
+    result = CliRunner().invoke(app, ["bench", "suite", str(path), "--jobs", "1"])
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    assert "2 datasets, 2 runs, 0 already in" in result.stderr
+    assert (tmp_path / "suite-results" / "summary.md").exists()
+    bad = CliRunner().invoke(app, ["bench", "suite", str(tmp_path / "missing.yaml")])
+    assert bad.exit_code == 1 and "does not exist" in bad.stderr
