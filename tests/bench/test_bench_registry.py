@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -77,3 +79,12 @@ def test_peers_are_looked_up_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SpecError) as error:
         resolve_strategy("nope")
     assert "fake-peer" in str(error.value) and "broken-peer" in str(error.value)
+
+
+def test_hindsight_grid_is_twelve_or_more_distinct_buildable_configs() -> None:
+    from kiln.bench.registry import HINDSIGHT_GRID
+
+    configs = [json.dumps(STRATEGIES[name], sort_keys=True) for name in HINDSIGHT_GRID]
+    assert len(HINDSIGHT_GRID) >= 12 and len(set(configs)) == len(configs) and "kiln" not in HINDSIGHT_GRID
+    for name in HINDSIGHT_GRID:
+        resolve_strategy(name).build()

@@ -167,3 +167,33 @@ def test_suite_command(tmp_path: Path, csv: Path) -> None:
     assert (tmp_path / "suite-results" / "summary.md").exists()
     bad = CliRunner().invoke(app, ["bench", "suite", str(tmp_path / "missing.yaml")])
     assert bad.exit_code == 1 and "does not exist" in bad.stderr
+
+
+@pytest.mark.parametrize("name", ["dev", "dev-hindsight"])
+def test_development_suites_hold_the_eleven_datasets(name: str) -> None:
+    from kiln.bench.registry import HINDSIGHT_GRID
+    from kiln.bench.suite import plan_units
+
+    suite = load_suite(Path(__file__).parents[2] / "benchmarks" / "suites" / f"{name}.yaml")
+    units, problems = plan_units(suite)
+    sizes = {dataset: problem.size for dataset, (problem, _) in problems.items()}
+    assert sizes == {
+        "p3ht": 178,
+        "crossed-barrel": 600,
+        "suzuki-edbo": 3696,
+        "alkox": 104,
+        "benzylation": 72,
+        "fullerenes": 216,
+        "colors_bob": 161,
+        "photo_pce10": 1020,
+        "suzuki": 247,
+        "buchwald_b": 792,
+        "oer_plate_3851": 2119,
+    }
+    assert all((d.runs, d.budget) == (20, 100) for d in suite.datasets) and suite.initial == 2
+    strategies = set(suite.datasets[0].strategies)
+    if name == "dev":
+        assert {"kiln", "random", "botorch-defaults", "baybe", "ax", "optuna-gp", "optuna-tpe", "skopt-gp"} < strategies
+    else:
+        assert strategies == {"kiln", *HINDSIGHT_GRID}
+    assert len(units) == 11 * 20 * len(strategies)
