@@ -44,10 +44,10 @@ def plan_units(suite: Suite) -> tuple[list[SuiteUnit], dict[str, Any]]:
         budgets[dataset.name] = settings.budget
     units = [
         SuiteUnit(dataset, strategy, run, suite.seed, suite.initial, budgets[dataset.name])
-        for run in range(max(d.runs for d in suite.datasets))
+        for run in range(max(d.runs_of(s) for d in suite.datasets for s in d.strategies))
         for dataset in suite.datasets
-        if run < dataset.runs
         for strategy in dataset.strategies
+        if run < dataset.runs_of(strategy)
     ]
     return units, problems
 

@@ -5,7 +5,7 @@ runs: 20
 budget: 100
 initial: 2
 seed: 0
-strategies: [kiln, random, botorch-defaults]
+strategies: [kiln, random, {name: baybe, runs: 10}]   # a map gives one strategy its own number of runs
 datasets:
   - name: p3ht                                  # built in
   - name: alkox
@@ -52,6 +52,11 @@ class SuiteDataset:
     budget: int
     strategies: tuple[str, ...]
     digest: str
+    strategy_runs: tuple[tuple[str, int], ...] = ()
+
+    def runs_of(self, strategy: str) -> int:
+        """The runs of ``strategy`` on this dataset: its own number where the suite gives one, else ``runs``."""
+        return dict(self.strategy_runs).get(strategy, self.runs)
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,29 @@ def _names(where: str, key: str, value: Any) -> tuple[str, ...]:
     if repeated:
         raise SpecError(_field(where, key), repeated, "each name may be given once", "remove the repeat")
     return names
+
+
+def _strategies(where: str, value: Any) -> tuple[tuple[str, ...], tuple[tuple[str, int], ...]]:
+    """Strategy names and the runs of those given as ``{name: NAME, runs: R}``."""
+    if not isinstance(value, list) or not value:
+        raise SpecError(
+            _field(where, "strategies"), value, "a non-empty list of names is required", "e.g. strategies: [kiln]"
+        )
+    names: list[str] = []
+    runs: list[tuple[str, int]] = []
+    for index, item in enumerate(value):
+        if isinstance(item, dict):
+            place = f"{_field(where, 'strategies')}[{index}]"
+            _unknown(place, item, {"name", "runs"})
+            name = _text(place, "name", item.get("name"))
+            runs.append((name, _whole(place, "runs", item.get("runs"), 1)))
+        else:
+            name = _text(where, "strategies", item)
+        names.append(name)
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise SpecError(_field(where, "strategies"), repeated, "each name may be given once", "remove the repeat")
+    return tuple(names), tuple(runs)
 
 
 def _unknown(where: str, given: Mapping[str, Any], allowed: set[str]) -> None:
@@ -136,9 +164,12 @@ def _dataset(index: int, raw: Any, folder: Path, defaults: Mapping[str, Any]) ->
         raise SpecError(f"{where}.encoding", encoding, f"one of {list(ENCODINGS)} is required", None)
     runs = _whole(where, "runs", raw.get("runs", defaults["runs"]), 1)
     budget = _whole(where, "budget", raw.get("budget", defaults["budget"]), 1)
-    strategies = _names(where, "strategies", raw.get("strategies", list(defaults["strategies"])))
+    if "strategies" in raw:
+        strategies, strategy_runs = _strategies(where, raw["strategies"])
+    else:
+        strategies, strategy_runs = defaults["strategies"]
     digest = _digest(csv, where) if csv is not None else f"builtin:{name}"
-    return SuiteDataset(name, csv, target, direction, inputs, encoding, runs, budget, strategies, digest)
+    return SuiteDataset(name, csv, target, direction, inputs, encoding, runs, budget, strategies, digest, strategy_runs)
 
 
 def parse_suite(raw: Any, folder: Path) -> Suite:
@@ -151,7 +182,7 @@ def parse_suite(raw: Any, folder: Path) -> Suite:
     defaults = {
         "runs": _whole("", "runs", raw.get("runs", 20), 1),
         "budget": _whole("", "budget", raw.get("budget", 100), 1),
-        "strategies": _names("", "strategies", raw.get("strategies", ["kiln", "random"])),
+        "strategies": _strategies("", raw.get("strategies", ["kiln", "random"])),
     }
     seed = _whole("", "seed", raw.get("seed", 0), 0)
     initial = _whole("", "initial", raw.get("initial", 2), 1)

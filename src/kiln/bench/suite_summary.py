@@ -61,12 +61,22 @@ def dataset_results(
     results["settings"]["runs_planned"] = dataset.runs
     for name, block in results["strategies"].items():
         block["runs_done"] = len(done[name])
+        block["runs_planned"] = dataset.runs_of(name)
     return results
 
 
 def summary_entry(results: Mapping[str, Any]) -> dict[str, Any]:
     """dataset-level summary: strategy -> its metrics (the same names as ``kiln bench pool``'s results file)."""
-    keep = ("runs_done", "cycles_to_top", "reached", "cycles_to_best_1pct", "reached_best_1pct", "ef_max", "af_at_0.8")
+    keep = (
+        "runs_done",
+        "runs_planned",
+        "cycles_to_top",
+        "reached",
+        "cycles_to_best_1pct",
+        "reached_best_1pct",
+        "ef_max",
+        "af_at_0.8",
+    )
     return {name: {k: block[k] for k in keep} for name, block in results["strategies"].items()}
 
 
