@@ -14,11 +14,12 @@ import yaml
 from typer.testing import CliRunner
 
 from kiln.bench.registry import resolve_strategies
-from kiln.bench.runner import check_settings, load_problem, run_bench
+from kiln.bench.runner import BenchRunError, check_settings, load_problem, run_bench
 from kiln.bench.suite import SuiteProgress, run_suite
 from kiln.bench.suite_spec import load_suite, parse_suite
 from kiln.cli.app import app
 from kiln.core.errors import SpecError, ValidationError
+from kiln.strategies.simple import RandomStrategy
 
 
 @pytest.fixture
@@ -170,6 +171,30 @@ def test_results_of_other_settings_are_never_reused(tmp_path: Path, csv: Path) -
     more: list[SuiteProgress] = []
     run_suite(load_suite(write_suite(tmp_path, small_suite(runs=2, strategies=["random"]))), out, on_start=more.append)
     assert (more[0].total, more[0].skipped) == (3, 2)
+
+
+class FailsLater(RandomStrategy):
+    """Random choices until four experiments exist, then a library-style failure (not a KilnError)."""
+
+    def propose(self, domain: Any, objective: Any, history: Any, n: int, *, seed: int) -> Any:
+        if len(history.completed) >= 4:
+            raise FloatingPointError("the model diverged")
+        return super().propose(domain, objective, history, n, seed=seed)
+
+
+def test_a_failing_run_does_not_stop_the_others(tmp_path: Path, csv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiln.strategies import registry
+
+    monkeypatch.setitem(registry.STRATEGY_KINDS, "fails-later", lambda options: FailsLater(**options))
+    body = small_suite(strategies=["random", '{"kind": "fails-later"}'])
+    body["datasets"] = body["datasets"][:1]
+    with pytest.raises(BenchRunError) as caught:
+        run_suite(load_suite(write_suite(tmp_path, body)), tmp_path / "out", jobs=1)
+    message = str(caught.value)
+    assert message.startswith("2 run(s) failed") and "FloatingPointError: the model diverged" in message
+    assert 'grid, strategy \'{"kind": "fails-later"}\', run 1' in message
+    assert sorted(record_files(tmp_path / "out")) == ["runs/grid/random/run-0.json", "runs/grid/random/run-1.json"]
+    assert set(json.loads((tmp_path / "out" / "summary.json").read_text())["grid"]) == {"random"}
 
 
 def test_bad_data_and_unbuildable_strategies_fail_before_any_run(tmp_path: Path, csv: Path) -> None:

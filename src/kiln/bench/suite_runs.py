@@ -99,7 +99,8 @@ def _problem(dataset: SuiteDataset) -> PoolProblem:
 
 
 def run_unit(unit: SuiteUnit) -> dict[str, Any]:
-    """Run ``unit`` in this process (torch on one thread): its result record, or ``{"error": message}``."""
+    """Run ``unit`` in this process (torch on one thread): its result record, or ``{"error": message}`` when the
+    strategy fails (any exception: a peer library's numerical failure is reported, not fatal)."""
     from kiln.bench.backtest import run_seed, run_trajectory
 
     try:
@@ -118,6 +119,9 @@ def run_unit(unit: SuiteUnit) -> dict[str, Any]:
         )
     except KilnError as error:
         return {"error": f"{unit.dataset.name}, strategy {unit.strategy!r}, run {unit.run}: {error}"}
+    except Exception as error:  # a peer library's own failure must not stop the suite's other runs
+        where = f"{unit.dataset.name}, strategy {unit.strategy!r}, run {unit.run}"
+        return {"error": f"{where}: {type(error).__name__}: {error}"}
     return {
         "key": unit.key(),
         "seed": trajectory.seed,
