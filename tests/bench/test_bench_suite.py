@@ -158,6 +158,30 @@ def test_a_strategy_may_have_its_own_runs(tmp_path: Path, csv: Path) -> None:
     assert caught.value.field == "strategies[0].repeats"
 
 
+def test_the_summary_takes_in_other_suites_runs_of_the_same_data_and_settings(tmp_path: Path, csv: Path) -> None:
+    out = tmp_path / "out"
+    grid_only = small_suite(strategies=["gp-iso-ucb", "rf-ucb"])
+    grid_only["datasets"] = grid_only["datasets"][:1]
+    run_suite(load_suite(write_suite(tmp_path, grid_only)), out)
+    other_budget = small_suite(budget=4, strategies=["gp-iso-ei"])
+    other_budget["datasets"] = other_budget["datasets"][:1]
+    run_suite(load_suite(write_suite(tmp_path, other_budget)), tmp_path / "elsewhere")
+    (out / "runs" / "grid" / "gp-iso-ei").mkdir()  # a result of another budget, moved in by hand: left out
+    for path in (tmp_path / "elsewhere" / "runs" / "grid" / "gp-iso-ei").glob("*.json"):
+        path.rename(out / "runs" / "grid" / "gp-iso-ei" / path.name)
+
+    peers = small_suite(strategies=["kiln", "random"])
+    peers["datasets"] = peers["datasets"][:1]
+    results = run_suite(load_suite(write_suite(tmp_path, peers)), out)
+    assert list(results["grid"]["strategies"]) == ["kiln", "random", "gp-iso-ucb", "rf-ucb"]
+    assert set(json.loads((out / "summary.json").read_text())["grid"]) == {"kiln", "random", "gp-iso-ucb", "rf-ucb"}
+    row = next(line for line in (out / "summary.md").read_text().splitlines() if line.startswith("| grid |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert (
+        cells[5].startswith("random: ") and "(of 2)" in cells[7] and cells[7].split(":")[0] in ("gp-iso-ucb", "rf-ucb")
+    )
+
+
 def test_results_of_other_settings_are_never_reused(tmp_path: Path, csv: Path) -> None:
     out = tmp_path / "results"
     run_suite(load_suite(write_suite(tmp_path, small_suite(runs=1, strategies=["random"]))), out)

@@ -11,7 +11,15 @@ from typing import Any
 
 from kiln.bench.registry import resolve_strategy
 from kiln.bench.runner import BenchRunError, check_settings
-from kiln.bench.suite_runs import SuiteUnit, load_dataset_problem, read_record, run_local, run_ray, write_record
+from kiln.bench.suite_runs import (
+    SuiteUnit,
+    load_dataset_problem,
+    other_records,
+    read_record,
+    run_local,
+    run_ray,
+    write_record,
+)
 from kiln.bench.suite_spec import Suite, strategy_names
 from kiln.bench.suite_summary import dataset_results, write_summary
 from kiln.core.errors import ValidationError
@@ -97,7 +105,7 @@ def run_suite(
         else:
             run_local(todo, jobs, done)
     finally:
-        results = summarize_suite(suite, problems, records)
+        results = summarize_suite(suite, problems, records, out)
         if results:
             write_summary(out, results)
     if progress.failures:
@@ -105,10 +113,17 @@ def run_suite(
     return results
 
 
+def _trajectory(record: dict[str, Any]) -> Any:
+    from kiln.bench.backtest import Trajectory
+
+    return Trajectory(int(record["seed"]), tuple(record["initial"]), tuple(record["chosen"]), tuple(record["found"]))
+
+
 def summarize_suite(
-    suite: Suite, problems: dict[str, Any], records: dict[SuiteUnit, dict[str, Any] | None]
+    suite: Suite, problems: dict[str, Any], records: dict[SuiteUnit, dict[str, Any] | None], out: Path
 ) -> dict[str, dict[str, Any]]:
-    """Each dataset's results over the runs that have a record (datasets with none are left out)."""
+    """Each dataset's results over the runs that have a record (datasets with none are left out), the suite's
+    strategies first, then those of other suites found in ``out`` with the same data and settings."""
     from kiln.bench.backtest import Trajectory
 
     results: dict[str, dict[str, Any]] = {}
@@ -120,11 +135,12 @@ def summarize_suite(
                 for u, r in records.items()
                 if r is not None and u.dataset.name == dataset.name and u.strategy == strategy
             )
-            trajectories[strategy] = [
-                Trajectory(int(r["seed"]), tuple(r["initial"]), tuple(r["chosen"]), tuple(r["found"])) for _, r in mine
-            ]
+            trajectories[strategy] = [_trajectory(r) for _, r in mine]
         if not any(trajectories.values()):
             continue
+        template = next(u for u in records if u.dataset.name == dataset.name)
+        for name, found in other_records(template, out, dataset.strategies).items():
+            trajectories[name] = [_trajectory(r) for r in found]
         problem, meta = problems[dataset.name]
         budget = next(u.budget for u in records if u.dataset.name == dataset.name)
         results[dataset.name] = dataset_results(problem, meta, dataset, suite.seed, suite.initial, budget, trajectories)

@@ -152,6 +152,35 @@ def read_record(unit: SuiteUnit, folder: Path) -> dict[str, Any] | None:
     return record
 
 
+_UNIT_FIELDS = ("strategy", "config", "peer", "run")
+
+
+def other_records(unit: SuiteUnit, folder: Path, known: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """Results in ``folder`` of strategies not in ``known`` on ``unit``'s dataset with the same data and settings
+    (another suite's, written to the same folder): strategy name -> records in run order. Files that are not
+    such results are left out (they are not this suite's to judge)."""
+    template = {k: v for k, v in unit.key().items() if k not in _UNIT_FIELDS}
+    skip = set(known)
+    found: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for path in sorted((folder / "runs" / unit.dataset.name).glob("*/run-*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            key = record["key"]
+            name, run = str(key["strategy"]), int(key["run"])
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+            continue
+        if name in skip or {k: v for k, v in key.items() if k not in _UNIT_FIELDS} != template:
+            continue
+        try:
+            if resolve_strategy(name).describe() != {k: key[k] for k in ("config", "peer") if k in key}:
+                continue  # a name whose meaning changed since
+        except KilnError:
+            continue
+        if path.parent.name == strategy_folder(name) and path.name == f"run-{run}.json":
+            found.setdefault(name, []).append((run, record))
+    return {name: [r for _, r in sorted(pairs, key=lambda pair: pair[0])] for name, pairs in sorted(found.items())}
+
+
 def write_record(unit: SuiteUnit, folder: Path, record: dict[str, Any]) -> None:
     """Save ``record`` as the unit's result: a temporary file first, then an atomic rename."""
     path = unit.path(folder)

@@ -91,34 +91,54 @@ def _ratio(value: float | None, best: float | None, budget: int) -> str:
     return f"{mine / best:.2f}" + ("+" if value is None else "")
 
 
+def is_peer(name: str) -> bool:
+    """Whether a strategy is a peer library or a baseline (random, Sobol), not one of Kiln's model configurations."""
+    return name in ("random", "sobol") or resolve_strategy(name).peer
+
+
+def _best(blocks: Mapping[str, Any], names: Sequence[str], metric: str) -> tuple[str, float | None] | None:
+    """The strategy among ``names`` with the fewest median cycles, or None when ``names`` is empty."""
+    ranked = sorted(
+        ((n, metric_value(blocks[n], metric)) for n in names), key=lambda p: math.inf if p[1] is None else p[1]
+    )
+    return ranked[0] if ranked else None
+
+
 def summary_markdown(all_results: Mapping[str, Mapping[str, Any]]) -> str:
-    """summary.md: the summary table (default against the best other strategy), then one table per dataset."""
+    """summary.md: the summary table (the default against the best peer and the best other Kiln configuration,
+    chosen in hindsight), then one table per dataset."""
     lines = ["# Benchmark suite", "", "Median cycles over the runs done (`>B`: the median run did not get there).", ""]
     lines += [
-        "| dataset | N | metric | runs | default (kiln) | best other | its cycles | default / best other |",
-        "|---|---|---|---|---|---|---|---|",
+        "| dataset | N | metric | runs | default (kiln) | best peer | default / best peer "
+        "| best Kiln configuration (of k) | default / it |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    ratios: list[float] = []
+    ratios: dict[str, list[float]] = {"peer": [], "kiln": []}
     for name, results in all_results.items():
         budget, size = results["settings"]["budget"], results["dataset"]["N"]
         main = judged_metrics(size)[0]
         blocks = results["strategies"]
-        others = {s: metric_value(b, main) for s, b in blocks.items() if s != DEFAULT_STRATEGY}
-        ranked = sorted(others.items(), key=lambda item: math.inf if item[1] is None else item[1])
-        best_name, best_value = ranked[0] if ranked else ("-", None)
+        others = [s for s in blocks if s != DEFAULT_STRATEGY]
+        peers = [s for s in others if is_peer(s)]
+        configs = [s for s in others if not is_peer(s)]
         mine = metric_value(blocks[DEFAULT_STRATEGY], main) if DEFAULT_STRATEGY in blocks else None
         runs = min(b["runs_done"] for b in blocks.values())
-        if DEFAULT_STRATEGY in blocks and best_value is not None:
-            ratios.append((budget + 1 if mine is None else mine) / best_value)
+        cells = []
+        for group, members in (("peer", peers), ("kiln", configs)):
+            best = _best(blocks, members, main)
+            if best is None:
+                cells += ["-", "-"]
+                continue
+            label = f"{best[0]}: {_cycles(best[1], budget)}" + (f" (of {len(members)})" if group == "kiln" else "")
+            if DEFAULT_STRATEGY in blocks and best[1] is not None:
+                ratios[group].append((budget + 1 if mine is None else mine) / best[1])
+            cells += [label, _ratio(mine, best[1], budget) if DEFAULT_STRATEGY in blocks else "-"]
         default_text = _cycles(mine, budget) if DEFAULT_STRATEGY in blocks else "-"
-        ratio_text = _ratio(mine, best_value, budget) if DEFAULT_STRATEGY in blocks else "-"
-        lines.append(
-            f"| {name} | {size} | {_LABELS[main]} | {runs} | {default_text} | {best_name} | "
-            f"{_cycles(best_value, budget) if ranked else '-'} | {ratio_text} |"
-        )
-    if ratios:
-        geometric = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-        lines += ["", f"Geometric mean of default / best other over {len(ratios)} datasets: {geometric:.2f}."]
+        lines.append(f"| {name} | {size} | {_LABELS[main]} | {runs} | {default_text} | " + " | ".join(cells) + " |")
+    for group, label in (("peer", "best peer"), ("kiln", "best Kiln configuration")):
+        if ratios[group]:
+            geometric = math.exp(sum(math.log(r) for r in ratios[group]) / len(ratios[group]))
+            lines += ["", f"Geometric mean of default / {label} over {len(ratios[group])} datasets: {geometric:.2f}."]
     for name, results in all_results.items():
         budget, size = results["settings"]["budget"], results["dataset"]["N"]
         metrics = judged_metrics(size)
