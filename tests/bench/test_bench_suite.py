@@ -64,7 +64,11 @@ def test_suite_file_defaults_overrides_and_paths(tmp_path: Path, csv: Path) -> N
     grid, p3ht = suite.datasets
     assert grid.csv == csv.resolve() and grid.digest.startswith("sha256:") and grid.encoding == "auto"
     assert (grid.runs, grid.budget, grid.strategies) == (2, 5, ("random", "gp-iso-ucb"))
-    assert p3ht.csv is None and p3ht.digest == "builtin:p3ht" and (p3ht.runs, p3ht.strategies) == (1, ("random",))
+    assert (
+        p3ht.csv is None
+        and p3ht.digest.startswith("builtin:p3ht:sha256:")
+        and (p3ht.runs, p3ht.strategies) == (1, ("random",))
+    )
     assert (suite.seed, suite.initial) == (4, 2)
 
 
@@ -84,7 +88,7 @@ def test_suite_file_defaults_overrides_and_paths(tmp_path: Path, csv: Path) -> N
         ({"datasets": [{"name": "p3ht", "encoding": "morgan"}]}, "datasets[0].encoding", "onehot"),
         ({"datasets": [{"name": "p3ht"}, {"name": "p3ht"}]}, "datasets", "once"),
         ({"datasets": [{"name": "../up"}]}, "datasets[0].name", "letters"),
-        ({"strategies": ["kiln", "nonsense"]}, "--strategy", "known strategies"),
+        ({"strategies": ["kiln", "nonsense"]}, "strategies[1]", "known strategies"),
     ],
 )
 def test_bad_suite_files_are_named(tmp_path: Path, csv: Path, change: dict[str, Any], field: str, words: str) -> None:
@@ -182,6 +186,32 @@ def test_the_summary_takes_in_other_suites_runs_of_the_same_data_and_settings(tm
     )
 
 
+def test_processes_equal_one_process_and_json_configs_are_named_as_the_registry_does(tmp_path: Path, csv: Path) -> None:
+    body = small_suite(strategies=["random", '{"kind": "bayes", "ard": false,  "acquisition": "ucb"}'])
+    body["datasets"] = body["datasets"][:1]
+    suite = load_suite(write_suite(tmp_path, body))
+    assert suite.datasets[0].strategies[1] == '{"kind":"bayes","ard":false,"acquisition":"ucb"}'
+    run_suite(suite, tmp_path / "one", jobs=1)
+    results = run_suite(suite, tmp_path / "two", jobs=2)
+    assert len(record_files(tmp_path / "one")) == 4 and record_files(tmp_path / "two") == record_files(tmp_path / "one")
+    assert list(results["grid"]["strategies"]) == ["random", '{"kind":"bayes","ard":false,"acquisition":"ucb"}']
+
+
+def test_changed_data_or_strategy_settings_are_other_results(tmp_path: Path, csv: Path) -> None:
+    from kiln.bench.suite_runs import strategy_identity
+
+    body = small_suite(runs=1, strategies=["kiln"])
+    body["datasets"] = body["datasets"][:1]
+    run_suite(load_suite(write_suite(tmp_path, body)), tmp_path / "out")
+    key = json.loads(next(iter(record_files(tmp_path / "out").values())))["key"]
+    assert key["resolved"] == strategy_identity("kiln")["resolved"] and key["resolved"]["kind"] == "default"
+    assert "kiln" in key and key["data"].startswith("sha256:")
+    csv.write_text(csv.read_text().replace("0.0,", "0.001,", 1))  # the data changed: its runs are not these
+    with pytest.raises(ValidationError) as caught:
+        run_suite(load_suite(write_suite(tmp_path, body)), tmp_path / "out")
+    assert "other settings or data" in str(caught.value)
+
+
 def test_results_of_other_settings_are_never_reused(tmp_path: Path, csv: Path) -> None:
     out = tmp_path / "results"
     run_suite(load_suite(write_suite(tmp_path, small_suite(runs=1, strategies=["random"]))), out)
@@ -216,7 +246,7 @@ def test_a_failing_run_does_not_stop_the_others(tmp_path: Path, csv: Path, monke
         run_suite(load_suite(write_suite(tmp_path, body)), tmp_path / "out", jobs=1)
     message = str(caught.value)
     assert message.startswith("2 run(s) failed") and "FloatingPointError: the model diverged" in message
-    assert 'grid, strategy \'{"kind": "fails-later"}\', run 1' in message
+    assert 'grid, strategy \'{"kind":"fails-later"}\', run 1' in message
     assert sorted(record_files(tmp_path / "out")) == ["runs/grid/random/run-0.json", "runs/grid/random/run-1.json"]
     assert set(json.loads((tmp_path / "out" / "summary.json").read_text())["grid"]) == {"random"}
 

@@ -36,7 +36,7 @@ def test_ray_runs_equal_process_runs(tmp_path: Path) -> None:
 
     mode_before = os.environ.get("RAY_AUTH_MODE")
     with LocalRayCluster(head_cpus=0, workers=2, log_folder=tmp_path) as cluster:
-        assert cluster.address.startswith("127.0.0.1:") and os.environ["RAY_AUTH_MODE"] == (mode_before or "token")
+        assert cluster.address.startswith("127.0.0.1:") and os.environ["RAY_AUTH_MODE"] == "token"
         status = subprocess.run(
             [str(KILN.parent / "ray"), "status", f"--address={cluster.address}"], capture_output=True, text=True
         )
@@ -53,6 +53,12 @@ def test_ray_runs_equal_process_runs(tmp_path: Path) -> None:
 
     assert len(records(tmp_path / "ray")) == 4
     assert records(tmp_path / "ray") == records(tmp_path / "processes")
+    # --ray auto: a cluster of this machine for the one command, stopped at its end
+    command = [str(KILN), "bench", "suite", str(path), "--out", str(tmp_path / "auto"), "--ray", "auto", "--jobs", "2"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert records(tmp_path / "auto") == records(tmp_path / "processes")
+
     again: list[SuiteProgress] = []
     run_suite(suite, tmp_path / "ray", ray_address="127.0.0.1:1", on_start=again.append)  # nothing left to run
     assert again[0].skipped == 4

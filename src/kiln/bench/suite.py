@@ -4,6 +4,7 @@ summary (``kiln.bench.suite_summary``). Units run in local processes or as Ray t
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,7 +83,12 @@ def run_suite(
     """
     units, problems = plan_units(suite)
     check_buildable(suite)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValidationError(
+            "--out", str(out), f"the folder cannot be made ({error.strerror})", "pick another"
+        ) from None
     records = {unit: read_record(unit, out) for unit in units}
     todo = [unit for unit, record in records.items() if record is None]
     progress = SuiteProgress(total=len(units), skipped=len(units) - len(todo))
@@ -104,10 +110,15 @@ def run_suite(
             run_ray(todo, ray_address, done)
         else:
             run_local(todo, jobs, done)
-    finally:
-        results = summarize_suite(suite, problems, records, out)
-        if results:
-            write_summary(out, results)
+    except BaseException:  # interrupted: the summary of what ran, without hiding why it stopped
+        with contextlib.suppress(Exception):
+            partial = summarize_suite(suite, problems, records, out)
+            if partial:
+                write_summary(out, partial)
+        raise
+    results = summarize_suite(suite, problems, records, out)
+    if results:
+        write_summary(out, results)
     if progress.failures:
         raise BenchRunError(f"{len(progress.failures)} run(s) failed:\n" + "\n".join(progress.failures))
     return results

@@ -2,7 +2,7 @@
 number of worker nodes, each a ``ray start --block`` child process on 127.0.0.1, stopped on exit.
 
 Ray's own servers listen on every interface (Ray decides that); token authentication guards them. The token is
-random, one per process (Ray's client caches the token it first reads), unless ``RAY_AUTH_TOKEN`` is set. The
+random, one per process (Ray's client caches the token it first reads), whatever the environment says. The
 nodes and this process get it through Ray's ``RAY_AUTH_MODE=token`` and ``RAY_AUTH_TOKEN`` environment variables
 (this process's are restored on exit). Ray reads the mode when it is imported: a process that connects to the
 cluster itself must enter the cluster before its first ``import ray`` (the CLI does), or run with
@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,10 +23,19 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from kiln.core.errors import KilnError
+from kiln.core.errors import KilnError, ValidationError
 
 _PROCESS_TOKEN = secrets.token_hex(32)
 _CPUS = re.compile(r"[0-9.]+/([0-9.]+) CPU")
+
+_NODE_PORTS = (
+    "node-manager-port",
+    "object-manager-port",
+    "metrics-export-port",
+    "dashboard-agent-listen-port",
+    "dashboard-agent-grpc-port",
+    "runtime-env-agent-port",
+)
 
 READY_SECONDS = 180.0
 """How long a node may take to start (a deadline for a busy machine, not a wait: ready nodes return at once)."""
@@ -58,13 +68,17 @@ class LocalRayCluster:
         self.address = f"127.0.0.1:{_free_port()}"
         self.log_folder = log_folder
         self._processes: list[tuple[subprocess.Popen[bytes], Path]] = []
-        self._token = os.environ.get("RAY_AUTH_TOKEN") or _PROCESS_TOKEN
+        self._token = _PROCESS_TOKEN
         self._saved_environment: dict[str, str | None] = {}
 
     def _start(self, arguments: list[str], label: str) -> None:
         folder = self.log_folder or Path(os.environ.get("TMPDIR", "/tmp"))
         log = folder / f"kiln-ray-{os.getpid()}-{label}.log"
+        # nodes on one machine need their own ports (Ray's defaults would collide): free ones, chosen here
+        arguments = [*arguments, *(f"--{option}={_free_port()}" for option in _NODE_PORTS)]
         with log.open("wb") as handle:
+            if not Path(_ray_command()).exists() and shutil.which(_ray_command()) is None:
+                raise ValidationError("--ray", "auto", "Ray is not installed here", "pip install 'kiln[cluster]'")
             process = subprocess.Popen(
                 [
                     _ray_command(),
@@ -88,13 +102,17 @@ class LocalRayCluster:
 
     def _cpus(self) -> float | None:
         """The cluster's CPUs as ``ray status`` reports them; None while the head does not answer."""
-        result = subprocess.run(
-            [_ray_command(), "status", f"--address={self.address}"],
-            capture_output=True,
-            text=True,
-            env={**os.environ, **self._environment()},
-            check=False,
-        )
+        try:
+            result = subprocess.run(
+                [_ray_command(), "status", f"--address={self.address}"],
+                capture_output=True,
+                text=True,
+                env={**os.environ, **self._environment()},
+                check=False,
+                timeout=60,
+            )
+        except subprocess.TimeoutExpired:
+            return None
         if result.returncode != 0:
             return None
         match = _CPUS.search(result.stdout)
@@ -112,7 +130,7 @@ class LocalRayCluster:
             time.sleep(0.5)
 
     def _environment(self) -> dict[str, str]:
-        return {"RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "token"), "RAY_AUTH_TOKEN": self._token}
+        return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": self._token}
 
     def __enter__(self) -> LocalRayCluster:
         port = self.address.rsplit(":", 1)[1]
@@ -124,9 +142,9 @@ class LocalRayCluster:
                 ["--head", f"--port={port}", f"--num-cpus={self.head_cpus}", "--include-dashboard=false"], "head"
             )
             self._wait_for_cpus(self.head_cpus)
-            for index in range(self.workers):
+            for index in range(self.workers):  # one after another: nodes starting together race for resources
                 self._start([f"--address={self.address}", f"--num-cpus={self.worker_cpus}"], f"worker{index}")
-            self._wait_for_cpus(self.head_cpus + self.workers * self.worker_cpus)
+                self._wait_for_cpus(self.head_cpus + (index + 1) * self.worker_cpus)
         except BaseException:
             self.stop()
             raise

@@ -12,10 +12,14 @@ suite's results equal those of ``kiln bench pool --seed SEED`` on the same data,
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
 import re
+import socket
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from kiln.bench.registry import resolve_strategy
 from kiln.bench.suite_spec import SuiteDataset
 from kiln.core.errors import KilnError, ValidationError
+from kiln.core.version import VERSION as __version__
 
 if TYPE_CHECKING:
     from kiln.bench.backtest import PoolProblem
@@ -53,7 +58,7 @@ class SuiteUnit:
             "inputs": None if self.dataset.inputs is None else list(self.dataset.inputs),
             "encoding": self.dataset.encoding,
             "strategy": self.strategy,
-            **resolve_strategy(self.strategy).describe(),
+            **strategy_identity(self.strategy),
             "run": self.run,
             "seed": self.seed,
             "initial": self.initial,
@@ -63,6 +68,36 @@ class SuiteUnit:
     def path(self, folder: Path) -> Path:
         """Where the unit's result lives under the results folder ``folder``."""
         return folder / "runs" / self.dataset.name / strategy_folder(self.strategy) / f"run-{self.run}.json"
+
+
+_PEER_LIBRARIES = (
+    ("baybe", "baybe"),
+    ("ax", "ax-platform"),
+    ("optuna", "optuna"),
+    ("skopt", "scikit-optimize"),
+    ("botorch", "botorch"),
+)
+
+
+@functools.cache
+def strategy_identity(name: str) -> dict[str, Any]:
+    """What a strategy's results depend on besides the data: its config (Kiln's strategies: every resolved
+    setting, so a changed default is another strategy), Kiln's version, and a peer's library version."""
+    entry = resolve_strategy(name)
+    identity: dict[str, Any] = {**entry.describe(), "kiln": __version__}
+    if entry.peer:
+        from importlib.metadata import PackageNotFoundError, version
+
+        for prefix, package in _PEER_LIBRARIES:
+            if name.startswith(prefix):
+                try:
+                    identity["library"] = f"{package} {version(package)}"
+                except PackageNotFoundError:
+                    identity["library"] = f"{package} (not installed)"
+    else:
+        with contextlib.suppress(KilnError):  # a strategy that cannot be built fails at its run, with its message
+            identity["resolved"] = entry.build().to_config()
+    return identity
 
 
 def strategy_folder(name: str) -> str:
@@ -94,6 +129,20 @@ def _problem(dataset: SuiteDataset) -> PoolProblem:
     """The dataset's problem, loaded once per process (workers run many units of one dataset)."""
     cache_key = json.dumps([dataset.digest, dataset.target, dataset.direction, dataset.inputs, dataset.encoding])
     if cache_key not in _PROBLEMS:
+        if dataset.csv is not None:  # the file this process reads must be the one the suite was planned on
+            try:
+                here = "sha256:" + hashlib.sha256(dataset.csv.read_bytes()).hexdigest()
+            except OSError as error:
+                raise ValidationError(
+                    f"datasets[{dataset.name}].csv", str(dataset.csv), f"unreadable here ({error})", None
+                ) from None
+            if here != dataset.digest:
+                raise ValidationError(
+                    f"datasets[{dataset.name}].csv",
+                    str(dataset.csv),
+                    f"this machine's copy ({socket.gethostname()}) differs from the one the suite was started with",
+                    "give every machine the same file",
+                )
         _PROBLEMS[cache_key] = load_dataset_problem(dataset)[0]
     return _PROBLEMS[cache_key]
 
@@ -152,7 +201,7 @@ def read_record(unit: SuiteUnit, folder: Path) -> dict[str, Any] | None:
     return record
 
 
-_UNIT_FIELDS = ("strategy", "config", "peer", "run")
+_UNIT_FIELDS = ("strategy", "config", "peer", "resolved", "library", "kiln", "run")
 
 
 def other_records(unit: SuiteUnit, folder: Path, known: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
@@ -172,8 +221,9 @@ def other_records(unit: SuiteUnit, folder: Path, known: Iterable[str]) -> dict[s
         if name in skip or {k: v for k, v in key.items() if k not in _UNIT_FIELDS} != template:
             continue
         try:
-            if resolve_strategy(name).describe() != {k: key[k] for k in ("config", "peer") if k in key}:
-                continue  # a name whose meaning changed since
+            identity = strategy_identity(name)
+            if identity != {k: key[k] for k in _UNIT_FIELDS if k in key and k not in ("strategy", "run")}:
+                continue  # a strategy whose settings or library changed since
         except KilnError:
             continue
         if path.parent.name == strategy_folder(name) and path.name == f"run-{run}.json":
@@ -184,58 +234,115 @@ def other_records(unit: SuiteUnit, folder: Path, known: Iterable[str]) -> dict[s
 def write_record(unit: SuiteUnit, folder: Path, record: dict[str, Any]) -> None:
     """Save ``record`` as the unit's result: a temporary file first, then an atomic rename."""
     path = unit.path(folder)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(record, separators=(",", ":")) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, json.dumps(record, separators=(",", ":")) + "\n")
+    except OSError as error:
+        raise ValidationError("--out", str(path), f"the result cannot be written ({error.strerror})", None) from None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a unique temporary file beside it, flushed to disk, then renamed."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 # ----------------------------------------------------------------------------------------------------- executors
 Done = Callable[[SuiteUnit, dict[str, Any]], None]
 
 
+_THREAD_VARIABLES = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def _one_thread() -> None:
-    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
+    os.environ.update(_THREAD_VARIABLES)
+
+
+def _crashed(unit: SuiteUnit, why: str) -> dict[str, Any]:
+    return {"error": f"{unit.dataset.name}, strategy {unit.strategy!r}, run {unit.run}: {why}"}
 
 
 def run_local(units: Iterable[SuiteUnit], jobs: int, done: Done) -> None:
-    """Run ``units`` in ``jobs`` processes (in this process when 1); ``done(unit, record)`` as each finishes."""
+    """Run ``units`` in ``jobs`` processes (in this process when 1); ``done(unit, record)`` as each finishes.
+
+    A worker process that dies (out of memory, a crash in a library) breaks its pool: the runs it took down are
+    tried once more in a fresh pool, then reported as failed; the other runs go on.
+    """
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     todo = list(units)
     if jobs <= 1 or len(todo) <= 1:
-        for unit in todo:
-            done(unit, run_unit(unit))
+        import torch
+
+        threads = torch.get_num_threads()
+        try:
+            for unit in todo:
+                done(unit, run_unit(unit))
+        finally:
+            torch.set_num_threads(threads)
         return
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # never fork a process that may hold torch threads
-    with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context, initializer=_one_thread) as executor:
-        futures = {executor.submit(run_unit, unit): unit for unit in todo}
-        pending = set(futures)
-        try:
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    done(futures[future], future.result())
-        finally:
-            for future in pending:
-                future.cancel()
+    tries: dict[SuiteUnit, int] = {}
+    while todo:
+        broken: list[SuiteUnit] = []
+        with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context, initializer=_one_thread) as executor:
+            futures = {executor.submit(run_unit, unit): unit for unit in todo}
+            pending = set(futures)
+            try:
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        unit = futures[future]
+                        try:
+                            record = future.result()
+                        except BrokenProcessPool:
+                            tries[unit] = tries.get(unit, 0) + 1
+                            if tries[unit] < 2:
+                                broken.append(unit)
+                                continue
+                            record = _crashed(unit, "its worker process died twice (out of memory?)")
+                        done(unit, record)
+            finally:
+                for future in pending:
+                    future.cancel()
+        todo = broken
 
 
 def run_ray(units: Iterable[SuiteUnit], address: str, done: Done) -> None:
     """Run ``units`` as Ray tasks of one CPU each on the cluster at ``address``; ``done`` as each finishes.
 
     The driver connects with ``ray.init(address=...)``; kiln must be installed on every node (the same version).
+    A task that Ray cannot run (a node lost, kiln missing there) is reported as a failed run; the others go on.
     """
-    import ray
-
     todo = list(units)
     if not todo:
         return
+    try:
+        import ray
+    except ImportError:
+        raise ValidationError("--ray", address, "Ray is not installed here", "pip install 'kiln[cluster]'") from None
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address, log_to_driver=False, runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
+        try:
+            ray.init(address=address, log_to_driver=False, runtime_env={"env_vars": dict(_THREAD_VARIABLES)})
+        except (ConnectionError, RuntimeError, ValueError) as error:
+            raise ValidationError(
+                "--ray",
+                address,
+                f"no Ray cluster answers there ({str(error).splitlines()[0] if str(error) else type(error).__name__})",
+                "check the head's host:port, and RAY_AUTH_MODE / RAY_AUTH_TOKEN for a cluster with a token",
+            ) from None
     try:
         task = ray.remote(num_cpus=1, max_retries=1)(run_unit)
         refs = {task.remote(unit): unit for unit in todo}
@@ -243,7 +350,11 @@ def run_ray(units: Iterable[SuiteUnit], address: str, done: Done) -> None:
         while pending:
             finished, pending = ray.wait(pending, num_returns=1)
             for ref in finished:
-                done(refs[ref], ray.get(ref))
+                try:
+                    record = ray.get(ref)
+                except ray.exceptions.RayError as error:
+                    record = _crashed(refs[ref], f"Ray could not run it ({type(error).__name__}: {str(error)[:300]})")
+                done(refs[ref], record)
     finally:
         if started_here:
             ray.shutdown()

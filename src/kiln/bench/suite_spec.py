@@ -113,11 +113,22 @@ def _strategies(where: str, value: Any) -> tuple[tuple[str, ...], tuple[tuple[st
             runs.append((name, _whole(place, "runs", item.get("runs"), 1)))
         else:
             name = _text(where, "strategies", item)
-        names.append(name)
+        names.append(_strategy_name(f"{_field(where, 'strategies')}[{index}]", name))
+    runs = [(_strategy_name(where, name), count) for name, count in runs]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise SpecError(_field(where, "strategies"), repeated, "each name may be given once", "remove the repeat")
     return tuple(names), tuple(runs)
+
+
+def _strategy_name(where: str, name: str) -> str:
+    """The registry's name for ``name`` (a JSON config without its spaces); SpecError naming ``where``."""
+    from kiln.bench.registry import resolve_strategy
+
+    try:
+        return resolve_strategy(name).name
+    except SpecError as error:
+        raise SpecError(where, name, error.allowed, "see kiln bench strategies") from None
 
 
 def _unknown(where: str, given: Mapping[str, Any], allowed: set[str]) -> None:
@@ -135,6 +146,16 @@ def _digest(path: Path, where: str) -> str:
         ) from None
     except OSError as error:
         raise SpecError(f"{where}.csv", str(path), f"the file cannot be read ({error.strerror})", None) from None
+
+
+def _builtin_digest(name: str) -> str:
+    """``builtin:NAME:sha256:...``: a built-in dataset's name and its file's bytes (a changed file is other data)."""
+    from importlib import resources
+
+    from kiln.lab.datasets import DATASETS
+
+    data = resources.files("kiln.lab.datasets").joinpath(DATASETS[name].file).read_bytes()
+    return f"builtin:{name}:sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def _dataset(index: int, raw: Any, folder: Path, defaults: Mapping[str, Any]) -> SuiteDataset:
@@ -168,14 +189,12 @@ def _dataset(index: int, raw: Any, folder: Path, defaults: Mapping[str, Any]) ->
         strategies, strategy_runs = _strategies(where, raw["strategies"])
     else:
         strategies, strategy_runs = defaults["strategies"]
-    digest = _digest(csv, where) if csv is not None else f"builtin:{name}"
+    digest = _digest(csv, where) if csv is not None else _builtin_digest(name)
     return SuiteDataset(name, csv, target, direction, inputs, encoding, runs, budget, strategies, digest, strategy_runs)
 
 
 def parse_suite(raw: Any, folder: Path) -> Suite:
     """A Suite from the parsed YAML ``raw``; CSV paths are relative to ``folder``. SpecError names what is wrong."""
-    from kiln.bench.registry import resolve_strategies
-
     if not isinstance(raw, dict):
         raise SpecError("suite", raw, "a mapping with datasets is required", "see docs/bench.md, kiln bench suite")
     _unknown("", raw, _TOP_KEYS)
@@ -194,8 +213,6 @@ def parse_suite(raw: Any, folder: Path) -> Suite:
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise SpecError("datasets", repeated, "each dataset name may be given once", "rename one of them")
-    for dataset in datasets:
-        resolve_strategies(list(dataset.strategies))  # unknown names fail before anything runs
     return Suite(folder, seed, initial, datasets)
 
 
