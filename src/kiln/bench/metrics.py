@@ -70,6 +70,11 @@ def acceleration_factor(cycles: float | np.ndarray, fraction: float, size: int) 
     return random_cycles_to_top(fraction, size) / np.asarray(cycles, dtype=float)
 
 
+def format_cycles(value: float | None, budget: int) -> str:
+    """Median cycles for a table: the number, or ``>BUDGET`` when the median run never got there (None)."""
+    return f">{budget}" if value is None else f"{value:g}"
+
+
 def median_cycles(cycles: np.ndarray) -> float | None:
     """The median over runs, runs that never reached the level counted as infinity; None if that median is inf.
 

@@ -275,7 +275,7 @@ def _needs_torch(entries: Sequence[StrategyEntry]) -> bool:
     return any(entry.peer or (entry.config or {}).get("kind") not in _NUMPY_ONLY for entry in entries)
 
 
-def _limit_threads() -> int | None:
+def limit_torch_threads() -> int | None:
     """One torch thread in this process; the previous thread count, or None without torch."""
     try:
         import torch
@@ -291,7 +291,7 @@ def _init_worker(problem: PoolProblem | HVProblem, torch_threads: bool) -> None:
     _WORKER_PROBLEM = problem
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
     if torch_threads:
-        _limit_threads()
+        limit_torch_threads()
 
 
 def _one_run(entry: StrategyEntry, run: int, settings: BenchSettings) -> Trajectory | HVTrajectory | str:
@@ -342,7 +342,7 @@ def run_bench(
 
     jobs, torch_threads = min(settings.jobs, len(tasks)), _needs_torch(entries)
     if jobs <= 1:
-        previous, saved = _limit_threads() if torch_threads else None, _WORKER_PROBLEM
+        previous, saved = limit_torch_threads() if torch_threads else None, _WORKER_PROBLEM
         _WORKER_PROBLEM = problem
         try:
             for entry, run in tasks:

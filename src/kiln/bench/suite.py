@@ -14,7 +14,7 @@ from kiln.bench.registry import resolve_strategy
 from kiln.bench.runner import BenchRunError, check_settings
 from kiln.bench.suite_runs import (
     SuiteUnit,
-    load_dataset_problem,
+    dataset_problem,
     other_records,
     read_record,
     run_local,
@@ -42,7 +42,7 @@ def plan_units(suite: Suite) -> tuple[list[SuiteUnit], dict[str, Any]]:
     problems: dict[str, Any] = {}
     budgets: dict[str, int] = {}
     for dataset in suite.datasets:
-        problem, meta = load_dataset_problem(dataset)
+        problem, meta = dataset_problem(dataset)
         try:
             settings = check_settings(
                 problem.size, runs=dataset.runs, initial=suite.initial, budget=dataset.budget, seed=suite.seed, jobs=1

@@ -13,6 +13,7 @@ suite's results equal those of ``kiln bench pool --seed SEED`` on the same data,
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
@@ -122,14 +123,15 @@ def load_dataset_problem(dataset: SuiteDataset) -> tuple[PoolProblem, DatasetMet
         raise ValidationError(f"datasets[{dataset.name}]", error.value, str(error), None) from None
 
 
-_PROBLEMS: dict[str, PoolProblem] = {}
+_PROBLEMS: dict[str, tuple[PoolProblem, DatasetMeta]] = {}
 
 
-def _problem(dataset: SuiteDataset) -> PoolProblem:
-    """The dataset's problem, loaded once per process (workers run many units of one dataset)."""
+def dataset_problem(dataset: SuiteDataset) -> tuple[PoolProblem, DatasetMeta]:
+    """The dataset's problem and description, loaded once per process (the driver plans with it, and each
+    worker runs many units of one dataset); the CSV read must be the one the suite was planned on."""
     cache_key = json.dumps([dataset.digest, dataset.target, dataset.direction, dataset.inputs, dataset.encoding])
     if cache_key not in _PROBLEMS:
-        if dataset.csv is not None:  # the file this process reads must be the one the suite was planned on
+        if dataset.csv is not None:
             try:
                 here = "sha256:" + hashlib.sha256(dataset.csv.read_bytes()).hexdigest()
             except OSError as error:
@@ -143,34 +145,34 @@ def _problem(dataset: SuiteDataset) -> PoolProblem:
                     f"this machine's copy ({socket.gethostname()}) differs from the one the suite was started with",
                     "give every machine the same file",
                 )
-        _PROBLEMS[cache_key] = load_dataset_problem(dataset)[0]
+        _PROBLEMS[cache_key] = load_dataset_problem(dataset)
     return _PROBLEMS[cache_key]
+
+
+def failure(unit: SuiteUnit, why: str) -> dict[str, Any]:
+    """The record of a run that failed: ``{"error": message}``, the message naming the run."""
+    return {"error": f"{unit.dataset.name}, strategy {unit.strategy!r}, run {unit.run}: {why}"}
 
 
 def run_unit(unit: SuiteUnit) -> dict[str, Any]:
     """Run ``unit`` in this process (torch on one thread): its result record, or ``{"error": message}`` when the
     strategy fails (any exception: a peer library's numerical failure is reported, not fatal)."""
     from kiln.bench.backtest import run_seed, run_trajectory
+    from kiln.bench.runner import limit_torch_threads
 
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:  # pragma: no cover - torch is a dependency
-        pass
+    limit_torch_threads()
     try:
         trajectory = run_trajectory(
-            _problem(unit.dataset),
+            dataset_problem(unit.dataset)[0],
             resolve_strategy(unit.strategy).build(),
             seed=run_seed(unit.seed, unit.run),
             budget=unit.budget,
             initial=unit.initial,
         )
     except KilnError as error:
-        return {"error": f"{unit.dataset.name}, strategy {unit.strategy!r}, run {unit.run}: {error}"}
+        return failure(unit, str(error))
     except Exception as error:  # a peer library's own failure must not stop the suite's other runs
-        where = f"{unit.dataset.name}, strategy {unit.strategy!r}, run {unit.run}"
-        return {"error": f"{where}: {type(error).__name__}: {error}"}
+        return failure(unit, f"{type(error).__name__}: {error}")
     return {
         "key": unit.key(),
         "seed": trajectory.seed,
@@ -201,33 +203,25 @@ def read_record(unit: SuiteUnit, folder: Path) -> dict[str, Any] | None:
     return record
 
 
-_UNIT_FIELDS = ("strategy", "config", "peer", "resolved", "library", "kiln", "run")
-
-
 def other_records(unit: SuiteUnit, folder: Path, known: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """Results in ``folder`` of strategies not in ``known`` on ``unit``'s dataset with the same data and settings
-    (another suite's, written to the same folder): strategy name -> records in run order. Files that are not
-    such results are left out (they are not this suite's to judge)."""
-    template = {k: v for k, v in unit.key().items() if k not in _UNIT_FIELDS}
+    (another suite's, written to the same folder): strategy name -> records in run order. A file counts when its
+    key is the key a unit of its strategy and run would have here; anything else is left out (it is not this
+    suite's to judge)."""
     skip = set(known)
     found: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for path in sorted((folder / "runs" / unit.dataset.name).glob("*/run-*.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-            key = record["key"]
-            name, run = str(key["strategy"]), int(key["run"])
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+            name, run = str(record["key"]["strategy"]), int(record["key"]["run"])
+            if name in skip:
+                continue
+            twin = dataclasses.replace(unit, strategy=name, run=run)
+            if record["key"] != twin.key() or path != twin.path(folder):
+                continue  # other data or settings, or a strategy whose settings or library changed since
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, KilnError):
             continue
-        if name in skip or {k: v for k, v in key.items() if k not in _UNIT_FIELDS} != template:
-            continue
-        try:
-            identity = strategy_identity(name)
-            if identity != {k: key[k] for k in _UNIT_FIELDS if k in key and k not in ("strategy", "run")}:
-                continue  # a strategy whose settings or library changed since
-        except KilnError:
-            continue
-        if path.parent.name == strategy_folder(name) and path.name == f"run-{run}.json":
-            found.setdefault(name, []).append((run, record))
+        found.setdefault(name, []).append((run, record))
     return {name: [r for _, r in sorted(pairs, key=lambda pair: pair[0])] for name, pairs in sorted(found.items())}
 
 
@@ -266,10 +260,6 @@ def _one_thread() -> None:
     os.environ.update(_THREAD_VARIABLES)
 
 
-def _crashed(unit: SuiteUnit, why: str) -> dict[str, Any]:
-    return {"error": f"{unit.dataset.name}, strategy {unit.strategy!r}, run {unit.run}: {why}"}
-
-
 def run_local(units: Iterable[SuiteUnit], jobs: int, done: Done) -> None:
     """Run ``units`` in ``jobs`` processes (in this process when 1); ``done(unit, record)`` as each finishes.
 
@@ -281,14 +271,17 @@ def run_local(units: Iterable[SuiteUnit], jobs: int, done: Done) -> None:
 
     todo = list(units)
     if jobs <= 1 or len(todo) <= 1:
-        import torch
+        from kiln.bench.runner import limit_torch_threads
 
-        threads = torch.get_num_threads()
+        previous = limit_torch_threads()
         try:
             for unit in todo:
                 done(unit, run_unit(unit))
         finally:
-            torch.set_num_threads(threads)
+            if previous is not None:
+                import torch
+
+                torch.set_num_threads(previous)
         return
     import multiprocessing
 
@@ -311,7 +304,7 @@ def run_local(units: Iterable[SuiteUnit], jobs: int, done: Done) -> None:
                             if tries[unit] < 2:
                                 broken.append(unit)
                                 continue
-                            record = _crashed(unit, "its worker process died twice (out of memory?)")
+                            record = failure(unit, "its worker process died twice (out of memory?)")
                         done(unit, record)
             finally:
                 for future in pending:
@@ -353,7 +346,7 @@ def run_ray(units: Iterable[SuiteUnit], address: str, done: Done) -> None:
                 try:
                     record = ray.get(ref)
                 except ray.exceptions.RayError as error:
-                    record = _crashed(refs[ref], f"Ray could not run it ({type(error).__name__}: {str(error)[:300]})")
+                    record = failure(refs[ref], f"Ray could not run it ({type(error).__name__}: {str(error)[:300]})")
                 done(refs[ref], record)
     finally:
         if started_here:

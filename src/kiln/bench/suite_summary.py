@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiln.bench.metrics import format_cycles as _cycles
 from kiln.bench.registry import resolve_strategy
 
 if TYPE_CHECKING:
@@ -78,10 +79,6 @@ def summary_entry(results: Mapping[str, Any]) -> dict[str, Any]:
         "af_at_0.8",
     )
     return {name: {k: block[k] for k in keep} for name, block in results["strategies"].items()}
-
-
-def _cycles(value: float | None, budget: int) -> str:
-    return f">{budget}" if value is None else f"{value:g}"
 
 
 def _ratio(value: float | None, best: float | None, budget: int) -> str:

@@ -63,10 +63,6 @@ def _writable(option: str, path: Path | None) -> None:
         raise ValidationError(option, str(path), "its folder does not exist", "create the folder first")
 
 
-def _cycles(value: float | None, budget: int) -> str:
-    return f">{budget}" if value is None else f"{value:g}"
-
-
 @bench_app.command()
 @_reports_errors
 def pool(
@@ -220,6 +216,8 @@ def _top_table(results: dict[str, Any], name: str, runs: int, budget: int) -> Ta
     """Per strategy: median cycles to Top% 0.5 / 0.8 / 1.0, EF max, AF(0.8), median Top% at the budget."""
     from rich.table import Table
 
+    from kiln.bench.metrics import format_cycles as _cycles
+
     table = Table(title=f"{name}: cycles to Top% a (median of {runs} runs)")
     for header in ("strategy", "Top% 0.5", "Top% 0.8", "Top% 1.0", "EF max", "AF(0.8)", "Top% at budget"):
         table.add_column(header, justify="left" if header == "strategy" else "right")
@@ -239,6 +237,8 @@ def _top_table(results: dict[str, Any], name: str, runs: int, budget: int) -> Ta
 def _hv_table(results: dict[str, Any], name: str, runs: int, budget: int) -> Table:
     """Per strategy: median cycles to HV% 0.9 / 0.95 / 0.99 and the median HV% at the budget."""
     from rich.table import Table
+
+    from kiln.bench.metrics import format_cycles as _cycles
 
     table = Table(title=f"{name}: cycles to HV% a (median of {runs} runs)")
     for header in ("strategy", "HV% 0.9", "HV% 0.95", "HV% 0.99", "HV% at budget"):
