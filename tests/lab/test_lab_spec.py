@@ -103,6 +103,27 @@ def test_a_csv_pool_is_read_relative_to_the_spec(tmp_path: Path) -> None:
     assert len(pool) == 3  # identical rows merged
 
 
+def test_a_csv_pool_may_name_an_image_file_relative_to_the_spec(tmp_path: Path) -> None:
+    import numpy as np
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "points.csv").write_text("x,y,reward\n1,2,0.5\n4,0,0.7\n")
+    np.save(tmp_path / "data" / "overview.npy", np.arange(30.0).reshape(5, 6))
+    (tmp_path / "spec.yaml").write_text(
+        "name: imaged\npool: {csv: data/points.csv, image: {npy: data/overview.npy, patch: 3}}\n"
+        "objective: {target: reward, direction: max}\n"
+    )
+    pool = load_spec(tmp_path / "spec.yaml").config.domain
+    assert isinstance(pool, CandidatePool) and pool.image is not None
+    assert pool.image.patches([0], normalised=False)[0, 1, 1] == 2 * 6 + 1
+    (tmp_path / "spec.yaml").write_text(
+        "name: imaged\npool: {csv: data/points.csv, image: data/overview.npy}\nobjective: {target: reward}\n"
+    )
+    with pytest.raises(SpecError, match="an image file") as error:
+        load_spec(tmp_path / "spec.yaml")
+    assert error.value.field == "pool.image"
+
+
 def _broken(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
     document = copy.deepcopy(base)
     for key, value in changes.items():

@@ -318,7 +318,7 @@ def _domain(document: Mapping[str, Any], objective: Objective, base: Path) -> Do
             "a pool needs exactly one of dataset (built-in) or csv (a file)",
             "e.g. pool: {csv: candidates.csv}",
         )
-    fields = {"dataset", "csv", "inputs", "allow_repeats", "units", "encoding"}
+    fields = {"dataset", "csv", "inputs", "allow_repeats", "units", "encoding", "image"}
     unknown = sorted(set(pool) - fields)
     if unknown:
         raise SpecError("pool", unknown, f"fields are {sorted(fields)}", "remove the others")
@@ -341,7 +341,24 @@ def _domain(document: Mapping[str, Any], objective: Objective, base: Path) -> Do
         allow_repeats=pool.get("allow_repeats", False),
         units=pool.get("units"),
         encoding=pool.get("encoding", "auto"),
+        image=_pool_image(pool.get("image"), base),
     )
+
+
+def _pool_image(config: Any, base: Path) -> Any:
+    """``pool.image: {npy: FILE, patch: 9, columns: [x, y]}`` (FILE relative to the spec) as a PoolImage."""
+    if config is None:
+        return None
+    from kiln.space.pool_image import PoolImage
+
+    if not isinstance(config, Mapping) or "npy" not in config:
+        raise SpecError(
+            "pool.image", config, "an image file: {npy: FILE, patch: 9, columns: [x, y]}", "see docs/spec.md"
+        )
+    try:
+        return PoolImage.from_config({**config, "npy": str(base / str(config["npy"]))}, "pool.image")
+    except ValidationError as error:
+        raise SpecError(error.field, error.value, error.allowed, error.fix) from None
 
 
 def _read_csv(path: Path) -> Any:

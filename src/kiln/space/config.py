@@ -77,6 +77,7 @@ def space_from_config(config: Mapping[str, Any]) -> Domain:
             units=config.get("units"),
             encoding=config.get("encoding", "auto"),
             encodings=config.get("encodings"),
+            image=_pool_image(config.get("image")),
         )
     if kind != "space":
         raise SpecError("space: kind", kind, "known kinds are 'space' and 'pool'", "fix the kind")
@@ -121,6 +122,18 @@ def space_from_config(config: Mapping[str, Any]) -> Domain:
         _reject_unknown(constraint, {"coefficients", "op", "rhs"}, f"space.constraints[{i}]")
         constraints.append(LinearConstraint(constraint["coefficients"], constraint["rhs"], constraint.get("op", "<=")))
     return SearchSpace(parameters, compositions=compositions, constraints=constraints)
+
+
+def _pool_image(config: Any) -> Any:
+    """The pool's stored image (``kiln.space.pool_image``), None without one; numpy is imported only with one."""
+    if config is None:
+        return None
+    from kiln.space.pool_image import PoolImage
+
+    try:
+        return PoolImage.from_config(config, "space.image")
+    except ValidationError as error:
+        raise SpecError(error.field, error.value, error.allowed, error.fix) from None
 
 
 def _step_as_precision(arguments: dict[str, Any], where: str) -> None:

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from kiln.space.pool_image import PoolImage
+
 
 class CandidatePool:
     """Allowed rows of the design space.
@@ -45,6 +47,9 @@ class CandidatePool:
             through their elemental properties as well as directly; a single name "elements" applies to every
             such column.
         encodings: the stored result (a campaign's configuration keeps it; without it it is computed here).
+        image: an image patch per candidate (``kiln.space.pool_image.PoolImage``: an overview image placed by two
+            pixel columns, or one image per row), checked against the rows; kept attached as ``self.image``
+            (None without one) and stored in ``to_config``. The model coordinates do not change with it.
     """
 
     def __init__(
@@ -56,6 +61,7 @@ class CandidatePool:
         units: Mapping[str, str] | None = None,
         encoding: str | Mapping[str, str] = "auto",
         encodings: Mapping[str, Any] | None = None,
+        image: PoolImage | None = None,
     ) -> None:
         self.columns = [str(c) for c in columns]
         if not self.columns or len(set(self.columns)) != len(self.columns):
@@ -88,6 +94,21 @@ class CandidatePool:
         self.encoding = self._checked_request(encoding)
         self.encodings, self.elements = self._resolved(encodings)
         self.dim = int(sum(self.numeric)) + sum(self.encodings[c].width(len(v)) for c, v in self._categories.items())
+        self.image = self._attached(image)
+
+    def _attached(self, image: Any) -> PoolImage | None:
+        if image is None:
+            return None
+        from kiln.space.pool_image import PoolImage
+
+        if not isinstance(image, PoolImage):
+            raise ValidationError(
+                "pool: image",
+                type(image).__name__,
+                "a PoolImage (kiln.space.pool_image)",
+                "build one with PoolImage.overview(image, patch=9) or PoolImage.stack(images)",
+            )
+        return image.attached(self)
 
     def _checked_request(self, encoding: Any) -> str | dict[str, str]:
         if isinstance(encoding, str):
@@ -247,8 +268,9 @@ class CandidatePool:
         allow_repeats: bool = False,
         units: Mapping[str, str] | None = None,
         encoding: str | Mapping[str, str] = "auto",
+        image: PoolImage | None = None,
     ) -> CandidatePool:
-        """A pool from the ``inputs`` columns of a DataFrame (all columns by default)."""
+        """A pool from the ``inputs`` columns of a DataFrame (all columns by default), with an optional image."""
         columns = list(inputs) if inputs is not None else [str(c) for c in frame.columns]
         missing = [c for c in columns if c not in frame.columns]
         if missing:
@@ -256,7 +278,7 @@ class CandidatePool:
                 "pool: inputs", missing, f"columns of the table are {list(map(str, frame.columns))}", "fix the names"
             )
         rows = [[_plain(v) for v in record] for record in frame[columns].itertuples(index=False, name=None)]
-        return cls(columns, rows, allow_repeats=allow_repeats, units=units, encoding=encoding)
+        return cls(columns, rows, allow_repeats=allow_repeats, units=units, encoding=encoding, image=image)
 
     @classmethod
     def from_csv(
@@ -331,6 +353,25 @@ class CandidatePool:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def patches(self, keys_or_rows: Sequence[Any]) -> np.ndarray:
+        """The normalised image patches of candidates given by row keys or as rows (maps in lab units), n x p x p
+        float32 (``PoolImage.patches``). Raises ValidationError when the pool has no image or a row is not one
+        of its candidates."""
+        if self.image is None:
+            raise ValidationError(
+                "pool: image", None, "this pool has no image", "give CandidatePool(..., image=PoolImage...)"
+            )
+        keys = []
+        for i, item in enumerate(keys_or_rows):
+            if isinstance(item, Mapping):
+                key = self.key_of(item)
+                if key is None:
+                    raise ValidationError(f"pool: row {i}", dict(item), "a candidate of the pool", "use its values")
+                keys.append(key)
+            else:
+                keys.append(item)
+        return self.image.patches(keys)
 
     def row(self, key: int) -> dict[str, Any]:
         """The candidate with row key ``key`` as a dict in lab units."""
@@ -423,10 +464,12 @@ class CandidatePool:
                 **{c: e.to_config() for c, e in self.encodings.items()},
                 **({"(elements)": dict(self.elements)} if self.elements else {}),
             },
+            **({"image": self.image.to_config()} if self.image is not None else {}),
         }
 
     def __repr__(self) -> str:
-        return f"CandidatePool({len(self.rows)} rows, columns={self.columns})"
+        image = f", image={self.image!r}" if self.image is not None else ""
+        return f"CandidatePool({len(self.rows)} rows, columns={self.columns}{image})"
 
 
 def _shown(values: Sequence[Any], most: int = 20) -> str:
