@@ -17,6 +17,11 @@ Kinds and their fields (``name`` defaults to the kind; ``cost`` of one experimen
 - ``http``: ``submit_url``, ``status_url`` (with ``{id}``), ``poll_interval``, ``request_timeout``, ``headers``
   (see ``kiln.lab.adapters.http`` for the protocol).
 - ``manual``: ``poll_interval``: a person runs the experiment and records it with ``kiln tell`` / ``kiln fail``.
+- ``microscope``: the simulated scanning-probe microscope (``kiln.lab.microscope``): ``sample`` ({kind, seed, size,
+  ...options}), ``reward`` (a built-in reward of the spectrum or "module:function"; a list or a map name ->
+  reward for several), ``latency`` and ``cost`` (the spectrum's, or a map per instruction load_sample,
+  overview_scan, spectrum), ``noise`` ({spectrum, image}), ``drift`` ({stage, stage_max, baseline, baseline_max}),
+  ``time_scale``; an experiment's parameters are the pixel's x and y, and its cost is the spectrum's.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from kiln.lab.adapters.simulated import SimulatedInstrument
 from kiln.lab.emulator import DatasetEmulator
 from kiln.lab.protocol import AsyncInstrument
 
-KINDS = ("emulator", "simulated", "command", "callable", "http", "manual")
+KINDS = ("emulator", "simulated", "command", "callable", "http", "manual", "microscope")
 COMMON = {"kind", "name", "cost"}
 FIELDS = {
     "emulator": {"dataset", "noise", "report"},
@@ -54,6 +59,7 @@ FIELDS = {
     "callable": {"function"},
     "http": {"submit_url", "status_url", "poll_interval", "request_timeout", "headers"},
     "manual": {"poll_interval"},
+    "microscope": {"sample", "reward", "latency", "noise", "drift", "time_scale"},
 }
 
 
@@ -89,6 +95,9 @@ def instrument_from_spec(
     name = config.get("name", kind)
     if not isinstance(name, str) or not name:
         raise SpecError(f"{where}.name", name, "a non-empty name is required", "e.g. name: robot-1")
+    if kind == "microscope":
+        microscope = microscope_from_spec(config, name=name, seed=seed, where=where)
+        return microscope, microscope.settings.cost["spectrum"], None
     cost = config.get("cost", 1.0)
     if isinstance(cost, bool) or not isinstance(cost, int | float) or cost < 0:
         raise SpecError(f"{where}.cost", cost, "a number >= 0 is required", "e.g. cost: 1")
@@ -147,6 +156,32 @@ def _build(
         if k in config
     }
     return SimulatedInstrument(source, name=name, seed=seed, **options), emulator
+
+
+def microscope_from_spec(config: Mapping[str, Any], *, name: str, seed: int, where: str) -> Any:
+    """A ``microscope`` config -> the MicroscopeInstrument (not yet loaded); SpecError naming the field at fault,
+    e.g. ``instrument.sample.kind`` or ``instrument.noise.spectrum``."""
+    from kiln.lab.microscope.instrument import MicroscopeInstrument, SampleSpec
+    from kiln.lab.microscope.rewards import resolve_rewards
+    from kiln.lab.microscope.settings import MicroscopeSettings
+
+    if "sample" not in config:
+        raise SpecError(f"{where}.sample", None, "a microscope needs a sample", "e.g. sample: {kind: ferroelectric}")
+    if "reward" not in config:
+        raise SpecError(f"{where}.reward", None, "a microscope needs a reward of its spectra", "e.g. reward: loop_area")
+    try:
+        settings = MicroscopeSettings.parse(
+            **{k: config[k] for k in ("latency", "cost", "noise", "drift", "time_scale") if k in config}
+        )
+        sample = SampleSpec.parse(config["sample"])
+        sample.build()  # an unknown kind or a bad option fails here, before any experiment
+        rewards = resolve_rewards(config["reward"], f"{where}.reward")
+        return MicroscopeInstrument(sample, rewards, settings=settings, name=name, seed=seed)
+    except SpecError:
+        raise
+    except ValidationError as error:
+        path = error.field.removeprefix("instrument: ").replace(": ", ".")
+        raise SpecError(f"{where}.{path}", error.value, error.allowed, error.fix) from None
 
 
 def _emulator(config: Mapping[str, Any], seed: int, where: str, noise: Any) -> DatasetEmulator:
