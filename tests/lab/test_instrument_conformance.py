@@ -1,6 +1,6 @@
 """Every built-in instrument kind runs the shipped Instrument conformance suite (``kiln.lab.conformance``): the
 emulator and the simulated instrument as a spec builds them, callables (sync and async), a command line, the HTTP
-adapter against a lab service on loopback, and a workflow of two steps.
+adapter against a lab service on loopback, a workflow of two steps, and the simulated microscope.
 
 The manual instrument waits for a person, so only the checks that need no outcome run on it.
 """
@@ -64,6 +64,17 @@ def cases(lab_url: str) -> dict[str, tuple[Factory, dict[str, Any]]]:
         "http": (
             lambda: HttpInstrument(f"{lab_url}/run", f"{lab_url}/run/{{id}}", name="robot", poll_interval=0.02),
             {"x": 1.5},
+        ),
+        "microscope": (
+            spec(
+                {
+                    "kind": "microscope",
+                    "sample": {"kind": "ferroelectric", "size": 32},
+                    "reward": "loop_area",
+                    "time_scale": 0.0001,
+                }
+            ),
+            {"x": 3, "y": 7},
         ),
         "workflow": (
             lambda: WorkflowInstrument(
