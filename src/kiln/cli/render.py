@@ -355,7 +355,8 @@ def partly_measured(experiments: Sequence[Experiment], quantities: Sequence[str]
 def campaign_summary(campaign: Any) -> dict[str, Any]:
     """What ``kiln show --json`` prints: the set-up in words and as stored, the run driving it (``run``: who holds
     the run lease, ``kiln.lab.lease.lease_json``; null when none), counts, the best (null with several targets)
-    and latest results, the Pareto front (``front``: null with one target), the partly measured experiments."""
+    and latest results, the Pareto front (``front``: null with one target), the partly measured experiments, and the
+    microscope overview scan the pool was taken from (``overview``: null without one)."""
     from kiln.lab.lease import lease_json
 
     experiments = campaign.experiments()
@@ -375,6 +376,7 @@ def campaign_summary(campaign: Any) -> dict[str, Any]:
         "seed": campaign.config.seed,
         "budget": extra.get("budget"),
         "instruments": extra.get("instruments", []),
+        "overview": extra.get("overview"),
         "run": lease_json(campaign.store.get_lease(campaign.name), utc_now()),
         "experiments": len(experiments),
         **status_counts(experiments),
@@ -413,6 +415,16 @@ def show_campaign(campaign: Any, console: Console) -> None:
         about.add_row("budget", f"{extra['budget']} experiments ({measured})")
     for instrument in extra.get("instruments", []):
         about.add_row("instrument", escape(describe_instrument(instrument)))
+    if isinstance(extra.get("overview"), dict):  # the microscope overview the pool was taken from
+        scan = extra["overview"]
+        shape = " x ".join(str(n) for n in scan.get("shape", []))
+        about.add_row(
+            "overview",
+            escape(
+                f"{shape} scan on {scan.get('instrument')} (pixel stride {scan.get('stride')}, patch "
+                f"{scan.get('patch')}; cost {fmt(scan.get('cost'))}, {fmt(scan.get('seconds'))} simulated s)"
+            ),
+        )
     lease = campaign.store.get_lease(campaign.name)
     if lease is not None:
         about.add_row("run by", escape(holder_text(lease, utc_now())))

@@ -151,12 +151,25 @@ def spec_from_dict(document: Any, *, base: Path = Path(), source: Path | None = 
         )
     objective = objective_from_config(document["objective"])
     instruments = _instruments(document)
-    domain = _domain(document, objective, base)
     seed = document.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SpecError("seed", seed, "a whole number >= 0 is required", "e.g. seed: 0")
+    overview: dict[str, Any] | None = None
+    domain: Domain
+    if isinstance(document.get("pool"), Mapping) and "overview" in document["pool"] and "space" not in document:
+        from kiln.lab.microscope.overview_pool import overview_pool
+
+        domain, overview = overview_pool(document["pool"], instruments, seed=seed, base=base)
+    else:
+        domain = _domain(document, objective, base)
+    if document.get("workflow") is None and any(i.get("kind") == "microscope" for i in instruments):
+        from kiln.lab.microscope.overview_pool import check_rewards
+
+        check_rewards(objective.quantities, instruments)
     budget = _count(document, "budget", None)
     about = _about(document.get("description"), budget, instruments)
+    if overview is not None:
+        about["overview"] = overview
     config = CampaignConfig(domain, objective, strategy_from_config(document.get("strategy")), seed, about or None)
     timeout = document.get("timeout")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
@@ -216,7 +229,8 @@ def _refuse_listed_booleans(value: Any, where: str) -> None:
 def _about(description: Any, budget: int | None, instruments: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """What ``kiln show`` tells about a campaign besides its behaviour: stored in the config's ``extra``.
 
-    Instruments are kept as their kind and plain settings (text, numbers, true/false), never nested ones.
+    Instruments are kept as their kind and plain settings (text, numbers, true/false), never nested ones (a
+    microscope's sample is kept in words).
     """
     about: dict[str, Any] = {}
     if description is not None:
@@ -226,13 +240,21 @@ def _about(description: Any, budget: int | None, instruments: Sequence[Mapping[s
     if instruments:
         about["instruments"] = [
             {
-                str(key): value
+                str(key): _sample_words(value) if key == "sample" and isinstance(value, Mapping) else value
                 for key, value in instrument.items()
-                if isinstance(value, str | bool | int) or (isinstance(value, float) and math.isfinite(value))
+                if isinstance(value, str | bool | int)
+                or (isinstance(value, float) and math.isfinite(value))
+                or (key == "sample" and isinstance(value, Mapping))
             }
             for instrument in instruments
         ]
     return about
+
+
+def _sample_words(sample: Mapping[str, Any]) -> str:
+    """A microscope's sample in words, e.g. ``ferroelectric (seed 0, size 128)``."""
+    rest = ", ".join(f"{key} {value}" for key, value in sample.items() if key != "kind")
+    return f"{sample.get('kind')} ({rest})" if rest else str(sample.get("kind"))
 
 
 def _instruments(document: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
@@ -315,7 +337,7 @@ def _domain(document: Mapping[str, Any], objective: Objective, base: Path) -> Do
         raise SpecError(
             "pool",
             pool,
-            "a pool needs exactly one of dataset (built-in) or csv (a file)",
+            "a pool needs exactly one of dataset (built-in), csv (a file) or overview (a microscope's overview scan)",
             "e.g. pool: {csv: candidates.csv}",
         )
     fields = {"dataset", "csv", "inputs", "allow_repeats", "units", "encoding", "image"}
