@@ -75,6 +75,10 @@ def test_the_blend_separates_and_its_band_follows_the_composition() -> None:
     widths = reward_map(sample, peak_width)
     distance = sample.maps["interface_distance"]
     assert np.mean(widths[distance < 1]) > 1.8 * np.mean(widths[distance > 5])
+    at_interface = distance == 0  # broadest at strongly curved interfaces
+    bend = np.abs(sample.maps["interface_curvature"][at_interface])
+    width = widths[at_interface]
+    assert np.mean(width[bend > np.quantile(bend, 0.8)]) > 1.1 * np.mean(width[bend < np.quantile(bend, 0.2)])
     # the topography shows the B-rich phase higher
     assert np.mean(sample.image[composition > 0.9]) - np.mean(sample.image[composition < 0.1]) > 3
 

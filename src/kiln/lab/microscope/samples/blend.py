@@ -20,13 +20,16 @@ points). With ``phi_s`` the composition averaged over the probe spot (a Gaussian
 
 - position ``450 + 100 phi_s`` cm^-1: the mode shifts linearly with composition between the pure phases (as a
   Raman mode of a mixed crystal or the band gap of an alloy does, Vegard-like);
-- half width ``8 + 20 near`` cm^-1: the disorder and the mixture of compositions within the spot at an interface
-  broaden the band;
+- half width ``8 + 20 near (1 + bend)`` cm^-1, with ``bend = min(3 |kappa|, 1)`` (kappa: the curvature of the
+  nearest interface, 1/pixel): the disorder and the mixture of compositions within the spot at an interface broaden
+  the band, most at strongly curved interfaces (necks and small droplets, where the curvature raises the interface's
+  excess free energy and its strain, cf. the Gibbs-Thomson effect), so the broadest bands sit at the necks;
 - peak height ``(1 + 0.6 phi_s) 8 / width``: B scatters 1.6 times as strongly as A, and a broader band of the same
   integrated intensity is lower.
 
-Maps kept with the sample: ``composition`` (phi), ``spot_composition``, ``interface_distance`` (pixels), and the
-band's ``position``, ``width`` (half width at half maximum) and ``height``.
+Maps kept with the sample: ``composition`` (phi), ``spot_composition``, ``interface_distance`` (pixels),
+``interface_curvature`` (1/pixel, of the nearest interface), and the band's ``position``, ``width`` (half width at
+half maximum) and ``height``.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from kiln.lab.microscope.samples.base import Sample, check_option, distance_to, zero_crossings
+from kiln.lab.microscope.samples.base import Sample, check_option, curvature, distance_to, zero_crossings
 
 KIND = "blend"
 STEPS = 300
@@ -89,13 +92,15 @@ def build(seed: int, size: int, **options: float) -> Sample:
     roughness *= 0.2 / (roughness.std() + 1e-12)
     height_map = 4.0 * ndimage.gaussian_filter(composition, 0.7, mode="wrap") + roughness
     spot = ndimage.gaussian_filter(composition, 1.0, mode="wrap")
-    interface_distance, _ = distance_to(zero_crossings(order))
+    interface_distance, nearest = distance_to(zero_crossings(order))
+    interface_curvature = curvature(order)[nearest[0], nearest[1]]
     near = np.exp(-interface_distance / 2.0)
-    width = 8.0 + 20.0 * near
+    width = 8.0 + 20.0 * near * (1.0 + np.minimum(3.0 * np.abs(interface_curvature), 1.0))
     maps = {
         "composition": composition,
         "spot_composition": spot,
         "interface_distance": interface_distance,
+        "interface_curvature": interface_curvature,
         "position": 450.0 + 100.0 * spot,
         "width": width,
         "height": (1.0 + 0.6 * spot) * 8.0 / width,
