@@ -29,6 +29,7 @@ from kiln.objective import Objective, Target
 from kiln.space.config import Domain
 from kiln.space.parameters import Categorical, Continuous, Integer
 from kiln.space.pool import CandidatePool
+from kiln.space.pool_image import pixel_pool
 from kiln.space.search_space import SearchSpace
 from kiln.strategies.base import History, Proposal, Strategy
 
@@ -78,17 +79,33 @@ def _history(domain: Domain, rows: Sequence[Mapping[str, Any]], keys: Sequence[i
 
 
 def problems() -> list[Problem]:
-    """A mixed search space (continuous, integer, categorical) and a two-column pool, each with a history of six
-    completed, two pending and one failed experiment, maximising ``y``."""
+    """A mixed search space (continuous, integer, categorical), a two-column pool and the pixel pool of a small
+    overview image (``kiln.space.pool_image``), each with a history of six completed, two pending and one failed
+    experiment, maximising ``y``."""
     objective = Objective((Target("y"),))
     space = SearchSpace([Continuous("x", 0.0, 1.0), Integer("n", 1, 6), Categorical("s", ("a", "b", "c"))])
     space_rows = [{"x": (0.13 * i + 0.05) % 1.0, "n": 1 + (i * 2) % 6, "s": "abc"[i % 3]} for i in range(9)]
     pool = CandidatePool(["a", "b"], [[i % 6, 0.5 * (i // 6)] for i in range(30)])
     pool_keys = [0, 4, 9, 13, 18, 22, 25, 27, 29]
     pool_rows = [pool.row(k) for k in pool_keys]
+    pixels = pixel_pool(_overview(), patch=5)
+    pixel_keys = [0, 17, 40, 63, 77, 90, 101, 120, 143]
+    pixel_rows = [pixels.row(k) for k in pixel_keys]
     return [
         Problem("mixed space", space, objective, _history(space, space_rows, [None] * 9)),
         Problem("pool", pool, objective, _history(pool, pool_rows, pool_keys)),
+        Problem("image pool", pixels, objective, _history(pixels, pixel_rows, pixel_keys)),
+    ]
+
+
+def _overview() -> list[list[float]]:
+    """A 12 x 12 overview image of two bright blobs on a gradient (for strategies that read pool images)."""
+    return [
+        [
+            0.05 * x + math.exp(-((x - 3) ** 2 + (y - 4) ** 2) / 4) + math.exp(-((x - 8) ** 2 + (y - 9) ** 2) / 6)
+            for x in range(12)
+        ]
+        for y in range(12)
     ]
 
 
@@ -124,24 +141,39 @@ def _proposed(
     return found
 
 
+ASKED = 4
+"""Proposals of the standard ask (seed 7, the problem's history) that several checks read."""
+
+_standard: dict[tuple[str, str, str], list[Proposal]] = {}
+
+
+def _standard_ask(strategy: Strategy, problem: Problem) -> list[Proposal]:
+    """The standard ask, made once per strategy configuration and problem (a strategy is deterministic for a
+    seed, and ``check_deterministic`` checks that a second ask agrees)."""
+    key = (type(strategy).__qualname__, json.dumps(strategy.to_config(), sort_keys=True, default=str), problem.name)
+    if key not in _standard:
+        _standard[key] = _proposed(strategy, problem, ASKED)
+    return _standard[key]
+
+
 def check_valid_and_distinct(strategy: Strategy) -> None:
     """n proposals, each valid in the domain (validating changes nothing), distinct from each other."""
     for problem in accepted(strategy):
-        found = _proposed(strategy, problem, 3)
-        assert len(found) == 3, f"{strategy.kind} on {problem.name}: asked for 3, got {len(found)}"
+        found = _standard_ask(strategy, problem)
+        assert len(found) == ASKED, f"{strategy.kind} on {problem.name}: asked for {ASKED}, got {len(found)}"
         for proposal in found:
             valid = problem.domain.validate(proposal.params)
             assert _key(valid) == _key(proposal.params), (
                 f"{strategy.kind} on {problem.name}: {dict(proposal.params)} is not a point of the domain as given"
             )
-        assert len({_key(p.params) for p in found}) == 3, f"{strategy.kind} on {problem.name}: repeated proposals"
+        assert len({_key(p.params) for p in found}) == ASKED, f"{strategy.kind} on {problem.name}: repeated proposals"
 
 
 def check_avoids_pending(strategy: Strategy) -> None:
     """No proposal repeats an experiment still running."""
     for problem in accepted(strategy):
         running = {_key(e.params) for e in problem.history.pending}
-        for proposal in _proposed(strategy, problem, 3):
+        for proposal in _standard_ask(strategy, problem):
             assert _key(proposal.params) not in running, (
                 f"{strategy.kind} on {problem.name}: proposed the pending experiment {dict(proposal.params)}"
             )
@@ -154,7 +186,7 @@ def check_pool_rows(strategy: Strategy) -> None:
         if not isinstance(problem.domain, CandidatePool):
             continue
         used = problem.history.used_candidates()
-        for proposal in _proposed(strategy, problem, 4):
+        for proposal in _standard_ask(strategy, problem):
             assert proposal.candidate is not None, f"{strategy.kind}: a pool proposal must carry its row key"
             assert problem.domain.key_of(proposal.params) == proposal.candidate, (
                 f"{strategy.kind}: row {proposal.candidate} does not hold {dict(proposal.params)}"
@@ -165,9 +197,9 @@ def check_pool_rows(strategy: Strategy) -> None:
 def check_deterministic(strategy: Strategy) -> None:
     """The same seed and inputs give the same proposals."""
     for problem in accepted(strategy):
-        first = [_key(p.params) for p in _proposed(strategy, problem, 2, seed=11)]
-        again = [_key(p.params) for p in _proposed(strategy, problem, 2, seed=11)]
-        assert first == again, f"{strategy.kind} on {problem.name}: seed 11 gave {first} then {again}"
+        first = [_key(p.params) for p in _standard_ask(strategy, problem)]
+        again = [_key(p.params) for p in _proposed(strategy, problem, ASKED)]
+        assert first == again, f"{strategy.kind} on {problem.name}: seed 7 gave {first} then {again}"
 
 
 def check_empty_history(strategy: Strategy) -> None:
@@ -180,15 +212,29 @@ def check_empty_history(strategy: Strategy) -> None:
 
 
 def check_pool_runs_out(strategy: Strategy) -> None:
-    """Asking for more than a pool has left gives what is left, each row once."""
+    """Asking for more than a pool has left gives what is left, each row once (here all but two rows were
+    tried: the problem's history, and every other row but two failed)."""
     for problem in accepted(strategy):
         if not isinstance(problem.domain, CandidatePool):
             continue
-        left = len(problem.domain) - len(problem.history.used_candidates())
-        found = _proposed(strategy, problem, left + 5)
-        keys = [p.candidate for p in found]
-        assert len(found) == left and len(set(keys)) == left, (
-            f"{strategy.kind}: {left} rows were left and it proposed {len(found)} ({len(set(keys))} distinct)"
+        used = problem.history.used_candidates()
+        free = [k for k in range(len(problem.domain)) if k not in used]
+        failed = [
+            Experiment(
+                id=f"gone-{k}",
+                seq=100 + k,
+                params=problem.domain.row(k),
+                status=ExperimentStatus.FAILED,
+                reason="did not form",
+                candidate=k,
+            )
+            for k in free[2:]
+        ]
+        history = History(problem.history.completed, problem.history.pending, (*problem.history.failed, *failed))
+        found = _proposed(strategy, problem, 4, history=history)
+        keys = sorted(p.candidate for p in found if p.candidate is not None)
+        assert keys == free[:2] and len(found) == 2, (
+            f"{strategy.kind} on {problem.name}: rows {free[:2]} were left and it proposed {keys} ({len(found)})"
         )
 
 
@@ -201,8 +247,8 @@ def check_config_round_trip(strategy: Strategy) -> None:
     rebuilt = strategy_from_config(json.loads(text))
     assert rebuilt.to_config() == config, f"{strategy.kind}: {config} came back as {rebuilt.to_config()}"
     problem = accepted(strategy)[0]
-    assert [_key(p.params) for p in _proposed(strategy, problem, 2)] == [
-        _key(p.params) for p in _proposed(rebuilt, problem, 2)
+    assert [_key(p.params) for p in _standard_ask(strategy, problem)] == [
+        _key(p.params) for p in _proposed(rebuilt, problem, ASKED)
     ], f"{strategy.kind}: the rebuilt strategy proposes differently"
 
 
