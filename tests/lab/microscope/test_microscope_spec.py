@@ -15,7 +15,9 @@ from kiln import Campaign, ExperimentStatus
 from kiln.cli.app import app
 from kiln.core.errors import SpecError
 from kiln.lab.microscope.samples import make_sample
+from kiln.lab.orchestrator import Orchestrator
 from kiln.lab.spec import spec_from_dict
+from kiln.lab.stopping import StopRules
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "microscope.yaml"
 
@@ -80,3 +82,20 @@ def test_spec_errors_name_the_field() -> None:
     renamed = _document(objective={"target": "area", "direction": "max"})
     renamed["instrument"]["reward"] = {"area": "loop_area"}
     assert spec_from_dict(renamed).config.objective.names == ["area"]
+
+
+def test_the_microscope_as_a_workflow_step(store_url: str) -> None:
+    document = _document(workflow={"steps": [{"name": "loop", "instrument": "afm", "cost": 2}]}, budget=3)
+    spec = spec_from_dict(document)
+    ((workflow, cost, _),) = spec.build_instruments(seed=0)
+    assert cost == 2.0
+    config = spec.config
+    campaign = Campaign.create(
+        spec.name, space=config.domain, objective=config.objective, strategy="random", store=store_url
+    )
+    summary = Orchestrator(campaign, [workflow], stop=StopRules(budget=3), costs={workflow.name: cost}).run_sync()
+    assert summary.finished == 3 and summary.cost == 6.0
+    for experiment in campaign.experiments():
+        (step,) = experiment.outputs["steps"]
+        assert step["step"] == "loop" and len(step["outputs"]["spectrum"]) == 128
+        assert experiment.results["loop_area"] == step["values"]["loop_area"]
