@@ -10,7 +10,7 @@ import functools
 import math
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kiln.core.errors import ValidationError
@@ -354,7 +354,7 @@ class CandidatePool:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def patches(self, keys_or_rows: Sequence[Any]) -> np.ndarray:
+    def patches(self, keys_or_rows: Iterable[Any]) -> np.ndarray:
         """The normalised image patches of candidates given by row keys or as rows (maps in lab units), n x p x p
         float32 (``PoolImage.patches``). Raises ValidationError when the pool has no image or a row is not one
         of its candidates."""
@@ -362,6 +362,9 @@ class CandidatePool:
             raise ValidationError(
                 "pool: image", None, "this pool has no image", "give CandidatePool(..., image=PoolImage...)"
             )
+        numpy = sys.modules.get("numpy")
+        if numpy is not None and isinstance(keys_or_rows, numpy.ndarray):  # row keys already: holds no maps
+            return self.image.patches(keys_or_rows)
         keys = []
         for i, item in enumerate(keys_or_rows):
             if isinstance(item, Mapping):
