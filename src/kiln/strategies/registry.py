@@ -41,12 +41,19 @@ def _default(options: dict[str, Any]) -> Strategy:
     return DefaultStrategy(**fold_flat_kappa(options, "ucb", "strategy 'default'"))
 
 
+def _dkl(options: dict[str, Any]) -> Strategy:
+    from kiln.strategies.dkl import DKLStrategy
+
+    return DKLStrategy(**options)
+
+
 STRATEGY_KINDS: dict[str, Callable[[dict[str, Any]], Strategy]] = {
     "random": _random,
     "sobol": _sobol,
     "bayes": _bayes,
     "multi": _multi,
     "default": _default,
+    "dkl": _dkl,
 }
 
 
