@@ -16,6 +16,7 @@ from kiln.strategies.registry import STRATEGY_KINDS, strategy_from_config
 CONFIGS: dict[str, list[dict[str, Any]]] = {
     "bayes": [{"kind": "bayes"}, {"kind": "bayes", "model": "forest", "acquisition": "ucb"}],
     "default": [{"kind": "default"}, {"kind": "default", "initial": 2}],
+    "dkl": [{"kind": "dkl"}, {"kind": "dkl", "acquisition": "ei", "initial": 2, "iterations": 50}],
 }
 """Kinds tested with more than their defaults (e.g. the forest, a short initial design)."""
 
