@@ -59,9 +59,10 @@ def test_examples_microscope_runs_end_to_end_and_resumes(tmp_path: Path) -> None
     assert campaign.domain.image is not None and campaign.domain.image.data.shape == (64, 64)
     shown = runner.invoke(app, ["show", "microscope-demo", "--store", store])
     assert "64 x 64 scan on afm" in shown.output and "ferroelectric (seed 0, size 64)" in shown.output
-    resumed = runner.invoke(app, ["run", str(EXAMPLE), "--store", store, "--budget", "7"])
+    resumed = runner.invoke(app, ["run", str(EXAMPLE), "--store", store, "--budget", "10"])  # 9 and 10 by DKL
     assert resumed.exit_code == 0, resumed.output
-    assert len(Campaign.open("microscope-demo", store=store).experiments()) == 7
+    experiments = Campaign.open("microscope-demo", store=store).experiments()
+    assert len(experiments) == 10 and {e.strategy for e in experiments[8:]} == {"dkl"}
 
 
 def test_spec_errors_name_the_field() -> None:
