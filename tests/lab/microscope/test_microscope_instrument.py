@@ -63,6 +63,30 @@ def test_latency_is_waited_times_the_time_scale(monkeypatch: pytest.MonkeyPatch)
     assert waited == [60 * 0.25, 4 * 0.25]  # the sample is loaded on first use, then the spectrum
 
 
+def test_one_instruction_at_a_time_on_the_tip() -> None:
+    microscope = _microscope()
+    busy: list[int] = []
+    active = 0
+
+    async def wait(instruction: str) -> None:
+        nonlocal active
+        active += 1
+        busy.append(active)
+        for _ in range(3):
+            await asyncio.sleep(0)  # let the other experiments run if they could
+        active -= 1
+
+    microscope._wait = wait  # type: ignore[method-assign]
+
+    async def go() -> list[Any]:
+        handles = [await microscope.submit({"x": i, "y": i}) for i in range(4)]
+        return [await microscope.outcome(h) for h in handles]
+
+    outcomes = asyncio.run(go())
+    assert all(isinstance(o, Observation) for o in outcomes)
+    assert max(busy) == 1 and len(busy) == 5  # one load_sample and four spectra, never two at once
+
+
 def test_noise_is_gaussian_with_the_documented_spread() -> None:
     microscope = _microscope(noise={"spectrum": 0.05, "image": 0.1}, drift=0)
     image = microscope.overview_scan_now()

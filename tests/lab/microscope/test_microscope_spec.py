@@ -3,6 +3,7 @@ SQLite, and the spec's errors."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ def test_examples_microscope_runs_end_to_end_and_resumes(tmp_path: Path) -> None
     assert campaign.domain.image is not None and campaign.domain.image.data.shape == (64, 64)
     shown = runner.invoke(app, ["show", "microscope-demo", "--store", store])
     assert "64 x 64 scan on afm" in shown.output and "ferroelectric (seed 0, size 64)" in shown.output
+    summary = json.loads(runner.invoke(app, ["show", "microscope-demo", "--store", store, "--json"]).output)
+    assert summary["overview"]["instrument"] == "afm" and summary["overview"]["cost"] == 1.0
     resumed = runner.invoke(app, ["run", str(EXAMPLE), "--store", store, "--budget", "10"])  # 9 and 10 by DKL
     assert resumed.exit_code == 0, resumed.output
     experiments = Campaign.open("microscope-demo", store=store).experiments()
