@@ -556,3 +556,43 @@ def test_the_encoding_of_each_text_input_is_shown(tmp_path: Path, page: Page) ->
         text = page.locator("#encodings").inner_text()
         assert f"solvent: {solvent.describe_encoding()}" in text and "descriptors, chosen by auto" in text
         assert "lot: one-hot: 2 columns" in text
+
+
+def test_a_microscope_campaign_draws_the_overview_and_the_predicted_map(tmp_path: Path, page: Page) -> None:
+    from kiln.space.pool_image import pixel_pool
+
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    y, x = np.mgrid[0:20, 0:20]
+    image = np.exp(-((x - 5) ** 2 + (y - 13) ** 2) / 12.0)
+    campaign = Campaign.create(
+        "films",
+        space=pixel_pool(image, patch=5),
+        objective=Objective.maximize("loop_area"),
+        strategy="random",
+        store=url,
+    )
+    for experiment in campaign.ask(10):
+        p = experiment.params
+        campaign.tell(experiment.id, {"loop_area": 1.0 + float(image[int(p["y"]), int(p["x"])])})
+    campaign.ask(1)
+    for base in serve(create_app(open_store(url), public_read=True)):
+        open_campaign(page, base)
+        page.wait_for_selector("#plot-map-std .main-svg", timeout=60_000)
+        assert page.locator("#card-image-map").is_visible()
+        for plot in ("#plot-map-mean", "#plot-map-std"):
+            drawn = pixels(page, plot)
+            assert (np.ptp(drawn, axis=-1) > 60).mean() > 0.1  # a coloured heat map fills much of the plot
+        overview = pixels(page, "#plot-overview")
+        greys = np.ptp(overview, axis=-1) < 8
+        assert greys.mean() > 0.3 and (overview.mean(axis=-1) < 200).mean() > 0.05  # the grey image, not blank
+        measured = page.evaluate("document.getElementById('plot-overview').data[1].x.length")
+        assert measured == 10
+        assert page.evaluate("document.getElementById('plot-overview').data[2].x.length") == 1  # running
+        note = page.locator("#image-map-note").inner_text()
+        assert "fitted on 10 measured pixels" in note and "least sure at" in note
+
+
+def test_campaigns_without_an_image_hide_the_map(lab: tuple[str, Campaign, dict[str, str]], page: Page) -> None:
+    base, _, _ = lab
+    open_campaign(page, base)
+    assert not page.locator("#card-image-map").is_visible()

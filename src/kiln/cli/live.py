@@ -1,5 +1,6 @@
 """The live display of ``kiln run``: a progress bar with the best result (with several targets: the size of the
-Pareto front), and the experiments in flight.
+Pareto front), and the experiments in flight; for a campaign on an overview image (a microscope), the overview
+with the measured pixels and the model's predicted map and its uncertainty (``kiln.cli.live_map``).
 
 When the output is not a terminal (a log file, nohup, a pipe) there is no live display: each event is one whole
 line, so logs never hold redrawn bars run together.
@@ -16,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kiln.campaign import Campaign
+from kiln.cli.live_map import LiveMap, has_overview
 from kiln.cli.render import fmt
 from kiln.core.records import Experiment, ExperimentStatus
 from kiln.lab.orchestrator import LoopEvent
@@ -61,7 +63,10 @@ class LiveDisplay:
         self.console = console
         self.plain = not console.is_terminal
         self.budget = budget
-        self.live = Live(self._render(), console=console, refresh_per_second=4, transient=False)
+        self.map = LiveMap(campaign) if has_overview(campaign) and not self.plain else None
+        if self.map is not None and self.results:
+            self.map.refit(experiments)
+        self.live = Live(console=console, refresh_per_second=4, transient=False, get_renderable=self._render)
 
     def __enter__(self) -> LiveDisplay:
         if not self.plain:
@@ -71,7 +76,10 @@ class LiveDisplay:
     def __exit__(self, *exc_info: Any) -> None:
         if self.plain:
             return
-        self.live.update(self._render())
+        if self.map is not None:
+            self.map.wait()  # the final display shows the map of every result
+            self.map.close()
+        self.live.refresh()
         self.live.__exit__(*exc_info)
         if not self.live.console.is_terminal:  # rich ends the line only on a terminal: what follows gets its own
             self.live.console.line()
@@ -91,6 +99,8 @@ class LiveDisplay:
             self.failed += 1
         if event.kind == "finished" and experiment.status is ExperimentStatus.COMPLETED:
             self.results.append(dict(experiment.results))
+            if self.map is not None:
+                self.map.refit(self.campaign.experiments())
         if self.plain:
             self._line(event)
             return
@@ -101,7 +111,7 @@ class LiveDisplay:
             failed=self.failed,
             awaiting=self._awaiting_text(),
         )
-        self.live.update(self._render())
+        self.live.refresh()
 
     def _awaiting_text(self) -> str:
         return f"  awaiting {self.awaiting}" if self.awaiting else ""
@@ -142,8 +152,9 @@ class LiveDisplay:
         self.console.out(f"#{experiment.seq} {experiment.id} {what} {progress}", highlight=False)
 
     def _render(self) -> Group:
+        shown = self.map.render() if self.map is not None else None
         if not self.flying:
-            return Group(self.progress)
+            return Group(self.progress) if shown is None else Group(shown, self.progress)
         table = Table(title=f"in flight: {len(self.flying)}", title_justify="left", show_edge=False, expand=False)
         for column in ("#", "instrument", "parameters", "running"):
             table.add_column(column)
@@ -151,4 +162,4 @@ class LiveDisplay:
         for experiment, instrument, since in list(self.flying.values())[:MAX_ROWS]:
             params = ", ".join(f"{k}={fmt(v) if isinstance(v, float) else v}" for k, v in experiment.params.items())
             table.add_row(str(experiment.seq), instrument, params[:70], f"{now - since:.1f} s")
-        return Group(self.progress, table)
+        return Group(self.progress, table) if shown is None else Group(shown, self.progress, table)

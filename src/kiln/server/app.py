@@ -314,6 +314,7 @@ def create_app(
             "config": campaign.config.to_json(),
             "parameters": campaign.domain.names,
             "encodings": campaign.domain.describe_encodings(),
+            "image": getattr(campaign.domain, "image", None) is not None,
             "units": {**campaign.domain.units, **objective.units},
             "target": first.name,
             "direction": first.direction.value,
@@ -349,6 +350,20 @@ def create_app(
         campaign = campaign_of(name)
         answer = models.profile(campaign, parameter, points, quantity)
         return {**answer, "unit": campaign.domain.units.get(parameter, "")}
+
+    @app.get(f"{API}/campaigns/{{name}}/image-map")
+    def image_map(
+        name: str,
+        found: Token,
+        quantity: Annotated[str | None, Query(min_length=1, max_length=RESULT_NAME_MAX)] = None,
+    ) -> dict[str, Any]:
+        """For a pool of an overview image's pixels (a microscope campaign): the overview, the pixels measured
+        and running, and the model's predicted map of the target (or of ``quantity``) with its uncertainty, in
+        the quantity's units; 409 when the campaign has no overview image."""
+        need(found, "read", name)
+        campaign = campaign_of(name)
+        answer = models.image_map(campaign, quantity)
+        return {**answer, "unit": campaign.objective.units.get(answer["target"], "")}
 
     @app.get(f"{API}/campaigns/{{name}}/experiments")
     def experiments(name: str, found: Token) -> list[dict[str, Any]]:

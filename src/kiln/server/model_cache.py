@@ -1,4 +1,4 @@
-"""``GET .../model`` answers, fitted once per state of a campaign and bounded in cost.
+"""``GET .../model`` and ``GET .../image-map`` answers, fitted once per state of a campaign and bounded in cost.
 
 A fit is keyed by (campaign, event cursor, parameter, points, quantity): the cursor changes with every write to the
 campaign, so a cached answer is never stale, and repeated calls between writes do not refit. At most ``size``
@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from kiln.campaign import Campaign
@@ -44,11 +45,11 @@ class ModelCache:
         self.most = most
         self.fits = 0
         """Fits made so far (a cached answer makes none)."""
-        self._answers: OrderedDict[tuple[str, int, str, int, str | None], dict[str, Any]] = OrderedDict()
+        self._answers: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()  # guards _answers
         self._fitting = threading.Lock()  # one fit at a time
 
-    def _cached(self, key: tuple[str, int, str, int, str | None]) -> dict[str, Any] | None:
+    def _cached(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
         with self._lock:
             found = self._answers.get(key)
             if found is not None:
@@ -58,8 +59,43 @@ class ModelCache:
     def profile(self, campaign: Campaign, parameter: str, points: int, quantity: str | None = None) -> dict[str, Any]:
         """The model slice along ``parameter`` (of ``quantity``, or of the single target) as JSON, from the cache
         when the campaign has not changed."""
+
+        def fit(experiments: list[Experiment]) -> Any:
+            return model_profile(
+                campaign.strategy,
+                campaign.domain,
+                campaign.objective,
+                bounded(experiments, campaign, self.most),
+                parameter,
+                points=points,
+                quantity=quantity,
+            )
+
+        return self._answer(campaign, (parameter, str(points)), quantity, fit)
+
+    def image_map(self, campaign: Campaign, quantity: str | None = None) -> dict[str, Any]:
+        """The model's map over the campaign's overview image (``kiln.strategies.image_map``) as JSON, from the
+        cache when the campaign has not changed; fitted on at most ``most`` completed experiments (the latest)."""
+        from kiln.strategies.image_map import image_map
+
+        def fit(experiments: list[Experiment]) -> Any:
+            history = History.from_experiments(experiments)
+            return image_map(
+                campaign.strategy, campaign.domain, campaign.objective, history, target=quantity, most=self.most
+            )
+
+        return self._answer(campaign, ("image map",), quantity, fit)
+
+    def _answer(
+        self,
+        campaign: Campaign,
+        what: tuple[str, ...],
+        quantity: str | None,
+        fit: Callable[[list[Experiment]], Any],
+    ) -> dict[str, Any]:
+        """A cached answer for this state of the campaign, or ``fit(experiments)`` (a dataclass) as JSON."""
         experiments, cursor = campaign.snapshot()
-        key = (campaign.name, cursor, parameter, points, quantity)
+        key = (campaign.name, cursor, *what, quantity)
         cached = self._cached(key)
         if cached is not None:
             return cached  # without waiting for another campaign's fit
@@ -67,16 +103,7 @@ class ModelCache:
             cached = self._cached(key)  # fitted meanwhile by a call that held the turn
             if cached is not None:
                 return cached
-            history = bounded(experiments, campaign, self.most)
-            found = model_profile(
-                campaign.strategy,
-                campaign.domain,
-                campaign.objective,
-                history,
-                parameter,
-                points=points,
-                quantity=quantity,
-            )
+            found = fit(experiments)
             self.fits += 1
             answer: dict[str, Any] = json_safe(dataclasses.asdict(found))
             with self._lock:

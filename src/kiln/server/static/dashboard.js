@@ -768,6 +768,7 @@ async function loadCampaign(generation = state.generation) {
   document.getElementById("card-progress").hidden = manyTargets;
   document.getElementById("card-front").hidden = !manyTargets;
   document.getElementById("card-hv").hidden = !manyTargets;
+  document.getElementById("card-image-map").hidden = !info.image;
   drawSummary();
   if (manyTargets) drawFront();
   else drawProgress();
@@ -782,7 +783,10 @@ async function loadCampaign(generation = state.generation) {
 }
 
 async function maybeDrawModel(generation = state.generation) {
-  if (state.modelStale && Date.now() - state.modelDrawnAt >= MODEL_EVERY_MS) await drawModel(generation);
+  if (state.modelStale && Date.now() - state.modelDrawnAt >= MODEL_EVERY_MS) {
+    await drawModel(generation);
+    if (state.info && state.info.image) await drawImageMap(generation); // image_map.js
+  }
 }
 
 async function poll() {
