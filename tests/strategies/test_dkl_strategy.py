@@ -101,6 +101,22 @@ def test_every_available_pixel_is_scored_exactly(scene: tuple[CandidatePool, np.
     assert proposal.candidate == int(free[int(np.argmax(np.round(ucb, 12)))])
 
 
+def test_the_model_map_covers_the_pool_and_matches_what_an_ask_scores(
+    scene: tuple[CandidatePool, np.ndarray],
+) -> None:
+    pool, truth = scene
+    strategy = DKLStrategy(acquisition="explore", **QUICK)
+    assert strategy.predict(pool, OBJECTIVE, History()) is None
+    seen = history(pool, truth, MEASURED)
+    found = strategy.predict(pool, OBJECTIVE, seen, seed=2)
+    assert found is not None
+    mean, std = found
+    assert mean.shape == std.shape == (len(pool),)
+    free = np.setdiff1d(np.arange(len(pool)), MEASURED)
+    assert strategy.propose(pool, OBJECTIVE, seen, 1, seed=2)[0].candidate == int(free[np.argmax(std[free])])
+    assert np.abs(mean[MEASURED] - truth[MEASURED]).max() < np.abs(mean[free] - truth[free]).max()
+
+
 def test_initial_design_comes_first(scene: tuple[CandidatePool, np.ndarray]) -> None:
     pool, truth = scene
     first = DKLStrategy().propose(pool, OBJECTIVE, History(), 4, seed=0)

@@ -198,6 +198,28 @@ class DKLStrategy:
             pending = self.embed(domain, fitted, np.array(running, dtype=int))
             return self._choose(domain, fitted, free, Z, pending, n, seeds)
 
+    def predict(
+        self, domain: Domain, objective: Objective, history: History, *, seed: int = 0
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The model's map of the pool: predictive mean and std of the utility (the target's value when maximised,
+        its negative when minimised) at every pool row, each (N,) in row-key order, from the model an ask with
+        this history and seed trains; None while there is nothing to learn (fewer than two completed experiments
+        or no spread in their results). For a pixel pool at stride 1, ``mean.reshape(H, W)`` is the reward map."""
+        import numpy as np
+
+        from kiln.models.gp import torch_threads
+
+        self.check_domain(domain)
+        self.check_objective(objective)
+        assert isinstance(domain, CandidatePool)
+        measured = [(k, e) for e in history.completed if (k := _key(domain, e)) is not None]
+        y = np.array(objective.utilities([e.results for _, e in measured]), dtype=float).reshape(-1)
+        if len(y) < 2 or float(np.ptp(y)) <= 0.0:
+            return None
+        with torch_threads():
+            fitted = self.fit(domain, [k for k, _ in measured], y, seed=seed)
+            return fitted.posterior_mean_std(self.embed(domain, fitted, np.arange(len(domain))))
+
     def fit(self, pool: CandidatePool, keys: Any, y: np.ndarray, *, seed: int) -> FittedDKL:
         """The deep-kernel GP on the patches (and coordinates) of the pool rows ``keys`` and utilities y."""
         import numpy as np
