@@ -157,6 +157,27 @@ def test_an_experiment_reports_its_rewards_spectrum_axis_and_probed_pixel() -> N
         microscope.spectrum_now(0, -1)
 
 
+def test_a_reward_that_fails_or_is_not_finite() -> None:
+    def broken(spectrum: np.ndarray, axis: np.ndarray) -> float:
+        raise ZeroDivisionError("no switching found")
+
+    microscope = MicroscopeInstrument(
+        FERRO,
+        {"loop_area": loop_area, "odd": lambda s, a: float("nan")},
+        settings=MicroscopeSettings.parse(time_scale=0),
+    )
+    outcome = asyncio.run(microscope.run({"x": 1, "y": 1}))
+    assert isinstance(outcome, Observation) and set(outcome.values) == {"loop_area"}
+    assert np.isnan(outcome.outputs["odd"])
+    failing = MicroscopeInstrument(FERRO, {"area": broken}, settings=MicroscopeSettings.parse(time_scale=0))
+
+    async def go() -> Any:
+        return await failing.outcome(await failing.submit({"x": 1, "y": 1}))
+
+    failed = asyncio.run(go())
+    assert isinstance(failed, Failure) and failed.reason == "reward 'area': ZeroDivisionError: no switching found"
+
+
 def test_the_spec_kind_and_its_errors() -> None:
     config = {
         "kind": "microscope",

@@ -17,7 +17,8 @@ As a Kiln instrument (``AsyncInstrument``, in-process), an experiment's paramete
 its values are the rewards (``reward``: name -> function of the spectrum and its axis, see
 ``kiln.lab.microscope.rewards``), and its outputs hold the spectrum (``spectrum``: m floats), its ``axis`` (m
 floats, with ``axis_name`` and ``axis_unit``) and the pixel actually probed (``probed``: [x, y]). Rerunning an
-experiment is harmless (``replayable``). A pixel outside the image fails the experiment, naming it.
+experiment is harmless (``replayable``). A pixel outside the image fails the experiment, naming it; so does a reward
+that raises; a reward that is not a finite number is left unmeasured (its value kept in the outputs).
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from typing import Any
 import numpy as np
 
 from kiln.core.errors import ValidationError
-from kiln.lab.adapters.tasks import TaskInstrument
+from kiln.lab.adapters.tasks import TaskInstrument, observation
+from kiln.lab.instrument import ExperimentFailed
 from kiln.lab.microscope.rewards import RewardFunction
 from kiln.lab.microscope.samples import Sample, make_sample
 from kiln.lab.microscope.settings import MicroscopeSettings
-from kiln.lab.protocol import Observation, Outcome
+from kiln.lab.protocol import Outcome
 
 SIGNIFICANT = 6
 """Significant digits of the spectra stored in an experiment's outputs."""
@@ -237,7 +239,12 @@ class MicroscopeInstrument(TaskInstrument):
                 "name the pool's or space's pixel columns x and y",
             )
         reading = await self.spectrum(params["x"], params["y"])
-        values = {name: float(reward(reading.values, reading.axis)) for name, reward in self.rewards.items()}
+        values: dict[str, Any] = {}
+        for name, reward in self.rewards.items():
+            try:
+                values[name] = float(reward(reading.values, reading.axis))
+            except Exception as error:  # a reward that cannot be computed fails the experiment, with the reason
+                raise ExperimentFailed(f"reward {name!r}: {type(error).__name__}: {error}") from None
         assert self.sample is not None
         outputs = {
             "spectrum": [float(f"{v:.{SIGNIFICANT}g}") for v in reading.values],
@@ -246,4 +253,4 @@ class MicroscopeInstrument(TaskInstrument):
             "axis_unit": self.sample.axis_unit,
             "probed": list(reading.probed),
         }
-        return Observation(values, outputs)
+        return observation(values, outputs)  # a reward that is not a finite number is kept in outputs, unmeasured
