@@ -373,7 +373,7 @@ def test_todays_one_target_config_is_unchanged() -> None:
 @pytest.mark.parametrize(
     ("config", "start", "words"),
     [
-        ({"targets": [{"name": "y"}], "goal": 1}, "objective: got ['goal']", "fields are"),
+        ({"targets": [{"name": "y"}], "aim": 1}, "objective: got ['aim']", "fields are"),
         ({"targets": [{"name": "y", "dir": "max"}]}, "objective.targets[0]: got ['dir']", "a target's fields"),
         ({"targets": [{"name": "y", "target": 80}]}, "objective.targets[0].target: got 80", "[low, high]"),
         ({"targets": [{"name": "y", "target": [1, 2, 3]}]}, "objective.targets[0].target", "[low, high]"),
@@ -467,3 +467,21 @@ def test_a_window_target_in_a_scalarisation_counts_its_distance() -> None:
     assert objective.utility({"size": 110, "cost": 2}, observed) == pytest.approx(0.5**0.5)
     assert objective.utility({"size": 130, "cost": 1}, observed) == pytest.approx(0.5**0.5)
     assert objective.utilities([r for r in observed if "cost" in r]) == [1.0, 0.0, 0.0]
+
+
+def test_goal_map_round_trips_and_is_written_only_when_set() -> None:
+    """goal: map in both spec forms; the default (optimise) is not written, so stored configs stay the same."""
+    short = objective_from_config({"target": "y", "goal": "map"})
+    assert short.is_map and short.to_config()["goal"] == "map"
+    assert objective_from_config(short.to_config()) == short
+    long = objective_from_config({"targets": [{"name": "y"}, {"name": "z"}], "goal": "map"})
+    assert long.is_map and objective_from_config(long.to_config()) == long
+    plain = objective_from_config({"target": "y"})
+    assert plain.goal == "optimise" and "goal" not in plain.to_config() and plain != short
+
+
+def test_unknown_goal_is_named() -> None:
+    with pytest.raises(ValidationError) as error:
+        objective_from_config({"target": "y", "goal": "explore"})
+    text = str(error.value)
+    assert "objective: goal" in text and "explore" in text and "map" in text

@@ -150,7 +150,7 @@ def test_objective_config_round_trip(objective: Objective) -> None:
     [
         ("yield", "objective: got 'yield'", "a map is required"),
         ({"direction": "max"}, "objective: got {'direction': 'max'}", "a target name is required"),
-        ({"target": "y", "goal": 3}, "objective: got ['goal']", "fields are target, direction and unit"),
+        ({"target": "y", "aim": 3}, "objective: got ['aim']", "fields are target, direction, unit and goal"),
         ({"targets": "y"}, "objective.targets: got 'y'", "a list of {name, direction}"),
         ({"targets": [{"direction": "max"}]}, "objective.targets[0]: got {'direction': 'max'}", "a map with a name"),
         ({"targets": ["y"]}, "objective.targets[0]: got 'y'", "a map with a name"),

@@ -266,6 +266,23 @@ class FittedGP:
         mean, V = self._projection(X)
         return mean, (prior_variance(self.model.covar_module, X) - (V * V).sum(0)).clamp_min(0.0)
 
+    def posterior_covariance(self, A: Tensor, B: Tensor) -> Tensor:
+        """The posterior covariance of the latent function between A (a x d) and B (b x d), a x b, standardised
+        units, without gradients: k(A, B) - k(A, train) (K + noise I)^-1 k(train, B). Active learning reads it
+        (the variance a measurement at B would remove at A)."""
+        import torch
+
+        with torch.no_grad(), torch_threads():
+            train, L, _ = self._train
+            left = torch.linalg.solve_triangular(L, covariance(self.model.covar_module, train, A), upper=False)
+            right = torch.linalg.solve_triangular(L, covariance(self.model.covar_module, train, B), upper=False)
+            return covariance(self.model.covar_module, A, B) - left.T @ right
+
+    @property
+    def noise(self) -> float:
+        """The fitted observation-noise variance, standardised units."""
+        return float(self.model.likelihood.noise.detach().reshape(()))
+
     def batch_moments(self, X: Tensor) -> tuple[Tensor, Tensor]:
         """Joint posterior of each batch of points X (b x q x d): mean b x q and covariance b x q x q, standardised
         units, with gradients with respect to X (as ``differentiable_moments``). Points repeated across batches

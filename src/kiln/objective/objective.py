@@ -35,6 +35,10 @@ __all__ = ["SCALARISATIONS", "Direction", "Objective", "OutcomeConstraint", "Tar
 
 SCALARISATIONS = ("desirability", "priority")
 
+GOALS = ("optimise", "map")
+"""What a campaign is for: the best point(s) ("optimise", the default) or a good model everywhere ("map": active
+learning; the default strategy then measures where the model would learn most, see ``kiln.strategies.active``)."""
+
 
 @dataclass(frozen=True)
 class Objective:
@@ -46,14 +50,23 @@ class Objective:
         scalarisation: None, ``"desirability"`` or ``"priority"`` (needs two or more targets).
         reference: optional target name -> raw value, the reference point of the hypervolume (a value worse than
             any acceptable one; for a min target a high value).
+        goal: "optimise" (default) or "map" (a good model of every target everywhere; see ``GOALS``).
     """
 
     targets: tuple[Target, ...]
     constraints: tuple[OutcomeConstraint, ...] = ()
     scalarisation: str | None = None
     reference: Mapping[str, float] | None = field(default=None)
+    goal: str = "optimise"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.goal, str) or self.goal not in GOALS:
+            raise ValidationError(
+                "objective: goal",
+                self.goal,
+                f"allowed are {list(GOALS)}",
+                "use map for a good model everywhere, or leave goal out to optimise",
+            )
         targets, constraints = tuple(self.targets), tuple(self.constraints)
         object.__setattr__(self, "targets", targets)
         object.__setattr__(self, "constraints", constraints)
@@ -119,7 +132,7 @@ class Objective:
 
     def __hash__(self) -> int:
         reference = tuple(sorted(self.reference.items())) if self.reference else None
-        return hash((self.targets, self.constraints, self.scalarisation, reference))
+        return hash((self.targets, self.constraints, self.scalarisation, reference, self.goal))
 
     # ------------------------------------------------------------------------------------------ constructors
     @classmethod
@@ -142,6 +155,11 @@ class Objective:
                 "use objective.targets (and pareto_indices or a scalarisation for 'best')",
             )
         return self.targets[0]
+
+    @property
+    def is_map(self) -> bool:
+        """The goal is a map (active learning), not the best point."""
+        return self.goal == "map"
 
     @property
     def names(self) -> list[str]:
@@ -314,18 +332,21 @@ class Objective:
             config["scalarisation"] = self.scalarisation
         if self.reference is not None:
             config["reference"] = dict(self.reference)
+        if self.goal != "optimise":  # written only when set, so configs stored before goals existed stay the same
+            config["goal"] = self.goal
         return config
 
 
-_FIELDS = ("targets", "constraints", "scalarisation", "reference")
+_FIELDS = ("targets", "constraints", "scalarisation", "reference", "goal")
 
 
 def objective_from_config(config: Mapping[str, Any]) -> Objective:
     """An Objective from its spec form.
 
-    ``{targets: [...], constraints: [...], scalarisation: desirability|priority, reference: {name: value}}`` (each
-    target a map, see ``target_from_config``; each constraint ``"name >= x"`` or ``{name, op, bound}``), or the
-    short form of one target ``{target: NAME, direction: max|min, unit: ...}``.
+    ``{targets: [...], constraints: [...], scalarisation: desirability|priority, reference: {name: value},
+    goal: optimise|map}`` (each target a map, see ``target_from_config``; each constraint ``"name >= x"`` or
+    ``{name, op, bound}``), or the short form of one target ``{target: NAME, direction: max|min, unit: ...,
+    goal: ...}``.
     """
     if not isinstance(config, Mapping):
         raise SpecError("objective", config, "a map is required", "e.g. {target: yield, direction: max}")
@@ -352,17 +373,19 @@ def objective_from_config(config: Mapping[str, Any]) -> Objective:
             tuple(constraint_from_config(c, f"objective.constraints[{i}]") for i, c in enumerate(constraints)),
             scalarisation=scalarisation,
             reference=config.get("reference"),
+            goal=config.get("goal", "optimise"),
         )
     if "target" not in config:
         raise SpecError(
             "objective", dict(config), "a target name is required", "add target: NAME and direction: max|min"
         )
-    unknown = sorted(set(config) - {"target", "direction", "unit"})
+    unknown = sorted(set(config) - {"target", "direction", "unit", "goal"})
     if unknown:
         raise SpecError(
             "objective",
             unknown,
-            "fields are target, direction and unit",
+            "fields are target, direction, unit and goal",
             "remove the others, or use the list form targets: [...] for constraints and several targets",
         )
-    return Objective((Target(config["target"], config.get("direction", "max"), config.get("unit", "")),))
+    target = Target(config["target"], config.get("direction", "max"), config.get("unit", ""))
+    return Objective((target,), goal=config.get("goal", "optimise"))

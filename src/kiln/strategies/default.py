@@ -7,7 +7,11 @@ qLogNEHVI, qLogNParEGO above four targets, constrained qLogNEI for one target) a
 experiments: its acquisitions explore through the models' uncertainty from the start, and on the development sets
 three more space-filling points cost about four cycles to 95 % of the Pareto front's hypervolume
 (docs/benchmarks.md, "Several objectives"). A scalarised objective is one utility, optimised like a single
-target."""
+target.
+
+With ``goal: map`` in the objective the model phase is active learning instead (``kiln.strategies.active``):
+after ``initial`` space-filling experiments the ``MapStrategy`` with the acquisition ``mapping`` (integrated
+posterior variance reduction by default) measures where the GPs of the targets would learn most."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from kiln.core.errors import ValidationError
 from kiln.objective import Objective
 from kiln.space.config import Domain
 from kiln.strategies.acquisition import UCB, Acquisition, acquisition_from_config
+from kiln.strategies.active import DEFAULT_MAP_ACQUISITION, MapStrategy, check_map_acquisition
 from kiln.strategies.base import History, Proposal
 from kiln.strategies.simple import SpaceFillingStrategy
 
@@ -33,6 +38,7 @@ class DefaultStrategy:
         initial_multi: the same for several targets (without a scalarisation) or outcome constraints.
         kernel, acquisition, transform: passed to the BayesStrategy; the acquisition carries its own settings
             (``UCB(kappa=2.0)`` by default; a kind or a config map is read with ``acquisition_from_config``).
+        mapping: the MapStrategy's acquisition when the objective's goal is map ("ipv", "variance", "spacefill").
     """
 
     initial: int = 5
@@ -40,6 +46,7 @@ class DefaultStrategy:
     kernel: str = "matern52"
     acquisition: Acquisition = field(default_factory=UCB)
     transform: str = "power"
+    mapping: str = DEFAULT_MAP_ACQUISITION
     kind: ClassVar[str] = "default"
 
     def __post_init__(self) -> None:
@@ -50,6 +57,7 @@ class DefaultStrategy:
         object.__setattr__(
             self, "acquisition", acquisition_from_config(self.acquisition, "strategy 'default': acquisition")
         )
+        check_map_acquisition(self.mapping, "strategy 'default': mapping")
         self.bayes  # noqa: B018 - validates the BO settings now rather than at the first ask
 
     @property
@@ -63,6 +71,11 @@ class DefaultStrategy:
         self.bayes.check_domain(domain)
 
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
+        if objective.is_map:
+            if len(history.completed) + len(history.pending) < self.initial:
+                return SpaceFillingStrategy().propose(domain, objective, history, n, seed=seed)
+            strategy = MapStrategy(acquisition=self.mapping, kernel=self.kernel)
+            return strategy.propose(domain, objective, history, n, seed=seed)
         several = objective.is_multi or bool(objective.constraints)
         started = len(history.completed) + len(history.pending)
         if started < (self.initial_multi if several else self.initial) or len(history.completed) < 2:
@@ -75,7 +88,9 @@ class DefaultStrategy:
         return proposals
 
     def to_config(self) -> dict[str, Any]:
-        return {
+        """The settings; ``mapping`` only where it differs from its default, so configs stored before it existed
+        are unchanged."""
+        config: dict[str, Any] = {
             "kind": self.kind,
             "initial": self.initial,
             "initial_multi": self.initial_multi,
@@ -83,3 +98,6 @@ class DefaultStrategy:
             "acquisition": self.acquisition.to_config(),
             "transform": self.transform,
         }
+        if self.mapping != DEFAULT_MAP_ACQUISITION:
+            config["mapping"] = self.mapping
+        return config

@@ -34,6 +34,12 @@ def _multi(options: dict[str, Any]) -> Strategy:
     return MultiObjectiveStrategy(**options)
 
 
+def _map(options: dict[str, Any]) -> Strategy:
+    from kiln.strategies.active import MapStrategy
+
+    return MapStrategy(**options)
+
+
 def _default(options: dict[str, Any]) -> Strategy:
     from kiln.strategies.acquisition import fold_flat_kappa
     from kiln.strategies.default import DefaultStrategy
@@ -54,6 +60,7 @@ STRATEGY_KINDS: dict[str, Callable[[dict[str, Any]], Strategy]] = {
     "multi": _multi,
     "default": _default,
     "dkl": _dkl,
+    "map": _map,
 }
 
 
