@@ -38,15 +38,17 @@ def _add_strategy(
     band: tuple[str, str, str],
     label: str,
     value: str,
+    x: list[int] | None = None,
 ) -> None:
     """One strategy's traces: the band between the curves named ``band[0]`` (upper) and ``band[1]`` (lower),
     shaded and labelled ``band[2]``, and the median curve as a line named ``label``; ``value`` formats the hover's
-    median (plotly's template syntax). Curves are per experiment i = 1, 2, ..."""
+    median (plotly's template syntax). Curves are per experiment i = 1, 2, ... unless ``x`` gives the experiment
+    count of each point."""
     import plotly.graph_objects as go
 
     color = _PALETTE[index % len(_PALETTE)]
     upper, lower, band_name = band
-    cycles = list(range(1, len(curves["median"]) + 1))
+    cycles = list(x) if x is not None else list(range(1, len(curves["median"]) + 1))
     fig.add_trace(
         go.Scatter(
             x=cycles + cycles[::-1],
@@ -147,10 +149,45 @@ def hv_figure(results: dict[str, Any]) -> go.Figure:
     return fig
 
 
+def map_figure(results: dict[str, Any]) -> go.Figure:
+    """R^2 over the pool against experiments, from a map results dict (``kiln.bench.mapping.map_results_json``).
+
+    Per strategy: the median over runs as a line (its legend gives the median experiments to R^2 0.8) and the
+    quartiles shaded; dotted lines at R^2 0.8 and 0.9.
+    """
+    import plotly.graph_objects as go
+
+    dataset, settings = results["dataset"], results["settings"]
+    experiments = list(results["experiments"])
+    fig = go.Figure()
+    for index, (name, block) in enumerate(results["strategies"].items()):
+        reached = block["cycles_to_r2"].get("0.8")
+        budget = experiments[-1] if experiments else 0
+        label = f"{name} (R^2 0.8 in {reached:g})" if reached is not None else f"{name} (R^2 0.8: >{budget})"
+        _add_strategy(
+            fig, name, index, block["r2"], ("q75", "q25", "quartiles"), label, "median R^2 %{y:.3f}", experiments
+        )
+    for level in (0.8, 0.9):
+        fig.add_hline(y=level, line={"color": "grey", "dash": "dot", "width": 1})
+    fig.update_layout(
+        title=(
+            f"Map backtest on {dataset['name']}: N = {dataset['N']} ({dataset['target']}), "
+            f"{settings['runs']} runs, median and quartiles"
+        ),
+        xaxis_title=f"experiments ({settings['initial']} random initial ones included)",
+        yaxis_title="R^2 over the pool of a GP on the measured rows",
+        legend={"title": {"text": "strategy"}},
+        template="plotly_white",
+    )
+    return fig
+
+
 def write_plot(results: dict[str, Any], path: Path) -> None:
-    """Write the results' figure (``hv_figure`` for HV% results, else ``figure``) to ``path`` as one HTML file
-    that opens offline."""
+    """Write the results' figure (``map_figure`` for map results, ``hv_figure`` for HV% results, else ``figure``)
+    to ``path`` as one HTML file that opens offline."""
     draw = hv_figure if results.get("metric") == "hypervolume" else figure
+    if results.get("goal") == "map":
+        draw = map_figure
     try:
         draw(results).write_html(str(path), include_plotlyjs=True, full_html=True)
     except OSError as error:

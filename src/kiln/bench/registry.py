@@ -37,13 +37,21 @@ STRATEGIES: dict[str, dict[str, Any]] = {
     "gp-iso-ucb-power": {**_bayes("gp", False, "ucb"), "transform": "power"},
     "gp-ard-ei-power": {**_bayes("gp", True, "logei"), "transform": "power"},
     "gp-rbf-ard-ucb": {**_bayes("gp", True, "ucb"), "kernel": "rbf"},
+    "map-ipv": {"kind": "map", "acquisition": "ipv"},
+    "map-variance": {"kind": "map", "acquisition": "variance"},
 }
 """Kiln's strategies by benchmark name: configs for ``kiln.strategies.strategy_from_config``. Besides the default,
 random and Sobol, the fifteen fixed configurations (kernels, ARD or not, acquisitions, UCB's kappa, output
 transforms, the forest) are the grid whose best on a dataset, chosen in hindsight, bounds what any fixed default
 could do there (``HINDSIGHT_GRID``; docs/benchmarks.md)."""
 
-HINDSIGHT_GRID: tuple[str, ...] = tuple(name for name in STRATEGIES if name not in ("kiln", "random", "sobol"))
+HINDSIGHT_GRID: tuple[str, ...] = tuple(
+    name for name in STRATEGIES if name not in ("kiln", "random", "sobol") and not name.startswith("map-")
+)
+
+MAP_STRATEGIES: tuple[str, ...] = ("kiln", "random", "sobol")
+"""The strategies of ``kiln bench pool --goal map`` when none are named: the default (active learning under
+``goal: map``) beside random and space-filling sampling."""
 
 DEFAULT_STRATEGIES: tuple[str, ...] = ("kiln", "random")
 PEERS_EXTRA = "pip install 'kiln[peers]'"

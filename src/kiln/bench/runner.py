@@ -18,6 +18,7 @@ import numpy as np
 
 from kiln.bench.backtest import PoolProblem, Trajectory, first_hit, run_seed, run_trajectory
 from kiln.bench.hv_backtest import HVProblem, HVTrajectory, parse_constraint, run_hv_trajectory
+from kiln.bench.mapping import MapProblem, MapTrajectory, run_map_trajectory
 from kiln.bench.metrics import (
     FRACTIONS,
     HV_LEVELS,
@@ -264,7 +265,7 @@ def load_hv_problem(
 
 
 # ----------------------------------------------------------------------------------------------------- running
-_WORKER_PROBLEM: PoolProblem | HVProblem | None = None
+_WORKER_PROBLEM: PoolProblem | HVProblem | MapProblem | None = None
 
 
 _NUMPY_ONLY = frozenset({"random", "sobol"})
@@ -286,7 +287,7 @@ def limit_torch_threads() -> int | None:
     return previous
 
 
-def _init_worker(problem: PoolProblem | HVProblem, torch_threads: bool) -> None:
+def _init_worker(problem: PoolProblem | HVProblem | MapProblem, torch_threads: bool) -> None:
     global _WORKER_PROBLEM
     _WORKER_PROBLEM = problem
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
@@ -294,10 +295,16 @@ def _init_worker(problem: PoolProblem | HVProblem, torch_threads: bool) -> None:
         limit_torch_threads()
 
 
-def _one_run(entry: StrategyEntry, run: int, settings: BenchSettings) -> Trajectory | HVTrajectory | str:
+def _one_run(
+    entry: StrategyEntry, run: int, settings: BenchSettings
+) -> Trajectory | HVTrajectory | MapTrajectory | str:
     """Run ``run`` of ``entry`` on the worker's problem; a KilnError comes back as its message (picklable)."""
     assert _WORKER_PROBLEM is not None
-    runner = run_hv_trajectory if isinstance(_WORKER_PROBLEM, HVProblem) else run_trajectory
+    runner: Any = run_trajectory
+    if isinstance(_WORKER_PROBLEM, HVProblem):
+        runner = run_hv_trajectory
+    elif isinstance(_WORKER_PROBLEM, MapProblem):
+        runner = run_map_trajectory
     try:
         return runner(
             _WORKER_PROBLEM,  # type: ignore[arg-type]
@@ -318,7 +325,7 @@ def check_strategies(entries: Sequence[StrategyEntry]) -> None:
 
 
 def run_bench(
-    problem: PoolProblem | HVProblem,
+    problem: PoolProblem | HVProblem | MapProblem,
     entries: Sequence[StrategyEntry],
     settings: BenchSettings,
     on_progress: Callable[[int, int], None] | None = None,
@@ -331,9 +338,9 @@ def run_bench(
     global _WORKER_PROBLEM
     check_strategies(entries)
     tasks = [(entry, run) for run in range(settings.runs) for entry in entries]
-    results: dict[tuple[str, int], Trajectory | HVTrajectory] = {}
+    results: dict[tuple[str, int], Trajectory | HVTrajectory | MapTrajectory] = {}
 
-    def collect(entry: StrategyEntry, run: int, outcome: Trajectory | HVTrajectory | str) -> None:
+    def collect(entry: StrategyEntry, run: int, outcome: Trajectory | HVTrajectory | MapTrajectory | str) -> None:
         if isinstance(outcome, str):
             raise BenchRunError(f"strategy {entry.name!r}, run {run}: {outcome}")
         results[entry.name, run] = outcome
@@ -361,7 +368,7 @@ def run_bench(
             jobs, mp_context=context, initializer=_init_worker, initargs=(problem, torch_threads)
         )
         try:
-            futures: dict[Future[Trajectory | HVTrajectory | str], tuple[StrategyEntry, int]] = {
+            futures: dict[Future[Trajectory | HVTrajectory | MapTrajectory | str], tuple[StrategyEntry, int]] = {
                 executor.submit(_one_run, entry, run, settings): (entry, run) for entry, run in tasks
             }
             pending = set(futures)

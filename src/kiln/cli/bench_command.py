@@ -48,6 +48,11 @@ class DirectionChoice(StrEnum):
     min = "min"
 
 
+class GoalChoice(StrEnum):
+    optimise = "optimise"
+    map = "map"
+
+
 class EncodingChoice(StrEnum):
     auto = "auto"
     onehot = "onehot"
@@ -118,9 +123,21 @@ def pool(
     ] = EncodingChoice.auto,
     out: Annotated[Path | None, typer.Option("--out", help="Write the results as JSON to this file.")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write the Top% plot as HTML to this file.")] = None,
+    goal: Annotated[
+        GoalChoice,
+        typer.Option(
+            "--goal",
+            help="optimise: find the best candidates; map: learn a model of the whole pool (R^2 and RMSE over it; "
+            "default strategies kiln, random and sobol).",
+        ),
+    ] = GoalChoice.optimise,
+    every: Annotated[
+        int, typer.Option("--every", help="--goal map: evaluate the model after every N-th experiment.")
+    ] = 1,
 ) -> None:
     """Backtest strategies on a pool of measured candidates: how fast each finds the best 5 % (one target), or
-    the pool's Pareto front (HV%: several targets or an outcome constraint)."""
+    the pool's Pareto front (HV%: several targets or an outcome constraint), or with --goal map how fast each
+    learns a model of the whole pool."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from kiln.bench.backtest import PoolProblem
@@ -143,6 +160,29 @@ def pool(
     _writable("--out", out)
     _writable("--plot", plot)
     targets, directions = list(target or []), [d.value for d in direction or []]
+    if goal is GoalChoice.map:
+        _map_pool(
+            data=data,
+            dataset=dataset,
+            targets=targets,
+            directions=directions,
+            constraints=constraint or [],
+            inputs=inputs,
+            strategy=strategy,
+            encoding=encoding.value,
+            every=every,
+            out=out,
+            plot=plot,
+            settings_args={
+                "runs": runs,
+                "initial": initial,
+                "budget": budget,
+                "seed": seed,
+                "jobs": jobs,
+                "in_flight": in_flight,
+            },
+        )
+        return
     problem: HVProblem | PoolProblem
     if is_multi_target(dataset, targets, constraint):
         hv_problem, meta = load_hv_problem(
@@ -210,6 +250,93 @@ def pool(
 
         write_plot(results, plot)
         err.print(f"wrote plot to {plot}")
+
+
+def _map_pool(
+    *,
+    data: Path | None,
+    dataset: str | None,
+    targets: list[str],
+    directions: list[str],
+    constraints: list[str],
+    inputs: list[str] | None,
+    strategy: list[str] | None,
+    encoding: str,
+    every: int,
+    out: Path | None,
+    plot: Path | None,
+    settings_args: dict[str, Any],
+) -> None:
+    """``kiln bench pool --goal map``: map backtests (``kiln.bench.mapping``) with a progress bar, a table of
+    R^2 and the experiments to R^2 0.8 / 0.9, and the optional JSON results and plot."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from kiln.bench.mapping import MapProblem, map_results_json
+    from kiln.bench.registry import MAP_STRATEGIES, resolve_strategies
+    from kiln.bench.runner import check_settings, check_strategies, load_problem, run_bench
+    from kiln.cli.app import err
+    from kiln.cli.app import out as console
+    from kiln.core.errors import ValidationError
+
+    if len(targets) > 1 or constraints:
+        raise ValidationError(
+            "--goal map", targets + constraints, "a map backtest judges the model of one target", "give one --target"
+        )
+    pool_problem, meta = load_problem(
+        data=data,
+        dataset=dataset,
+        target=targets[0] if targets else None,
+        direction=directions[0] if directions else "max",
+        inputs=inputs,
+        encoding=encoding,
+    )
+    problem = MapProblem(pool_problem, every=every)
+    settings = check_settings(problem.size, **settings_args)
+    entries = resolve_strategies(strategy or list(MAP_STRATEGIES))
+    check_strategies(entries)
+    err.print(
+        f"{meta.name}: N = {problem.size} candidates ({meta.rows} rows), map of {meta.target}; {settings.runs} runs "
+        f"x {len(entries)} strategies, {settings.budget} experiments each, {settings.jobs} processes",
+        highlight=False,
+        soft_wrap=True,
+    )
+    columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task("runs", total=settings.runs * len(entries))
+        trajectories = run_bench(
+            problem, entries, settings, on_progress=lambda done, total: progress.update(task, completed=done)
+        )
+    results = map_results_json(problem, meta, settings, entries, trajectories)
+    console.print(_map_table(results, meta.name, settings.runs, settings.budget))
+    if out is not None:
+        _write_json(out, results)
+        err.print(f"wrote results to {out}")
+    if plot is not None:
+        from kiln.bench.plot import write_plot
+
+        write_plot(results, plot)
+        err.print(f"wrote plot to {plot}")
+
+
+def _map_table(results: dict[str, Any], name: str, runs: int, budget: int) -> Table:
+    """Per strategy: median experiments to R^2 0.8 / 0.9, the median R^2 and RMSE at the budget."""
+    from rich.table import Table
+
+    from kiln.bench.metrics import format_cycles as _cycles
+
+    table = Table(title=f"{name}: map of the pool (median of {runs} runs)")
+    for header in ("strategy", "to R^2 0.8", "to R^2 0.9", "R^2 at budget", "RMSE at budget"):
+        table.add_column(header, justify="left" if header == "strategy" else "right")
+    for strategy, block in results["strategies"].items():
+        cycles = block["cycles_to_r2"]
+        table.add_row(
+            strategy,
+            _cycles(cycles["0.8"], budget),
+            _cycles(cycles["0.9"], budget),
+            f"{block['r2']['median'][-1]:.3f}",
+            f"{block['rmse']['median'][-1]:.4g}",
+        )
+    return table
 
 
 def _top_table(results: dict[str, Any], name: str, runs: int, budget: int) -> Table:
