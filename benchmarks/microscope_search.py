@@ -3,16 +3,18 @@
 For each sample (kind and reward) and run r, the microscope (noise and drift as by default, instant) loads the
 sample of seed r, scans its overview, and the pool is every ``stride``-th pixel with the overview attached. A
 strategy then chooses one pixel at a time; each spectrum is measured with noise and drift and its reward told to
-the campaign. The score is the share of the pool's top 1 % pixels (by the noise-free reward at every pixel,
-``kiln.lab.microscope.rewards.reward_map``) measured after 10, 20, ... spectra; medians over the runs.
+the campaign (``raster``: a regular grid taken line by line instead of a strategy). The score is the share of the
+pool's top 1 % pixels (by the noise-free reward at every pixel, ``kiln.lab.microscope.rewards.reward_map``)
+measured after 10, 20, ... spectra; medians over the runs.
 
     nice .venv/bin/python benchmarks/microscope_search.py [--size 64] [--stride 2] [--budget 40] [--runs 3]
-        [--strategies dkl,default,random] [--samples ferroelectric:loop_area,blend:peak_width]
+        [--strategies dkl,default,random,raster] [--samples ferroelectric:loop_area,blend:peak_width]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import tempfile
 import time
@@ -41,6 +43,8 @@ def one_run(kind: str, reward: str, strategy: str, run: int, args: argparse.Name
         seed=run,
     )
     pool = pixel_pool(microscope.overview_scan_now(), stride=args.stride, patch=9)
+    if strategy == "raster":
+        return raster(truth, top, args)
     campaign = Campaign.create(
         f"{kind}-{strategy}-{run}",
         space=pool,
@@ -61,13 +65,28 @@ def one_run(kind: str, reward: str, strategy: str, run: int, args: argparse.Name
     return shares
 
 
+def raster(truth: np.ndarray, top: set[int], args: argparse.Namespace) -> list[float]:
+    """The raster baseline: a k x k grid over the pool (k = ceil(sqrt(budget))), taken line by line."""
+    side = math.isqrt(truth.size)
+    k = int(np.ceil(np.sqrt(args.budget)))
+    ticks = np.unique(np.linspace(0, side - 1, k).round().astype(int))
+    order = [int(y * side + x) for y in ticks for x in ticks][: args.budget]
+    found: set[int] = set()
+    shares = []
+    for key in order:
+        if key in top:
+            found.add(key)
+        shares.append(len(found) / len(top))
+    return shares + [shares[-1]] * (args.budget - len(shares))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--stride", type=int, default=2)
     parser.add_argument("--budget", type=int, default=40)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--strategies", default="dkl,default,random")
+    parser.add_argument("--strategies", default="dkl,default,random,raster")
     parser.add_argument("--samples", default="ferroelectric:loop_area,blend:peak_width")
     args = parser.parse_args()
     marks = [n for n in range(10, args.budget + 1, 10)]
