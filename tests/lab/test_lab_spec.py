@@ -163,7 +163,8 @@ _DROP = object()
         (_broken(POOL_SPEC, instrument="emulator"), "instrument", "a map is required"),
         (_broken(POOL_SPEC, strategy={"kind": "magic"}), "strategy: kind", "known kinds"),
         (_broken(POOL_SPEC, strategy={"kind": "default", "colour": 1}), "strategy 'default'", "colour"),
-        (_broken(POOL_SPEC, objective={"target": P3HT_TARGET, "goal": "max"}), "objective", "goal"),
+        (_broken(POOL_SPEC, objective={"target": P3HT_TARGET, "goal": "max"}), "objective.goal", "'optimise', 'map'"),
+        (_broken(POOL_SPEC, objective={"target": P3HT_TARGET, "colour": "red"}), "objective", "colour"),
         (
             _broken(SPACE_SPEC, space={"parameters": [{"name": "x", "type": "real"}]}),
             "space.parameters[0]: type",

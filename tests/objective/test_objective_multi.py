@@ -481,7 +481,9 @@ def test_goal_map_round_trips_and_is_written_only_when_set() -> None:
 
 
 def test_unknown_goal_is_named() -> None:
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(SpecError) as error:
         objective_from_config({"target": "y", "goal": "explore"})
     text = str(error.value)
-    assert "objective: goal" in text and "explore" in text and "map" in text
+    assert error.value.field == "objective.goal" and "explore" in text and "map" in text
+    with pytest.raises(ValidationError, match="objective: goal"):  # the Python API names it too
+        Objective((Target("y"),), goal="explore")

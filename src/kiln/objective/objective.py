@@ -373,7 +373,7 @@ def objective_from_config(config: Mapping[str, Any]) -> Objective:
             tuple(constraint_from_config(c, f"objective.constraints[{i}]") for i, c in enumerate(constraints)),
             scalarisation=scalarisation,
             reference=config.get("reference"),
-            goal=config.get("goal", "optimise"),
+            goal=_goal(config),
         )
     if "target" not in config:
         raise SpecError(
@@ -388,4 +388,14 @@ def objective_from_config(config: Mapping[str, Any]) -> Objective:
             "remove the others, or use the list form targets: [...] for constraints and several targets",
         )
     target = Target(config["target"], config.get("direction", "max"), config.get("unit", ""))
-    return Objective((target,), goal=config.get("goal", "optimise"))
+    return Objective((target,), goal=_goal(config))
+
+
+def _goal(config: Mapping[str, Any]) -> str:
+    """The spec's ``goal`` (default "optimise"); SpecError naming ``objective.goal`` for another value."""
+    goal = config.get("goal", "optimise")
+    if not isinstance(goal, str) or goal not in GOALS:
+        raise SpecError(
+            "objective.goal", goal, f"one of {list(GOALS)}", "use map for a good model everywhere, or leave goal out"
+        )
+    return str(goal)
