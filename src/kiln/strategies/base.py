@@ -81,6 +81,14 @@ def training_data(domain: Domain, objective: Objective, history: History) -> Tra
     return TrainingData(X, y, pending)
 
 
+def pool_row(pool: CandidatePool, experiment: Experiment) -> int | None:
+    """The pool row of an experiment: its candidate key, else the row equal to its parameters (prior data added
+    without a key); None when it is no row of the pool."""
+    if experiment.candidate is not None and 0 <= experiment.candidate < len(pool):
+        return int(experiment.candidate)
+    return pool.key_of(experiment.params)
+
+
 def available_candidates(pool: CandidatePool, history: History) -> np.ndarray:
     """Row keys of the pool that may still be suggested, ascending."""
     import numpy as np

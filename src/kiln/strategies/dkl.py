@@ -32,7 +32,7 @@ from kiln.strategies.acquisition import (
     face,
     score,
 )
-from kiln.strategies.base import History, Proposal, available_candidates
+from kiln.strategies.base import History, Proposal, available_candidates, pool_row
 from kiln.strategies.simple import RandomStrategy, SpaceFillingStrategy
 
 if TYPE_CHECKING:
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from botorch.acquisition import AcquisitionFunction
     from torch import Tensor
 
-    from kiln.core.records import Experiment
     from kiln.models.base import Surrogate
     from kiln.models.dkl import FittedDKL
 
@@ -184,7 +183,7 @@ class DKLStrategy:
         free = available_candidates(domain, history)
         if n <= 0 or len(free) == 0:
             return []
-        measured = [(k, e) for e in history.completed if (k := _key(domain, e)) is not None]
+        measured = [(k, e) for e in history.completed if (k := pool_row(domain, e)) is not None]
         y = np.array(objective.utilities([e.results for _, e in measured]), dtype=float).reshape(-1)
         started = len(history.completed) + len(history.pending)
         if started < self.initial or len(y) < 2 or float(np.ptp(y)) <= 0.0:
@@ -194,7 +193,7 @@ class DKLStrategy:
         with torch_threads():
             fitted = self.fit(domain, [k for k, _ in measured], y, seed=seed)
             Z = self.embed(domain, fitted, free)
-            running = [k for e in history.pending if (k := _key(domain, e)) is not None]
+            running = [k for e in history.pending if (k := pool_row(domain, e)) is not None]
             pending = self.embed(domain, fitted, np.array(running, dtype=int))
             return self._choose(domain, fitted, free, Z, pending, n, seeds)
 
@@ -212,7 +211,7 @@ class DKLStrategy:
         self.check_domain(domain)
         self.check_objective(objective)
         assert isinstance(domain, CandidatePool)
-        measured = [(k, e) for e in history.completed if (k := _key(domain, e)) is not None]
+        measured = [(k, e) for e in history.completed if (k := pool_row(domain, e)) is not None]
         y = np.array(objective.utilities([e.results for _, e in measured]), dtype=float).reshape(-1)
         if len(y) < 2 or float(np.ptp(y)) <= 0.0:
             return None
@@ -267,13 +266,6 @@ class DKLStrategy:
             key = int(free[best])
             proposals.append(Proposal(pool.row(key), key))
         return proposals
-
-
-def _key(pool: CandidatePool, experiment: Experiment) -> int | None:
-    """The pool row of an experiment: its candidate key, else the row equal to its parameters (prior data)."""
-    if experiment.candidate is not None and 0 <= experiment.candidate < len(pool):
-        return int(experiment.candidate)
-    return pool.key_of(experiment.params)
 
 
 __all__ = ["DKLStrategy", "Explore", "dkl_acquisition"]

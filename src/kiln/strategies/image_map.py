@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kiln.core.errors import StateError, ValidationError
-from kiln.core.records import Experiment
 from kiln.objective import Objective
 from kiln.space.config import Domain
 from kiln.space.pool import CandidatePool
-from kiln.strategies.base import History, Strategy
+from kiln.strategies.base import History, Strategy, pool_row
 
 if TYPE_CHECKING:
     import numpy as np
@@ -80,8 +79,8 @@ def image_map(
     done = [e for e in history.completed if _finite(e.results.get(name))]
     if most is not None:
         done = done[-most:]
-    keys = [k for e in done if (k := _key(pool, e)) is not None]
-    values = np.array([float(e.results[name]) for e in done if _key(pool, e) is not None])
+    keys = [k for e in done if (k := pool_row(pool, e)) is not None]
+    values = np.array([float(e.results[name]) for e in done if pool_row(pool, e) is not None])
     image = np.asarray(pool.image.data, dtype=float)
     height, width = image.shape
     step = max(1, -(-max(height, width) // MAX_SIDE))
@@ -100,7 +99,7 @@ def image_map(
             {"x": int(xs_all[k]), "y": int(ys_all[k]), "value": float(v)} for k, v in zip(keys, values, strict=True)
         ],
         pending=[
-            {"x": int(xs_all[k]), "y": int(ys_all[k])} for e in history.pending if (k := _key(pool, e)) is not None
+            {"x": int(xs_all[k]), "y": int(ys_all[k])} for e in history.pending if (k := pool_row(pool, e)) is not None
         ],
     )
     if not keys:
@@ -155,12 +154,6 @@ def _predicted(
         gp = fit_gp(coordinates[keys], values, seed=seed)
         mean, std = gp.posterior_mean_std(coordinates)
     return mean, std, f"GP ({gp.kernel}) on the pixel coordinates"
-
-
-def _key(pool: CandidatePool, experiment: Experiment) -> int | None:
-    if experiment.candidate is not None and 0 <= experiment.candidate < len(pool):
-        return int(experiment.candidate)
-    return pool.key_of(experiment.params)
 
 
 def _finite(value: Any) -> bool:
