@@ -7,6 +7,9 @@ experiments, and the median experiments every strategy needs to reach it (and R^
     nice -n 10 .venv/bin/python benchmarks/mapping.py --data benchmarks/suites/data/olympus_oer_plate_3851.csv \
         --target overpotential --direction min --runs 10 --budget 200 --reference 200 --out oer-map.json
     nice -n 10 .venv/bin/python benchmarks/mapping.py --dataset p3ht --runs 10 --budget 60 --reference 60
+
+With ``--log FILE`` every finished run is appended to FILE (JSON lines) as it finishes, and runs already there are
+not run again: a long benchmark can be stopped and resumed, and ``--runs`` lowered to the runs that finished.
 """
 
 from __future__ import annotations
@@ -16,15 +19,67 @@ import json
 import time
 from pathlib import Path
 
+from kiln.bench.backtest import run_seed
 from kiln.bench.mapping import (
     MapProblem,
+    MapTrajectory,
     experiments_to_r2,
     experiments_to_reach,
     map_results_json,
     r2_at,
+    run_map_trajectory,
 )
-from kiln.bench.registry import MAP_STRATEGIES, resolve_strategies
-from kiln.bench.runner import check_settings, load_problem, median_or_none, run_bench
+from kiln.bench.registry import MAP_STRATEGIES, StrategyEntry, resolve_strategies
+from kiln.bench.runner import BenchSettings, check_settings, load_problem, median_or_none, run_bench
+
+_PROBLEM: MapProblem | None = None
+
+
+def _init(problem: MapProblem) -> None:
+    global _PROBLEM
+    import torch
+
+    torch.set_num_threads(1)
+    _PROBLEM = problem
+
+
+def _run(entry: StrategyEntry, run: int, settings: BenchSettings) -> tuple[str, int, MapTrajectory]:
+    assert _PROBLEM is not None
+    seed = run_seed(settings.seed, run)
+    trajectory = run_map_trajectory(
+        _PROBLEM, entry.build(), seed=seed, budget=settings.budget, initial=settings.initial
+    )
+    return entry.name, run, trajectory
+
+
+def run_logged(
+    problem: MapProblem, entries: list[StrategyEntry], settings: BenchSettings, log: Path
+) -> dict[str, list[MapTrajectory]]:
+    """The runs of ``run_bench``, each appended to ``log`` as it finishes; runs already in ``log`` are reused."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    done: dict[tuple[str, int], MapTrajectory] = {}
+    if log.exists():
+        for line in log.read_text().splitlines():
+            row = json.loads(line)
+            done[row["strategy"], row["run"]] = MapTrajectory(
+                row["seed"], tuple(row["initial"]), tuple(row["chosen"]), tuple(row["experiments"]),
+                tuple(row["rmse"]), tuple(row["r2"]),
+            )  # fmt: skip
+    tasks = [(e, r) for r in range(settings.runs) for e in entries if (e.name, r) not in done]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(settings.jobs, mp_context=context, initializer=_init, initargs=(problem,)) as pool:
+        futures = [pool.submit(_run, e, r, settings) for e, r in tasks]
+        for future in as_completed(futures):
+            name, run, t = future.result()
+            done[name, run] = t
+            row = {"strategy": name, "run": run, "seed": t.seed, "initial": list(t.initial), "chosen": list(t.chosen),
+                   "experiments": list(t.experiments), "rmse": list(t.rmse), "r2": list(t.r2)}  # fmt: skip
+            with log.open("a") as handle:
+                handle.write(json.dumps(row) + "\n")
+            print(f"  {name} run {run}: R^2 at budget {t.r2[-1]:.3f}", flush=True)
+    return {e.name: [done[e.name, r] for r in range(settings.runs)] for e in entries}
 
 
 def main() -> None:
@@ -42,6 +97,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--log", type=Path, default=None, help="JSON lines of finished runs (resumable)")
     args = parser.parse_args()
 
     pool, meta = load_problem(data=args.data, dataset=args.dataset, target=args.target, direction=args.direction)
@@ -51,7 +107,10 @@ def main() -> None:
     )
     entries = resolve_strategies(args.strategy or list(MAP_STRATEGIES))
     started = time.perf_counter()
-    trajectories = run_bench(problem, entries, settings)
+    if args.log is not None:
+        trajectories = run_logged(problem, entries, settings, args.log)
+    else:
+        trajectories = run_bench(problem, entries, settings)
     results = map_results_json(problem, meta, settings, entries, trajectories)
     seconds = time.perf_counter() - started
     if args.out is not None:

@@ -370,7 +370,14 @@ def export(
     """Write every experiment of NAME as CSV or JSON (to stdout unless --output is given)."""
     from kiln.campaign.export_text import table_to_csv, table_to_records
 
-    table = open_campaign(name, store).to_table(history=history)
+    campaign = open_campaign(name, store)
+    table = campaign.to_table(history=history)
+    if campaign.objective.is_map:  # how good the map is, beside the table (which stays re-importable)
+        from kiln.campaign.map_error import map_error, map_error_lines
+
+        error = map_error(campaign.domain, campaign.objective, campaign.experiments(), seed=campaign.config.seed)
+        for line in map_error_lines(error, campaign.objective.units):
+            err.print(f"map: {line}", highlight=False, soft_wrap=True)
     if format is ExportFormat.csv:
         text = table_to_csv(table)
     else:

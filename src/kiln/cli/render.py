@@ -329,6 +329,13 @@ def describe_objective(objective: Any) -> str:
         else:
             goals.append(f"{t.direction.value}imise {t.name}")
     text = ", ".join(goals)
+    if objective.is_map:
+        return (
+            "map "
+            + ", ".join(t.name for t in objective.targets)
+            + " (a good model everywhere)"
+            + ("; subject to " + ", ".join(str(c) for c in objective.constraints) if objective.constraints else "")
+        )
     if objective.scalarisation:
         text += f" (combined by {objective.scalarisation})"
     elif objective.is_multi:
@@ -356,7 +363,8 @@ def campaign_summary(campaign: Any) -> dict[str, Any]:
     """What ``kiln show --json`` prints: the set-up in words and as stored, the run driving it (``run``: who holds
     the run lease, ``kiln.lab.lease.lease_json``; null when none), counts, the best (null with several targets)
     and latest results, the Pareto front (``front``: null with one target), the partly measured experiments, and the
-    microscope overview scan the pool was taken from (``overview``: null without one)."""
+    microscope overview scan the pool was taken from (``overview``: null without one), and with ``goal: map`` the
+    model's estimated error and where it is least sure (``map``: null otherwise)."""
     from kiln.lab.lease import lease_json
 
     experiments = campaign.experiments()
@@ -384,7 +392,17 @@ def campaign_summary(campaign: Any) -> dict[str, Any]:
         "front": None if front is None else experiments_json(front, objective),
         "partly_measured": experiments_json(partly_measured(experiments, objective.quantities), objective),
         "latest": experiments_json(experiments[-10:], objective),
+        "map": campaign_map_error(campaign, experiments),
     }
+
+
+def campaign_map_error(campaign: Any, experiments: Sequence[Experiment]) -> dict[str, Any] | None:
+    """The estimated error of a ``goal: map`` campaign's model (``kiln.campaign.map_error``); None otherwise."""
+    if not campaign.objective.is_map:
+        return None
+    from kiln.campaign.map_error import map_error
+
+    return map_error(campaign.domain, campaign.objective, experiments, seed=campaign.config.seed).to_json()
 
 
 def show_campaign(campaign: Any, console: Console) -> None:
@@ -456,7 +474,17 @@ def show_campaign(campaign: Any, console: Console) -> None:
     units = {**campaign.domain.units, **objective.units}
     params, quantities = campaign.domain.names, objective.quantities
     front, best = front_and_best(campaign, experiments)
-    if best is not None:
+    if objective.is_map:
+        from kiln.campaign.map_error import map_error, map_error_lines
+
+        error = map_error(campaign.domain, objective, experiments, seed=campaign.config.seed)
+        model = Table.grid(padding=(0, 1))
+        model.add_column(style="dim", no_wrap=True)
+        model.add_column(overflow="fold")
+        for line in map_error_lines(error, units):
+            model.add_row("map", escape(line))
+        console.print(model, highlight=False)
+    elif best is not None:
         console.print(experiment_card(best, params, quantities, title="best so far", units=units))
     if front:
         title = f"Pareto front: {len(front)} experiment(s) no other beats in every target"

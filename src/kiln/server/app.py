@@ -321,6 +321,7 @@ def create_app(
             "targets": [t.to_config() for t in objective.targets],
             "constraints": [c.to_config() for c in objective.constraints],
             "quantities": objective.quantities,
+            "goal": objective.goal,
             "counts": status_counts(experiments),
             "best": None if best is None else experiment_json(best),
             "front": [e.id for e in pareto_front(objective, experiments)] if several else None,
@@ -364,6 +365,15 @@ def create_app(
         campaign = campaign_of(name)
         answer = models.image_map(campaign, quantity)
         return {**answer, "unit": campaign.objective.units.get(answer["target"], "")}
+
+    @app.get(f"{API}/campaigns/{{name}}/map")
+    def map_error(name: str, found: Token) -> dict[str, Any]:
+        """How good the model's map of each target is (what a ``goal: map`` campaign is for): per target the
+        leave-one-out RMSE and R^2, the mean posterior std over the pool or space (target units) and the unmeasured
+        point where the model is least sure (``kiln.campaign.map_error``)."""
+        need(found, "read", name)
+        campaign = campaign_of(name)
+        return {"goal": campaign.objective.goal, **models.map_error(campaign), "units": campaign.objective.units}
 
     @app.get(f"{API}/campaigns/{{name}}/experiments")
     def experiments(name: str, found: Token) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""``GET .../model`` and ``GET .../image-map`` answers, fitted once per state of a campaign and bounded in cost.
+"""``GET .../model``, ``GET .../image-map`` and ``GET .../map`` answers, fitted once per state of a campaign and
+bounded in cost.
 
 A fit is keyed by (campaign, event cursor, parameter, points, quantity): the cursor changes with every write to the
 campaign, so a cached answer is never stale, and repeated calls between writes do not refit. At most ``size``
@@ -85,6 +86,18 @@ class ModelCache:
             )
 
         return self._answer(campaign, ("image map",), quantity, fit)
+
+    def map_error(self, campaign: Campaign) -> dict[str, Any]:
+        """The estimated error of the campaign's map of every target (``kiln.campaign.map_error``) as JSON, from
+        the cache when the campaign has not changed; fitted on at most ``most`` completed experiments."""
+        from kiln.campaign.map_error import map_error
+
+        def fit(experiments: list[Experiment]) -> Any:
+            history = bounded(experiments, campaign, self.most)
+            kept = [*history.completed, *history.pending, *history.failed]
+            return map_error(campaign.domain, campaign.objective, kept, seed=campaign.config.seed)
+
+        return self._answer(campaign, ("map error",), None, fit)
 
     def _answer(
         self,

@@ -769,6 +769,7 @@ async function loadCampaign(generation = state.generation) {
   document.getElementById("card-front").hidden = !manyTargets;
   document.getElementById("card-hv").hidden = !manyTargets;
   document.getElementById("card-image-map").hidden = !info.image;
+  document.getElementById("card-map").hidden = info.goal !== "map";
   drawSummary();
   if (manyTargets) drawFront();
   else drawProgress();
@@ -786,6 +787,7 @@ async function maybeDrawModel(generation = state.generation) {
   if (state.modelStale && Date.now() - state.modelDrawnAt >= MODEL_EVERY_MS) {
     await drawModel(generation);
     if (state.info && state.info.image) await drawImageMap(generation); // image_map.js
+    if (state.info && state.info.goal === "map") await drawMapError(generation); // map_error.js
   }
 }
 
