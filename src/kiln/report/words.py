@@ -1,0 +1,188 @@
+"""The report in words, at three levels: a plain summary, a section for a scientist, a section for an expert.
+
+Rules the text keeps: it says "the best found", never "the optimum"; it never uses a word of ``HYPE_WORDS``;
+every number comes with its uncertainty (``±``) or its count ("measured once", "over 14 experiments"). The plain
+summary uses short sentences and everyday words, states what was tried, what came out, what it means and what it
+does not mean.
+"""
+
+from __future__ import annotations
+
+from kiln.report.findings import Findings, Found, Gap, Measured
+from kiln.report.question import number
+
+HYPE_WORDS = (
+    "breakthrough",
+    "revolutionary",
+    "optimal",
+    "optimum",
+    "guarantee",
+    "guaranteed",
+    "proves",
+    "proven",
+    "unprecedented",
+    "game-changing",
+    "groundbreaking",
+    "perfect",
+    "best possible",
+    "definitive",
+    "remarkable",
+    "dramatic",
+)
+"""Words the generated text never contains (a test checks reports of several campaigns)."""
+
+
+def _unit(unit: str) -> str:
+    return f" {unit}" if unit else ""
+
+
+def measured_text(m: Measured) -> str:
+    """``9.81 mg (measured once)`` or ``9.8 ± 0.05 mg (mean of 3 measurements)``."""
+    if m.replicates > 1:
+        return f"{number(m.mean)} ± {number(m.spread)}{_unit(m.unit)} (mean ± spread of {m.replicates} measurements)"
+    return f"{number(m.value)}{_unit(m.unit)} (measured once)"
+
+
+def predicted_text(m: Measured) -> str:
+    if m.predicted is None or m.predicted_std is None:
+        return "no model prediction (too few experiments)"
+    return f"the model predicts {number(m.predicted)} ± {number(m.predicted_std)}{_unit(m.unit)} there"
+
+
+def _params(found: Found, units: dict[str, str]) -> str:
+    parts = []
+    for name, value in found.params.items():
+        shown = number(float(value)) if isinstance(value, int | float) else str(value)
+        parts.append(f"{name} = {shown}{_unit(units.get(name, ''))}")
+    return ", ".join(parts)
+
+
+def _units(findings: Findings) -> dict[str, str]:
+    return {p.name: p.unit for p in findings.question.parameters}
+
+
+def plain_summary(findings: Findings) -> str:
+    """A few short sentences for a general reader (module docstring)."""
+    q = findings.question
+    b = q.budget
+    wanted = " and ".join(f"{t.name} {t.wanted}" for t in q.targets)
+    sentences = [f"This project ran {b.completed + b.failed} tests to get {wanted}."]
+    if b.failed:
+        sentences.append(f"{b.failed} of them failed.")
+    if findings.best is not None and findings.best.measured:
+        m = findings.best.measured[0]
+        sentences.append(f"The best result found so far is {measured_text(m)}.")
+    elif findings.front:
+        sentences.append(f"No one test was best at every goal. {len(findings.front)} tests each did well on some goal.")
+    else:
+        sentences.append("No test has a full result yet.")
+    progress, random = findings.progress, findings.random
+    if progress is not None and progress.best_is_initial:
+        sentences.append(
+            f"This best came from one of the first {progress.initial} tests. The later tests did not beat it."
+        )
+    if progress is not None and progress.rising:
+        sentences.append(
+            f"The best was still getting better in the last {progress.window} tests. More tests may find a better one."
+        )
+    if random is not None:
+        if random.beats_random:
+            sentences.append("Picking tests at random would most likely have done worse.")
+        else:
+            sentences.append("We cannot yet say that this did better than picking tests at random.")
+    sentences.append("This is the best found among the tests run, not the best that can exist.")
+    unclear = [g.subject for g in findings.gaps if g.what == "effect"]
+    if unclear:
+        verb = "changes" if len(unclear) == 1 else "change"
+        sentences.append(f"It is not yet clear how {' and '.join(unclear)} {verb} the result.")
+    return " ".join(sentences)
+
+
+def gap_text(gap: Gap) -> str:
+    """One not-established item with the experiments that would help and the rule used."""
+    amount = f"{'at least ' if gap.at_least else ''}{gap.more_experiments}"
+    count = f"{amount} experiments in all" if gap.more_is_total else f"{amount} more experiments"
+    return f"{gap.subject}: {gap.detail}; {count} would help (rule: {gap.rule})."
+
+
+def scientist_section(findings: Findings) -> list[str]:
+    """Paragraphs for a scientist in the field: the result with uncertainty, against random, effects, failures."""
+    units = _units(findings)
+    lines: list[str] = []
+    n = findings.counted
+    if findings.best is not None:
+        for m in findings.best.measured:
+            lines.append(
+                f"Best found {m.target}: {measured_text(m)} at {_params(findings.best, units)} (experiment "
+                f"{findings.best.seq}); {predicted_text(m)}, from {n} counted experiments."
+            )
+    for found in findings.front:
+        values = "; ".join(f"{m.target} {measured_text(m)}, {predicted_text(m)}" for m in found.measured)
+        lines.append(f"Pareto front, experiment {found.seq} at {_params(found, units)}: {values}.")
+    r = findings.random
+    if r is not None:
+        how = {
+            "exact": f"exact, over the {r.pool_size} candidates' known values",
+            "exact-estimate": f"exact over the {r.pool_size} candidates, with the model's mean for unmeasured ones",
+            "simulated": f"simulated: {r.repeats} random campaigns scored by the model",
+        }[r.method]
+        lines.append(
+            f"Random sampling with the same {r.draws} experiments: expected best {number(r.expected)} ± "
+            f"{number(r.expected_std)} ({how}); chance that it finds at least the best found ({number(r.found)}): "
+            f"{100 * r.chance:.1f} %{f' of {r.repeats} simulated campaigns' if r.repeats else ''}."
+        )
+        if r.pool_share_better is not None:
+            lines.append(
+                f"Share of the pool's {r.pool_size} candidates with a better value: {100 * r.pool_share_better:.1f} %."
+            )
+    p = findings.progress
+    if p is not None:
+        state = (
+            f"still rising: it improved by {number(p.improvement)} within the last {p.window} experiments"
+            if p.rising
+            else f"unchanged over the last {p.window} experiments"
+        )
+        origin = f"one of the {p.initial} initial points" if p.best_is_initial else "not an initial point"
+        lines.append(f"The best so far is {state}; the best found is {origin}.")
+    for e in findings.effects:
+        verdict = "clear" if e.established else "cannot tell yet"
+        lines.append(
+            f"Effect of {e.parameter} on {findings.effects_target}: partial dependence moves by {number(e.size)} "
+            f"against a band of ± {number(e.average_band)} ({verdict}; model of {e.experiments} experiments)."
+        )
+    fails = findings.failures
+    if fails.count:
+        reasons = "; ".join(f"{reason} ({count})" for reason, count in fails.reasons)
+        lines.append(
+            f"Failures: {fails.count} of {findings.question.budget.total} experiments failed. Reasons: {reasons}."
+        )
+    else:
+        lines.append("Failures: none of the experiments failed.")
+    for gap in findings.gaps:
+        lines.append("Not established: " + gap_text(gap))
+    return lines
+
+
+def expert_section(findings: Findings) -> list[str]:
+    """Paragraphs for an expert: settings, model diagnostics, seeds and versions, commands, the store."""
+    s = findings.settings
+    lines = [
+        f"Kiln {s.version}; strategy {s.strategy}; campaign seed {s.seed}; report seed {s.report_seed}.",
+        f"Report model: one GP per target ({s.kernel} kernel, Kiln's fit_gp) on the measured values in their units.",
+    ]
+    for name, info in s.models.items():
+        converged = "converged" if info["converged"] else "did not converge (prior modes kept)"
+        lines.append(
+            f"Model of {name}: {info['experiments']} experiments, fit {converged}, "
+            f"noise std {number(info['noise_std'])}."
+        )
+    for cv in findings.cross_validation:
+        lines.append(
+            f"Leave-one-out ({cv.target}, {cv.n} experiments): R^2 {cv.r2:.2f}, "
+            f"RMSE {number(cv.rmse)}{_unit(cv.unit)}; "
+            f"{100 * cv.inside1:.0f} % within ± 1 std (68 % if calibrated), {100 * cv.inside2:.0f} % within ± 2 std "
+            "(95 % if calibrated)."
+        )
+    lines.append(f"Store: {s.store}")
+    lines.extend(f"Reproduce: {command}" for command in s.commands)
+    return lines
