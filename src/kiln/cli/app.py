@@ -22,6 +22,7 @@ from kiln.cli.corrections_command import COMMANDS as CORRECTIONS
 from kiln.cli.help import KilnGroup
 from kiln.cli.options import ExperimentIdArgument, JsonOption, NameArgument, StoreOption
 from kiln.cli.pareto_command import pareto
+from kiln.cli.report_command import report
 from kiln.cli.serve_command import serve, token_app
 from kiln.core.errors import KilnError, StateError, ValidationError
 from kiln.core.records import ExperimentStatus
@@ -408,6 +409,7 @@ for correction in CORRECTIONS:
     settings = {"ignore_unknown_options": True} if correction.__name__ == "amend" else None  # VALUE may be -3
     app.command(correction.__name__, context_settings=settings)(reports_errors(correction))
 app.command("pareto")(reports_errors(pareto))
+app.command("report")(reports_errors(report))
 app.add_typer(bench_app, name="bench")
 app.command("serve")(reports_errors(serve))
 for command in token_app.registered_commands:

@@ -458,6 +458,8 @@ def campaign_findings(
     random campaigns; ``pool_values``: every pool row's true value of the single target, in row-key order, when
     it is known (an emulator on a dataset): the random comparison is exact then. ``store_url``: as shown (the
     password hidden), default the campaign store's."""
+    from shlex import quote
+
     from kiln.core.errors import ValidationError
     from kiln.core.version import VERSION
     from kiln.store import display_url
@@ -515,9 +517,9 @@ def campaign_findings(
         version=VERSION,
         store=url,
         commands=[
-            f"kiln show {campaign.name} --store '{url}'",
-            f"kiln export {campaign.name} --store '{url}'",
-            f"kiln report {campaign.name} --store '{url}' --seed {seed}",
+            f"kiln show {quote(campaign.name)} --store {quote(url)}",
+            f"kiln export {quote(campaign.name)} --store {quote(url)}",
+            f"kiln report {quote(campaign.name)} --store {quote(url)} --seed {seed}",
         ],
         models={
             name: {

@@ -8,6 +8,8 @@ does not mean.
 
 from __future__ import annotations
 
+import json
+
 from kiln.report.findings import Findings, Found, Gap, Measured
 from kiln.report.question import number
 
@@ -167,7 +169,7 @@ def expert_section(findings: Findings) -> list[str]:
     """Paragraphs for an expert: settings, model diagnostics, seeds and versions, commands, the store."""
     s = findings.settings
     lines = [
-        f"Kiln {s.version}; strategy {s.strategy}; campaign seed {s.seed}; report seed {s.report_seed}.",
+        f"Kiln {s.version}; strategy {json.dumps(s.strategy)}; campaign seed {s.seed}; report seed {s.report_seed}.",
         f"Report model: one GP per target ({s.kernel} kernel, Kiln's fit_gp) on the measured values in their units.",
     ]
     for name, info in s.models.items():
