@@ -120,7 +120,9 @@ class Progress:
         seqs / best: each counted experiment's seq and the best found up to it, shown units.
         window: the last experiments looked at (``window(n)``); ``rising``: the best improved within them, by
             ``improvement`` (shown units, >= 0; the amount the best got better).
-        initial: how many experiments were initial points; ``best_is_initial``: the best found is one of them.
+        initial: how many experiments were initial points; ``best_is_initial``: the best found is one of them;
+        ``after_initial``: counted experiments after the initial points (0: nothing could beat them yet).
+        ``too_few``: no more counted experiments than ``window``, so whether the best is rising cannot be told.
     """
 
     seqs: list[int]
@@ -130,6 +132,8 @@ class Progress:
     improvement: float
     initial: int
     best_is_initial: bool
+    after_initial: int
+    too_few: bool
 
 
 @dataclass(frozen=True)
@@ -282,6 +286,8 @@ def _progress(target: Target, counted: Sequence[Experiment], initial: int, first
         improvement=float(improvement),
         initial=initial,
         best_is_initial=counted[top].seq in first_seqs,
+        after_initial=sum(1 for e in counted if e.seq not in first_seqs),
+        too_few=len(scores) <= k,
     )
 
 

@@ -72,18 +72,25 @@ def plain_summary(findings: Findings) -> str:
     if b.failed:
         sentences.append(f"{b.failed} of them failed.")
     if findings.best is not None and findings.best.measured:
-        m = findings.best.measured[0]
-        sentences.append(f"The best result found so far is {measured_text(m)}.")
+        measured = findings.best.measured
+        if len(measured) == 1:
+            sentences.append(f"The best result found so far is {measured_text(measured[0])}.")
+        else:
+            parts = " and ".join(f"{m.target} {measured_text(m)}" for m in measured)
+            sentences.append(f"The best result found so far has {parts}.")
     elif findings.front:
         sentences.append(f"No one test was best at every goal. {len(findings.front)} tests each did well on some goal.")
     else:
         sentences.append("No test has a full result yet.")
     progress, random = findings.progress, findings.random
-    if progress is not None and progress.best_is_initial:
+    if progress is not None and progress.best_is_initial and progress.after_initial > 0:
         sentences.append(
-            f"This best came from one of the first {progress.initial} tests. The later tests did not beat it."
+            f"This best came from one of the first {progress.initial} tests. The {progress.after_initial} later "
+            "tests did not beat it."
         )
-    if progress is not None and progress.rising:
+    if progress is not None and progress.too_few:
+        sentences.append("There are too few tests yet to tell whether the results are still getting better.")
+    elif progress is not None and progress.rising:
         sentences.append(
             f"The best was still getting better in the last {progress.window} tests. More tests may find a better one."
         )
@@ -92,7 +99,8 @@ def plain_summary(findings: Findings) -> str:
             sentences.append("Picking tests at random would most likely have done worse.")
         else:
             sentences.append("We cannot yet say that this did better than picking tests at random.")
-    sentences.append("This is the best found among the tests run, not the best that can exist.")
+    if findings.best is not None or findings.front:
+        sentences.append("This is the best found among the tests run, not the best that can exist.")
     unclear = [g.subject for g in findings.gaps if g.what == "effect"]
     if unclear:
         verb = "changes" if len(unclear) == 1 else "change"
@@ -139,13 +147,15 @@ def scientist_section(findings: Findings) -> list[str]:
             )
     p = findings.progress
     if p is not None:
-        state = (
-            f"still rising: it improved by {number(p.improvement)} within the last {p.window} experiments"
-            if p.rising
-            else f"unchanged over the last {p.window} experiments"
-        )
+        if p.too_few:
+            state = f"not yet told rising or level: {len(p.best)} counted experiments, the window is {p.window}"
+        elif p.rising:
+            state = f"still rising: it improved by {number(p.improvement)} within the last {p.window} experiments"
+        else:
+            state = f"unchanged over the last {p.window} experiments"
         origin = f"one of the {p.initial} initial points" if p.best_is_initial else "not an initial point"
-        lines.append(f"The best so far is {state}; the best found is {origin}.")
+        after = f", with {p.after_initial} counted experiments after them" if p.best_is_initial else ""
+        lines.append(f"The best so far is {state}; the best found is {origin}{after}.")
     for e in findings.effects:
         verdict = "clear" if e.established else "cannot tell yet"
         lines.append(
