@@ -126,3 +126,9 @@ def test_leave_one_out_matches_refits_with_the_same_hyperparameters(report_campa
         expected_std = math.sqrt(float(posterior.variance.reshape(())) + noise) * model.fitted.y_std
         assert mean[i] == pytest.approx(expected_mean, rel=1e-4, abs=1e-6)
         assert std[i] == pytest.approx(expected_std, rel=1e-4)
+
+
+def test_lengthscales_are_named_by_parameter(report_findings: dict[str, Findings]) -> None:
+    scales = report_findings["win"].settings.models["yield"]["lengthscales"]
+    assert set(scales) == {"x", "t"} and all(v > 0 for v in scales.values())
+    assert scales["x"] < scales["t"]  # the narrow ridge in x is where the data change fastest

@@ -59,3 +59,15 @@ def test_a_scalarised_objective_names_each_target_of_the_best(space: SearchSpace
     assert f.target is None and f.random is None  # random comparison: one target only, for now
     assert "has a 0.5 V (measured once) and b 0.25 s (measured once)" in plain_summary(f)
     report_html(f)
+
+
+def test_a_range_target_is_reported_as_its_distance_from_the_window(space: SearchSpace, tmp_path: Path) -> None:
+    objective = Objective(targets=(Target("size", "range", unit="nm", low=80.0, high=120.0),))
+    campaign = Campaign.create("w", space=space, objective=objective, store=f"sqlite:///{tmp_path}/w.db")
+    campaign.add_data([{"x": x, "solvent": "water", "size": 200 * x} for x in (0.1, 0.2, 0.3, 0.45, 0.9)])
+    f = campaign_findings(campaign)
+    assert f.best is not None and 80 <= f.best.measured[0].value <= 120  # 200 * 0.45 = 90 is inside
+    assert f.progress is not None and f.progress.best[-1] == pytest.approx(0.0)  # distance 0: inside the window
+    assert f.random is not None
+    assert any("expected smallest distance of size from its window" in line for line in scientist_section(f))
+    assert '"text":"distance of size from its window (nm)"' in report_html(f)

@@ -225,6 +225,15 @@ def shown(target: Target, score: float) -> float:
     return float(score) if target.direction is Direction.MAXIMIZE else -float(score)
 
 
+def shown_label(target: Target) -> str:
+    """What ``shown`` values are, in words: "best yield", or "distance of size from its window" for a range
+    target (from the window's middle with ``prefer: centre``)."""
+    if target.direction is Direction.RANGE:
+        where = "the middle of its window" if target.prefer == "centre" else "its window"
+        return f"distance of {target.name} from {where}"
+    return f"best {target.name}"
+
+
 def _found(
     experiment: Experiment,
     experiments: Sequence[Experiment],
@@ -533,6 +542,7 @@ def campaign_findings(
                 "converged": m.converged,
                 "experiments": len(m.experiments),
                 "noise_std": m.noise_std,
+                "lengthscales": m.lengthscales(),
             }
             for name, m in models.items()
         },

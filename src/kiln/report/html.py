@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from kiln.report.findings import Findings
+from kiln.report.findings import Findings, shown_label
 from kiln.report.words import expert_section, plain_summary, scientist_section
 
 CSS = """
@@ -57,7 +57,7 @@ def figures(findings: Findings) -> list[str]:
             )
             fig.add_scatter(x=xs, y=r.curve, mode="lines", line={"dash": "dash"}, name="random sampling, expected")
         fig.update_xaxes(title="experiments counted (n)")
-        fig.update_yaxes(title=_label(f"best {target.name}", target.unit))
+        fig.update_yaxes(title=_label(shown_label(target), target.unit))
         out.append(_figure(fig, "See how fast the best found rose compared with what random sampling would expect."))
     for effect in findings.effects:
         fig = go.Figure()

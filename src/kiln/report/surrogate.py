@@ -70,6 +70,37 @@ class TargetModel:
         noise = float(self.fitted.model.likelihood.noise.detach().reshape(-1)[0])
         return float(noise**0.5 * self.fitted.y_std)
 
+    def lengthscales(self) -> dict[str, float]:
+        """Numeric parameter -> the kernel's lengthscale along it, in model coordinates (the parameter's range
+        is 1): above 1, the model sees little change across the whole range. Only for a kernel with one
+        lengthscale per model column (ARD, no kernel layout) and parameters that move exactly one column (a
+        parameter's column is found by encoding two points that differ in it alone); empty otherwise."""
+        import numpy as np
+
+        d = self.fitted.dim
+        scales = None
+        for module in self.fitted.model.covar_module.modules():
+            value = getattr(module, "lengthscale", None)
+            if value is not None and value.shape[-1] == d:
+                scales = value.detach().reshape(-1).numpy()
+                break
+        if scales is None or self.fitted.layout is not None or not self.experiments:
+            return {}
+        base = dict(self.experiments[0].params)
+        found: dict[str, float] = {}
+        for name in self.domain.names:
+            value = base[name]
+            if isinstance(value, str | bool) or not isinstance(value, int | float):
+                continue
+            others = {float(e.params[name]) for e in self.experiments if float(e.params[name]) != float(value)}
+            if not others:
+                continue
+            X = self.domain.encode([base, {**base, name: min(others)}]).reshape(2, -1)
+            moved = np.flatnonzero(np.abs(X[0] - X[1]) > 1e-12)
+            if len(moved) == 1:
+                found[name] = float(scales[int(moved[0])])
+        return found
+
     def leave_one_out(self) -> tuple[np.ndarray, np.ndarray]:
         """Leave-one-out predictive mean and std (n,) of each measurement (noise included), target units.
 

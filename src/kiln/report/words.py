@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from kiln.report.findings import Findings, Found, Gap, Measured
+from kiln.report.findings import Findings, Found, Gap, Measured, shown_label
 from kiln.report.question import number
 
 HYPE_WORDS = (
@@ -130,14 +130,16 @@ def scientist_section(findings: Findings) -> list[str]:
         values = "; ".join(f"{m.target} {measured_text(m)}, {predicted_text(m)}" for m in found.measured)
         lines.append(f"Pareto front, experiment {found.seq} at {_params(found, units)}: {values}.")
     r = findings.random
-    if r is not None:
+    if r is not None and findings.target is not None:
+        what = shown_label(findings.target)
+        what = "best" if what.startswith("best ") else f"smallest {what}"
         how = {
             "exact": f"exact, over the {r.pool_size} candidates' known values",
             "exact-estimate": f"exact over the {r.pool_size} candidates, with the model's mean for unmeasured ones",
             "simulated": f"simulated: {r.repeats} random campaigns scored by the model",
         }[r.method]
         lines.append(
-            f"Random sampling with the same {r.draws} experiments: expected best {number(r.expected)} ± "
+            f"Random sampling with the same {r.draws} experiments: expected {what} {number(r.expected)} ± "
             f"{number(r.expected_std)} ({how}); chance that it finds at least the best found ({number(r.found)}): "
             f"{100 * r.chance:.1f} %{f' of {r.repeats} simulated campaigns' if r.repeats else ''}."
         )
@@ -188,6 +190,12 @@ def expert_section(findings: Findings) -> list[str]:
             f"Model of {name}: {info['experiments']} experiments, fit {converged}, "
             f"noise std {number(info['noise_std'])}."
         )
+        if info.get("lengthscales"):
+            scales = ", ".join(f"{p} {number(v)}" for p, v in info["lengthscales"].items())
+            lines.append(
+                f"Lengthscales of the model of {name} (a parameter's range = 1; above 1 the model sees little "
+                f"change across it): {scales}."
+            )
     for cv in findings.cross_validation:
         lines.append(
             f"Leave-one-out ({cv.target}, {cv.n} experiments): R^2 {cv.r2:.2f}, "
