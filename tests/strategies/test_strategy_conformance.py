@@ -17,6 +17,7 @@ CONFIGS: dict[str, list[dict[str, Any]]] = {
     "bayes": [{"kind": "bayes"}, {"kind": "bayes", "model": "forest", "acquisition": "ucb"}],
     "default": [{"kind": "default"}, {"kind": "default", "initial": 2}],
     "dkl": [{"kind": "dkl"}, {"kind": "dkl", "acquisition": "ei", "initial": 2, "iterations": 50}],
+    "map": [{"kind": "map"}, {"kind": "map", "acquisition": "variance"}, {"kind": "map", "acquisition": "spacefill"}],
 }
 """Kinds tested with more than their defaults (e.g. the forest, a short initial design)."""
 
