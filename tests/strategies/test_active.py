@@ -183,15 +183,19 @@ def test_ipv_maps_better_than_random() -> None:
 
 
 def test_default_maps_when_the_goal_is_map() -> None:
-    """Under goal: map the default strategy proposes what the MapStrategy (its mapping acquisition) proposes."""
+    """Under goal: map the default strategy proposes what the MapStrategy with its mapping acquisition (and its
+    kernel and transform) proposes."""
     pool = grid_pool()
     history = history_of(pool, [0, 5, 30, 77, 100, 143])
-    assert [p.candidate for p in DefaultStrategy().propose(pool, MAP, history, 2, seed=1)] == [
-        p.candidate for p in MapStrategy().propose(pool, MAP, history, 2, seed=1)
-    ]
-    variance = DefaultStrategy(mapping="variance")
-    assert variance.to_config()["mapping"] == "variance" and "mapping" not in DefaultStrategy().to_config()
-    assert strategy_from_config(variance.to_config()) == variance
+    for mapping in ("spacefill", "ipv", "variance"):
+        default = DefaultStrategy(mapping=mapping)
+        alone = MapStrategy(acquisition=mapping, transform=default.transform)
+        assert [p.candidate for p in default.propose(pool, MAP, history, 2, seed=1)] == [
+            p.candidate for p in alone.propose(pool, MAP, history, 2, seed=1)
+        ]
+    ipv = DefaultStrategy(mapping="ipv")
+    assert ipv.to_config()["mapping"] == "ipv" and "mapping" not in DefaultStrategy().to_config()
+    assert strategy_from_config(ipv.to_config()) == ipv
 
 
 def test_config_round_trip_and_errors() -> None:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from kiln.core.errors import ValidationError
 from kiln.models.gp import check_kernel
+from kiln.models.warping import check_transform, warp
 from kiln.objective import Objective
 from kiln.space.config import Domain
 from kiln.space.pool import CandidatePool
@@ -49,7 +50,8 @@ MAP_ACQUISITIONS = ("ipv", "variance", "spacefill")
 """Acquisitions of the mapping strategy."""
 
 DEFAULT_MAP_ACQUISITION = "ipv"
-"""The mapping acquisition of the default strategy under ``goal: map`` (docs/benchmarks.md, "Mapping")."""
+"""The map strategy's own default acquisition (the default strategy's ``mapping`` is ``spacefill``: see
+``kiln.strategies.default`` and docs/benchmarks.md, "Mapping")."""
 
 SCORE_CHUNK = 2048
 """Candidates scored at once (the M x chunk covariance stays small)."""
@@ -99,17 +101,21 @@ class MapStrategy:
         candidates: Sobol candidates scored per point in a search space (a pool scores every unused row).
         mc_points: integration points of "ipv": the pool's rows (a deterministic subsample when there are more),
             or a Sobol sample of the space of this size.
+        transform: "none" (default) or "power": each target's values are Yeo-Johnson transformed before its GP's
+            hyperparameters are fitted (``kiln.models.warping``), which steadies them on heavy-tailed values.
     """
 
     acquisition: str = DEFAULT_MAP_ACQUISITION
     kernel: str = "matern52"
     candidates: int = 1024
     mc_points: int = 1024
+    transform: str = "none"
     kind: ClassVar[str] = "map"
 
     def __post_init__(self) -> None:
         check_map_acquisition(self.acquisition)
         check_kernel(self.kernel, "strategy 'map': kernel")
+        check_transform(self.transform, "strategy 'map': transform")
         _check_count(self.candidates, "strategy 'map': candidates", 1024)
         _check_count(self.mc_points, "strategy 'map': mc_points", 1024)
 
@@ -120,6 +126,7 @@ class MapStrategy:
             "kernel": self.kernel,
             "candidates": self.candidates,
             "mc_points": self.mc_points,
+            "transform": self.transform,
         }
 
     def propose(self, domain: Domain, objective: Objective, history: History, n: int, *, seed: int) -> list[Proposal]:
@@ -133,7 +140,7 @@ class MapStrategy:
         if self.acquisition == "spacefill":
             return spread.propose(domain, objective, history, n, seed=seed)
         with torch_threads():
-            fitted = fit_map_models(domain, objective, history, kernel=self.kernel, seed=seed)
+            fitted = fit_map_models(domain, objective, history, kernel=self.kernel, seed=seed, transform=self.transform)
             if fitted is None:
                 return spread.propose(domain, objective, history, n, seed=seed)
             pending = domain.encode([e.params for e in history.pending]).reshape(-1, domain.dim)
@@ -200,10 +207,17 @@ class MapStrategy:
 
 
 def fit_map_models(
-    domain: Domain, objective: Objective, history: History, *, kernel: str = "matern52", seed: int = 0
+    domain: Domain,
+    objective: Objective,
+    history: History,
+    *,
+    kernel: str = "matern52",
+    seed: int = 0,
+    transform: str = "none",
 ) -> FittedModelList | None:
     """One GP per target with at least two measured values that differ, on the completed experiments that have a
-    value of it (raw values, model coordinates); None when no target has such values."""
+    value of it (raw values, or power-transformed with ``transform="power"``; model coordinates); None when no
+    target has such values."""
     import numpy as np
 
     from kiln.models.model_list import fit_model_list
@@ -214,7 +228,7 @@ def fit_map_models(
         y = np.array([float(e.results[target.name]) for e in measured], dtype=float)
         if len(y) < 2 or float(np.ptp(y)) <= 0.0:
             continue
-        columns.append((domain.encode([e.params for e in measured]).reshape(-1, domain.dim), y))
+        columns.append((domain.encode([e.params for e in measured]).reshape(-1, domain.dim), warp(y, transform)))
         names.append(target.name)
     if not columns:
         return None
