@@ -94,3 +94,13 @@ def test_the_reading_ease_formula_tells_plain_from_dense_text() -> None:
         "hyperparameter marginalisation procedures."
     )
     assert flesch_reading_ease(dense) < 10
+
+
+def test_parameters_not_yet_told_are_listed_in_plain_words(report_findings: dict[str, Findings]) -> None:
+    rising = report_findings["rising"]
+    unclear = [g.subject for g in rising.gaps if g.what == "effect"]
+    summary = plain_summary(rising)
+    if len(unclear) == 1:
+        assert f"how {unclear[0]} changes the result" in summary
+    elif unclear:
+        assert f"how {', '.join(unclear[:-1])} and {unclear[-1]} change the result" in summary

@@ -104,7 +104,8 @@ def plain_summary(findings: Findings) -> str:
     unclear = [g.subject for g in findings.gaps if g.what == "effect"]
     if unclear:
         verb = "changes" if len(unclear) == 1 else "change"
-        sentences.append(f"It is not yet clear how {' and '.join(unclear)} {verb} the result.")
+        names = unclear[0] if len(unclear) == 1 else f"{', '.join(unclear[:-1])} and {unclear[-1]}"
+        sentences.append(f"It is not yet clear how {names} {verb} the result.")
     return " ".join(sentences)
 
 
