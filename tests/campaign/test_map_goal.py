@@ -109,6 +109,8 @@ def test_show_and_export_report_the_map(url: str, tmp_path: Path) -> None:
     assert shown.exit_code == 0, shown.output
     assert "leave-one-out RMSE" in shown.stdout and "least sure at" in shown.stdout
     assert "map y (a good model everywhere)" in shown.stdout
+    words = " ".join(shown.stdout.split())  # the strategy's line may wrap
+    assert "mapping spacefill" in words and "ucb" not in words
     summary = json.loads(runner.invoke(app, ["show", "mapping", "--json", "--store", url]).stdout)
     assert summary["map"]["targets"][0]["measured"] == 10 and summary["map"]["targets"][0]["loo_r2"] is not None
     exported = runner.invoke(app, ["export", "mapping", "--store", url, "--output", str(tmp_path / "out.csv")])

@@ -305,6 +305,12 @@ def describe_strategy(config: Mapping[str, Any], objective: Any = None) -> str:
         targets = len(objective.targets) if objective.is_multi else 1
         config = {k: v for k, v in config.items() if k not in ("acquisition", "transform")}
         config["acquisition"] = chosen_acquisition("auto", targets)
+    if objective is not None and config.get("kind") == "default" and objective.is_map:
+        from kiln.strategies.default import DefaultStrategy
+
+        mapping = config.get("mapping", DefaultStrategy.__dataclass_fields__["mapping"].default)
+        config = {k: v for k, v in config.items() if k not in ("acquisition", "initial_multi", "mapping")}
+        config["mapping"] = mapping  # what it does under goal: map, not the optimisation settings it leaves aside
     options = ", ".join(
         f"{key} {describe_strategy(value) if isinstance(value, Mapping) else fmt(value)}"
         for key, value in config.items()
