@@ -218,7 +218,7 @@ class FittedGP:
         import numpy as np
         import torch
 
-        X = np.asarray(X, dtype=float).reshape(-1, self.dim)
+        X = np.array(X, dtype=float).reshape(-1, self.dim)  # a copy: torch refuses read-only arrays (pool.encoded)
         means, stds = [np.zeros(0)], [np.zeros(0)]
         for start in range(0, len(X), PREDICT_CHUNK):
             mean, var = self.moments(torch.as_tensor(X[start : start + PREDICT_CHUNK], dtype=torch.float64))
