@@ -29,7 +29,8 @@ def _label(name: str, unit: str) -> str:
     return f"{name} ({unit})" if unit else name
 
 
-def _figure(fig: Any, caption: str) -> str:
+def figure_html(fig: Any, caption: str) -> str:
+    """One plotly figure with its caption as an HTML fragment (plotly.js not included: ``page`` inlines it)."""
     fig.update_layout(autosize=True, margin={"l": 60, "r": 20, "t": 30, "b": 50}, height=380)
     body = fig.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True, "displaylogo": False})
     return f"<figure>{body}<figcaption>{html.escape(caption)}</figcaption></figure>"
@@ -58,7 +59,7 @@ def figures(findings: Findings) -> list[str]:
             fig.add_scatter(x=xs, y=r.curve, mode="lines", line={"dash": "dash"}, name="random sampling, expected")
         fig.update_xaxes(title="experiments counted (n)")
         fig.update_yaxes(title=_label(shown_label(target), target.unit))
-        out.append(_figure(fig, "See how fast the best found rose compared with what random sampling would expect."))
+        out.append(figure_html(fig, "See how fast the best found rose compared with what random sampling would expect."))
     for effect in findings.effects:
         fig = go.Figure()
         xs = effect.values
@@ -71,7 +72,7 @@ def figures(findings: Findings) -> list[str]:
         tunit = target.unit if target is not None else ""
         fig.update_yaxes(title=_label(str(findings.effects_target), tunit))
         verdict = "a clear effect" if effect.established else "an effect the model cannot tell yet"
-        out.append(_figure(fig, f"How {effect.parameter} moves the prediction on average: {verdict}."))
+        out.append(figure_html(fig, f"How {effect.parameter} moves the prediction on average: {verdict}."))
     if findings.failures.count:
         numeric = [n for n in units if all(isinstance(w[1].get(n), int | float) for w in findings.failures.where)]
         if numeric:
@@ -89,7 +90,7 @@ def figures(findings: Findings) -> list[str]:
             )
             fig.update_xaxes(title=_label(xname, units.get(xname, "")))
             fig.update_yaxes(title=_label(yname, units.get(yname, "")) if yname else "(one parameter)")
-            out.append(_figure(fig, "Where experiments failed: look for clusters to avoid."))
+            out.append(figure_html(fig, "Where experiments failed: look for clusters to avoid."))
     if len(findings.front) > 0 and len(findings.question.targets) >= 2:
         a, b = findings.question.targets[0], findings.question.targets[1]
         fig = go.Figure()
@@ -97,7 +98,7 @@ def figures(findings: Findings) -> list[str]:
         fig.add_scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers", name="Pareto front")
         fig.update_xaxes(title=_label(a.name, a.unit))
         fig.update_yaxes(title=_label(b.name, b.unit))
-        out.append(_figure(fig, "The trade-off: no experiment on the front beats another in both targets."))
+        out.append(figure_html(fig, "The trade-off: no experiment on the front beats another in both targets."))
     for cv in findings.cross_validation:
         fig = go.Figure()
         fig.add_scatter(
@@ -111,14 +112,24 @@ def figures(findings: Findings) -> list[str]:
         fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", line={"dash": "dot"}, name="prediction = measurement")
         fig.update_xaxes(title=_label(f"measured {cv.target}", cv.unit))
         fig.update_yaxes(title=_label(f"predicted {cv.target}", cv.unit))
-        out.append(_figure(fig, "Points near the dotted line mean the model predicts left-out experiments well."))
+        out.append(figure_html(fig, "Points near the dotted line mean the model predicts left-out experiments well."))
     return out
+
+
+def page(title: str, body: str) -> str:
+    """A whole self-contained HTML page around ``body`` (escaped by the caller): CSS and plotly.js inlined."""
+    import plotly.offline
+
+    script = f"<script>{plotly.offline.get_plotlyjs()}</script>"
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style>{script}</head><body>{body}</body></html>"
+    )
 
 
 def report_html(findings: Findings) -> str:
     """The whole report (module docstring)."""
-    import plotly.offline
-
     q = findings.question
     esc = html.escape
 
@@ -136,11 +147,8 @@ def report_html(findings: Findings) -> str:
     b = q.budget
     planned = f" of a budget of {b.planned}" if b.planned is not None else ""
     where = f"a pool of {q.pool_size} candidates" if q.pool_size is not None else "a search space"
-    script = f"<script>{plotly.offline.get_plotlyjs()}</script>"
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>Report: {esc(q.name)}</title><style>{CSS}</style>{script}</head><body>"
+    return page(
+        f"Report: {q.name}",
         f"<h1>Campaign report: {esc(q.name)}</h1>"
         + (f"<p>{esc(q.description)}</p>" if q.description else "")
         + f"<h2>In plain words</h2><p class='plain'>{esc(plain_summary(findings))}</p>"
@@ -149,6 +157,5 @@ def report_html(findings: Findings) -> str:
         f"<p>Parameters:</p><ul>{params}</ul><p>Targets:</p><ul>{targets}</ul><p>Constraints:</p><ul>{constraints}</ul>"
         f"<h2>For a scientist in the field</h2>{paragraphs(scientist_section(findings))}"
         f"<h2>Figures</h2>{''.join(figures(findings))}"
-        f"<h2>For an expert</h2>{paragraphs(expert_section(findings))}"
-        "</body></html>"
+        f"<h2>For an expert</h2>{paragraphs(expert_section(findings))}",
     )
