@@ -44,7 +44,7 @@ def test_the_figures_are_there_with_captions_and_axis_titles(pages: dict[str, st
     # best so far, two partial dependences, the failure map, leave-one-out
     assert win.count("<figure>") == 5 and win.count("<figcaption>") == 5
     assert flat.count("<figure>") == 4  # no failures: no failure map
-    for text in ("random sampling, expected", "best found so far", "partial dependence", "band (± 1 std)"):
+    for text in ("random sampling, expected ± 1 std", "best found so far", "partial dependence, band ± 1 std"):
         assert text in win
     for title in ("best yield (mg)", "x (fraction)", "t (degC)", "measured yield (mg)", "experiments counted (n)"):
         assert f'"text":"{title}"' in win

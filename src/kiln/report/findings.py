@@ -31,12 +31,14 @@ from kiln.core.records import Experiment, ExperimentStatus
 from kiln.objective.targets import Direction, Target
 from kiln.report.baseline import chance_as_good, expected_best_of_draws, share_above, simulated_best_of_draws
 from kiln.report.effects import Effect, Unsampled, partial_dependence, unsampled_regions
+from kiln.report.map_view import MapView, map_view
 from kiln.report.question import Question, question_of
 from kiln.report.surrogate import TargetModel, fit_target, kernel_of
 from kiln.space.pool import CandidatePool
 
 if TYPE_CHECKING:
     from kiln.campaign.campaign import Campaign
+    from kiln.campaign.map_error import MapError
 
 POOR_R2 = 0.5
 """Leave-one-out R^2 below which the model is said to predict poorly."""
@@ -217,6 +219,9 @@ class Findings:
     gaps: list[Gap]
     settings: Settings
     counted: int
+    goal: str = "optimise"
+    maps: tuple[MapView, ...] = ()
+    map_error: MapError | None = None
 
 
 def shown(target: Target, score: float) -> float:
@@ -506,7 +511,7 @@ def campaign_findings(
     progress = random = None
     suggested_first = initial_count(campaign.strategy, experiments)
     first_seqs = {e.seq for e in experiments[:suggested_first]}
-    if single is not None and counted:
+    if single is not None and counted and not objective.is_map:
         progress = _progress(single, counted, suggested_first, first_seqs)
         if single.name in models:
             if pool_values is not None and (not isinstance(domain, CandidatePool) or len(pool_values) != len(domain)):
@@ -547,6 +552,16 @@ def campaign_findings(
             for name, m in models.items()
         },
     )
+    maps: list[MapView] = []
+    error = None
+    if objective.is_map:
+        from kiln.campaign.map_error import map_error
+
+        error = map_error(domain, objective, experiments, seed=seed)
+        for model in models.values():
+            view = map_view(model, domain, model.experiments, seed=seed)
+            if view is not None:
+                maps.append(view)
     return Findings(
         question=question,
         target=single,
@@ -562,4 +577,7 @@ def campaign_findings(
         gaps=_gaps(progress, cross_validation, effects, unsampled),
         settings=settings,
         counted=len(counted),
+        goal=objective.goal,
+        maps=tuple(maps),
+        map_error=error,
     )

@@ -1,9 +1,8 @@
 """The report as one self-contained HTML file: opens offline (plotly.js inlined once), reads on a phone
 (viewport meta, fluid layout), prints (print CSS). Every piece of campaign text is HTML-escaped.
 
-Figures (plotly): the best so far against experiments beside random's expectation; each parameter's partial
-dependence with its band; the failure map where experiments failed; the Pareto front with several targets; the
-leave-one-out predictions against measurements. Each has axis labels with units, a legend and a one-line caption.
+Figures: ``kiln.report.figures``'s descriptions drawn by plotly (interactive). Each has axis labels with units, a
+legend and a one-line caption.
 """
 
 from __future__ import annotations
@@ -11,8 +10,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from kiln.report.findings import Findings, shown_label
-from kiln.report.words import expert_section, plain_summary, scientist_section
+from kiln.report.figures import CROSSES, DASHED, DOTTED, LINE, LINE_MARKERS, MARKERS, Figure, report_figures
+from kiln.report.findings import Findings
+from kiln.report.words import expert_section, plain_summary, question_section, scientist_section
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem;line-height:1.5;color:#222}
@@ -25,10 +25,6 @@ code{word-break:break-all}
 """
 
 
-def _label(name: str, unit: str) -> str:
-    return f"{name} ({unit})" if unit else name
-
-
 def figure_html(fig: Any, caption: str) -> str:
     """One plotly figure with its caption as an HTML fragment (plotly.js not included: ``page`` inlines it)."""
     fig.update_layout(autosize=True, margin={"l": 60, "r": 20, "t": 30, "b": 50}, height=380)
@@ -36,84 +32,63 @@ def figure_html(fig: Any, caption: str) -> str:
     return f"<figure>{body}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
-def figures(findings: Findings) -> list[str]:
-    """The report's figures as HTML fragments (no plotly.js: ``report_html`` inlines it once)."""
+_DASH = {DASHED: "dash", DOTTED: "dot"}
+_MODE = {LINE: "lines", DASHED: "lines", DOTTED: "lines", MARKERS: "markers", LINE_MARKERS: "lines+markers"}
+
+
+def plotly_figure(spec: Figure) -> Any:
+    """``spec`` as a plotly figure (``kiln.report.figures``)."""
     import plotly.graph_objects as go
 
-    out: list[str] = []
-    target = findings.target
-    units = {p.name: p.unit for p in findings.question.parameters}
-    if findings.progress is not None and target is not None:
-        p = findings.progress
-        fig = go.Figure()
-        fig.add_scatter(x=list(range(1, len(p.best) + 1)), y=p.best, mode="lines+markers", name="best found so far")
-        r = findings.random
-        if r is not None:
-            xs = list(range(1, len(r.curve) + 1))
-            upper = [m + s for m, s in zip(r.curve, r.curve_std, strict=True)]
-            lower = [m - s for m, s in zip(r.curve, r.curve_std, strict=True)]
-            fig.add_scatter(x=xs, y=upper, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
-            fig.add_scatter(
-                x=xs, y=lower, mode="lines", line={"width": 0}, fill="tonexty", name="random ± 1 std", opacity=0.3
-            )
-            fig.add_scatter(x=xs, y=r.curve, mode="lines", line={"dash": "dash"}, name="random sampling, expected")
-        fig.update_xaxes(title="experiments counted (n)")
-        fig.update_yaxes(title=_label(shown_label(target), target.unit))
-        out.append(figure_html(fig, "See how fast the best found rose compared with what random sampling would expect."))
-    for effect in findings.effects:
-        fig = go.Figure()
-        xs = effect.values
-        upper = [m + b for m, b in zip(effect.mean, effect.band, strict=True)]
-        lower = [m - b for m, b in zip(effect.mean, effect.band, strict=True)]
-        fig.add_scatter(x=xs, y=upper, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
-        fig.add_scatter(x=xs, y=lower, mode="lines", line={"width": 0}, fill="tonexty", name="band (± 1 std)")
-        fig.add_scatter(x=xs, y=effect.mean, mode="lines+markers", name="partial dependence")
-        fig.update_xaxes(title=_label(effect.parameter, effect.unit))
-        tunit = target.unit if target is not None else ""
-        fig.update_yaxes(title=_label(str(findings.effects_target), tunit))
-        verdict = "a clear effect" if effect.established else "an effect the model cannot tell yet"
-        out.append(figure_html(fig, f"How {effect.parameter} moves the prediction on average: {verdict}."))
-    if findings.failures.count:
-        numeric = [n for n in units if all(isinstance(w[1].get(n), int | float) for w in findings.failures.where)]
-        if numeric:
-            xname = numeric[0]
-            yname = numeric[1] if len(numeric) > 1 else None
-            fig = go.Figure()
-            fails = findings.failures.where
-            fig.add_scatter(
-                x=[w[1][xname] for w in fails],
-                y=[w[1][yname] if yname else 0 for w in fails],
-                mode="markers",
-                marker={"symbol": "x", "size": 11, "color": "crimson"},
-                name="failed",
-                text=[html.escape(w[2]) for w in fails],
-            )
-            fig.update_xaxes(title=_label(xname, units.get(xname, "")))
-            fig.update_yaxes(title=_label(yname, units.get(yname, "")) if yname else "(one parameter)")
-            out.append(figure_html(fig, "Where experiments failed: look for clusters to avoid."))
-    if len(findings.front) > 0 and len(findings.question.targets) >= 2:
-        a, b = findings.question.targets[0], findings.question.targets[1]
-        fig = go.Figure()
-        pts = [(f.measured[0].value, f.measured[1].value) for f in findings.front if len(f.measured) >= 2]
-        fig.add_scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers", name="Pareto front")
-        fig.update_xaxes(title=_label(a.name, a.unit))
-        fig.update_yaxes(title=_label(b.name, b.unit))
-        out.append(figure_html(fig, "The trade-off: no experiment on the front beats another in both targets."))
-    for cv in findings.cross_validation:
-        fig = go.Figure()
+    fig = go.Figure()
+    if spec.heat is not None:
+        h = spec.heat
         fig.add_scatter(
-            x=cv.measured,
-            y=cv.predicted,
-            error_y={"type": "data", "array": cv.std},
+            x=list(h.x),
+            y=list(h.y),
             mode="markers",
-            name="left-out prediction ± 1 std",
+            name=h.title,
+            marker={"color": list(h.value), "colorscale": "Viridis", "size": 7, "colorbar": {"title": h.title}},
         )
-        lo, hi = min(cv.measured), max(cv.measured)
-        fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", line={"dash": "dot"}, name="prediction = measurement")
-        fig.update_xaxes(title=_label(f"measured {cv.target}", cv.unit))
-        fig.update_yaxes(title=_label(f"predicted {cv.target}", cv.unit))
-        out.append(figure_html(fig, "Points near the dotted line mean the model predicts left-out experiments well."))
-    return out
+    for s in spec.series:
+        if s.lower is not None and s.upper is not None:
+            fig.add_scatter(
+                x=list(s.x), y=list(s.upper), mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
+            )
+            fig.add_scatter(
+                x=list(s.x),
+                y=list(s.lower),
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                opacity=0.3,
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        line: dict[str, Any] = {"dash": _DASH[s.style]} if s.style in _DASH else {}
+        marker: dict[str, Any] = {"symbol": "x", "size": 11} if s.style == CROSSES else {}
+        if s.colour is not None:
+            line["color"] = s.colour
+            marker["color"] = s.colour
+        fig.add_scatter(
+            x=list(s.x),
+            y=list(s.y),
+            mode=_MODE.get(s.style, "markers"),
+            name=s.name,
+            line=line or None,
+            marker=marker or None,
+            error_y={"type": "data", "array": list(s.error)} if s.error is not None else None,
+            text=[html.escape(t) for t in s.text] if s.text is not None else None,
+        )
+    fig.update_xaxes(title=spec.xlabel)
+    fig.update_yaxes(title=spec.ylabel)
+    fig.update_layout(legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
+def figures(findings: Findings) -> list[str]:
+    """The report's figures as HTML fragments (no plotly.js: ``report_html`` inlines it once)."""
+    return [figure_html(plotly_figure(spec), spec.caption) for spec in report_figures(findings)]
 
 
 def page(title: str, body: str) -> str:
@@ -136,25 +111,18 @@ def report_html(findings: Findings) -> str:
     def paragraphs(lines: list[str]) -> str:
         return "".join(f"<p>{esc(line)}</p>" for line in lines)
 
-    params = "".join(
-        f"<li>{esc(p.name)}: {esc(p.allowed)}{esc(' ' + p.unit) if p.unit else ''} ({esc(p.kind)})</li>"
-        for p in q.parameters
-    )
-    targets = "".join(
-        f"<li>{esc(t.name)}{esc(' (' + t.unit + ')') if t.unit else ''}: {esc(t.wanted)}</li>" for t in q.targets
-    )
-    constraints = "".join(f"<li>{esc(c)}</li>" for c in q.constraints) or "<li>none</li>"
-    b = q.budget
-    planned = f" of a budget of {b.planned}" if b.planned is not None else ""
-    where = f"a pool of {q.pool_size} candidates" if q.pool_size is not None else "a search space"
+    searched, params, targets, constraints = question_section(findings)
+
+    def items(lines: list[str]) -> str:
+        return "<ul>" + "".join(f"<li>{esc(line)}</li>" for line in lines) + "</ul>"
+
     return page(
         f"Report: {q.name}",
         f"<h1>Campaign report: {esc(q.name)}</h1>"
         + (f"<p>{esc(q.description)}</p>" if q.description else "")
         + f"<h2>In plain words</h2><p class='plain'>{esc(plain_summary(findings))}</p>"
-        f"<h2>The question</h2><p>Searched {esc(where)}. {b.completed} completed, {b.failed} failed, {b.pending} "
-        f"pending, {b.discarded} discarded, {b.retracted} retracted: {b.total} experiments{esc(planned)}.</p>"
-        f"<p>Parameters:</p><ul>{params}</ul><p>Targets:</p><ul>{targets}</ul><p>Constraints:</p><ul>{constraints}</ul>"
+        f"<h2>The question</h2><p>{esc(searched)}</p><p>Parameters:</p>{items(params)}<p>Targets:</p>{items(targets)}"
+        f"<p>Constraints:</p>{items(constraints)}"
         f"<h2>For a scientist in the field</h2>{paragraphs(scientist_section(findings))}"
         f"<h2>Figures</h2>{''.join(figures(findings))}"
         f"<h2>For an expert</h2>{paragraphs(expert_section(findings))}",

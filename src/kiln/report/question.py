@@ -73,6 +73,10 @@ def number(value: float) -> str:
     return f"{value:.4g}"
 
 
+MAPPED = "mapped everywhere (a good model of it across the whole space)"
+"""What is wanted of a target of a ``goal: map`` campaign."""
+
+
 def wanted(target: Target) -> str:
     if target.direction is Direction.MAXIMIZE:
         return "as high as possible"
@@ -142,7 +146,7 @@ def question_of(
         kind="pool" if pool else "space",
         pool_size=len(domain) if isinstance(domain, CandidatePool) else None,
         parameters=tuple(_parameter(domain, n) for n in domain.names),
-        targets=tuple(TargetFact(t.name, wanted(t), t.unit) for t in objective.targets),
+        targets=tuple(TargetFact(t.name, MAPPED if objective.is_map else wanted(t), t.unit) for t in objective.targets),
         constraints=tuple([str(c) for c in objective.constraints] + _space_constraints(domain)),
         budget=budget_of(experiments, planned if isinstance(planned, int) else None),
         description=str(extra.get("description", "")),

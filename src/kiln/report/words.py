@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from kiln.report.findings import Findings, Found, Gap, Measured, shown_label
+from kiln.report.findings import POOR_R2, Findings, Found, Gap, Measured, shown_label
 from kiln.report.question import number
 
 HYPE_WORDS = (
@@ -52,19 +52,72 @@ def predicted_text(m: Measured) -> str:
 
 
 def _params(found: Found, units: dict[str, str]) -> str:
-    parts = []
-    for name, value in found.params.items():
-        shown = number(float(value)) if isinstance(value, int | float) else str(value)
-        parts.append(f"{name} = {shown}{_unit(units.get(name, ''))}")
-    return ", ".join(parts)
+    return _point(found.params, units)
 
 
 def _units(findings: Findings) -> dict[str, str]:
     return {p.name: p.unit for p in findings.question.parameters}
 
 
+def _map_quality(r2: float) -> str:
+    if r2 >= 0.8:
+        return "So the map follows the results well."
+    if r2 >= POOR_R2:
+        return "So the map shows the broad trend but not the details."
+    return "So the map is not yet good enough to trust."
+
+
+def plain_map_summary(findings: Findings) -> str:
+    """The plain summary of a ``goal: map`` campaign: how good the map is and where it is least sure."""
+    q = findings.question
+    b = q.budget
+    names = " and ".join(t.name for t in q.targets)
+    where = f"a set of {q.pool_size} choices" if q.pool_size is not None else "the whole range of settings"
+    sentences = [f"This project ran {b.completed + b.failed} tests to map {names} across {where}."]
+    if b.failed:
+        sentences.append(f"{b.failed} of them failed.")
+    units = {t.name: t.unit for t in q.targets}
+    error = findings.map_error
+    for t in error.targets if error is not None else ():
+        if t.loo_rmse is None or t.loo_r2 is None:
+            sentences.append(f"There are too few results of {t.target} yet to tell how good its map is.")
+            continue
+        sentences.append(
+            f"When each test is hidden in turn and guessed from the others, the guesses of {t.target} are off by "
+            f"about {number(t.loo_rmse)}{_unit(units.get(t.target, ''))}, over {t.measured} tests."
+        )
+        sentences.append(_map_quality(t.loo_r2))
+        if t.least_sure is not None:
+            sentences.append(
+                f"The part for scientists names the spot where the map of {t.target} is least sure. "
+                "A test there would teach it the most."
+            )
+    sentences.append("The map is a model's guess between the tests, not a measurement.")
+    sentences.extend(_unclear(findings))
+    return " ".join(sentences)
+
+
+def _point(params: dict[str, object], units: dict[str, str]) -> str:
+    parts = []
+    for name, value in params.items():
+        shown = number(float(value)) if isinstance(value, int | float) else str(value)
+        parts.append(f"{name} = {shown}{_unit(units.get(name, ''))}")
+    return ", ".join(parts)
+
+
+def _unclear(findings: Findings) -> list[str]:
+    unclear = [g.subject for g in findings.gaps if g.what == "effect"]
+    if not unclear:
+        return []
+    verb = "changes" if len(unclear) == 1 else "change"
+    names = unclear[0] if len(unclear) == 1 else f"{', '.join(unclear[:-1])} and {unclear[-1]}"
+    return [f"It is not yet clear how {names} {verb} the result."]
+
+
 def plain_summary(findings: Findings) -> str:
     """A few short sentences for a general reader (module docstring)."""
+    if findings.goal == "map":
+        return plain_map_summary(findings)
     q = findings.question
     b = q.budget
     wanted = " and ".join(f"{t.name} {t.wanted}" for t in q.targets)
@@ -101,12 +154,24 @@ def plain_summary(findings: Findings) -> str:
             sentences.append("We cannot yet say that this did better than picking tests at random.")
     if findings.best is not None or findings.front:
         sentences.append("This is the best found among the tests run, not the best that can exist.")
-    unclear = [g.subject for g in findings.gaps if g.what == "effect"]
-    if unclear:
-        verb = "changes" if len(unclear) == 1 else "change"
-        names = unclear[0] if len(unclear) == 1 else f"{', '.join(unclear[:-1])} and {unclear[-1]}"
-        sentences.append(f"It is not yet clear how {names} {verb} the result.")
+    sentences.extend(_unclear(findings))
     return " ".join(sentences)
+
+
+def question_section(findings: Findings) -> tuple[str, list[str], list[str], list[str]]:
+    """The question in words: where it searched and its experiments by state; the parameters, the targets and
+    the constraints, one line each."""
+    q = findings.question
+    b = q.budget
+    planned = f" of a budget of {b.planned}" if b.planned is not None else ""
+    where = f"a pool of {q.pool_size} candidates" if q.pool_size is not None else "a search space"
+    searched = (
+        f"Searched {where}. {b.completed} completed, {b.failed} failed, {b.pending} pending, {b.discarded} "
+        f"discarded, {b.retracted} retracted: {b.total} experiments{planned}."
+    )
+    params = [f"{p.name}: {p.allowed}{_unit(p.unit)} ({p.kind})" for p in q.parameters]
+    targets = [f"{t.name}{f' ({t.unit})' if t.unit else ''}: {t.wanted}" for t in q.targets]
+    return searched, params, targets, list(q.constraints) or ["none"]
 
 
 def gap_text(gap: Gap) -> str:
@@ -148,6 +213,12 @@ def scientist_section(findings: Findings) -> list[str]:
             lines.append(
                 f"Share of the pool's {r.pool_size} candidates with a better value: {100 * r.pool_share_better:.1f} %."
             )
+    if findings.map_error is not None:
+        from kiln.campaign.map_error import map_error_lines
+
+        units_all = {**units, **{t.name: t.unit for t in findings.question.targets}}
+        for line in map_error_lines(findings.map_error, units_all):
+            lines.append(f"Map (the campaign's map model, as kiln show reports it): {line}.")
     p = findings.progress
     if p is not None:
         if p.too_few:

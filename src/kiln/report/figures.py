@@ -1,0 +1,242 @@
+"""The report's figures as data, drawn by two renderers: plotly for the HTML page (``kiln.report.html``),
+matplotlib for the PDF (``kiln.report.pdf``). One description, so both show the same series with the same labels.
+
+A ``Figure`` has axis labels with units, a one-line caption that says what to see, and either series (lines,
+markers, bands, error bars; each named for the legend) or a ``Heat`` (values at scattered points, coloured, with
+a colour bar title) plus series drawn over it.
+
+Figures, in order: the best so far against experiments beside random sampling's expected best (+- 1 std); each
+parameter's partial dependence with its band; the failure map (the first two numeric parameters) when there are
+failures; the Pareto front (the first two targets) with several targets; the map and its uncertainty for a
+``goal: map`` campaign (``Findings.maps``); the leave-one-out predictions against the measurements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kiln.report.findings import Findings, shown_label
+
+LINE, DASHED, DOTTED, MARKERS, LINE_MARKERS, CROSSES = "line", "dashed", "dotted", "markers", "line+markers", "crosses"
+STYLES = (LINE, DASHED, DOTTED, MARKERS, LINE_MARKERS, CROSSES)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One legend entry: points (x, y) of equal length m.
+
+    Attributes:
+        name: the legend's text.
+        x / y: the points (m,); x may hold category names.
+        style: one of ``STYLES``.
+        lower / upper: a band drawn between them (m,), or None.
+        error: symmetric error bars (m,), or None.
+        text: a hover text per point (m,), or None (HTML only).
+        colour: a CSS/matplotlib colour name, or None for the renderer's next colour.
+    """
+
+    name: str
+    x: tuple[Any, ...]
+    y: tuple[float, ...]
+    style: str = LINE_MARKERS
+    lower: tuple[float, ...] | None = None
+    upper: tuple[float, ...] | None = None
+    error: tuple[float, ...] | None = None
+    text: tuple[str, ...] | None = None
+    colour: str | None = None
+
+
+@dataclass(frozen=True)
+class Heat:
+    """Values at scattered points, drawn as coloured markers: x, y, value (m,); ``title`` of the colour bar."""
+
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    value: tuple[float, ...]
+    title: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure: ``key`` names it (a file name in a figures folder), the rest as the module docstring says."""
+
+    key: str
+    xlabel: str
+    ylabel: str
+    caption: str
+    series: tuple[Series, ...]
+    heat: Heat | None = None
+
+
+def label(name: str, unit: str) -> str:
+    """An axis label: ``name (unit)``, or the name alone without a unit."""
+    return f"{name} ({unit})" if unit else name
+
+
+def _key(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def _progress(findings: Findings) -> Figure | None:
+    target, p = findings.target, findings.progress
+    if p is None or target is None:
+        return None
+    series = [Series("best found so far", tuple(range(1, len(p.best) + 1)), tuple(p.best), LINE_MARKERS)]
+    r = findings.random
+    if r is not None:
+        xs = tuple(range(1, len(r.curve) + 1))
+        series.append(
+            Series(
+                "random sampling, expected ± 1 std",
+                xs,
+                tuple(r.curve),
+                DASHED,
+                lower=tuple(m - s for m, s in zip(r.curve, r.curve_std, strict=True)),
+                upper=tuple(m + s for m, s in zip(r.curve, r.curve_std, strict=True)),
+            )
+        )
+    return Figure(
+        "progress",
+        "experiments counted (n)",
+        label(shown_label(target), target.unit),
+        "See how fast the best found rose compared with what random sampling would expect.",
+        tuple(series),
+    )
+
+
+def _effects(findings: Findings) -> list[Figure]:
+    out = []
+    unit = findings.target.unit if findings.target is not None else ""
+    if findings.target is None and findings.effects_target is not None:
+        unit = next((t.unit for t in findings.question.targets if t.name == findings.effects_target), "")
+    for effect in findings.effects:
+        verdict = "a clear effect" if effect.established else "an effect the model cannot tell yet"
+        band = Series(
+            "partial dependence, band ± 1 std",
+            tuple(effect.values),
+            tuple(effect.mean),
+            LINE_MARKERS,
+            lower=tuple(m - b for m, b in zip(effect.mean, effect.band, strict=True)),
+            upper=tuple(m + b for m, b in zip(effect.mean, effect.band, strict=True)),
+        )
+        out.append(
+            Figure(
+                f"effect-{_key(effect.parameter)}",
+                label(effect.parameter, effect.unit),
+                label(str(findings.effects_target), unit),
+                f"How {effect.parameter} moves the prediction on average: {verdict}.",
+                (band,),
+            )
+        )
+    return out
+
+
+def _failures(findings: Findings) -> Figure | None:
+    fails = findings.failures.where
+    if not fails:
+        return None
+    units = {p.name: p.unit for p in findings.question.parameters}
+    numeric = [n for n in units if all(isinstance(w[1].get(n), int | float) for w in fails)]
+    if not numeric:
+        return None
+    xname = numeric[0]
+    yname = numeric[1] if len(numeric) > 1 else None
+    series = Series(
+        "failed",
+        tuple(float(w[1][xname]) for w in fails),
+        tuple(float(w[1][yname]) if yname else 0.0 for w in fails),
+        CROSSES,
+        text=tuple(w[2] for w in fails),
+        colour="crimson",
+    )
+    return Figure(
+        "failures",
+        label(xname, units.get(xname, "")),
+        label(yname, units.get(yname, "")) if yname else "(one parameter)",
+        "Where experiments failed: look for clusters to avoid.",
+        (series,),
+    )
+
+
+def _front(findings: Findings) -> Figure | None:
+    targets = findings.question.targets
+    if not findings.front or len(targets) < 2:
+        return None
+    a, b = targets[0], targets[1]
+    pts = [(f.measured[0].value, f.measured[1].value) for f in findings.front if len(f.measured) >= 2]
+    series = Series("Pareto front", tuple(p[0] for p in pts), tuple(p[1] for p in pts), MARKERS)
+    return Figure(
+        "front",
+        label(a.name, a.unit),
+        label(b.name, b.unit),
+        "The trade-off: no experiment on the front beats another in both targets.",
+        (series,),
+    )
+
+
+def _maps(findings: Findings) -> list[Figure]:
+    out = []
+    for view in findings.maps:
+        measured = Series("measured", tuple(view.measured_x), tuple(view.measured_y), MARKERS, colour="black")
+        where = f"{len(view.x)} {view.points}"
+        for what, values, caption in (
+            ("mean", view.mean, f"The map of {view.target}: the model's prediction at {where}, dots where measured."),
+            (
+                "std",
+                view.std,
+                f"How sure the map of {view.target} is: its std at {where}; bright is least sure.",
+            ),
+        ):
+            title = label(f"{'predicted' if what == 'mean' else 'std of'} {view.target}", view.unit)
+            out.append(
+                Figure(
+                    f"map-{what}-{_key(view.target)}",
+                    label(view.xname, view.xunit),
+                    label(view.yname, view.yunit),
+                    caption,
+                    (measured,),
+                    Heat(tuple(view.x), tuple(view.y), tuple(values), title),
+                )
+            )
+    return out
+
+
+def _cross_validation(findings: Findings) -> list[Figure]:
+    out = []
+    for cv in findings.cross_validation:
+        lo, hi = min(cv.measured), max(cv.measured)
+        out.append(
+            Figure(
+                f"loo-{_key(cv.target)}",
+                label(f"measured {cv.target}", cv.unit),
+                label(f"predicted {cv.target}", cv.unit),
+                "Points near the dotted line mean the model predicts left-out experiments well.",
+                (
+                    Series(
+                        "left-out prediction ± 1 std",
+                        tuple(cv.measured),
+                        tuple(cv.predicted),
+                        MARKERS,
+                        error=tuple(cv.std),
+                    ),
+                    Series("prediction = measurement", (lo, hi), (lo, hi), DOTTED),
+                ),
+            )
+        )
+    return out
+
+
+def report_figures(findings: Findings) -> list[Figure]:
+    """The report's figures, in the module docstring's order."""
+    out: list[Figure] = []
+    for one in (_progress(findings),):
+        if one is not None:
+            out.append(one)
+    out.extend(_effects(findings))
+    for one in (_failures(findings), _front(findings)):
+        if one is not None:
+            out.append(one)
+    out.extend(_maps(findings))
+    out.extend(_cross_validation(findings))
+    return out
