@@ -1,4 +1,4 @@
-"""The REST API (FastAPI) under /api/v1: campaigns, ask, tell, fail, import, export, pending, events, jobs.
+"""The REST API (FastAPI) under /api/v1: campaigns, ask, tell, fail, import, export, pending, events, jobs, report.
 
 Every request carries ``Authorization: Bearer <token>`` (``kiln token create``): a read token for reading (not
 needed when the server runs with ``public_read``), a write token for every write, an admin token to create
@@ -14,6 +14,7 @@ Asking never blocks a request for long: ``POST .../ask`` answers with the sugges
 ``ask_wait`` seconds, otherwise with 202 and a job to poll at ``GET /api/v1/jobs/{id}``.
 """
 
+import asyncio
 import concurrent.futures
 import csv
 import io
@@ -25,7 +26,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
@@ -64,6 +65,7 @@ from kiln.server.jobs import Busy, Jobs
 from kiln.server.json_body import JsonRoute
 from kiln.server.limits import IMPORT_ROWS, ServerLimits
 from kiln.server.model_cache import ModelCache
+from kiln.server.report_cache import ReportCache
 from kiln.store import open_store
 from kiln.store.base import Store
 from kiln.store.schema import NAME_MAX
@@ -78,6 +80,14 @@ ASK_WAIT = 5.0
 """Seconds an ask may take inside the request before it becomes a job."""
 PROBLEMS_LISTED = 20
 """Most problems of one request listed in its 422 answer (the first names the field)."""
+SEED_MAX = 2**32 - 1
+"""The largest seed of a report (numpy's seeds are 32-bit)."""
+REPORT_HEADERS = {
+    "Content-Security-Policy": "sandbox allow-scripts allow-downloads allow-popups",
+    "X-Content-Type-Options": "nosniff",
+}
+"""Headers of a report page: opened from this server, its scripts (plotly) run in an origin of their own, away
+from the dashboard's token."""
 
 
 def experiment_json(e: Experiment) -> dict[str, Any]:
@@ -197,6 +207,7 @@ def create_app(
     jobs = Jobs(bounds)
     models = ModelCache(bounds.model_cache, bounds.model_points)
     fronts = FrontCache(bounds.model_cache)
+    reports = ReportCache(bounds.report_cache, bounds.open_reports, bounds.retry_after)
     app = FastAPI(title="Kiln", version="1", description=__doc__, responses=ERRORS)
     app.router.route_class = JsonRoute
     app.add_middleware(
@@ -207,6 +218,7 @@ def create_app(
     )
     app.state.jobs = jobs
     app.state.models = models
+    app.state.reports = reports
 
     def field_at_fault(request: Request, error: KilnError) -> str:
         """The request field a 401/403/404/409 is about (a ValidationError names its own)."""
@@ -230,8 +242,8 @@ def create_app(
                 f"campaign {error.name!r} not found; GET {API}/campaigns lists the campaigns your token reaches",
                 error.name,
             )
-        if isinstance(error, Busy):
-            response = _error(429, error, "body")
+        if isinstance(error, Busy):  # too many asks (their body), or too many reports (of the campaign named)
+            response = _error(429, error, "name" if request.url.path.endswith("/report") else "body")
             response.headers["Retry-After"] = str(error.retry_after)
             return response
         if isinstance(error, AuthError):
@@ -374,6 +386,25 @@ def create_app(
         need(found, "read", name)
         campaign = campaign_of(name)
         return {"goal": campaign.objective.goal, **models.map_error(campaign), "units": campaign.objective.units}
+
+    @app.get(
+        f"{API}/campaigns/{{name}}/report",
+        response_class=HTMLResponse,
+        responses={200: {"content": {"text/html": {}}}, 429: {"model": ErrorBody, "description": "too many reports"}},
+    )
+    async def report(
+        name: str,
+        found: Token,
+        seed: Annotated[int, Query(ge=0, le=SEED_MAX, description="Seed of the model fits and simulations.")] = 0,
+    ) -> HTMLResponse:
+        """The campaign report as one self-contained HTML page, the one ``kiln report NAME --seed SEED`` writes
+        (docs/report.md); made once per state of the campaign and seed (``kiln.server.report_cache``), 429 with
+        Retry-After while the server makes too many others."""
+        need(found, "read", name)
+        campaign = await run_in_threadpool(campaign_of, name)
+        future = await run_in_threadpool(reports.report, campaign, seed)
+        page = await asyncio.shield(asyncio.wrap_future(future))  # a client gone does not cancel it for others
+        return HTMLResponse(page, headers=REPORT_HEADERS)
 
     @app.get(f"{API}/campaigns/{{name}}/experiments")
     def experiments(name: str, found: Token) -> list[dict[str, Any]]:

@@ -27,6 +27,9 @@ class ServerLimits:
             most recent).
         encoded_choices: distinct molecules or formulas one ``POST /campaigns`` may ask the server to encode
             (RDKit descriptors cost about 20 ms a molecule; 422 beyond, before any is computed).
+        report_cache: report pages (``GET .../report``, about 5 MB each) kept, least recently used dropped first.
+        open_reports: different report pages being made or waiting at once (429 with Retry-After beyond); they
+            are made one at a time.
     """
 
     max_body: int = 8 * MIB
@@ -37,9 +40,21 @@ class ServerLimits:
     model_cache: int = 32
     model_points: int = 1000
     encoded_choices: int = 2000
+    report_cache: int = 8
+    open_reports: int = 4
 
     def __post_init__(self) -> None:
-        names = ("max_body", "open_asks", "retry_after", "jobs_kept", "model_cache", "model_points", "encoded_choices")
+        names = (
+            "max_body",
+            "open_asks",
+            "retry_after",
+            "jobs_kept",
+            "model_cache",
+            "model_points",
+            "encoded_choices",
+            "report_cache",
+            "open_reports",
+        )
         for name in names:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
