@@ -75,7 +75,10 @@ def label(name: str, unit: str) -> str:
 
 
 def _key(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+    """``text`` as a file-name part: letters and digits, other runs as one dash."""
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def _progress(findings: Findings) -> Figure | None:
