@@ -27,6 +27,7 @@ from kiln.lab.emulator import DatasetEmulator
 from kiln.lab.lease import RunLease
 from kiln.lab.orchestrator import LoopSummary, Orchestrator
 from kiln.lab.protocol import AsyncInstrument
+from kiln.lab.report_step import ReportStep
 from kiln.lab.spec import RunSpec, load_spec
 from kiln.objective import Direction, Objective
 
@@ -162,6 +163,8 @@ def _drive(
     _summary(campaign, emulators[0] if emulators else None, console)
     if lease.lost:
         return 1
+    if spec.report is not None and summary.stopped_by != "interrupted":
+        return _write_report(spec.report, campaign, console)
     return 130 if summary.stopped_by == "interrupted" else 0
 
 
@@ -219,6 +222,27 @@ def _say_deleted(campaign: Campaign, console: Console) -> int:
         highlight=False,
     )
     return 1
+
+
+def _write_report(step: ReportStep, campaign: Campaign, console: Console) -> int:
+    """The spec's ``report:`` step after the loop: write the campaign report and say where; the exit code (0; 1
+    when the file cannot be written, with the command that writes it later)."""
+    from kiln.cli.report_command import write_campaign_report
+
+    try:
+        written = write_campaign_report(campaign, html_file=step.out, pdf_file=step.pdf, seed=step.seed)
+    except OSError as error:
+        console.print(
+            f"[red]error:[/] the report could not be written to {' and '.join(map(str, step.files))} "
+            f"({error.strerror or error}); the experiments are stored: write it with kiln report {campaign.name} "
+            f"--out FILE.html --seed {step.seed}",
+            soft_wrap=True,
+            highlight=False,
+        )
+        return 1
+    for path in written:
+        console.print(f"report written to {path}", soft_wrap=True, highlight=False, markup=False)
+    return 0
 
 
 def _summary(campaign: Campaign, instrument: DatasetEmulator | None, console: Console) -> None:

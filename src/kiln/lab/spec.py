@@ -35,6 +35,7 @@ from kiln.lab.emulator import DatasetEmulator
 from kiln.lab.instrument_config import instruments_from_spec
 from kiln.lab.lease import LeaseSettings
 from kiln.lab.protocol import AsyncInstrument
+from kiln.lab.report_step import ReportStep, report_step
 from kiln.lab.stopping import StopRules
 from kiln.lab.workflow import workflow_from_spec
 from kiln.objective import Objective, objective_from_config
@@ -61,6 +62,7 @@ SPEC_FIELDS = {
     "retries",
     "workflow",
     "lease",
+    "report",
 }
 
 
@@ -78,6 +80,8 @@ class RunSpec:
             ``kiln.lab.workflow``); None: each experiment runs on one instrument.
         lease: the run lease's expiry and heartbeat in seconds (``lease: {expiry: 30, heartbeat: 5}``), see
             ``kiln.lab.lease``.
+        report: where ``kiln run`` writes the campaign report when its loop ends (``report: true`` or
+            ``report: {out: FILE.html, seed: 0}``, see ``kiln.lab.report_step``); None: no report.
     """
 
     name: str
@@ -92,6 +96,7 @@ class RunSpec:
     retries: int = 3
     workflow: Mapping[str, Any] | None = None
     lease: LeaseSettings = field(default_factory=LeaseSettings)
+    report: ReportStep | None = None
 
     def build_instruments(self, seed: int = 0) -> list[tuple[AsyncInstrument, float, DatasetEmulator | None]]:
         """(instrument, cost, dataset emulator or None) for each instrument of the spec. SpecError if there is
@@ -190,6 +195,7 @@ def spec_from_dict(document: Any, *, base: Path = Path(), source: Path | None = 
         retries=retries,
         workflow=_workflow(document.get("workflow"), objective),
         lease=_lease(document.get("lease")),
+        report=report_step(document.get("report"), name=name, base=base),
     )
 
 
