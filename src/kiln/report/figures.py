@@ -5,7 +5,8 @@ A ``Figure`` has axis labels with units, a one-line caption that says what to se
 markers, bands, error bars; each named for the legend) or a ``Heat`` (values at scattered points, coloured, with
 a colour bar title) plus series drawn over it.
 
-Figures, in order: the best so far against experiments beside random sampling's expected best (+- 1 std); each
+Figures, in order: the best so far against experiments beside random sampling's expected best (+- 1 std), or
+with several targets the hypervolume so far beside random sampling's; each
 parameter's partial dependence with its band; the failure map (the first two numeric parameters) when there are
 failures; the Pareto front (the first two targets) with several targets; the map and its uncertainty for a
 ``goal: map`` campaign (``Findings.maps``); the leave-one-out predictions against the measurements.
@@ -104,6 +105,32 @@ def _progress(findings: Findings) -> Figure | None:
         "experiments counted (n)",
         label(shown_label(target), target.unit),
         "See how fast the best found rose compared with what random sampling would expect.",
+        tuple(series),
+    )
+
+
+def _hypervolume(findings: Findings) -> Figure | None:
+    if not findings.hypervolume:
+        return None
+    curve = findings.hypervolume
+    series = [Series("hypervolume so far", tuple(range(1, len(curve) + 1)), tuple(curve), LINE_MARKERS)]
+    r = findings.random
+    if r is not None and r.measure == "hypervolume":
+        series.append(
+            Series(
+                "random sampling, expected ± 1 std",
+                tuple(range(1, len(r.curve) + 1)),
+                tuple(r.curve),
+                DASHED,
+                lower=tuple(m - s for m, s in zip(r.curve, r.curve_std, strict=True)),
+                upper=tuple(m + s for m, s in zip(r.curve, r.curve_std, strict=True)),
+            )
+        )
+    return Figure(
+        "hypervolume",
+        "experiments completed (n)",
+        "hypervolume (score units)",
+        "See how fast the trade-off grew compared with what random sampling would expect.",
         tuple(series),
     )
 
@@ -233,7 +260,7 @@ def _cross_validation(findings: Findings) -> list[Figure]:
 def report_figures(findings: Findings) -> list[Figure]:
     """The report's figures, in the module docstring's order."""
     out: list[Figure] = []
-    for one in (_progress(findings),):
+    for one in (_progress(findings), _hypervolume(findings)):
         if one is not None:
             out.append(one)
     out.extend(_effects(findings))

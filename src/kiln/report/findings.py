@@ -6,7 +6,8 @@
 * the best found experiment (one target or a scalarisation) or the Pareto front (several targets): measured
   values, replicate spread where the same parameters were measured more than once, the model's mean and std there;
 * the comparison with random sampling for one target (``kiln.report.baseline``: exact for a pool, simulated for
-  a space);
+  a space); with several targets, the hypervolume after each experiment and random sampling's, simulated
+  (``kiln.report.random_front``; none with outcome constraints);
 * whether the best is still rising: an improvement within the last ``window(n)`` = max(3, ceil(n / 4)) counted
   experiments; ``window(n)`` more would show whether it levels off; and whether the best is among the initial
   points (``initial_count``);
@@ -77,12 +78,14 @@ class Found:
 
 @dataclass(frozen=True)
 class RandomComparison:
-    """The best found against random sampling with the same number of experiments (one target).
+    """The best found against random sampling with the same number of experiments (one target), or the
+    hypervolume dominated (several targets, ``measure`` "hypervolume": every value below in score units).
 
     Attributes:
         method: "exact" (a pool whose every value is known), "exact-estimate" (a pool: measured values where
-            measured, the model's mean elsewhere), or "simulated" (a space: ``repeats`` random campaigns scored by
-            the model).
+            measured, the model's mean elsewhere), "simulated" (a space: ``repeats`` random campaigns scored by
+            the model), or "simulated-pool" (several targets on a pool: ``repeats`` random draws of its rows
+            scored as for "exact-estimate"; ``kiln.report.random_front``).
         draws: the experiments compared (the counted experiments of the campaign), k.
         expected / expected_std: random's expected best after k and its std, shown units (``shown``).
         curve / curve_std: the same after 1 .. k experiments.
@@ -105,6 +108,7 @@ class RandomComparison:
     pool_size: int | None
     repeats: int
     chance: float
+    measure: str = "best"
 
     @property
     def beats_random(self) -> bool:
@@ -220,6 +224,8 @@ class Findings:
     settings: Settings
     counted: int
     goal: str = "optimise"
+    hypervolume: tuple[float, ...] = ()
+    hypervolume_exact: bool = True
     maps: tuple[MapView, ...] = ()
     map_error: MapError | None = None
 
@@ -379,6 +385,79 @@ def _random(
     )
 
 
+def _hypervolume_against_random(
+    campaign: Campaign, models: dict[str, TargetModel], experiments: Sequence[Experiment], *, seed: int
+) -> tuple[list[float], bool, RandomComparison | None]:
+    """The campaign's hypervolume after each completed experiment (``kiln.report.front``), whether it is exact,
+    and random sampling's with as many experiments (``kiln.report.random_front``); no comparison without a model
+    of every target, or with outcome constraints (random's feasibility would be unknown)."""
+    import numpy as np
+
+    from kiln.report.front import front_report
+    from kiln.report.random_front import simulated_hypervolume_of_draws
+
+    objective, domain = campaign.objective, campaign.domain
+    report = front_report(objective, experiments)
+    curve = [value for _, value in report.hypervolume]
+    if not curve or objective.constraints or any(t.name not in models for t in objective.targets):
+        return curve, report.exact, None
+    reference = np.array([report.reference[t.name] for t in objective.targets])
+    k = len(curve)
+    targets = objective.targets
+    size = None
+    if isinstance(domain, CandidatePool):
+        size = len(domain)
+        columns = []
+        for target in targets:
+            mean, _ = models[target.name].predict_encoded(np.array(domain.encoded))
+            by_row: dict[int, list[float]] = {}
+            for e in experiments:
+                if e.counts_as_result and e.candidate is not None and target.name in e.results:
+                    by_row.setdefault(e.candidate, []).append(float(e.results[target.name]))
+            for row, values in by_row.items():
+                mean[row] = float(np.mean(values))
+            columns.append(np.asarray(target.score(mean), dtype=float))
+        table = np.stack(columns, axis=1)
+        repeats_allowed = domain.allow_repeats
+        draws_k = k if repeats_allowed else min(k, size)
+
+        def draws(rng: np.random.Generator) -> np.ndarray:
+            return np.asarray(table[rng.choice(size, draws_k, replace=repeats_allowed)])
+
+        method = "simulated-pool"
+    else:
+        from kiln.space.sampling import sample_points
+
+        def draws(rng: np.random.Generator) -> np.ndarray:
+            points = sample_points(domain, k, seed=int(rng.integers(2**31)))
+            out = []
+            for target in targets:
+                model = models[target.name]
+                mean, _ = model.predict(points)
+                out.append(np.asarray(target.score(mean + model.noise_std * rng.standard_normal(k)), dtype=float))
+            return np.stack(out, axis=1)
+
+        method = "simulated"
+    from kiln.report.baseline import REPEATS
+
+    mean_curve, std_curve, chance = simulated_hypervolume_of_draws(draws, reference, seed=seed, found=curve[-1])
+    random = RandomComparison(
+        method=method,
+        draws=len(mean_curve),
+        expected=mean_curve[-1],
+        expected_std=std_curve[-1],
+        curve=mean_curve,
+        curve_std=std_curve,
+        found=curve[-1],
+        pool_share_better=None,
+        pool_size=size,
+        repeats=REPEATS,
+        chance=chance,
+        measure="hypervolume",
+    )
+    return curve, report.exact, random
+
+
 def _cross_validation(model: TargetModel) -> CrossValidation:
     import numpy as np
 
@@ -508,7 +587,8 @@ def campaign_findings(
         if not objective.is_multi
         else [_found(e, experiments, models, objective.targets, units) for e in campaign.pareto(experiments)]
     )
-    progress = random = None
+    progress: Progress | None = None
+    random: RandomComparison | None = None
     suggested_first = initial_count(campaign.strategy, experiments)
     first_seqs = {e.seq for e in experiments[:suggested_first]}
     if single is not None and counted and not objective.is_map:
@@ -552,6 +632,10 @@ def campaign_findings(
             for name, m in models.items()
         },
     )
+    hypervolume: list[float] = []
+    exact = True
+    if objective.is_multi and not objective.is_map and counted:
+        hypervolume, exact, random = _hypervolume_against_random(campaign, models, experiments, seed=seed)
     maps: list[MapView] = []
     error = None
     if objective.is_map:
@@ -578,6 +662,8 @@ def campaign_findings(
         settings=settings,
         counted=len(counted),
         goal=objective.goal,
+        hypervolume=tuple(hypervolume),
+        hypervolume_exact=exact,
         maps=tuple(maps),
         map_error=error,
     )

@@ -196,7 +196,21 @@ def scientist_section(findings: Findings) -> list[str]:
         values = "; ".join(f"{m.target} {measured_text(m)}, {predicted_text(m)}" for m in found.measured)
         lines.append(f"Pareto front, experiment {found.seq} at {_params(found, units)}: {values}.")
     r = findings.random
-    if r is not None and findings.target is not None:
+    if r is not None and r.measure == "hypervolume":
+        how = (
+            f"{r.repeats} random draws of {r.draws} of the pool's {r.pool_size} candidates, scored by the measured "
+            "values where measured and the model's mean elsewhere"
+            if r.method == "simulated-pool"
+            else f"{r.repeats} random campaigns of {r.draws} points, scored by the model with its noise"
+        )
+        exact = "exact" if findings.hypervolume_exact else "estimated from random points"
+        lines.append(
+            f"Hypervolume dominated by the {r.draws} completed experiments: {number(r.found)} (score units, "
+            f"{exact}); random sampling with as many: expected {number(r.expected)} ± {number(r.expected_std)} "
+            f"(simulated: {how}); chance that it dominates at least as much: {100 * r.chance:.1f} % of "
+            f"{r.repeats} simulated campaigns."
+        )
+    if r is not None and findings.target is not None and r.measure == "best":
         what = shown_label(findings.target)
         what = "best" if what.startswith("best ") else f"smallest {what}"
         how = {
