@@ -1,0 +1,151 @@
+"""The campaign report in a real browser (Debian's Chromium, headless, driven by Playwright): the page ``kiln
+report`` writes draws every figure, and the dashboard's Report button saves the server's report.
+
+A figure counts as drawn when plotly made its plot with traces in it and its screenshot holds coloured pixels
+(the traces: plotly's colours, not the greys of axes, grid lines and text). Skipped when no Chromium is installed,
+unless ``KILN_REQUIRE_BROWSER`` is set, as in test_dashboard_browser.py.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("KILN_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+if not CHROMIUM:
+    if os.environ.get("KILN_REQUIRE_BROWSER"):
+        raise RuntimeError("KILN_REQUIRE_BROWSER is set but no Chromium was found; install Debian's chromium package")
+    pytest.skip("no Chromium installed (apt-get install chromium)", allow_module_level=True)
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+from kiln.cli.app import app as cli  # noqa: E402
+from kiln.server.app import create_app  # noqa: E402
+from kiln.server.auth import create_token  # noqa: E402
+from kiln.store import open_store  # noqa: E402
+from test_dashboard_browser import BROWSER_ARGS, films, serve  # noqa: E402
+
+FIGURES = 6
+"""Figures of the ``films`` report: best so far, the partial dependence of x, z and solvent, the failure map and
+the leave-one-out predictions."""
+COLOURED = 20
+"""Least pixels of a figure in colour (channels apart by more than 60) for its traces to count as drawn: a single
+marker, the one failure of the failure map, is about 40."""
+INKED = 0.01
+"""Least share of a figure's pixels that are not white."""
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        context = browser.new_context(viewport={"width": 1200, "height": 1000}, accept_downloads=True)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
+        browser.close()
+        assert errors == [], f"the page raised {errors}"
+
+
+def figures_drawn(page: Page, report: Path) -> list[np.ndarray]:
+    """Open the report file; wait until plotly drew every figure with its traces (a trace's path with points);
+    their screenshots as (h, w, 3) RGB arrays."""
+    text = report.read_text(encoding="utf-8")
+    expected = text.count('class="plotly-graph-div"')
+    assert expected == FIGURES, f"the report holds {expected} figures"
+    page.goto(report.as_uri())
+    page.wait_for_function(
+        """(n) => {
+            const plots = [...document.querySelectorAll('.js-plotly-plot')];
+            const drawn = (p) => [...p.querySelectorAll('svg .scatterlayer .trace path')]
+                .some((path) => (path.getAttribute('d') || '').length > 2);
+            return plots.length === n && plots.every(drawn);
+        }""",
+        arg=expected,
+        timeout=60_000,
+    )
+    shots = []
+    for index in range(expected):
+        figure = page.locator(".js-plotly-plot").nth(index)
+        figure.scroll_into_view_if_needed()
+        shot = figure.screenshot()
+        shots.append(np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(int))
+    return shots
+
+
+def check_figures(shots: list[np.ndarray]) -> None:
+    for index, image in enumerate(shots):
+        assert image.shape[0] > 200 and image.shape[1] > 300, f"figure {index} is {image.shape[:2]} pixels"
+        inked = float(np.mean(np.any(image < 245, axis=-1)))
+        coloured = int(np.sum(image.max(axis=-1) - image.min(axis=-1) > 60))
+        assert inked > INKED, f"figure {index}: {inked:.2%} of its pixels are not white"
+        assert coloured >= COLOURED, f"figure {index}: {coloured} of its pixels are in colour: no traces drawn"
+
+
+def test_the_report_kiln_report_writes_draws_every_figure(tmp_path: Path, page: Page) -> None:
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    films(url)
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(cli, ["report", "films", "--out", str(out), "--store", url])
+    assert result.exit_code == 0, result.output
+    check_figures(figures_drawn(page, out))
+    assert page.locator("h1").inner_text() == "Campaign report: films"
+    assert page.locator("h2", has_text="In plain words").count() == 1
+    assert page.locator("p.plain").inner_text().strip()
+
+
+def test_the_dashboards_report_button_saves_the_servers_report(tmp_path: Path, page: Page) -> None:
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    films(url)
+    store = open_store(url)
+    _, secret = create_token(store, "reader", "read")
+    for base in serve(create_app(store)):  # no public reading: the button must send the page's token
+        page.goto(f"{base}/#/campaign/films")
+        page.wait_for_selector("#login:not([hidden])")
+        page.fill("#token", secret)
+        page.click("#login-form button")
+        button = page.locator("#report-button")
+        button.wait_for(state="visible", timeout=60_000)
+        assert button.inner_text() == "Report"
+        with page.expect_download(timeout=120_000) as download:
+            button.click()
+        saved = download.value
+        assert saved.suggested_filename == "films-report.html"
+        page.wait_for_function(
+            "() => document.getElementById('report-note').textContent.startsWith('Saved as films-report.html')"
+        )
+        report = tmp_path / saved.suggested_filename
+        saved.save_as(report)
+        text = report.read_text(encoding="utf-8")
+        assert "<h1>Campaign report: films</h1>" in text and "In plain words" in text
+        check_figures(figures_drawn(page, report))
+    store.close()
+
+
+def test_the_report_button_says_why_when_the_server_refuses(tmp_path: Path, page: Page) -> None:
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    films(url)
+    store = open_store(url)
+    _, secret = create_token(store, "reader", "read")
+    for base in serve(create_app(store)):
+        page.goto(f"{base}/#/campaign/films")
+        page.wait_for_selector("#login:not([hidden])")
+        page.fill("#token", secret)
+        page.click("#login-form button")
+        page.locator("#report-button").wait_for(state="visible", timeout=60_000)
+        store.revoke_token("reader")
+        page.click("#report-button")
+        page.wait_for_function(
+            "() => document.getElementById('report-note').textContent.startsWith('No report:')", timeout=30_000
+        )
+        assert "unknown or revoked" in page.locator("#report-note").inner_text()
+    store.close()
