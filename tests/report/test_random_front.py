@@ -39,7 +39,7 @@ def test_a_campaign_on_the_front_beats_random_and_one_below_it_does_not(tmp_path
     below = [(XS[i], 0.6) for i in (0, 8, 16, 24, 32, 39)]
     on_front = [(XS[i], 0.0) for i in (0, 8, 16, 24, 32, 39)]
     win = _pool_campaign(tmp_path, "front", on_front + below[:3])
-    flat = _pool_campaign(tmp_path, "below", below + [(XS[20], 0.3)])
+    flat = _pool_campaign(tmp_path, "below", [*below, (XS[20], 0.3)])
     for f, n in ((win, 9), (flat, 7)):
         r = f.random
         assert r is not None and r.measure == "hypervolume" and r.method == "simulated-pool" and r.pool_size == 120

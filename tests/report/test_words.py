@@ -75,6 +75,9 @@ def test_scientist_and_expert_sections_state_random_diagnostics_and_reproduction
     expert = "\n".join(expert_section(f))
     assert re.search(r"Leave-one-out \(yield, 14 experiments\): R\^2 -?[\d.]+", expert)
     assert "Kiln 0.1.0" in expert and "campaign seed 1" in expert
+    import torch
+
+    assert f"torch {torch.__version__}" in expert and re.search(r"botorch \d+\.\d+", expert)
     assert "kiln report win --store" in expert
 
 

@@ -201,6 +201,7 @@ class Settings:
     store: str
     commands: list[str]
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    libraries: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,23 @@ class Findings:
     hypervolume_exact: bool = True
     maps: tuple[MapView, ...] = ()
     map_error: MapError | None = None
+
+
+LIBRARIES = ("torch", "gpytorch", "botorch", "numpy", "scipy", "scikit-learn")
+"""The libraries whose versions decide a report's numbers (the models and the simulations)."""
+
+
+def library_versions() -> dict[str, str]:
+    """Installed version of each of ``LIBRARIES`` (importlib.metadata; "not installed" where missing)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in LIBRARIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
 
 
 def shown(target: Target, score: float) -> float:
@@ -615,6 +633,7 @@ def campaign_findings(
         kernel=kernel,
         report_seed=seed,
         version=VERSION,
+        libraries=library_versions(),
         store=url,
         commands=[
             f"kiln show {quote(campaign.name)} --store {quote(url)}",

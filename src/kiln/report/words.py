@@ -268,6 +268,7 @@ def expert_section(findings: Findings) -> list[str]:
     s = findings.settings
     lines = [
         f"Kiln {s.version}; strategy {json.dumps(s.strategy)}; campaign seed {s.seed}; report seed {s.report_seed}.",
+        "Libraries: " + ", ".join(f"{name} {v}" for name, v in s.libraries.items()) + ".",
         f"Report model: one GP per target ({s.kernel} kernel, Kiln's fit_gp) on the measured values in their units.",
     ]
     for name, info in s.models.items():
