@@ -56,13 +56,9 @@ def page() -> Iterator[Page]:
         assert errors == [], f"the page raised {errors}"
 
 
-def figures_drawn(page: Page, report: Path) -> list[np.ndarray]:
-    """Open the report file; wait until plotly drew every figure with its traces (a trace's path with points);
+def wait_drawn(page: Page, figures: int) -> list[np.ndarray]:
+    """Wait until plotly drew ``figures`` figures on the page, each with its traces (a trace's path with points);
     their screenshots as (h, w, 3) RGB arrays."""
-    text = report.read_text(encoding="utf-8")
-    expected = text.count('class="plotly-graph-div"')
-    assert expected == FIGURES, f"the report holds {expected} figures"
-    page.goto(report.as_uri())
     page.wait_for_function(
         """(n) => {
             const plots = [...document.querySelectorAll('.js-plotly-plot')];
@@ -70,16 +66,24 @@ def figures_drawn(page: Page, report: Path) -> list[np.ndarray]:
                 .some((path) => (path.getAttribute('d') || '').length > 2);
             return plots.length === n && plots.every(drawn);
         }""",
-        arg=expected,
+        arg=figures,
         timeout=60_000,
     )
     shots = []
-    for index in range(expected):
+    for index in range(figures):
         figure = page.locator(".js-plotly-plot").nth(index)
         figure.scroll_into_view_if_needed()
         shot = figure.screenshot()
         shots.append(np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(int))
     return shots
+
+
+def figures_drawn(page: Page, report: Path) -> list[np.ndarray]:
+    """Open the report file and wait until it drew each of its figures (``wait_drawn``)."""
+    expected = report.read_text(encoding="utf-8").count('class="plotly-graph-div"')
+    assert expected == FIGURES, f"the report holds {expected} figures"
+    page.goto(report.as_uri())
+    return wait_drawn(page, expected)
 
 
 def check_figures(shots: list[np.ndarray]) -> None:
@@ -148,4 +152,18 @@ def test_the_report_button_says_why_when_the_server_refuses(tmp_path: Path, page
             "() => document.getElementById('report-note').textContent.startsWith('No report:')", timeout=30_000
         )
         assert "unknown or revoked" in page.locator("#report-note").inner_text()
+    store.close()
+
+
+def test_the_report_opened_from_the_route_draws_in_its_sandbox(tmp_path: Path, page: Page) -> None:
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    films(url)
+    store = open_store(url)
+    for base in serve(create_app(store, public_read=True)):
+        answer = page.goto(f"{base}/api/v1/campaigns/films/report")
+        assert answer is not None and answer.ok
+        assert "sandbox" in answer.headers["content-security-policy"]
+        assert answer.body().decode().count('class="plotly-graph-div"') == FIGURES
+        assert page.evaluate("() => window.origin") == "null"  # its scripts run away from the dashboard's origin
+        check_figures(wait_drawn(page, FIGURES))
     store.close()

@@ -137,3 +137,29 @@ def test_reports_beyond_the_bound_are_a_429_and_the_same_report_is_made_once(
     assert reports.computed == 1
     assert http(app, tokens["read"]).get(f"{API}/campaigns/films/report").content == first.result()
     assert reports.computed == 1
+
+
+def test_a_report_made_while_the_campaign_changed_is_answered_but_not_kept(
+    served: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, campaign, _, counted = served
+    release, started = threading.Event(), threading.Event()
+    real = kiln.server.report_cache.report_page
+
+    def held(campaign: Campaign, seed: int) -> bytes:
+        started.set()
+        assert release.wait(60), "the test did not release the report"
+        return real(campaign, seed)
+
+    monkeypatch.setattr(kiln.server.report_cache, "report_page", held)
+    reports = app.state.reports
+    first = reports.report(campaign, 0)
+    assert started.wait(60)
+    (experiment,) = campaign.ask(1)
+    campaign.tell(experiment.id, 0.5)  # a write while the page is made: it may hold part of it
+    release.set()
+    assert b"Campaign report: films" in first.result(timeout=120)
+    monkeypatch.setattr(kiln.server.report_cache, "report_page", real)
+    again = reports.report(campaign, 0).result(timeout=120)
+    assert counted.calls == 2 and b"9 completed" in again
+    assert reports.report(campaign, 0).result(timeout=120) == again and counted.calls == 2
