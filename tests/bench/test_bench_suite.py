@@ -4,6 +4,7 @@ pool``'s runs, the summary files and bad input."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -304,3 +305,34 @@ def test_development_suites_hold_the_eleven_datasets(name: str) -> None:
         assert suite.datasets[0].runs_of("baybe") == suite.datasets[0].runs_of("ax") == 10
     else:
         assert len(units) == 11 * 20 * len(strategies)
+
+
+def test_the_suite_writes_its_report_and_report_only_rewrites_it(tmp_path: Path, csv: Path) -> None:
+    from kiln.bench.suite_summary import metric_value
+    from kiln.report.suite import quantile
+
+    path = write_suite(tmp_path, small_suite(runs=3, strategies=["random", "sobol"]))
+    result = CliRunner().invoke(app, ["bench", "suite", str(path), "--jobs", "1"])
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    folder = tmp_path / "suite-results"
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Benchmark report: suite" in page and "<h3>grid</h3>" in page and "<h3>p3ht</h3>" in page
+    assert "report.html" in result.stderr and f"kiln bench suite {path} --out {folder}" in page
+
+    # each run's cycles are saved; their medians are the summary's
+    for name in ("grid", "p3ht"):
+        results = json.loads((folder / "datasets" / f"{name}.json").read_text())
+        for block in results["strategies"].values():
+            for metric in ("cycles_to_best_1pct", "top_0.5", "top_0.8"):
+                runs = block["cycles_per_run"][metric]
+                assert len(runs) == block["runs_done"] and quantile(runs, 0.5) == metric_value(block, metric)
+
+    (folder / "report.html").unlink()
+    again = CliRunner().invoke(app, ["bench", "suite", str(path), "--report-only"])
+    assert again.exit_code == 0, (again.stdout, again.stderr, again.exception)
+    ids = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # plotly's random div ids
+    rewritten = (folder / "report.html").read_text(encoding="utf-8")
+    assert ids.sub("ID", rewritten) == ids.sub("ID", page)  # nothing ran: the same page
+    empty = CliRunner().invoke(app, ["bench", "suite", str(path), "--report-only", "--out", str(tmp_path / "none")])
+    assert empty.exit_code == 1 and "finished runs of this suite" in empty.stderr
+    assert not (tmp_path / "none").exists()

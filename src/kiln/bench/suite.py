@@ -1,5 +1,6 @@
 """``kiln bench suite``: every strategy of a suite file on every dataset, each run saved as it finishes, then the
-summary (``kiln.bench.suite_summary``). Units run in local processes or as Ray tasks (``kiln.bench.suite_runs``).
+summary (``kiln.bench.suite_summary``) and the report (``kiln.report.suite``). Units run in local processes or
+as Ray tasks (``kiln.bench.suite_runs``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from kiln.bench.suite_runs import (
 from kiln.bench.suite_spec import Suite, strategy_names
 from kiln.bench.suite_summary import dataset_results, write_summary
 from kiln.core.errors import ValidationError
+from kiln.report.suite import write_suite_report
 
 
 @dataclass
@@ -115,12 +117,29 @@ def run_suite(
             partial = summarize_suite(suite, problems, records, out)
             if partial:
                 write_summary(out, partial)
+                write_suite_report(out, partial, suite_file=suite.file)
         raise
     results = summarize_suite(suite, problems, records, out)
     if results:
         write_summary(out, results)
+        write_suite_report(out, results, suite_file=suite.file)
     if progress.failures:
         raise BenchRunError(f"{len(progress.failures)} run(s) failed:\n" + "\n".join(progress.failures))
+    return results
+
+
+def report_suite(suite: Suite, out: Path) -> dict[str, dict[str, Any]]:
+    """Rewrite the summary files and ``report.html`` of ``out`` from the runs there, running nothing; dataset ->
+    results. ValidationError when the folder holds no run of the suite."""
+    units, problems = plan_units(suite)
+    records = {unit: read_record(unit, out) for unit in units} if out.is_dir() else {}
+    results = summarize_suite(suite, problems, records, out) if any(records.values()) else {}
+    if not results:
+        raise ValidationError(
+            "--out", str(out), "a folder holding finished runs of this suite is required", "run kiln bench suite first"
+        )
+    write_summary(out, results)
+    write_suite_report(out, results, suite_file=suite.file)
     return results
 
 

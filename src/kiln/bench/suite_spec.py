@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +61,14 @@ class SuiteDataset:
 
 @dataclass(frozen=True)
 class Suite:
-    """A parsed suite file: its folder, the seed and initial points shared by all, and the datasets."""
+    """A parsed suite file: its folder, the seed and initial points shared by all, the datasets, and the file
+    itself when it was read from one (``load_suite``)."""
 
     path: Path
     seed: int
     initial: int
     datasets: tuple[SuiteDataset, ...]
+    file: Path | None = None
 
 
 def _field(where: str, key: str) -> str:
@@ -232,7 +234,7 @@ def load_suite(path: Path) -> Suite:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise SpecError("SUITE", str(path), f"valid YAML is required ({error})", None) from None
-    return parse_suite(raw, path.resolve().parent)
+    return replace(parse_suite(raw, path.resolve().parent), file=path)
 
 
 def strategy_names(datasets: Sequence[SuiteDataset]) -> list[str]:

@@ -63,7 +63,23 @@ def dataset_results(
     for name, block in results["strategies"].items():
         block["runs_done"] = len(done[name])
         block["runs_planned"] = dataset.runs_of(name)
+        block["cycles_per_run"] = cycles_per_run(problem, done[name])
     return results
+
+
+def cycles_per_run(problem: PoolProblem, runs: Sequence[Trajectory]) -> dict[str, list[int | None]]:
+    """Each run's cycles (experiments, initial ones included) to each judged level: ``cycles_to_best_1pct``,
+    ``top_0.5``, ``top_0.8`` -> R values, None for a run that did not get there within its budget. Their medians
+    (None counted as worse than any number) are the block's ``cycles_to_best_1pct`` and ``cycles_to_top``."""
+    from kiln.bench.backtest import cycles_to_fraction, first_hit
+
+    best_1pct = problem.best(0.01)
+    top_size = len(problem.top)
+    return {
+        "cycles_to_best_1pct": [first_hit([*t.initial, *t.chosen], best_1pct) for t in runs],
+        "top_0.5": [cycles_to_fraction(t.found, top_size, 0.5) for t in runs],
+        "top_0.8": [cycles_to_fraction(t.found, top_size, 0.8) for t in runs],
+    }
 
 
 def summary_entry(results: Mapping[str, Any]) -> dict[str, Any]:

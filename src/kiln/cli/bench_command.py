@@ -396,7 +396,8 @@ def suite(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Results folder (runs, summary.json, summary.md, index.html). Default: SUITE-results."
+            "--out",
+            help="Results folder (runs, summary.json, summary.md, index.html, report.html). Default: SUITE-results.",
         ),
     ] = None,
     jobs: Annotated[
@@ -409,9 +410,16 @@ def suite(
         str | None,
         typer.Option("--ray", help="auto: start a local Ray on 127.0.0.1; or a cluster's ADDRESS (host:port) to join."),
     ] = None,
+    report_only: Annotated[
+        bool,
+        typer.Option(
+            "--report-only", help="Run nothing: rewrite the summary files and report.html from the runs in --out."
+        ),
+    ] = False,
 ) -> None:
     """Run every strategy on every dataset of a suite; each run is saved as it finishes, and running the same
-    command again skips what is done."""
+    command again skips what is done. At the end the summary files and report.html (strategies compared) are
+    written."""
     import os
 
     from rich.progress import (
@@ -435,6 +443,16 @@ def suite(
     if ray is not None and not ray.strip():
         raise ValidationError("--ray", ray, "auto or a cluster address host:port is required", "e.g. --ray auto")
     workers = jobs or os.cpu_count() or 1
+    if report_only:
+        from kiln.bench.suite import report_suite
+
+        report_suite(spec, folder)
+        err.print(
+            f"wrote {folder / 'report.html'} and the summary files from the runs in {folder}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
     columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task("runs", total=None)
@@ -460,7 +478,12 @@ def suite(
                 execute(cluster.address)
         else:
             execute(None if ray is None else ray.strip())
-    err.print(f"wrote {folder / 'summary.md'}, {folder / 'summary.json'} and {folder / 'index.html'}")
+    err.print(
+        f"wrote {folder / 'summary.md'}, {folder / 'summary.json'}, {folder / 'index.html'} and "
+        f"{folder / 'report.html'}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @bench_app.command("strategies")
