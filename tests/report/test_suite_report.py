@@ -122,3 +122,18 @@ def test_a_suite_without_a_clear_winner_says_so() -> None:
     assert flesch_reading_ease(words) >= 50, words
     page = " ".join(visible_text(suite_report_html(none)).split())
     assert "What was not established overlap: No clear winner" in page
+
+
+def test_the_figure_draws_every_run_and_puts_censored_ones_above_the_budget() -> None:
+    from kiln.report.suite import dataset_figure
+
+    clear = compare_suite(SUITE)[0]
+    fig = dataset_figure(clear)
+    runs, censored, medians, budget = fig.data
+    assert len(runs.x) == 11 and len(censored.x) == 1 and min(censored.y) > clear.budget
+    assert list(medians.y) == [11.5, 39.5] and list(budget.y) == [50, 50]
+    assert abs(runs.x[0]) < 1e-9  # a strategy's first run sits on its place
+    assert fig.layout.yaxis.title.text.endswith("(experiments)") and list(fig.layout.xaxis.ticktext) == [
+        "kiln",
+        "random",
+    ]

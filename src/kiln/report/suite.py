@@ -261,8 +261,8 @@ def _table(c: DatasetComparison) -> str:
 
 
 def _jitter(index: int) -> float:
-    """A fixed spread of a strategy's run markers around its place on the x axis (-0.25 .. 0.25)."""
-    return ((index * 0.6180339887) % 1.0 - 0.5) * 0.5
+    """A fixed spread of a strategy's run markers around its place on the x axis (-0.25 .. 0.25; run 0 on it)."""
+    return ((index * 0.6180339887 + 0.5) % 1.0 - 0.5) * 0.5
 
 
 def dataset_figure(c: DatasetComparison) -> Any:
