@@ -29,6 +29,7 @@ STRATEGIES = {
     "ipv": MapStrategy(),
     "variance": MapStrategy(acquisition="variance"),
     "spacefill": MapStrategy(acquisition="spacefill"),
+    "igs": MapStrategy(acquisition="igs"),
     "default": DefaultStrategy(),
 }
 
@@ -135,6 +136,29 @@ def test_ipv_scores_are_botorch_qnipv() -> None:
     assert np.ptp(ours) > 1e-3  # the scores tell candidates apart
 
 
+def test_igs_scores_are_the_smallest_product_of_input_and_output_distances() -> None:
+    """Improved greedy sampling (Wu, Lin and Huang 2019), checked against the definition row by row: for each
+    candidate, the smallest over the measured points of ||c - x_i|| |f(c) - y_i| (f the GP mean, standardised)."""
+    from kiln.strategies.active import fit_map_models
+
+    pool = grid_pool()
+    history = history_of(pool, [0, 143, 11, 132, 70, 40])
+    fitted = fit_map_models(pool, MAP, history, seed=0)
+    assert fitted is not None
+    (gp,) = fitted.gps
+    X = np.asarray(pool.encoded, dtype=float)
+    scores = map_scores("igs", [gp], X, X)
+    train_x = gp.model.train_inputs[0].numpy()
+    train_y = gp.model.train_targets.numpy()
+    mean = (gp.posterior_mean_std(X)[0] - gp.y_mean) / gp.y_std
+    by_hand = [
+        min(np.linalg.norm(x - xi) * abs(m - yi) for xi, yi in zip(train_x, train_y, strict=True))
+        for x, m in zip(X, mean, strict=True)
+    ]
+    np.testing.assert_allclose(scores, by_hand, rtol=1e-9, atol=1e-12)
+    assert scores[[0, 143, 11, 132, 70, 40]].max() == pytest.approx(0.0, abs=1e-12)  # measured rows score nothing
+
+
 def test_pending_points_change_the_choice() -> None:
     """With the first choice pending, the next ask goes elsewhere (the variance there has been folded away)."""
     pool = grid_pool()
@@ -187,7 +211,7 @@ def test_default_maps_when_the_goal_is_map() -> None:
     kernel and transform) proposes."""
     pool = grid_pool()
     history = history_of(pool, [0, 5, 30, 77, 100, 143])
-    for mapping in ("spacefill", "ipv", "variance"):
+    for mapping in ("spacefill", "ipv", "variance", "igs"):
         default = DefaultStrategy(mapping=mapping)
         alone = MapStrategy(acquisition=mapping, transform=default.transform)
         assert [p.candidate for p in default.propose(pool, MAP, history, 2, seed=1)] == [

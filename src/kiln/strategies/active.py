@@ -15,6 +15,11 @@ a scrambled Sobol sample of the space) and integration points M (the pool's rows
   the sample.
 - ``variance``: maximum posterior variance (uncertainty sampling), summed over the targets in standardised units.
 - ``spacefill``: greedy maximin (k-centre) on the encoded candidates, no model (``SpaceFillingStrategy``).
+- ``igs``: improved greedy sampling (Wu, Lin and Huang 2019, "Active learning for regression using greedy
+  sampling", Information Sciences 474): the candidate c whose smallest product, over the measured (and pending)
+  points i, of the input distance ||c - x_i|| (model coordinates) and the output distance |f(c) - y_i| (f the
+  GP's mean, standardised units) is largest; far from every measurement in the inputs and in the predicted
+  outputs at once. Summed over the targets. A pending point counts with its predicted mean as its value.
 
 A batch is chosen one point at a time; each chosen point joins the pending ones, which are folded into the GPs by
 conditioning on them (``FittedGP.believe``): exact for the variance, which is all these acquisitions read. With
@@ -46,7 +51,7 @@ if TYPE_CHECKING:
     from kiln.models.gp import FittedGP
     from kiln.models.model_list import FittedModelList
 
-MAP_ACQUISITIONS = ("ipv", "variance", "spacefill")
+MAP_ACQUISITIONS = ("ipv", "variance", "spacefill", "igs")
 """Acquisitions of the mapping strategy."""
 
 DEFAULT_MAP_ACQUISITION = "ipv"
@@ -255,17 +260,24 @@ def integration_points(domain: Domain, size: int) -> np.ndarray:
 def map_scores(acquisition: str, gps: list[FittedGP], X: np.ndarray, M: np.ndarray) -> np.ndarray:
     """The acquisition value of each candidate row of X (m x d), shape (m,), summed over the GPs (standardised
     units): "variance" the posterior variance at the row, "ipv" the posterior variance a measurement there removes,
-    averaged over the integration points M (k x d)."""
+    averaged over the integration points M (k x d), "igs" the smallest product of input and output distances to
+    the GP's training points (module docstring)."""
     import numpy as np
     import torch
 
-    X = np.asarray(X, dtype=float)
+    X = np.array(X, dtype=float)  # a copy: torch refuses read-only arrays (pool.encoded)
     total = np.zeros(len(X))
     M_t = torch.tensor(np.asarray(M, dtype=float), dtype=torch.float64)
     for gp in gps:
+        train_x, train_y = gp.model.train_inputs[0], gp.model.train_targets
         for start in range(0, len(X), SCORE_CHUNK):
             rows = torch.as_tensor(X[start : start + SCORE_CHUNK], dtype=torch.float64)
-            _, variance = gp.moments(rows)
+            mean, variance = gp.moments(rows)
+            if acquisition == "igs":
+                inputs = torch.cdist(rows, train_x)  # chunk x n
+                outputs = (mean.unsqueeze(-1) - train_y.unsqueeze(0)).abs()
+                total[start : start + len(rows)] += (inputs * outputs).min(dim=1).values.numpy()
+                continue
             if acquisition == "variance":
                 total[start : start + len(rows)] += variance.numpy()
                 continue

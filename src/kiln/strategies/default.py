@@ -40,8 +40,8 @@ class DefaultStrategy:
         initial_multi: the same for several targets (without a scalarisation) or outcome constraints.
         kernel, acquisition, transform: passed to the BayesStrategy; the acquisition carries its own settings
             (``UCB(kappa=2.0)`` by default; a kind or a config map is read with ``acquisition_from_config``).
-        mapping: the MapStrategy's acquisition when the objective's goal is map: "spacefill" (default), "ipv" or
-            "variance".
+        mapping: the MapStrategy's acquisition when the objective's goal is map: "spacefill" (default), "ipv",
+            "variance" or "igs".
     """
 
     initial: int = 5
