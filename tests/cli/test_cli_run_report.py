@@ -50,12 +50,32 @@ def test_the_run_writes_the_report_at_its_end(
     assert page.exists(), result.output
     text = page.read_text(encoding="utf-8")
     assert "Campaign report: barrel-report" in text
+    assert "candidates&#x27; known values" in text  # the noise-free emulator's values: the comparison is exact
     assert f"report written to {page}" in " ".join(result.output.split())
     if stop:  # max_cost 8 at cost 2 a piece: the rule ends it after 4 of the 6
         assert "stopped by the rule" in result.output and "4 experiments" in result.output
         assert "report seed 3" in text
         pdf = tmp_path / "specs/out/r.pdf"
         assert pdf.read_bytes().startswith(b"%PDF") and f"report written to {pdf}" in " ".join(result.output.split())
+
+
+def test_the_emulator_gives_the_exact_values_only_without_noise(tmp_path: Path) -> None:
+    from kiln import Campaign, Objective
+    from kiln.cli.run_command import emulator_truth
+    from kiln.lab.emulator import DatasetEmulator
+
+    exact = DatasetEmulator.builtin("crossed-barrel")
+    campaign = Campaign.create(
+        "barrel", space=exact.pool, objective=Objective.maximize("toughness"), store=str(tmp_path / "t.db")
+    )
+    values = emulator_truth(campaign, exact)
+    assert values is not None and len(values) == len(exact.pool)
+    row = exact.pool.row(7)
+    assert values[7] == float(
+        exact.table.loc[(exact.table[list(row)] == list(row.values())).all(axis=1), "toughness"].iloc[0]
+    )
+    assert emulator_truth(campaign, DatasetEmulator.builtin("crossed-barrel", noise=0.5)) is None
+    assert emulator_truth(campaign, None) is None
 
 
 def test_no_report_key_writes_none(tmp_path: Path) -> None:

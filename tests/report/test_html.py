@@ -49,6 +49,7 @@ def test_the_figures_are_there_with_captions_and_axis_titles(pages: dict[str, st
     for title in ("best yield (mg)", "x (fraction)", "t (degC)", "measured yield (mg)", "experiments counted (n)"):
         assert f'"text":"{title}"' in win
     assert "Where experiments failed" in win and "Where experiments failed" not in flat
+    assert win.count('"showlegend":true') >= 5  # every figure shows its legend, one-trace figures too
 
 
 def test_campaign_text_is_escaped(pages: dict[str, str]) -> None:

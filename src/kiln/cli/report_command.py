@@ -61,13 +61,15 @@ def write_campaign_report(
     pdf_file: Path | None = None,
     seed: int = 0,
     truth: str | None = None,
+    pool_values: list[float] | None = None,
 ) -> list[Path]:
     """Write the report of ``campaign`` as HTML to ``html_file`` and as PDF to ``pdf_file`` (either may be None;
-    ``truth``: a built-in dataset holding every pool row's value); the paths written, HTML first."""
+    ``truth``: a built-in dataset holding every pool row's value; or those values themselves, ``pool_values``);
+    the paths written, HTML first."""
     from kiln.report.findings import campaign_findings
     from kiln.report.html import report_html
 
-    values = None
+    values = pool_values
     if truth is not None:
         from kiln.report.truth import pool_values_from_dataset
 

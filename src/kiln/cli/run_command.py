@@ -30,6 +30,7 @@ from kiln.lab.protocol import AsyncInstrument
 from kiln.lab.report_step import ReportStep
 from kiln.lab.spec import RunSpec, load_spec
 from kiln.objective import Direction, Objective
+from kiln.space.pool import CandidatePool
 
 DEFAULT_BUDGET = 40
 
@@ -164,7 +165,7 @@ def _drive(
     if lease.lost:
         return 1
     if spec.report is not None and summary.stopped_by != "interrupted":
-        return _write_report(spec.report, campaign, console)
+        return _write_report(spec.report, campaign, console, emulators[0] if len(emulators) == 1 else None)
     return 130 if summary.stopped_by == "interrupted" else 0
 
 
@@ -224,13 +225,41 @@ def _say_deleted(campaign: Campaign, console: Console) -> int:
     return 1
 
 
-def _write_report(step: ReportStep, campaign: Campaign, console: Console) -> int:
+def emulator_truth(campaign: Campaign, emulator: DatasetEmulator | None) -> list[float] | None:
+    """Every pool row's value of the campaign's one target from the run's emulator, when it answers without noise
+    and holds every row of the campaign's pool: the report's comparison with random sampling is then exact; else
+    None (the report estimates it)."""
+    from kiln.core.errors import ValidationError
+    from kiln.report.truth import pool_values_from_table
+
+    objective, domain = campaign.objective, campaign.domain
+    if emulator is None or not isinstance(domain, CandidatePool) or len(objective.targets) != 1:
+        return None
+    target = objective.targets[0].name
+    if target not in emulator.columns or any(float(v) != 0.0 for v in emulator.noise.values()):
+        return None
+    try:
+        return pool_values_from_table(domain, target, emulator.table, emulator.name)
+    except ValidationError:
+        return None
+
+
+def _write_report(
+    step: ReportStep, campaign: Campaign, console: Console, emulator: DatasetEmulator | None = None
+) -> int:
     """The spec's ``report:`` step after the loop: write the campaign report and say where; the exit code (0; 1
-    when the file cannot be written, with the command that writes it later)."""
+    when the file cannot be written, with the command that writes it later). With a noise-free emulator of the
+    campaign's pool, the comparison with random sampling is exact on its values (``emulator_truth``)."""
     from kiln.cli.report_command import write_campaign_report
 
     try:
-        written = write_campaign_report(campaign, html_file=step.out, pdf_file=step.pdf, seed=step.seed)
+        written = write_campaign_report(
+            campaign,
+            html_file=step.out,
+            pdf_file=step.pdf,
+            seed=step.seed,
+            pool_values=emulator_truth(campaign, emulator),
+        )
     except OSError as error:
         console.print(
             f"[red]error:[/] the report could not be written to {' and '.join(map(str, step.files))} "

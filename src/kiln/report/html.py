@@ -82,7 +82,7 @@ def plotly_figure(spec: Figure) -> Any:
         )
     fig.update_xaxes(title=spec.xlabel)
     fig.update_yaxes(title=spec.ylabel)
-    fig.update_layout(legend={"orientation": "h", "y": -0.25})
+    fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.25})  # one trace too: every figure has one
     return fig
 
 
