@@ -30,6 +30,7 @@ STRATEGIES = {
     "variance": MapStrategy(acquisition="variance"),
     "spacefill": MapStrategy(acquisition="spacefill"),
     "igs": MapStrategy(acquisition="igs"),
+    "medoids": MapStrategy(acquisition="medoids"),
     "default": DefaultStrategy(),
 }
 
@@ -159,6 +160,24 @@ def test_igs_scores_are_the_smallest_product_of_input_and_output_distances() -> 
     assert scores[[0, 143, 11, 132, 70, 40]].max() == pytest.approx(0.0, abs=1e-12)  # measured rows score nothing
 
 
+def test_medoids_follow_the_population_where_maximin_reaches_for_the_ends() -> None:
+    """On 101 evenly spread points of [0, 1] (population and candidates), greedy facility location starts at the
+    median 0.5, then (given 0.5) at 1/6 or 5/6, the x that maximises the gain x (1/2 - x) + (1/2 - x)^2 / 4;
+    maximin starts at an end. Points already measured count."""
+    from kiln.strategies.representative import greedy_medoids
+
+    line = np.linspace(0.0, 1.0, 101).reshape(-1, 1)
+    first, second = greedy_medoids(line, line, np.zeros((0, 1)), 2)
+    assert (
+        line[first, 0] == pytest.approx(0.5) and min(abs(line[second, 0] - 1 / 6), abs(line[second, 0] - 5 / 6)) < 0.011
+    )
+    (after,) = greedy_medoids(line, line, np.array([[0.5], [1 / 6]]), 1)
+    assert line[after, 0] == pytest.approx(5 / 6, abs=0.011)  # the stretch left far from a measurement
+    pool = CandidatePool(["a"], [[float(v)] for v in line[:, 0]])
+    spread = MapStrategy(acquisition="spacefill").propose(pool, MAP, History(), 2, seed=0)
+    assert {0.0, 1.0} & {p.params["a"] for p in spread}
+
+
 def test_pending_points_change_the_choice() -> None:
     """With the first choice pending, the next ask goes elsewhere (the variance there has been folded away)."""
     pool = grid_pool()
@@ -211,7 +230,7 @@ def test_default_maps_when_the_goal_is_map() -> None:
     kernel and transform) proposes."""
     pool = grid_pool()
     history = history_of(pool, [0, 5, 30, 77, 100, 143])
-    for mapping in ("spacefill", "ipv", "variance", "igs"):
+    for mapping in ("spacefill", "ipv", "variance", "igs", "medoids"):
         default = DefaultStrategy(mapping=mapping)
         alone = MapStrategy(acquisition=mapping, transform=default.transform)
         assert [p.candidate for p in default.propose(pool, MAP, history, 2, seed=1)] == [

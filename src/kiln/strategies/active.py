@@ -20,6 +20,8 @@ a scrambled Sobol sample of the space) and integration points M (the pool's rows
   points i, of the input distance ||c - x_i|| (model coordinates) and the output distance |f(c) - y_i| (f the
   GP's mean, standardised units) is largest; far from every measurement in the inputs and in the predicted
   outputs at once. Summed over the targets. A pending point counts with its predicted mean as its value.
+- ``medoids``: representative points, no model (``kiln.strategies.representative``): greedy facility location
+  over the integration points M, each new point where it most lowers their summed distance to a measurement.
 
 A batch is chosen one point at a time; each chosen point joins the pending ones, which are folded into the GPs by
 conditioning on them (``FittedGP.believe``): exact for the variance, which is all these acquisitions read. With
@@ -42,6 +44,7 @@ from kiln.space.pool import CandidatePool
 from kiln.space.sampling import sample_points
 from kiln.space.search_space import SearchSpace
 from kiln.strategies.base import History, Proposal, available_candidates
+from kiln.strategies.representative import representative_proposals
 from kiln.strategies.simple import MAX_CANDIDATES, SpaceFillingStrategy
 from kiln.strategies.space_points import first_new
 
@@ -51,7 +54,7 @@ if TYPE_CHECKING:
     from kiln.models.gp import FittedGP
     from kiln.models.model_list import FittedModelList
 
-MAP_ACQUISITIONS = ("ipv", "variance", "spacefill", "igs")
+MAP_ACQUISITIONS = ("ipv", "variance", "spacefill", "igs", "medoids")
 """Acquisitions of the mapping strategy."""
 
 DEFAULT_MAP_ACQUISITION = "ipv"
@@ -144,6 +147,11 @@ class MapStrategy:
         spread = SpaceFillingStrategy(candidates=self.candidates)
         if self.acquisition == "spacefill":
             return spread.propose(domain, objective, history, n, seed=seed)
+        if self.acquisition == "medoids":
+            population = integration_points(domain, self.mc_points)
+            return representative_proposals(
+                domain, history, n, population=population, candidates=self.candidates, seed=seed
+            )
         with torch_threads():
             fitted = fit_map_models(domain, objective, history, kernel=self.kernel, seed=seed, transform=self.transform)
             if fitted is None:

@@ -41,7 +41,7 @@ class DefaultStrategy:
         kernel, acquisition, transform: passed to the BayesStrategy; the acquisition carries its own settings
             (``UCB(kappa=2.0)`` by default; a kind or a config map is read with ``acquisition_from_config``).
         mapping: the MapStrategy's acquisition when the objective's goal is map: "spacefill" (default), "ipv",
-            "variance" or "igs".
+            "variance", "igs" or "medoids".
     """
 
     initial: int = 5
