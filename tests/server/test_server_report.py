@@ -110,10 +110,8 @@ def test_a_seed_out_of_bounds_is_a_422_about_seed(served: Any, seed: str) -> Non
     assert counted.calls == 0
 
 
-def test_reports_beyond_the_bound_are_a_429_and_the_same_report_is_made_once(
-    served: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    app, campaign, tokens, _ = served
+def hold_reports(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
+    """Make every report wait until the test sets ``release``; ``started`` is set when one begins."""
     release, started = threading.Event(), threading.Event()
     real = kiln.server.report_cache.report_page
 
@@ -123,6 +121,14 @@ def test_reports_beyond_the_bound_are_a_429_and_the_same_report_is_made_once(
         return real(campaign, seed)
 
     monkeypatch.setattr(kiln.server.report_cache, "report_page", held)
+    return release, started
+
+
+def test_reports_beyond_the_bound_are_a_429_and_the_same_report_is_made_once(
+    served: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, campaign, tokens, _ = served
+    release, started = hold_reports(monkeypatch)
     reports = app.state.reports
     first = reports.report(campaign, 0)
     assert started.wait(60)
@@ -143,15 +149,8 @@ def test_a_report_made_while_the_campaign_changed_is_answered_but_not_kept(
     served: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app, campaign, _, counted = served
-    release, started = threading.Event(), threading.Event()
     real = kiln.server.report_cache.report_page
-
-    def held(campaign: Campaign, seed: int) -> bytes:
-        started.set()
-        assert release.wait(60), "the test did not release the report"
-        return real(campaign, seed)
-
-    monkeypatch.setattr(kiln.server.report_cache, "report_page", held)
+    release, started = hold_reports(monkeypatch)
     reports = app.state.reports
     first = reports.report(campaign, 0)
     assert started.wait(60)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kiln.report.findings import Findings, shown_label
+from kiln.report.findings import Findings, RandomComparison, shown_label
 
 LINE, DASHED, DOTTED, MARKERS, LINE_MARKERS, CROSSES = "line", "dashed", "dotted", "markers", "line+markers", "crosses"
 STYLES = (LINE, DASHED, DOTTED, MARKERS, LINE_MARKERS, CROSSES)
@@ -82,24 +82,25 @@ def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+def _random_series(r: RandomComparison) -> Series:
+    """Random sampling's expected curve after 1 .. k experiments with its ± 1 std band."""
+    return Series(
+        "random sampling, expected ± 1 std",
+        tuple(range(1, len(r.curve) + 1)),
+        tuple(r.curve),
+        DASHED,
+        lower=tuple(m - s for m, s in zip(r.curve, r.curve_std, strict=True)),
+        upper=tuple(m + s for m, s in zip(r.curve, r.curve_std, strict=True)),
+    )
+
+
 def _progress(findings: Findings) -> Figure | None:
     target, p = findings.target, findings.progress
     if p is None or target is None:
         return None
     series = [Series("best found so far", tuple(range(1, len(p.best) + 1)), tuple(p.best), LINE_MARKERS)]
-    r = findings.random
-    if r is not None:
-        xs = tuple(range(1, len(r.curve) + 1))
-        series.append(
-            Series(
-                "random sampling, expected ± 1 std",
-                xs,
-                tuple(r.curve),
-                DASHED,
-                lower=tuple(m - s for m, s in zip(r.curve, r.curve_std, strict=True)),
-                upper=tuple(m + s for m, s in zip(r.curve, r.curve_std, strict=True)),
-            )
-        )
+    if findings.random is not None and findings.random.measure == "best":
+        series.append(_random_series(findings.random))
     return Figure(
         "progress",
         "experiments counted (n)",
@@ -114,18 +115,8 @@ def _hypervolume(findings: Findings) -> Figure | None:
         return None
     curve = findings.hypervolume
     series = [Series("hypervolume so far", tuple(range(1, len(curve) + 1)), tuple(curve), LINE_MARKERS)]
-    r = findings.random
-    if r is not None and r.measure == "hypervolume":
-        series.append(
-            Series(
-                "random sampling, expected ± 1 std",
-                tuple(range(1, len(r.curve) + 1)),
-                tuple(r.curve),
-                DASHED,
-                lower=tuple(m - s for m, s in zip(r.curve, r.curve_std, strict=True)),
-                upper=tuple(m + s for m, s in zip(r.curve, r.curve_std, strict=True)),
-            )
-        )
+    if findings.random is not None and findings.random.measure == "hypervolume":
+        series.append(_random_series(findings.random))
     return Figure(
         "hypervolume",
         "experiments completed (n)",
