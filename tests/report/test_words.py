@@ -69,7 +69,7 @@ def test_scientist_and_expert_sections_state_random_diagnostics_and_reproduction
 ) -> None:
     f = report_findings["win"]
     science = "\n".join(scientist_section(f))
-    assert re.search(r"expected best [\d.]+ ± [\d.]+ \(simulated: 200 random campaigns", science)
+    assert re.search(r"expected best [\d.]+ ± [\d.]+ mg \(simulated: 200 random campaigns", science)
     assert "Failures: 1 of 15 experiments failed" in science and "film <b>cracked</b>" in science
     assert "Not established: t:" in science and "experiments in all would help (rule:" in science
     expert = "\n".join(expert_section(f))

@@ -74,7 +74,7 @@ def write_campaign_report(
         from kiln.report.truth import pool_values_from_dataset
 
         values = pool_values_from_dataset(campaign.domain, campaign.objective.target.name, truth)
-    findings = campaign_findings(campaign, seed=seed, pool_values=values)
+    findings = campaign_findings(campaign, seed=seed, pool_values=values, truth=truth)
     written: list[Path] = []
     if html_file is not None:
         html_file.write_text(report_html(findings), encoding="utf-8")

@@ -251,14 +251,18 @@ def _write_report(
     when the file cannot be written, with the command that writes it later). With a noise-free emulator of the
     campaign's pool, the comparison with random sampling is exact on its values (``emulator_truth``)."""
     from kiln.cli.report_command import write_campaign_report
+    from kiln.lab.datasets import DATASETS
 
+    values = emulator_truth(campaign, emulator)
+    builtin = emulator.name if values is not None and emulator is not None and emulator.name in DATASETS else None
     try:
         written = write_campaign_report(
             campaign,
             html_file=step.out,
             pdf_file=step.pdf,
             seed=step.seed,
-            pool_values=emulator_truth(campaign, emulator),
+            truth=builtin,  # the same values, named so that the report's command rewrites it exactly
+            pool_values=values if builtin is None else None,
         )
     except OSError as error:
         console.print(

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiln.core.records import Experiment, ExperimentStatus
+from kiln.report.question import unit_of
 from kiln.report.surrogate import TargetModel
 from kiln.space.config import Domain
 from kiln.space.constraints import Composition
@@ -129,7 +130,7 @@ def partial_dependence(model: TargetModel, parameter: str, *, seed: int = 0) -> 
         more, at_least = (cap, True) if needed >= cap else (max(needed, n + 1), False)
     return Effect(
         parameter=parameter,
-        unit=domain.units.get(parameter, ""),
+        unit=unit_of(parameter, domain.units.get(parameter, "")),
         values=list(grid),
         mean=np.asarray(mean).tolist(),
         band=np.asarray(band).tolist(),
@@ -150,7 +151,7 @@ def unsampled_regions(domain: Domain, experiments: Sequence[Experiment]) -> list
     found: list[Unsampled] = []
     for name in domain.names:
         used = [e.params[name] for e in finished if name in e.params]
-        unit = domain.units.get(name, "")
+        unit = unit_of(name, domain.units.get(name, ""))
         categories, edges = _levels(domain, name)
         if categories is not None:
             missing = [c for c in categories if c not in {str(v) for v in used}]

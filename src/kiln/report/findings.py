@@ -33,7 +33,7 @@ from kiln.objective.targets import Direction, Target
 from kiln.report.baseline import chance_as_good, expected_best_of_draws, share_above, simulated_best_of_draws
 from kiln.report.effects import Effect, Unsampled, partial_dependence, unsampled_regions
 from kiln.report.map_view import MapView, map_view
-from kiln.report.question import Question, question_of
+from kiln.report.question import Question, question_of, unit_of
 from kiln.report.surrogate import TargetModel, fit_target, kernel_of
 from kiln.space.pool import CandidatePool
 
@@ -487,7 +487,7 @@ def _cross_validation(model: TargetModel) -> CrossValidation:
     z = np.abs(residual) / np.maximum(std, 1e-300)
     return CrossValidation(
         target=model.target.name,
-        unit=model.target.unit,
+        unit=unit_of(model.target.name, model.target.unit),
         n=len(measured),
         r2=r2,
         rmse=float(np.sqrt((residual**2).mean())),
@@ -508,12 +508,29 @@ def _failures(experiments: Sequence[Experiment]) -> Failures:
     return Failures(len(failed), ordered, [(e.seq, dict(e.params), e.reason) for e in failed])
 
 
+def region_text(region: Unsampled) -> str:
+    """Where ``region``'s parameter was never tried, in its units: "never sampled from 28 to 42 %" (each bin), or
+    "never tried: A, B" (categories)."""
+    from kiln.report.question import number
+
+    if region.categories:
+        return "never tried: " + ", ".join(region.categories)
+    unit = f" {region.unit}" if region.unit else ""
+    spans = [
+        f"{number(low)}{unit}" if low == high else f"from {number(low)} to {number(high)}{unit}"
+        for low, high in region.ranges
+    ]
+    return "never sampled " + (spans[0] if len(spans) == 1 else ", ".join(spans[:-1]) + " and " + spans[-1])
+
+
 def _gaps(
     progress: Progress | None,
     cross_validation: Sequence[CrossValidation],
     effects: Sequence[Effect],
     unsampled: Sequence[Unsampled],
+    unit: str = "",
 ) -> list[Gap]:
+    """The not-established items (``unit``: of the target the effects are about, with a leading space)."""
     gaps: list[Gap] = []
     if progress is not None and progress.rising:
         gaps.append(
@@ -546,7 +563,8 @@ def _gaps(
                 Gap(
                     "effect",
                     effect.parameter,
-                    f"its effect ({effect.size:.3g}) is smaller than twice its band ({2 * effect.average_band:.3g})",
+                    f"its effect ({effect.size:.3g}{unit}) is smaller than twice its band "
+                    f"({2 * effect.average_band:.3g}{unit})",
                     effect.more_experiments,
                     True,
                     effect.at_least,
@@ -558,7 +576,7 @@ def _gaps(
             Gap(
                 "region",
                 region.parameter,
-                f"{region.more_experiments} region(s) of {region.parameter} never sampled",
+                region_text(region),
                 region.more_experiments,
                 False,
                 False,
@@ -569,12 +587,19 @@ def _gaps(
 
 
 def campaign_findings(
-    campaign: Campaign, *, seed: int = 0, pool_values: Sequence[float] | None = None, store_url: str | None = None
+    campaign: Campaign,
+    *,
+    seed: int = 0,
+    pool_values: Sequence[float] | None = None,
+    store_url: str | None = None,
+    truth: str | None = None,
 ) -> Findings:
     """The facts of ``campaign``'s report (module docstring). ``seed`` fixes the model fits and the simulated
     random campaigns; ``pool_values``: every pool row's true value of the single target, in row-key order, when
-    it is known (an emulator on a dataset): the random comparison is exact then. ``store_url``: as shown (the
-    password hidden), default the campaign store's."""
+    it is known (an emulator on a dataset): the random comparison is exact then; ``truth``: the built-in dataset
+    they came from, named in the command that rewrites the report. ``store_url``: as shown (the password hidden),
+    default the campaign store's. The commands rewrite this report and show the campaign's data; they do not rerun
+    the campaign (its spec does: ``kiln run``)."""
     from shlex import quote
 
     from kiln.core.errors import ValidationError
@@ -583,7 +608,8 @@ def campaign_findings(
 
     experiments = campaign.experiments()
     objective, domain = campaign.objective, campaign.domain
-    units = {**domain.units, **objective.units}
+    units = {name: unit_of(name, unit) for name, unit in {**domain.units, **objective.units}.items()}
+    units.update({t.name: unit_of(t.name, t.unit) for t in objective.targets})
     kernel = kernel_of(campaign.strategy)
     extra = dict(campaign.config.extra or {})
     question = question_of(campaign.name, domain, objective, experiments, extra)
@@ -638,7 +664,8 @@ def campaign_findings(
         commands=[
             f"kiln show {quote(campaign.name)} --store {quote(url)}",
             f"kiln export {quote(campaign.name)} --store {quote(url)}",
-            f"kiln report {quote(campaign.name)} --store {quote(url)} --seed {seed}",
+            f"kiln report {quote(campaign.name)} --store {quote(url)} --seed {seed}"
+            + (f" --truth {quote(truth)}" if truth is not None and pool_values is not None else ""),
         ],
         models={
             name: {
@@ -677,7 +704,13 @@ def campaign_findings(
         effects=effects,
         unsampled=unsampled,
         failures=_failures(experiments),
-        gaps=_gaps(progress, cross_validation, effects, unsampled),
+        gaps=_gaps(
+            progress,
+            cross_validation,
+            effects,
+            unsampled,
+            f" {units[effects_target]}" if effects_target and units.get(effects_target) else "",
+        ),
         settings=settings,
         counted=len(counted),
         goal=objective.goal,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiln.core.records import Experiment
+from kiln.report.question import unit_of
 from kiln.report.surrogate import TargetModel
 from kiln.space.config import Domain
 from kiln.space.parameters import Continuous, Discrete, Integer
@@ -84,11 +85,11 @@ def map_view(model: TargetModel, domain: Domain, experiments: Sequence[Experimen
     units = domain.units
     return MapView(
         target=model.target.name,
-        unit=model.target.unit,
+        unit=unit_of(model.target.name, model.target.unit),
         xname=xname,
         yname=yname,
-        xunit=units.get(xname, ""),
-        yunit=units.get(yname, ""),
+        xunit=unit_of(xname, units.get(xname, "")),
+        yunit=unit_of(yname, units.get(yname, "")),
         points=what,
         x=tuple(float(p[xname]) for p in points),
         y=tuple(float(p[yname]) for p in points),

@@ -5,6 +5,8 @@ Everything here is read from the campaign's configuration and its record of expe
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +70,27 @@ class Question:
     description: str
 
 
+def unit_of(name: str, unit: str) -> str:
+    """The unit a report shows for ``name``: its declared ``unit``, else a trailing parenthesised part of the
+    name ("Conductivity (measured) (S/cm)" -> "S/cm"), else none."""
+    if unit:
+        return unit
+    found = re.search(r"\(([^()]+)\)\s*$", name)
+    return found.group(1).strip() if found else ""
+
+
+def plus_minus(value: float, spread: float) -> str:
+    """``value ± spread`` with the spread to 2 significant figures and the value to the same decimal place
+    ("700 ± 38", "0.123 ± 0.0045"); a zero or non-finite spread leaves the value at ``number``'s 4 figures."""
+    if not math.isfinite(spread) or spread <= 0 or not math.isfinite(value):
+        return f"{number(value)} ± {number(spread)}"
+    places = 1 - math.floor(math.log10(spread))  # decimals that keep 2 significant figures of the spread
+    if places <= 0:
+        step = 10 ** (-places)
+        return f"{round(value / step) * step:.0f} ± {round(spread / step) * step:.0f}"
+    return f"{value:.{places}f} ± {spread:.{places}f}"
+
+
 def number(value: float) -> str:
     """A number in at most 4 significant figures, no trailing zeros: 0.1234, 12.35, 1.2e+05."""
     return f"{value:.4g}"
@@ -87,7 +110,7 @@ def wanted(target: Target) -> str:
 
 
 def _parameter(domain: Domain, name: str) -> ParameterFact:
-    unit = domain.units.get(name, "")
+    unit = unit_of(name, domain.units.get(name, ""))
     if isinstance(domain, CandidatePool):
         j = domain.columns.index(name)
         column = [row[j] for row in domain.rows]
@@ -146,7 +169,10 @@ def question_of(
         kind="pool" if pool else "space",
         pool_size=len(domain) if isinstance(domain, CandidatePool) else None,
         parameters=tuple(_parameter(domain, n) for n in domain.names),
-        targets=tuple(TargetFact(t.name, MAPPED if objective.is_map else wanted(t), t.unit) for t in objective.targets),
+        targets=tuple(
+            TargetFact(t.name, MAPPED if objective.is_map else wanted(t), unit_of(t.name, t.unit))
+            for t in objective.targets
+        ),
         constraints=tuple([str(c) for c in objective.constraints] + _space_constraints(domain)),
         budget=budget_of(experiments, planned if isinstance(planned, int) else None),
         description=str(extra.get("description", "")),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from kiln.report.findings import POOR_R2, Findings, Found, Gap, Measured, shown_label
-from kiln.report.question import number
+from kiln.report.question import number, plus_minus
 
 HYPE_WORDS = (
     "breakthrough",
@@ -41,14 +41,14 @@ def _unit(unit: str) -> str:
 def measured_text(m: Measured) -> str:
     """``9.81 mg (measured once)`` or ``9.8 ± 0.05 mg (mean of 3 measurements)``."""
     if m.replicates > 1:
-        return f"{number(m.mean)} ± {number(m.spread)}{_unit(m.unit)} (mean ± spread of {m.replicates} measurements)"
+        return f"{plus_minus(m.mean, m.spread)}{_unit(m.unit)} (mean ± spread of {m.replicates} measurements)"
     return f"{number(m.value)}{_unit(m.unit)} (measured once)"
 
 
 def predicted_text(m: Measured) -> str:
     if m.predicted is None or m.predicted_std is None:
         return "no model prediction (too few experiments)"
-    return f"the model predicts {number(m.predicted)} ± {number(m.predicted_std)}{_unit(m.unit)} there"
+    return f"the model predicts {plus_minus(m.predicted, m.predicted_std)}{_unit(m.unit)} there"
 
 
 def _params(found: Found, units: dict[str, str]) -> str:
@@ -174,11 +174,19 @@ def question_section(findings: Findings) -> tuple[str, list[str], list[str], lis
     return searched, params, targets, list(q.constraints) or ["none"]
 
 
-def gap_text(gap: Gap) -> str:
-    """One not-established item with the experiments that would help and the rule used."""
+def target_unit(findings: Findings, name: str) -> str:
+    """The unit the report shows for target ``name`` (``question.unit_of``), "" when it has none."""
+    return next((t.unit for t in findings.question.targets if t.name == name), "")
+
+
+def gap_text(gap: Gap, *, subject: bool = True) -> str:
+    """One not-established item with the experiments that would help and the rule used (``subject``: begin
+    with what it is about; the scientist section groups the items of one subject after it)."""
     amount = f"{'at least ' if gap.at_least else ''}{gap.more_experiments}"
-    count = f"{amount} experiments in all" if gap.more_is_total else f"{amount} more experiments"
-    return f"{gap.subject}: {gap.detail}; {count} would help (rule: {gap.rule})."
+    noun = "experiment" if gap.more_experiments == 1 else "experiments"
+    count = f"{amount} {noun} in all" if gap.more_is_total else f"{amount} more {noun}"
+    text = f"{gap.detail}; {count} would help (rule: {gap.rule})"
+    return f"{gap.subject}: {text}." if subject else text
 
 
 def scientist_section(findings: Findings) -> list[str]:
@@ -206,11 +214,12 @@ def scientist_section(findings: Findings) -> list[str]:
         exact = "exact" if findings.hypervolume_exact else "estimated from random points"
         lines.append(
             f"Hypervolume dominated by the {r.draws} completed experiments: {number(r.found)} (score units, "
-            f"{exact}); random sampling with as many: expected {number(r.expected)} ± {number(r.expected_std)} "
+            f"{exact}); random sampling with as many: expected {plus_minus(r.expected, r.expected_std)} "
             f"(simulated: {how}); chance that it dominates at least as much: {100 * r.chance:.1f} % of "
             f"{r.repeats} simulated campaigns."
         )
     if r is not None and findings.target is not None and r.measure == "best":
+        tunit = _unit(target_unit(findings, findings.target.name))
         what = shown_label(findings.target)
         what = "best" if what.startswith("best ") else f"smallest {what}"
         how = {
@@ -219,18 +228,21 @@ def scientist_section(findings: Findings) -> list[str]:
             "simulated": f"simulated: {r.repeats} random campaigns scored by the model",
         }[r.method]
         lines.append(
-            f"Random sampling with the same {r.draws} experiments: expected {what} {number(r.expected)} ± "
-            f"{number(r.expected_std)} ({how}); chance that it finds at least the best found ({number(r.found)}): "
+            f"Random sampling with the same {r.draws} experiments: expected {what} "
+            f"{plus_minus(r.expected, r.expected_std)}{tunit} ({how}); chance that it finds at least the best found "
+            f"({number(r.found)}{tunit}): "
             f"{100 * r.chance:.1f} %{f' of {r.repeats} simulated campaigns' if r.repeats else ''}."
         )
         if r.pool_share_better is not None:
+            basis = "" if r.method == "exact" else " (by the model's mean for the unmeasured candidates)"
             lines.append(
-                f"Share of the pool's {r.pool_size} candidates with a better value: {100 * r.pool_share_better:.1f} %."
+                f"Share of the pool's {r.pool_size} candidates with a better value{basis}: "
+                f"{100 * r.pool_share_better:.1f} %."
             )
     if findings.map_error is not None:
         from kiln.campaign.map_error import map_error_lines
 
-        units_all = {**units, **{t.name: t.unit for t in findings.question.targets}}
+        units_all = {**units, **{t.name: t.unit for t in findings.question.targets}}  # units shown (unit_of)
         for line in map_error_lines(findings.map_error, units_all):
             lines.append(f"Map (the campaign's map model, as kiln show reports it): {line}.")
     p = findings.progress
@@ -238,17 +250,23 @@ def scientist_section(findings: Findings) -> list[str]:
         if p.too_few:
             state = f"not yet told rising or level: {len(p.best)} counted experiments, the window is {p.window}"
         elif p.rising:
-            state = f"still rising: it improved by {number(p.improvement)} within the last {p.window} experiments"
+            state = (
+                f"still rising: it improved by {number(p.improvement)}"
+                f"{_unit(target_unit(findings, findings.target.name) if findings.target else '')} "
+                f"within the last {p.window} experiments"
+            )
         else:
             state = f"unchanged over the last {p.window} experiments"
         origin = f"one of the {p.initial} initial points" if p.best_is_initial else "not an initial point"
         after = f", with {p.after_initial} counted experiments after them" if p.best_is_initial else ""
         lines.append(f"The best so far is {state}; the best found is {origin}{after}.")
+    eunit = _unit(target_unit(findings, findings.effects_target or ""))
     for e in findings.effects:
         verdict = "clear" if e.established else "cannot tell yet"
         lines.append(
-            f"Effect of {e.parameter} on {findings.effects_target}: partial dependence moves by {number(e.size)} "
-            f"against a band of ± {number(e.average_band)} ({verdict}; model of {e.experiments} experiments)."
+            f"Effect of {e.parameter} on {findings.effects_target}: partial dependence moves by "
+            f"{number(e.size)}{eunit} against a band of ± {number(e.average_band)}{eunit} ({verdict}; model of "
+            f"{e.experiments} experiments)."
         )
     fails = findings.failures
     if fails.count:
@@ -258,8 +276,11 @@ def scientist_section(findings: Findings) -> list[str]:
         )
     else:
         lines.append("Failures: none of the experiments failed.")
+    by_subject: dict[str, list[Gap]] = {}
     for gap in findings.gaps:
-        lines.append("Not established: " + gap_text(gap))
+        by_subject.setdefault(gap.subject, []).append(gap)
+    for subject, gaps in by_subject.items():
+        lines.append(f"Not established: {subject}: " + "; ".join(gap_text(g, subject=False) for g in gaps) + ".")
     return lines
 
 
@@ -275,7 +296,7 @@ def expert_section(findings: Findings) -> list[str]:
         converged = "converged" if info["converged"] else "did not converge (prior modes kept)"
         lines.append(
             f"Model of {name}: {info['experiments']} experiments, fit {converged}, "
-            f"noise std {number(info['noise_std'])}."
+            f"noise std {number(info['noise_std'])}{_unit(target_unit(findings, name))}."
         )
         if info.get("lengthscales"):
             scales = ", ".join(f"{p} {number(v)}" for p, v in info["lengthscales"].items())
