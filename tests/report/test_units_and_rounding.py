@@ -68,6 +68,7 @@ def test_a_name_s_unit_is_shown_and_every_plain_number_is_qualified(unitless: Ca
     f = campaign_findings(unitless, pool_values=[5 + 3 * math.sin(p / 9) for p in range(0, 101, 4)], truth="x")
     summary = plain_summary(f)
     assert re.search(r"best result found so far is [\d.]+ S/cm \(measured once\)", summary), summary
+    assert re.search(r"(None of the 26 choices in the set would|Of all 26 choices in the set, \d+ w)", summary)
     for match in NUMBER.finditer(summary):
         before, after = summary[: match.start()].rstrip(), summary[match.end() :]
         assert before.endswith("±") or QUALIFIED.match(after), (match.group(), summary)

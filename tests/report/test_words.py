@@ -14,12 +14,17 @@ from kiln.report.words import HYPE_WORDS, expert_section, plain_summary, scienti
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:e[+-]\d+)?")
 # what may follow a number in the plain summary: its uncertainty, or what it counts
 QUALIFIED = re.compile(
-    r"^(\s*±|\s+(later )?(tests?|experiments?|measurements?|of them)\b|\s+\S+\s+\((measured once|mean ± spread))"
+    r"^(\s*±|\s+(later )?(tests?|experiments?|measurements?|of them|choices)\b|\s+(were|was) better\b"
+    r"|\s+\S+\s+\((measured once|mean ± spread))"
 )
 
 
 def _all_text(f: Findings) -> str:
-    return "\n".join([plain_summary(f), *scientist_section(f), *expert_section(f)])
+    """Every generated word of a report: the three sections and the figures' captions, labels and legends."""
+    from kiln.report.figures import report_figures
+
+    figures = [" ".join([g.caption, g.xlabel, g.ylabel, *(s.name for s in g.series)]) for g in report_figures(f)]
+    return "\n".join([plain_summary(f), *scientist_section(f), *expert_section(f), *figures])
 
 
 def test_no_hype_word_in_any_generated_text(report_findings: dict[str, Findings]) -> None:

@@ -30,6 +30,12 @@ HYPE_WORDS = (
     "definitive",
     "remarkable",
     "dramatic",
+    "significant",
+    "significantly",
+    "excellent",
+    "superior",
+    "ideal",
+    "confirmed",
 )
 """Words the generated text never contains (a test checks reports of several campaigns)."""
 
@@ -152,6 +158,13 @@ def plain_summary(findings: Findings) -> str:
             sentences.append("Picking tests at random would most likely have done worse.")
         else:
             sentences.append("We cannot yet say that this did better than picking tests at random.")
+        if random.method == "exact" and random.pool_share_better is not None and random.pool_size:
+            better = round(random.pool_share_better * random.pool_size)
+            if better == 0:
+                sentences.append(f"None of the {random.pool_size} choices in the set would have done better.")
+            else:
+                verb = "was" if better == 1 else "were"
+                sentences.append(f"Of all {random.pool_size} choices in the set, {better} {verb} better than this.")
     if findings.best is not None or findings.front:
         sentences.append("This is the best found among the tests run, not the best that can exist.")
     sentences.extend(_unclear(findings))
