@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from kiln import Campaign, Objective, SearchSpace
 from kiln.cli.app import app
 from kiln.objective.targets import Target
+from kiln.report.figures import LINE_MARKERS, report_figures
 from kiln.report.findings import Findings, campaign_findings
 from kiln.report.html import report_html
 from kiln.report.words import HYPE_WORDS, expert_section, plain_summary, scientist_section
@@ -70,6 +71,8 @@ def test_several_targets_show_the_pareto_front(tmp_path: Path) -> None:
     text = "\n".join([plain_summary(f), *scientist_section(f), *expert_section(f)]).lower()
     assert not [w for w in HYPE_WORDS if re.search(rf"\b{re.escape(w)}\b", text)]
     assert "pareto front, experiment" in text
+    front = next(spec for spec in report_figures(f) if spec.key == "front").series[0]
+    assert front.style == LINE_MARKERS and list(front.x) == sorted(front.x) and len(front.x) == 6
     page = report_html(f)
     assert "Pareto front" in page and '"text":"a (V)"' in page and '"text":"b (s)"' in page
 

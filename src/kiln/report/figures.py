@@ -14,13 +14,17 @@ failures; the Pareto front (the first two targets) with several targets; the map
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kiln.report.findings import Findings, RandomComparison, shown_label
 
 LINE, DASHED, DOTTED, MARKERS, LINE_MARKERS, CROSSES = "line", "dashed", "dotted", "markers", "line+markers", "crosses"
 STYLES = (LINE, DASHED, DOTTED, MARKERS, LINE_MARKERS, CROSSES)
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+"""Colours of a figure's series that have none, in order (matplotlib's and plotly's first colours, red left out
+for failures): both renderers draw a series and its band in the same colour."""
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,8 @@ class Figure:
 
 
 def label(name: str, unit: str) -> str:
-    """An axis label: ``name (unit)``, or the name alone without a unit."""
-    return f"{name} ({unit})" if unit else name
+    """An axis label: ``name (unit)``, or the name alone without a unit or when it already ends with ``(unit)``."""
+    return f"{name} ({unit})" if unit and not name.endswith(f"({unit})") else name
 
 
 def _key(text: str) -> str:
@@ -153,6 +157,20 @@ def _effects(findings: Findings) -> list[Figure]:
     return out
 
 
+def _completed(findings: Findings, xname: str, yname: str | None) -> list[tuple[float, float]]:
+    """The completed experiments' (x, y) that ``Findings`` holds: the best, the Pareto front and a map's measured
+    points (when the map draws the same two parameters); each once."""
+    points: list[tuple[float, float]] = []
+    for found in [*([findings.best] if findings.best is not None else []), *findings.front]:
+        x, y = found.params.get(xname), found.params.get(yname) if yname else 0.0
+        if isinstance(x, int | float) and isinstance(y, int | float):
+            points.append((float(x), float(y)))
+    for view in findings.maps:
+        if (view.xname, view.yname) == (xname, yname):
+            points.extend(zip(view.measured_x, view.measured_y, strict=True))
+    return list(dict.fromkeys(points))
+
+
 def _failures(findings: Findings) -> Figure | None:
     fails = findings.failures.where
     if not fails:
@@ -163,20 +181,27 @@ def _failures(findings: Findings) -> Figure | None:
         return None
     xname = numeric[0]
     yname = numeric[1] if len(numeric) > 1 else None
-    series = Series(
-        "failed",
-        tuple(float(w[1][xname]) for w in fails),
-        tuple(float(w[1][yname]) if yname else 0.0 for w in fails),
-        CROSSES,
-        text=tuple(w[2] for w in fails),
-        colour="crimson",
+    series = []
+    done = _completed(findings, xname, yname)
+    if done:
+        series.append(Series("completed", tuple(p[0] for p in done), tuple(p[1] for p in done), MARKERS, colour="grey"))
+    series.append(
+        Series(
+            "failed",
+            tuple(float(w[1][xname]) for w in fails),
+            tuple(float(w[1][yname]) if yname else 0.0 for w in fails),
+            CROSSES,
+            text=tuple(w[2] for w in fails),
+            colour="crimson",
+        )
     )
+    axes = f"{xname} across, {yname} up" if yname else f"{xname} across (the only numeric parameter)"
     return Figure(
         "failures",
         label(xname, units.get(xname, "")),
         label(yname, units.get(yname, "")) if yname else "(one parameter)",
-        "Where experiments failed: look for clusters to avoid.",
-        (series,),
+        f"Where experiments failed ({axes}), crosses over completed ones: look for clusters to avoid.",
+        tuple(series),
     )
 
 
@@ -185,13 +210,13 @@ def _front(findings: Findings) -> Figure | None:
     if not findings.front or len(targets) < 2:
         return None
     a, b = targets[0], targets[1]
-    pts = [(f.measured[0].value, f.measured[1].value) for f in findings.front if len(f.measured) >= 2]
-    series = Series("Pareto front", tuple(p[0] for p in pts), tuple(p[1] for p in pts), MARKERS)
+    pts = sorted((f.measured[0].value, f.measured[1].value) for f in findings.front if len(f.measured) >= 2)
+    series = Series("Pareto front", tuple(p[0] for p in pts), tuple(p[1] for p in pts), LINE_MARKERS)
     return Figure(
         "front",
         label(a.name, a.unit),
         label(b.name, b.unit),
-        "The trade-off: no experiment on the front beats another in both targets.",
+        f"The trade-off, sorted by {a.name}: no experiment on the front beats another in both targets.",
         (series,),
     )
 
@@ -260,4 +285,10 @@ def report_figures(findings: Findings) -> list[Figure]:
             out.append(one)
     out.extend(_maps(findings))
     out.extend(_cross_validation(findings))
-    return out
+    return [_coloured(spec) for spec in out]
+
+
+def _coloured(spec: Figure) -> Figure:
+    """``spec`` with each series without a colour given the next of ``PALETTE``."""
+    free = iter(PALETTE * (1 + len(spec.series) // len(PALETTE)))
+    return replace(spec, series=tuple(s if s.colour else replace(s, colour=next(free)) for s in spec.series))

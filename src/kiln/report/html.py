@@ -61,7 +61,8 @@ def plotly_figure(spec: Figure) -> Any:
                 mode="lines",
                 line={"width": 0},
                 fill="tonexty",
-                opacity=0.3,
+                fillcolor=s.colour,
+                opacity=0.25,
                 showlegend=False,
                 hoverinfo="skip",
             )
