@@ -309,6 +309,7 @@ def test_development_suites_hold_the_eleven_datasets(name: str) -> None:
 
 def test_the_suite_writes_its_report_and_report_only_rewrites_it(tmp_path: Path, csv: Path) -> None:
     from kiln.bench.suite_summary import metric_value
+    from kiln.core.version import VERSION
     from kiln.report.suite import quantile
 
     path = write_suite(tmp_path, small_suite(runs=3, strategies=["random", "sobol"]))
@@ -326,6 +327,8 @@ def test_the_suite_writes_its_report_and_report_only_rewrites_it(tmp_path: Path,
             for metric in ("cycles_to_best_1pct", "top_0.5", "top_0.8"):
                 runs = block["cycles_per_run"][metric]
                 assert len(runs) == block["runs_done"] and quantile(runs, 0.5) == metric_value(block, metric)
+            assert block["versions"] == [f"Kiln {VERSION}"]  # as the runs' keys record it
+    assert "Versions behind the numbers of random (as its runs recorded them): Kiln " in page
 
     (folder / "report.html").unlink()
     again = CliRunner().invoke(app, ["bench", "suite", str(path), "--report-only"])

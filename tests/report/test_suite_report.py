@@ -59,7 +59,7 @@ SUITE = {
 
 def visible_text(page: str) -> str:
     body = re.sub(r"<script.*?</script>", " ", page[page.index("<body>") :], flags=re.S)
-    body = re.sub(r"<div.*?</div>", " ", body, flags=re.S)  # the figures' plotly payloads
+    body = re.sub(r"<div(?! class='scroll').*?</div>", " ", body, flags=re.S)  # the figures' plotly payloads
     return html.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
@@ -137,3 +137,37 @@ def test_the_figure_draws_every_run_and_puts_censored_ones_above_the_budget() ->
         "kiln",
         "random",
     ]
+
+
+def test_one_run_has_no_quartiles_and_sets_without_runs_are_named() -> None:
+    single = {"one": results(100, 50, {"kiln": block([11], planned=5)})}
+    page = suite_report_html(single, waiting=["later"])
+    text = visible_text(page)
+    assert "11 to 11" not in text and "— (one run)" in text
+    words = plain_summary(compare_suite(single), ["later"])
+    assert "1 more set has no runs yet: later." in words
+
+
+def test_the_versions_are_those_the_runs_recorded_per_strategy() -> None:
+    suite = {
+        "clear": results(
+            100,
+            50,
+            {
+                "kiln": {**block([8, 10, 11, 12, 14]), "versions": ["Kiln 0.1.0"]},
+                "optuna": {**block([9, 12, 13, 15, 20]), "versions": ["Kiln 0.1.0", "optuna 5.0.0"]},
+            },
+        )
+    }
+    text = visible_text(suite_report_html(suite))
+    assert "Versions behind the numbers of kiln (as its runs recorded them): Kiln 0.1.0." in text
+    assert "Versions behind the numbers of optuna (as its runs recorded them): Kiln 0.1.0, optuna 5.0.0." in text
+    assert "Versions writing this page: Kiln" in text
+
+
+def test_tables_scroll_and_legends_sit_below_the_plot() -> None:
+    from kiln.report.suite import dataset_figure
+
+    page = suite_report_html(SUITE)
+    assert page.count("<div class='scroll'><table>") == len(SUITE)
+    assert dataset_figure(compare_suite(SUITE)[0]).layout.legend.orientation == "h"

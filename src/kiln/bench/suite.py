@@ -117,12 +117,12 @@ def run_suite(
             partial = summarize_suite(suite, problems, records, out)
             if partial:
                 write_summary(out, partial)
-                write_suite_report(out, partial, suite_file=suite.file)
+                write_suite_report(out, partial, suite_file=suite.file, waiting=_waiting(suite, partial))
         raise
     results = summarize_suite(suite, problems, records, out)
     if results:
         write_summary(out, results)
-        write_suite_report(out, results, suite_file=suite.file)
+        write_suite_report(out, results, suite_file=suite.file, waiting=_waiting(suite, results))
     if progress.failures:
         raise BenchRunError(f"{len(progress.failures)} run(s) failed:\n" + "\n".join(progress.failures))
     return results
@@ -139,8 +139,13 @@ def report_suite(suite: Suite, out: Path) -> dict[str, dict[str, Any]]:
             "--out", str(out), "a folder holding finished runs of this suite is required", "run kiln bench suite first"
         )
     write_summary(out, results)
-    write_suite_report(out, results, suite_file=suite.file)
+    write_suite_report(out, results, suite_file=suite.file, waiting=_waiting(suite, results))
     return results
+
+
+def _waiting(suite: Suite, results: dict[str, dict[str, Any]]) -> list[str]:
+    """The suite's datasets with no finished run yet (left out of ``results``)."""
+    return [d.name for d in suite.datasets if d.name not in results]
 
 
 def _trajectory(record: dict[str, Any]) -> Any:
@@ -174,4 +179,24 @@ def summarize_suite(
         problem, meta = problems[dataset.name]
         budget = next(u.budget for u in records if u.dataset.name == dataset.name)
         results[dataset.name] = dataset_results(problem, meta, dataset, suite.seed, suite.initial, budget, trajectories)
+        keys: dict[str, list[dict[str, Any]]] = {}
+        for unit, record in records.items():
+            if record is not None and unit.dataset.name == dataset.name:
+                keys.setdefault(unit.strategy, []).append(record["key"])
+        for name, found in other_records(template, out, dataset.strategies).items():
+            keys.setdefault(name, []).extend(r["key"] for r in found)
+        for name, block in results[dataset.name]["strategies"].items():
+            block["versions"] = run_versions(keys.get(name, []))
     return results
+
+
+def run_versions(keys: list[dict[str, Any]]) -> list[str]:
+    """The versions the runs' numbers came from, as their keys record them: "Kiln X" and a peer's library
+    ("optuna 5.0.0"), each once, in order of first appearance."""
+    found: dict[str, None] = {}
+    for key in keys:
+        if "kiln" in key:
+            found[f"Kiln {key['kiln']}"] = None
+        if key.get("library"):
+            found[str(key["library"])] = None
+    return list(found)

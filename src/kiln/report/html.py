@@ -19,7 +19,8 @@ body{font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem;l
 h1{font-size:1.6rem}h2{font-size:1.25rem;border-bottom:1px solid #ccc}
 figure{margin:1rem 0;max-width:100%}figcaption{font-size:.9rem;color:#444}
 .plain{font-size:1.1rem;background:#f4f6f8;padding:.8rem;border-radius:.4rem}
-code{word-break:break-all}
+code{word-break:break-all}p,li{overflow-wrap:anywhere}
+.scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse}th,td{padding:.2rem .4rem;text-align:left}
 @media (max-width:600px){body{padding:.5rem}h1{font-size:1.3rem}}
 @media print{body{max-width:none}figure{break-inside:avoid}.plain{background:none}}
 """

@@ -14,7 +14,8 @@ Strategies with fewer than ``MIN_RUNS`` runs are shown but not ranked.
 
 Sections: a plain-words summary (short sentences, no jargon, no ``HYPE_WORDS``), what was compared, one table
 and one figure per dataset, what was not established, and a section for an expert (the suite file, seeds,
-versions, the rules, the commands that reproduce it).
+versions behind each strategy's runs as their keys record them and those writing the page, the rules, the
+commands that reproduce it).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ _GOALS = {
 @dataclass(frozen=True)
 class StrategyResult:
     """One strategy on one dataset: each run's experiments to the dataset's main level (None: not within the
-    budget), their median and quartiles (None: ``>budget``, censored runs decide it), runs done and planned."""
+    budget), their median and quartiles (None: ``>budget``, censored runs decide it), runs done and planned, and the
+    versions the runs' keys record ("Kiln X", a peer's "optuna 5.0.0")."""
 
     name: str
     cycles: tuple[int | None, ...]
@@ -49,6 +51,7 @@ class StrategyResult:
     q1: float | None
     q3: float | None
     described: str
+    versions: tuple[str, ...] = ()
 
     @property
     def runs(self) -> int:
@@ -139,6 +142,7 @@ def compare_dataset(name: str, results: Mapping[str, Any]) -> DatasetComparison:
                 quantile(cycles, 0.25),
                 quantile(cycles, 0.75),
                 _described(block),
+                tuple(str(v) for v in block.get("versions", ())),
             )
         )
     strategies.sort(key=lambda s: (_key(s.median), _key(s.q3), s.name))
@@ -177,9 +181,17 @@ def cycles_text(value: float | None, budget: int) -> str:
     return f">{budget}" if value is None else f"{value:g}"
 
 
-def plain_summary(comparisons: Sequence[DatasetComparison]) -> str:
+def quartiles_text(s: StrategyResult, budget: int) -> str:
+    """``10 to 14``, or ``— (one run)`` when a single run makes both quartiles the same number."""
+    if s.runs < 2:
+        return "— (one run)" if s.runs == 1 else "— (no runs)"
+    return f"{cycles_text(s.q1, budget)} to {cycles_text(s.q3, budget)}"
+
+
+def plain_summary(comparisons: Sequence[DatasetComparison], waiting: Sequence[str] = ()) -> str:
     """A few short sentences for a general reader: what was tried, which way needed the fewest tests on how many
-    sets, where no way was clearly ahead, and what this does not mean."""
+    sets, where no way was clearly ahead, the sets of the suite with no runs yet (``waiting``), and what this does
+    not mean."""
     names = sorted({s.name for c in comparisons for s in c.strategies})
     sets = len(comparisons)
     counts = [s.runs for c in comparisons for s in c.strategies]
@@ -213,6 +225,9 @@ def plain_summary(comparisons: Sequence[DatasetComparison]) -> str:
         sentences.append("Some ways have too few runs yet to rank them.")
     if any(s.unfinished for c in comparisons for s in c.strategies):
         sentences.append("A run that did not find a top result in time counts as worse than all runs that did.")
+    if waiting:
+        have = "set has" if len(waiting) == 1 else "sets have"
+        sentences.append(f"{len(waiting)} more {have} no runs yet: {_names(list(waiting))}.")
     these = "this set" if sets == 1 else "these sets"
     sentences.append(f"This says how the ways did on {these}. It may not hold for other data.")
     return " ".join(sentences)
@@ -233,9 +248,9 @@ def _verdict(c: DatasetComparison) -> str:
         )
     second = c.result(c.runner_up)
     spans = (
-        f"{c.leader}: median {cycles_text(lead.median, c.budget)}, quartiles {cycles_text(lead.q1, c.budget)} to "
-        f"{cycles_text(lead.q3, c.budget)}; {c.runner_up}: median {cycles_text(second.median, c.budget)}, "
-        f"quartiles {cycles_text(second.q1, c.budget)} to {cycles_text(second.q3, c.budget)}"
+        f"{c.leader}: median {cycles_text(lead.median, c.budget)}, quartiles {quartiles_text(lead, c.budget)}; "
+        f"{c.runner_up}: median {cycles_text(second.median, c.budget)}, "
+        f"quartiles {quartiles_text(second, c.budget)}"
     )
     if c.clear:
         return f"Clear winner: {c.leader}; its upper quartile is below the next strategy's lower quartile ({spans})."
@@ -250,13 +265,14 @@ def _table(c: DatasetComparison) -> str:
         ranked = "" if s.runs >= MIN_RUNS else f" (fewer than {MIN_RUNS} runs: not ranked)"
         rows.append(
             f"<tr><td>{esc(s.name)}{esc(mark)}{esc(ranked)}</td><td>{cycles_text(s.median, c.budget)}</td>"
-            f"<td>{cycles_text(s.q1, c.budget)} to {cycles_text(s.q3, c.budget)}</td>"
+            f"<td>{esc(quartiles_text(s, c.budget))}</td>"
             f"<td>{s.runs} of {s.planned}</td><td>{s.unfinished}</td></tr>"
         )
     return (
-        "<table><thead><tr><th>strategy</th><th>median experiments</th><th>quartiles (middle half of runs)</th>"
+        "<div class='scroll'><table><thead><tr><th>strategy</th><th>median experiments</th>"
+        "<th>quartiles (middle half of runs)</th>"
         f"<th>runs done</th><th>runs that did not get there within {c.budget}</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -316,6 +332,7 @@ def dataset_figure(c: DatasetComparison) -> Any:
     )
     fig.update_xaxes(title="strategy", tickmode="array", tickvals=list(range(len(names))), ticktext=names)
     fig.update_yaxes(title=f"experiments to {short} (experiments)", rangemode="tozero")
+    fig.update_layout(legend={"orientation": "h", "y": -0.3})  # below the plot: a phone's width stays the plot's
     return fig
 
 
@@ -370,6 +387,14 @@ def expert_section(
         f"depends on a censored run is given as >B. A clear winner has at least {MIN_RUNS} runs and its upper "
         f"quartile below the lower quartile of the next strategy with at least {MIN_RUNS} runs."
     )
+    behind: dict[str, list[str]] = {}
+    for c in comparisons:
+        for s in c.strategies:
+            known = behind.setdefault(s.name, [])
+            known.extend(v for v in s.versions if v not in known)
+    for name, versions in behind.items():
+        recorded = ", ".join(versions) if versions else "not recorded in its runs"
+        lines.append(f"Versions behind the numbers of {name} (as its runs recorded them): {recorded}.")
     lines.append(f"Versions writing this page: {_versions()}.")
     lines.append(f"Reproduce the runs (those in the folder are kept): kiln bench suite {suite} --out {folder}")
     lines.append(
@@ -392,9 +417,14 @@ def not_established(comparisons: Sequence[DatasetComparison]) -> list[str]:
 
 
 def suite_report_html(
-    all_results: Mapping[str, Mapping[str, Any]], *, suite_file: Path | None = None, out: Path | None = None
+    all_results: Mapping[str, Mapping[str, Any]],
+    *,
+    suite_file: Path | None = None,
+    out: Path | None = None,
+    waiting: Sequence[str] = (),
 ) -> str:
-    """The whole page (module docstring) from every dataset's results."""
+    """The whole page (module docstring) from every dataset's results; ``waiting``: the suite's datasets with no
+    runs yet."""
     from kiln.report.html import figure_html, page
 
     esc = html.escape
@@ -417,7 +447,7 @@ def suite_report_html(
     return page(
         title,
         f"<h1>{esc(title)}</h1>"
-        f"<h2>In plain words</h2><p class='plain'>{esc(plain_summary(comparisons))}</p>"
+        f"<h2>In plain words</h2><p class='plain'>{esc(plain_summary(comparisons, waiting))}</p>"
         f"<h2>What was compared</h2><ul>{compared}</ul>"
         "<p>Experiments count the initial ones. A run that did not get there within the budget is counted as "
         "worse than every run that did; a median or quartile that depends on such a run is shown as &gt;B.</p>"
@@ -429,11 +459,15 @@ def suite_report_html(
 
 
 def write_suite_report(
-    folder: Path, all_results: Mapping[str, Mapping[str, Any]], *, suite_file: Path | None = None
+    folder: Path,
+    all_results: Mapping[str, Mapping[str, Any]],
+    *,
+    suite_file: Path | None = None,
+    waiting: Sequence[str] = (),
 ) -> Path:
-    """Write ``folder/report.html`` (written whole or not at all); its path."""
+    """Write ``folder/report.html`` (written whole or not at all); its path. ``waiting``: datasets without runs."""
     from kiln.bench.suite_runs import write_atomically
 
     path = folder / "report.html"
-    write_atomically(path, suite_report_html(all_results, suite_file=suite_file, out=folder))
+    write_atomically(path, suite_report_html(all_results, suite_file=suite_file, out=folder, waiting=waiting))
     return path
