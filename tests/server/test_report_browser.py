@@ -1,5 +1,7 @@
 """The campaign report in a real browser (Debian's Chromium, headless, driven by Playwright): the page ``kiln
-report`` writes draws every figure, and the dashboard's Report button saves the server's report.
+report`` writes draws every figure, and the dashboard's Report button saves the server's report; a ``goal: map``
+campaign's report and a benchmark suite's report draw every figure too, and neither scrolls sideways on a 390 px
+wide phone.
 
 A figure counts as drawn when plotly made its plot with traces in it and its screenshot holds coloured pixels
 (the traces: plotly's colours, not the greys of axes, grid lines and text). Skipped when no Chromium is installed,
@@ -8,11 +10,14 @@ unless ``KILN_REQUIRE_BROWSER`` is set, as in test_dashboard_browser.py.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import math
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,9 +32,15 @@ from PIL import Image  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
+from kiln import Campaign, Objective, SearchSpace  # noqa: E402
 from kiln.cli.app import app as cli  # noqa: E402
+from kiln.objective.targets import Target  # noqa: E402
+from kiln.report.findings import campaign_findings  # noqa: E402
+from kiln.report.html import report_html  # noqa: E402
+from kiln.report.suite import suite_report_html  # noqa: E402
 from kiln.server.app import create_app  # noqa: E402
 from kiln.server.auth import create_token  # noqa: E402
+from kiln.space.parameters import Continuous  # noqa: E402
 from kiln.store import open_store  # noqa: E402
 from test_dashboard_browser import BROWSER_ARGS, films, serve  # noqa: E402
 
@@ -41,6 +52,8 @@ COLOURED = 20
 marker, the one failure of the failure map, is about 40."""
 INKED = 0.01
 """Least share of a figure's pixels that are not white."""
+PHONE = 390
+"""A phone's viewport width (px); the page may be at most 2 px wider (rounding) or it scrolls sideways."""
 
 
 @pytest.fixture
@@ -167,3 +180,63 @@ def test_the_report_opened_from_the_route_draws_in_its_sandbox(tmp_path: Path, p
         assert page.evaluate("() => window.origin") == "null"  # its scripts run away from the dashboard's origin
         check_figures(wait_drawn(page, FIGURES))
     store.close()
+
+
+def _suite_results() -> dict[str, Any]:
+    """Two datasets' synthetic results (as tests/report/test_suite_report.py builds them), one strategy with a
+    single censored run."""
+
+    def block(cycles: list[int | None]) -> dict[str, Any]:
+        return {"config": {"kind": "default"}, "runs_planned": 10, "cycles_per_run": {"top_0.5": cycles}}
+
+    def results(strategies: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        settings = {"budget": 50, "seed": 7, "initial": 2, "runs_planned": 10}
+        return {"dataset": {"N": 100}, "settings": settings, "strategies": strategies}
+
+    return {
+        "clear": results({"random": block([30, 34, 38, 41, 45, None]), "kiln": block([8, 10, 11, 12, 14, 15])}),
+        "overlap": results(
+            {"kiln": block([10, 14, 18, 22, 26]), "random": block([12, 16, 20, 24]), "ax": block([None])}
+        ),
+    }
+
+
+def _map_report(tmp_path: Path) -> str:
+    """The report of a ``goal: map`` campaign over two continuous parameters with 12 measured points: five
+    figures (the two partial dependences, the map, its std, the leave-one-out predictions)."""
+    space = SearchSpace([Continuous("x", 0.0, 1.0, unit="fraction"), Continuous("t", 0.0, 100.0, unit="degC")])
+    campaign = Campaign.create(
+        "mapped",
+        space=space,
+        objective=Objective(targets=(Target("hardness", unit="GPa"),), goal="map"),
+        store=f"sqlite:///{tmp_path / 'map.db'}",
+        seed=3,
+    )
+    points = [(i / 11, 100.0 * ((5 * i) % 12) / 11) for i in range(12)]
+    campaign.add_data([{"x": x, "t": t, "hardness": round(2.0 + math.sin(6.0 * x) + 0.02 * t, 4)} for x, t in points])
+    return report_html(campaign_findings(campaign))
+
+
+def _phone_width(page: Page) -> int:
+    """Narrow the viewport to ``PHONE`` px, wait (up to 15 s) until the page, its plots resized by plotly, fits it;
+    the page's width then (px)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.set_viewport_size({"width": PHONE, "height": 800})
+    with contextlib.suppress(PlaywrightTimeout):  # the assertion below says how wide it stayed
+        page.wait_for_function(f"() => document.documentElement.scrollWidth <= {PHONE + 2}", timeout=15_000)
+    return int(page.evaluate("() => document.documentElement.scrollWidth"))
+
+
+@pytest.mark.parametrize("which", ["suite", "map"])
+def test_the_suite_and_map_reports_draw_every_figure_and_fit_a_phone(tmp_path: Path, page: Page, which: str) -> None:
+    text = suite_report_html(_suite_results()) if which == "suite" else _map_report(tmp_path)
+    report = tmp_path / f"{which}.html"
+    report.write_text(text, encoding="utf-8")
+    expected = text.count('class="plotly-graph-div"')
+    assert expected == (2 if which == "suite" else 5), f"the {which} report holds {expected} figures"
+    page.goto(report.as_uri())
+    check_figures(wait_drawn(page, expected))
+    width = _phone_width(page)
+    assert width <= PHONE + 2, f"the {which} report is {width} px wide on a {PHONE} px phone: it scrolls sideways"
+    check_figures(wait_drawn(page, expected))  # redrawn at the phone's width, still with their traces
