@@ -35,7 +35,9 @@ def main() -> None:
         subprocess.run([kiln, "run", str(ROOT / "examples" / "p3ht.yaml"), "--store", store], check=True)
         campaign = Campaign.open(NAME, store=store)
         values = pool_values_from_dataset(campaign.domain, campaign.objective.target.name, "p3ht")
-        findings = campaign_findings(campaign, seed=0, pool_values=values, store_url="sqlite:///kiln-demo.db")
+        findings = campaign_findings(
+            campaign, seed=0, pool_values=values, store_url="sqlite:///kiln-demo.db", truth="p3ht"
+        )
     (HERE / "p3ht-report.pdf").write_bytes(report_pdf(findings))
     figures = report_figures(findings)
     lines = [
