@@ -51,6 +51,9 @@ def test_a_campaign_on_the_front_beats_random_and_one_below_it_does_not(tmp_path
     assert "We cannot yet say that this did better than picking tests at random." in plain_summary(flat)
     science = " ".join(scientist_section(win))
     assert "Hypervolume dominated by the 9 completed experiments" in science and "exact)" in science
+    (front,) = [f for f in report_figures(win) if f.key == "front"]
+    assert [s.name for s in front.series] == ["other experiments", "Pareto front"]
+    assert len(front.series[0].x) == 3 and len(front.series[1].x) == 6  # the three rows below the front are grey
     (figure,) = [f for f in report_figures(win) if f.key == "hypervolume"]
     assert [s.name for s in figure.series] == ["hypervolume so far", "random sampling, expected ± 1 std"]
 

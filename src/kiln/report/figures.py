@@ -158,17 +158,13 @@ def _effects(findings: Findings) -> list[Figure]:
 
 
 def _completed(findings: Findings, xname: str, yname: str | None) -> list[tuple[float, float]]:
-    """The completed experiments' (x, y) that ``Findings`` holds: the best, the Pareto front and a map's measured
-    points (when the map draws the same two parameters); each once."""
+    """The counted experiments' (x, y) (``Findings.points``)."""
     points: list[tuple[float, float]] = []
-    for found in [*([findings.best] if findings.best is not None else []), *findings.front]:
-        x, y = found.params.get(xname), found.params.get(yname) if yname else 0.0
+    for params, _ in findings.points:
+        x, y = params.get(xname), params.get(yname) if yname else 0.0
         if isinstance(x, int | float) and isinstance(y, int | float):
             points.append((float(x), float(y)))
-    for view in findings.maps:
-        if (view.xname, view.yname) == (xname, yname):
-            points.extend(zip(view.measured_x, view.measured_y, strict=True))
-    return list(dict.fromkeys(points))
+    return points
 
 
 def _failures(findings: Findings) -> Figure | None:
@@ -211,13 +207,24 @@ def _front(findings: Findings) -> Figure | None:
         return None
     a, b = targets[0], targets[1]
     pts = sorted((f.measured[0].value, f.measured[1].value) for f in findings.front if len(f.measured) >= 2)
-    series = Series("Pareto front", tuple(p[0] for p in pts), tuple(p[1] for p in pts), LINE_MARKERS)
+    front = Series("Pareto front", tuple(p[0] for p in pts), tuple(p[1] for p in pts), LINE_MARKERS)
+    on_front = set(pts)
+    others = [
+        (r[a.name], r[b.name])
+        for _, r in findings.points
+        if a.name in r and b.name in r and (r[a.name], r[b.name]) not in on_front
+    ]
+    dominated = Series(
+        "other experiments", tuple(p[0] for p in others), tuple(p[1] for p in others), MARKERS, colour="lightgrey"
+    )
+    series = (dominated, front) if others else (front,)
     return Figure(
         "front",
         label(a.name, a.unit),
         label(b.name, b.unit),
-        f"The trade-off, sorted by {a.name}: no experiment on the front beats another in both targets.",
-        (series,),
+        f"The trade-off, sorted by {a.name}: no experiment on the front beats another in both targets; grey ones "
+        "are beaten by one on the front.",
+        series,
     )
 
 

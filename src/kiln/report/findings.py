@@ -229,6 +229,8 @@ class Findings:
     hypervolume_exact: bool = True
     maps: tuple[MapView, ...] = ()
     map_error: MapError | None = None
+    points: tuple[tuple[dict[str, Any], dict[str, float]], ...] = ()
+    """Every counted experiment's (parameters, results), in creation order (the figures draw them)."""
 
 
 LIBRARIES = ("torch", "gpytorch", "botorch", "numpy", "scipy", "scikit-learn")
@@ -718,4 +720,5 @@ def campaign_findings(
         hypervolume_exact=exact,
         maps=tuple(maps),
         map_error=error,
+        points=tuple((dict(e.params), {k: float(v) for k, v in e.results.items()}) for e in counted),
     )
