@@ -8,6 +8,6 @@ install_poppler() {
         apt-get update -qq
         apt-get install -y -qq poppler-utils > /dev/null
     fi
-    pdftoppm -v 2>&1 | head -1
+    pdftoppm -v 2>&1 | sed -n 1p || true  # sed reads it all: no SIGPIPE under pipefail
     export KILN_REQUIRE_PDFTOPPM=1
 }
