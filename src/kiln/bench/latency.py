@@ -286,9 +286,10 @@ def run_latency(
 ) -> list[LatencyResult]:
     """Time every strategy on every case; one result per (strategy, case), strategies in the order given.
 
-    ``threads``: torch threads, the same for every strategy; 1 by default, the setting Kiln's GP code uses itself;
-    None leaves torch's setting alone. ``isolate``: run each strategy in a child process, stopped when a case
-    passes ``max_seconds`` (the case then counts as skipped); without it, a case runs to its end in this process.
+    ``threads``: torch and BLAS threads, the same for every strategy; 1 by default, the setting Kiln's GP code
+    uses itself; None leaves the libraries' settings alone. ``isolate``: run each strategy in a child process,
+    stopped when a case passes ``max_seconds`` (the case then counts as skipped); without it, a case runs to its
+    end in this process.
     """
     if repeats < 1:
         raise ValidationError("--repeats", repeats, "at least 1 repeat is required", "e.g. --repeats 3")
@@ -341,12 +342,27 @@ def warm_cases(cases: Sequence[Case]) -> tuple[Case, ...]:
     return tuple(warm + [Case(10, 0, t) for t in sorted({c.targets for c in cases if c.targets > 1})])
 
 
-def _prepare(name: str, threads: int | None, warm: Sequence[Case]) -> Strategy:
-    """The strategy, after one untimed recommendation on each ``warm`` case: imports, first compilation."""
+def limit_threads(threads: int | None) -> Callable[[], None]:
+    """Limit torch and every loaded BLAS library to ``threads`` threads in this process (None: leave them alone);
+    the function that restores the previous settings."""
     import torch
 
-    if threads is not None:
-        torch.set_num_threads(threads)
+    from kiln.models.gp import limit_blas_threads
+
+    if threads is None:
+        return lambda: None
+    blas, saved = limit_blas_threads(threads), torch.get_num_threads()
+    torch.set_num_threads(threads)
+
+    def restore() -> None:
+        blas.restore_original_limits()  # first: it also puts torch's OpenMP count back to its value at the limit
+        torch.set_num_threads(saved)
+
+    return restore
+
+
+def _prepare(name: str, warm: Sequence[Case]) -> Strategy:
+    """The strategy, after one untimed recommendation on each ``warm`` case: imports, first compilation."""
     strategy = make_strategy(name)
     for case in warm:
         domain, history = build_case(case, seed=1)
@@ -356,27 +372,23 @@ def _prepare(name: str, threads: int | None, warm: Sequence[Case]) -> Strategy:
 
 
 class _Local:
-    """Times a strategy in this process (torch's thread setting is restored by ``close``)."""
+    """Times a strategy in this process (torch's and BLAS's thread settings are restored by ``close``)."""
 
     def __init__(self, name: str, threads: int | None, warm: Sequence[Case]) -> None:
-        import torch
-
-        self.name, self.saved = name, torch.get_num_threads()
-        self.threads, self.warm = threads, warm
+        self.name, self.warm = name, warm
+        self.restore = limit_threads(threads)
         self.strategy: Strategy | None = None
 
     def run(self, case: Case, repeats: int, max_seconds: float, report: ProgressCallback) -> LatencyResult:
         if self.strategy is None:
             report(f"{self.name}: warm-up", False)
-            self.strategy = _prepare(self.name, self.threads, self.warm)
+            self.strategy = _prepare(self.name, self.warm)
         report(f"building {case.label}, n={case.n}", False)
         domain, history = build_case(case)
         return _time_case(self.name, self.strategy, case, domain, history, repeats, max_seconds, report)
 
     def close(self) -> None:
-        import torch
-
-        torch.set_num_threads(self.saved)
+        self.restore()
 
 
 class _Child:
@@ -444,7 +456,8 @@ class _Child:
 
 def _serve(conn: Any, name: str, threads: int | None, warm: Sequence[Case]) -> None:
     """The child process: prepare the strategy, then time each case it is sent until it is sent None."""
-    strategy = _prepare(name, threads, warm)
+    limit_threads(threads)
+    strategy = _prepare(name, warm)
     while (message := conn.recv()) is not None:
         case, repeats, max_seconds = message
         conn.send(("progress", f"building {case.label}, n={case.n}"))

@@ -290,9 +290,12 @@ def limit_torch_threads() -> int | None:
 def _init_worker(problem: PoolProblem | HVProblem | MapProblem, torch_threads: bool) -> None:
     global _WORKER_PROBLEM
     _WORKER_PROBLEM = problem
-    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = "1"
     if torch_threads:
+        from kiln.models.gp import limit_blas_threads
+
         limit_torch_threads()
+        limit_blas_threads(1)  # the variables above come too late for the BLAS libraries loaded already
 
 
 def _one_run(

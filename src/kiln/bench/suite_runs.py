@@ -253,11 +253,14 @@ def write_atomically(path: Path, text: str) -> None:
 Done = Callable[[SuiteUnit, dict[str, Any]], None]
 
 
-_THREAD_VARIABLES = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+_THREAD_VARIABLES = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
 def _one_thread() -> None:
+    from kiln.models.gp import limit_blas_threads
+
     os.environ.update(_THREAD_VARIABLES)
+    limit_blas_threads(1)  # the variables come too late for the BLAS libraries this process has loaded already
 
 
 def run_local(units: Iterable[SuiteUnit], jobs: int, done: Done) -> None:

@@ -67,7 +67,9 @@ def latency(
     max_seconds: Annotated[
         float, typer.Option(help="Time limit per case: a case estimated to take longer is skipped.")
     ] = 300.0,
-    threads: Annotated[int, typer.Option(help="Torch threads for every strategy (0: torch's default).")] = 1,
+    threads: Annotated[
+        int, typer.Option(help="Torch and BLAS threads for every strategy (0: the libraries' defaults).")
+    ] = 1,
 ) -> None:
     """Time one recommendation of Kiln's default strategy, plain BoTorch and each installed peer."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -114,7 +116,7 @@ def latency_table(
     cell = {(r.strategy, r.case): r.cell for r in results}
     table = Table(
         title=f"Seconds per recommendation (median of up to {repeats})",
-        caption=f"{setting['cpus']} CPUs, {setting['torch_threads']} torch thread(s)",
+        caption=f"{setting['cpus']} CPUs, {setting['torch_threads']} torch and BLAS thread(s)",
     )
     table.add_column("strategy", no_wrap=True)
     for case in cases:
