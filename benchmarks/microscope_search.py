@@ -10,7 +10,7 @@ instead of a strategy, its spectra measured the same way). Two scores, medians o
   ``kiln.lab.microscope.rewards.reward_map``) measured after each of ``--marks`` spectra;
 - the error of the reward map after that many spectra: the model of ``kiln.strategies.image_map`` predicts every
   pool pixel (the deep-kernel GP on the image patches for ``dkl``, Kiln's GP on the pixel coordinates otherwise)
-  and is compared with the noise-free reward over the pool (RMSE and R^2, ``kiln.bench.microscope.map_error``).
+  and is compared with the noise-free reward over the pool (RMSE and R^2, ``kiln.models.fit_error.rmse_r2``).
   ``random`` and ``raster`` have no model of their own: their map is that GP on (x, y) fitted to the spectra they
   measured, as for ``default``. The map is fitted only at the marks.
 
@@ -43,7 +43,6 @@ from kiln import Campaign, Objective
 from kiln.bench.microscope import (
     append_run,
     finished,
-    map_error,
     markdown_table,
     pool_mean,
     read_runs,
@@ -54,6 +53,7 @@ from kiln.lab.microscope.instrument import MicroscopeInstrument
 from kiln.lab.microscope.rewards import BUILTIN_REWARDS, reward_map
 from kiln.lab.microscope.samples import make_sample
 from kiln.lab.microscope.settings import MicroscopeSettings
+from kiln.models.fit_error import rmse_r2
 from kiln.space.pool_image import pixel_pool
 from kiln.strategies.base import History
 from kiln.strategies.image_map import image_map
@@ -111,7 +111,7 @@ def one_run(settings: Settings) -> dict[str, Any]:
             if n in marks:
                 history = History.from_experiments(campaign.experiments())
                 mapped = image_map(campaign.strategy, campaign.domain, campaign.objective, history, seed=run)
-                rmse, r2 = map_error(pool_mean(mapped, pool.image.pixels), truth)
+                rmse, r2 = rmse_r2(pool_mean(mapped, pool.image.pixels), truth)
                 errors.append({"n": n, "rmse": rmse, "r2": r2})
     return {
         **settings,

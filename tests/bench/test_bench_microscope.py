@@ -14,7 +14,6 @@ from kiln.bench.mapping import pool_error
 from kiln.bench.microscope import (
     append_run,
     finished,
-    map_error,
     markdown_table,
     pool_mean,
     read_runs,
@@ -22,6 +21,7 @@ from kiln.bench.microscope import (
     summary_rows,
 )
 from kiln.core.errors import ValidationError
+from kiln.models.fit_error import rmse_r2
 from kiln.models.gp import fit_gp
 from kiln.strategies.image_map import ImageMap
 
@@ -75,25 +75,13 @@ def test_a_bad_line_in_the_log_is_named(tmp_path: Path) -> None:
         read_runs(log)
 
 
-def test_map_error_on_known_maps() -> None:
-    truth = np.array([0.0, 1.0, 2.0, 3.0])
-    assert map_error(truth, truth) == (0.0, 1.0)
-    rmse, r2 = map_error(np.full(4, 1.5), truth)  # the mean: R^2 0
-    assert rmse == pytest.approx(np.sqrt(1.25)) and r2 == pytest.approx(0.0)
-    rmse, r2 = map_error(truth + 1.0, truth)
-    assert rmse == pytest.approx(1.0) and r2 == pytest.approx(1 - 4 / 5)
-    assert map_error(np.ones(3), np.zeros(3))[1] == 0.0  # a flat truth
-    with pytest.raises(ValidationError, match="shape"):
-        map_error(np.ones(3), np.ones(4))
-
-
-def test_map_error_agrees_with_pool_error() -> None:
+def test_rmse_r2_of_a_fit_agrees_with_pool_error() -> None:
     X = np.random.default_rng(1).random((30, 2))
     problem = PoolProblem.from_frame(pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": X[:, 0] ** 2}), ["a", "b"], "y")
     keys = [0, 3, 7, 11, 19]
     fitted = fit_gp(problem.pool.encoded[keys], problem.values[keys], seed=0, layout=problem.pool.kernel_layout)
     predicted, _ = fitted.posterior_mean_std(problem.pool.encoded)
-    assert map_error(predicted, problem.values) == pytest.approx(pool_error(problem, keys, seed=0))
+    assert rmse_r2(predicted, problem.values) == pytest.approx(pool_error(problem, keys, seed=0))
 
 
 def test_pool_mean_reads_the_grid_at_each_pool_pixel() -> None:

@@ -86,6 +86,7 @@ def evaluation_points(total: int, every: int) -> list[int]:
 
 def pool_error(problem: PoolProblem, keys: Sequence[int], *, seed: int) -> tuple[float, float]:
     """(RMSE, R^2) over every row of the pool of Kiln's GP fitted to the rows ``keys`` (their values)."""
+    from kiln.models.fit_error import rmse_r2
     from kiln.models.gp import fit_gp
 
     keys = list(keys)
@@ -96,10 +97,7 @@ def pool_error(problem: PoolProblem, keys: Sequence[int], *, seed: int) -> tuple
         predicted, _ = fitted.posterior_mean_std(problem.pool.encoded)
     else:
         predicted = np.full(len(values), float(measured.mean()))
-    residual = predicted - values
-    total = float(((values - values.mean()) ** 2).sum())
-    r2 = 1.0 - float((residual**2).sum()) / total if total > 0 else 0.0
-    return float(np.sqrt((residual**2).mean())), r2
+    return rmse_r2(predicted, values)
 
 
 def run_map_trajectory(

@@ -90,20 +90,6 @@ def finished(records: Iterable[Mapping[str, Any]]) -> set[RunKey]:
     return {run_key(record) for record in records}
 
 
-def map_error(predicted: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
-    """(RMSE, R^2) of a predicted map against the truth, both (N,) over the same pool rows, in the reward's units;
-    R^2 as in ``kiln.bench.mapping.pool_error``: 1 - SSE / SST (0 when the truth is flat)."""
-    import numpy as np
-
-    predicted, truth = np.asarray(predicted, dtype=float), np.asarray(truth, dtype=float)
-    if predicted.shape != truth.shape:
-        raise ValidationError("predicted map", predicted.shape, f"the truth's shape {truth.shape}", "one per pool row")
-    residual = predicted - truth
-    total = float(((truth - truth.mean()) ** 2).sum())
-    r2 = 1.0 - float((residual**2).sum()) / total if total > 0 else 0.0
-    return float(np.sqrt((residual**2).mean())), r2
-
-
 def pool_mean(found: ImageMap, pixels: np.ndarray) -> np.ndarray:
     """The predicted mean of an ``image_map`` at each pool row, (N,) in the target's units; ``pixels``: (N, 2), the
     pool's (x, y) per row (``pool.image.pixels``). Raises ValidationError before any measurement (no map)."""
@@ -203,7 +189,6 @@ __all__ = [
     "SummaryRow",
     "append_run",
     "finished",
-    "map_error",
     "markdown_table",
     "pool_mean",
     "read_runs",

@@ -69,6 +69,7 @@ def leave_one_out(gp: FittedGP) -> tuple[float, float]:
     """(RMSE in utility units, R^2) of the closed-form leave-one-out predictions of ``gp``'s training points."""
     import torch
 
+    from kiln.models.fit_error import rmse_r2
     from kiln.models.gp import covariance
 
     model = gp.model
@@ -80,9 +81,7 @@ def leave_one_out(gp: FittedGP) -> tuple[float, float]:
         errors = (inverse @ residual) / inverse.diagonal()
     errors_y = errors.numpy() * gp.y_std
     y = z.numpy() * gp.y_std + gp.y_mean
-    total = float(((y - y.mean()) ** 2).sum())
-    rmse = float((errors_y**2).mean() ** 0.5)
-    return rmse, (1.0 - float((errors_y**2).sum()) / total if total > 0 else 0.0)
+    return rmse_r2(y - errors_y, y)  # errors are y_i minus the prediction without point i
 
 
 def map_error(domain: Domain, objective: Objective, experiments: Sequence[Experiment], *, seed: int = 0) -> MapError:
