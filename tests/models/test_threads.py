@@ -42,3 +42,18 @@ def test_every_blas_library_runs_one_thread_inside_and_gets_its_count_back_after
         assert set(_blas_threads().values()) == {1}
     assert _blas_threads() == before
     assert torch.get_num_threads() == 2
+
+
+@pytest.mark.usefixtures("two_threads")
+def test_limit_threads_holds_until_its_restore_and_none_changes_nothing() -> None:
+    import torch
+
+    from kiln.models.gp import limit_threads
+
+    before = _blas_threads()
+    restore = limit_threads(1)
+    assert set(_blas_threads().values()) == {1} and torch.get_num_threads() == 1
+    restore()
+    assert _blas_threads() == before and torch.get_num_threads() == 2
+    limit_threads(None)()
+    assert _blas_threads() == before and torch.get_num_threads() == 2

@@ -342,25 +342,6 @@ def warm_cases(cases: Sequence[Case]) -> tuple[Case, ...]:
     return tuple(warm + [Case(10, 0, t) for t in sorted({c.targets for c in cases if c.targets > 1})])
 
 
-def limit_threads(threads: int | None) -> Callable[[], None]:
-    """Limit torch and every loaded BLAS library to ``threads`` threads in this process (None: leave them alone);
-    the function that restores the previous settings."""
-    import torch
-
-    from kiln.models.gp import limit_blas_threads
-
-    if threads is None:
-        return lambda: None
-    blas, saved = limit_blas_threads(threads), torch.get_num_threads()
-    torch.set_num_threads(threads)
-
-    def restore() -> None:
-        blas.restore_original_limits()  # first: it also puts torch's OpenMP count back to its value at the limit
-        torch.set_num_threads(saved)
-
-    return restore
-
-
 def _prepare(name: str, warm: Sequence[Case]) -> Strategy:
     """The strategy, after one untimed recommendation on each ``warm`` case: imports, first compilation."""
     strategy = make_strategy(name)
@@ -376,6 +357,8 @@ class _Local:
 
     def __init__(self, name: str, threads: int | None, warm: Sequence[Case]) -> None:
         self.name, self.warm = name, warm
+        from kiln.models.gp import limit_threads
+
         self.restore = limit_threads(threads)
         self.strategy: Strategy | None = None
 
@@ -456,6 +439,8 @@ class _Child:
 
 def _serve(conn: Any, name: str, threads: int | None, warm: Sequence[Case]) -> None:
     """The child process: prepare the strategy, then time each case it is sent until it is sent None."""
+    from kiln.models.gp import limit_threads
+
     limit_threads(threads)
     strategy = _prepare(name, warm)
     while (message := conn.recv()) is not None:

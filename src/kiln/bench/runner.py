@@ -1,7 +1,7 @@
 """Running a pool benchmark: loading the data, many seeded runs in parallel processes, and the results file.
 
 Run r of every strategy starts from the same initial candidates: they derive from ``run_seed(seed, r)`` only (see
-``kiln.bench.backtest``). Results do not depend on ``jobs`` or on scheduling: torch uses one thread everywhere.
+``kiln.bench.backtest``). Results do not depend on ``jobs`` or on scheduling: torch and BLAS use one thread everywhere.
 """
 
 from __future__ import annotations
@@ -276,26 +276,14 @@ def _needs_torch(entries: Sequence[StrategyEntry]) -> bool:
     return any(entry.peer or (entry.config or {}).get("kind") not in _NUMPY_ONLY for entry in entries)
 
 
-def limit_torch_threads() -> int | None:
-    """One torch thread in this process; the previous thread count, or None without torch."""
-    try:
-        import torch
-    except ImportError:
-        return None
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    return previous
-
-
 def _init_worker(problem: PoolProblem | HVProblem | MapProblem, torch_threads: bool) -> None:
     global _WORKER_PROBLEM
     _WORKER_PROBLEM = problem
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = "1"
     if torch_threads:
-        from kiln.models.gp import limit_blas_threads
+        from kiln.models.gp import limit_threads
 
-        limit_torch_threads()
-        limit_blas_threads(1)  # the variables above come too late for the BLAS libraries loaded already
+        limit_threads(1)  # the variables above come too late for the BLAS libraries loaded already
 
 
 def _one_run(
@@ -352,17 +340,16 @@ def run_bench(
 
     jobs, torch_threads = min(settings.jobs, len(tasks)), _needs_torch(entries)
     if jobs <= 1:
-        previous, saved = limit_torch_threads() if torch_threads else None, _WORKER_PROBLEM
+        from kiln.models.gp import limit_threads
+
+        restore, saved = limit_threads(1 if torch_threads else None), _WORKER_PROBLEM
         _WORKER_PROBLEM = problem
         try:
             for entry, run in tasks:
                 collect(entry, run, _one_run(entry, run, settings))
         finally:
             _WORKER_PROBLEM = saved
-            if previous is not None:
-                import torch
-
-                torch.set_num_threads(previous)
+            restore()
     else:
         import multiprocessing
 

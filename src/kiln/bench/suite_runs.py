@@ -155,12 +155,12 @@ def failure(unit: SuiteUnit, why: str) -> dict[str, Any]:
 
 
 def run_unit(unit: SuiteUnit) -> dict[str, Any]:
-    """Run ``unit`` in this process (torch on one thread): its result record, or ``{"error": message}`` when the
-    strategy fails (any exception: a peer library's numerical failure is reported, not fatal)."""
+    """Run ``unit`` in this process (torch and BLAS on one thread): its result record, or ``{"error": message}``
+    when the strategy fails (any exception: a peer library's numerical failure is reported, not fatal)."""
     from kiln.bench.backtest import run_seed, run_trajectory
-    from kiln.bench.runner import limit_torch_threads
+    from kiln.models.gp import limit_threads
 
-    limit_torch_threads()
+    limit_threads(1)
     try:
         trajectory = run_trajectory(
             dataset_problem(unit.dataset)[0],
@@ -257,10 +257,10 @@ _THREAD_VARIABLES = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_N
 
 
 def _one_thread() -> None:
-    from kiln.models.gp import limit_blas_threads
+    from kiln.models.gp import limit_threads
 
     os.environ.update(_THREAD_VARIABLES)
-    limit_blas_threads(1)  # the variables come too late for the BLAS libraries this process has loaded already
+    limit_threads(1)  # the variables come too late for the BLAS libraries this process has loaded already
 
 
 def run_local(units: Iterable[SuiteUnit], jobs: int, done: Done) -> None:
@@ -274,17 +274,14 @@ def run_local(units: Iterable[SuiteUnit], jobs: int, done: Done) -> None:
 
     todo = list(units)
     if jobs <= 1 or len(todo) <= 1:
-        from kiln.bench.runner import limit_torch_threads
+        from kiln.models.gp import limit_threads
 
-        previous = limit_torch_threads()
+        restore = limit_threads(1)
         try:
             for unit in todo:
                 done(unit, run_unit(unit))
         finally:
-            if previous is not None:
-                import torch
-
-                torch.set_num_threads(previous)
+            restore()
         return
     import multiprocessing
 

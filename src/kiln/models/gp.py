@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -147,6 +147,23 @@ def limit_blas_threads(limit: int) -> Any:
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=limit, user_api="blas")
+
+
+def limit_threads(threads: int | None = THREADS) -> Callable[[], None]:
+    """Limit torch and every loaded BLAS library to ``threads`` threads in this process until the returned
+    function is called, which restores the previous settings (None: leave them alone, import nothing)."""
+    if threads is None:
+        return lambda: None
+    import torch
+
+    blas, saved = limit_blas_threads(threads), torch.get_num_threads()
+    torch.set_num_threads(threads)
+
+    def restore() -> None:
+        blas.restore_original_limits()  # first: it also puts torch's OpenMP count back to its value at the limit
+        torch.set_num_threads(saved)
+
+    return restore
 
 
 @contextmanager
