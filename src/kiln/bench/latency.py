@@ -356,9 +356,9 @@ class _Local:
     """Times a strategy in this process (torch's and BLAS's thread settings are restored by ``close``)."""
 
     def __init__(self, name: str, threads: int | None, warm: Sequence[Case]) -> None:
-        self.name, self.warm = name, warm
         from kiln.models.gp import limit_threads
 
+        self.name, self.warm = name, warm
         self.restore = limit_threads(threads)
         self.strategy: Strategy | None = None
 

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kiln.core.errors import SpecError, ValidationError
@@ -137,31 +137,36 @@ def check_kernel(kind: str, field: str = "kernel") -> str:
 
 
 _threads_lock = threading.Lock()
-_threads_state: dict[str, Any] = {"depth": 0, "saved": 0, "blas": None}
+_threads_state: dict[str, Any] = {"depth": 0, "restore": None}
 
 
-def limit_blas_threads(limit: int) -> Any:
-    """Limit every BLAS library loaded in this process (numpy's, scipy's own OpenBLAS that L-BFGS-B calls, torch's)
-    to ``limit`` threads; the threadpoolctl limiter, whose ``restore_original_limits()`` undoes it."""
-    import scipy.linalg  # noqa: F401  (loads scipy's OpenBLAS before the libraries are listed)
-    from threadpoolctl import threadpool_limits
+@cache
+def _blas_libraries() -> Any:
+    """threadpoolctl's controller of the BLAS libraries of this process, listed once (a listing takes about a
+    millisecond, a limit through the controller 0.04 ms). numpy's, scipy's own OpenBLAS (which L-BFGS-B calls) and
+    torch's are loaded first so that they are among them."""
+    import scipy.linalg  # noqa: F401
+    import torch  # noqa: F401
+    from threadpoolctl import ThreadpoolController
 
-    return threadpool_limits(limits=limit, user_api="blas")
+    return ThreadpoolController()
 
 
 def limit_threads(threads: int | None = THREADS) -> Callable[[], None]:
-    """Limit torch and every loaded BLAS library to ``threads`` threads in this process until the returned
-    function is called, which restores the previous settings (None: leave them alone, import nothing)."""
+    """Limit torch and the BLAS libraries (``_blas_libraries``) to ``threads`` threads in this process until the
+    returned function is called, which restores the previous settings (None: leave them alone, import nothing)."""
     if threads is None:
         return lambda: None
     import torch
 
-    blas, saved = limit_blas_threads(threads), torch.get_num_threads()
-    torch.set_num_threads(threads)
+    blas, saved = _blas_libraries().limit(limits=threads, user_api="blas"), torch.get_num_threads()
+    if saved != threads:
+        torch.set_num_threads(threads)
 
     def restore() -> None:
         blas.restore_original_limits()  # first: it also puts torch's OpenMP count back to its value at the limit
-        torch.set_num_threads(saved)
+        if torch.get_num_threads() != saved:
+            torch.set_num_threads(saved)
 
     return restore
 
@@ -174,12 +179,7 @@ def torch_threads(limit: int = THREADS) -> Iterator[None]:
 
     with _threads_lock:
         if _threads_state["depth"] == 0:
-            # threadpoolctl's restore also resets torch's OpenMP count to its value here, so the BLAS limiter is
-            # made before torch's count is lowered and restored before torch's count is put back.
-            _threads_state["blas"] = limit_blas_threads(limit)
-            _threads_state["saved"] = torch.get_num_threads()
-            if _threads_state["saved"] > limit:
-                torch.set_num_threads(limit)
+            _threads_state["restore"] = limit_threads(min(limit, torch.get_num_threads()))
         _threads_state["depth"] += 1
     try:
         yield
@@ -187,9 +187,7 @@ def torch_threads(limit: int = THREADS) -> Iterator[None]:
         with _threads_lock:
             _threads_state["depth"] -= 1
             if _threads_state["depth"] == 0:
-                _threads_state["blas"].restore_original_limits()
-                if torch.get_num_threads() != _threads_state["saved"]:
-                    torch.set_num_threads(_threads_state["saved"])
+                _threads_state["restore"]()
 
 
 @contextmanager
