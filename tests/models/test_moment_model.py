@@ -30,6 +30,16 @@ def test_samples_from_base_samples_equal_gpytorchs_with_their_gradients(q: int) 
     torch.testing.assert_close(grad, want_grad, rtol=1e-7, atol=1e-10)
 
 
+def test_samples_with_several_sample_and_batch_dimensions_equal_gpytorchs() -> None:
+    X = torch.tensor(RNG.random((2, 5, 3, 3)), dtype=torch.float64)  # two t-batch dimensions, q = 3
+    posterior = FITTED.posterior_model.posterior(X)
+    base = torch.randn(4, 6, 2, 5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    got = posterior.rsample_from_base_samples(torch.Size([4, 6]), base)
+    want = GPyTorchPosterior(posterior.distribution).rsample_from_base_samples(torch.Size([4, 6]), base)
+    assert got.shape == (4, 6, 2, 5, 3, 1)
+    torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-12)
+
+
 def test_base_samples_of_another_shape_are_refused() -> None:
     posterior = FITTED.posterior_model.posterior(torch.tensor(RNG.random((2, 3, 3)), dtype=torch.float64))
     with pytest.raises(RuntimeError, match="sample_shape"):

@@ -131,7 +131,9 @@ def _moment_model_class() -> type:
                     f"Got {sample_shape=} and {base_samples.shape=}."
                 )
             base = base_samples.to(self.root.dtype)
-            spread = self.root * base if self.diagonal else (self.root @ base.unsqueeze(-1)).squeeze(-1)
+            # einsum contracts each batch's factor with its base samples; ``root @ base.unsqueeze(-1)`` would
+            # broadcast the factor over the sample dimension first (a copy per sample, 30-60x slower)
+            spread = self.root * base if self.diagonal else torch.einsum("...ij,...j->...i", self.root, base)
             return (self.distribution.loc + spread).unsqueeze(-1)
 
     class MomentModel(Model):  # type: ignore[misc]
