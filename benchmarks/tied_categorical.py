@@ -1,0 +1,100 @@
+"""Experiment: `kiln bench pool` with a categorical-aware Matern-5/2 kernel (one lengthscale per categorical).
+
+Kiln's default GP gives every model column its own lengthscale (ARD), so a categorical parameter's one-hot columns
+get one lengthscale each: after one poor result with some choice, that choice's own lengthscale can shrink and the
+model ranks every candidate with it low. This experiment ties the lengthscales of each categorical's one-hot columns
+(one per categorical, one per numeric column; the same prior and constraint as Kiln's Matern-5/2) and runs the pool
+backtest with it, in process. It is not a Kiln setting: it replaces the "matern52" kernel factory for this process
+only, and reads the groups of columns from each pool as it is built. Run with ``--jobs 1`` (worker processes would
+not see the replacement):
+
+    .venv/bin/python benchmarks/tied_categorical.py bench pool --dataset suzuki-ii --budget 40 --runs 20 -s kiln \
+        --jobs 1 --out ii-tied.json
+
+Every argument after the script's name goes to ``kiln``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+import torch
+from botorch.models.utils.gpytorch_modules import SQRT2, SQRT3
+from gpytorch.constraints import GreaterThan
+from gpytorch.kernels import MaternKernel
+from gpytorch.priors import LogNormalPrior
+
+import kiln.models.gp as gp
+from kiln.space.pool import CandidatePool
+
+GROUPS: dict[str, list[int] | None] = {"index": None}
+"""The group of each model column of the pool built last (numeric columns first, then each categorical's block)."""
+
+
+class TiedMatern(MaternKernel):  # type: ignore[misc]
+    """Matern-5/2 whose d lengthscales are g free values, column j taking value ``index[j]``."""
+
+    def __init__(self, index: list[int], prior: Any, constraint: Any) -> None:
+        super().__init__(nu=2.5, ard_num_dims=max(index) + 1, lengthscale_constraint=constraint)
+        self.register_buffer("index", torch.as_tensor(index, dtype=torch.long))
+        self.register_prior("lengthscale_prior", prior, lambda m: m.free_lengthscales, lambda m, v: m.set_free(v))
+
+    @property
+    def free_lengthscales(self) -> torch.Tensor:
+        return self.raw_lengthscale_constraint.transform(self.raw_lengthscale)
+
+    def set_free(self, value: torch.Tensor) -> None:
+        self.initialize(raw_lengthscale=self.raw_lengthscale_constraint.inverse_transform(value))
+
+    @property
+    def lengthscale(self) -> torch.Tensor:
+        return self.free_lengthscales[..., self.index]
+
+    @lengthscale.setter
+    def lengthscale(self, value: torch.Tensor) -> None:
+        self.set_free(value)
+
+
+def tied_matern52(d: int, ard: bool = True) -> Any:
+    """Kiln's Matern-5/2 factory with the pool's categorical groups tied (Kiln's own kernel where they do not
+    apply: isotropic, or inputs of another width)."""
+    index = GROUPS["index"]
+    if index is None or not ard or len(index) != d:
+        return gp.scaled(gp.matern52_base(d, ard))
+    prior = LogNormalPrior(loc=SQRT2 + 0.5 * math.log(d), scale=SQRT3)
+    constraint = GreaterThan(2.5e-2, transform=torch.exp, inv_transform=torch.log, initial_value=prior.mode)
+    return gp.scaled(TiedMatern(index, prior, constraint))
+
+
+def column_groups(pool: CandidatePool) -> list[int]:
+    """The group of each model column: one per numeric column, one per categorical's encoded block."""
+    index = [g for g in range(int(sum(pool.numeric)))]
+    group = len(index)
+    for j, column in enumerate(pool.columns):
+        if not pool.numeric[j]:
+            choices = {row[j] for row in pool.rows}
+            index.extend([group] * pool.encodings[column].width(len(choices)))
+            group += 1
+    return index
+
+
+def main() -> None:
+    from kiln.cli.app import main as kiln
+
+    built = CandidatePool.__init__
+
+    def remembering(self: CandidatePool, *args: Any, **kwargs: Any) -> None:
+        built(self, *args, **kwargs)
+        index = column_groups(self)
+        GROUPS["index"] = index if len(index) == self.dim else None
+
+    CandidatePool.__init__ = remembering  # type: ignore[method-assign]
+    gp.KERNELS["matern52"] = tied_matern52
+    sys.argv = ["kiln", *sys.argv[1:]]
+    kiln()
+
+
+if __name__ == "__main__":
+    main()
