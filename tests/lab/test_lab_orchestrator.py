@@ -31,11 +31,26 @@ def campaign(store_url: str) -> Campaign:
 
 def test_keeps_k_in_flight_over_several_instruments(campaign: Campaign) -> None:
     events: list[LoopEvent] = []
-    slow = SimulatedInstrument(value, name="slow", latency=0.03, seed=1)
-    fast = SimulatedInstrument(value, name="fast", latency=0.01, seed=2)
+    full = asyncio.Event()  # set once k experiments have been dispatched: none finishes before that
+
+    def record(event: LoopEvent) -> None:
+        events.append(event)
+        if sum(e.kind == "dispatched" for e in events) >= 4:
+            full.set()
+
+    def gated(latency: float) -> Any:
+        async def measure(params: Mapping[str, Any]) -> dict[str, float]:
+            await full.wait()
+            await asyncio.sleep(latency)
+            return value(params)
+
+        return measure
+
+    slow = CallableInstrument(gated(0.03), name="slow")
+    fast = CallableInstrument(gated(0.01), name="fast")
     summary = Orchestrator(
-        campaign, [slow, fast], in_flight=4, stop=StopRules(budget=24), on_event=events.append
-    ).run_sync()
+        campaign, [slow, fast], in_flight=4, stop=StopRules(budget=24), timeout=60, on_event=record
+    ).run_sync()  # should fewer than k ever be sent at once, the gate stays shut and the experiments time out
     assert summary.stopped_by == "budget" and summary.total == 24 and summary.finished == 24
     stored = campaign.experiments()
     assert len(stored) == 24 and all(e.status is ExperimentStatus.COMPLETED for e in stored)
@@ -113,7 +128,7 @@ def test_stop_rules(campaign: Campaign) -> None:
     assert summary.stopped_by == "patience" and summary.finished >= 3
     slow = SimulatedInstrument(value, name="slow", latency=0.05)
     summary = Orchestrator(campaign, [slow], in_flight=2, stop=StopRules(max_seconds=0.2)).run_sync()
-    assert summary.stopped_by == "max_seconds" and 0.2 <= summary.seconds < 2.0
+    assert summary.stopped_by == "max_seconds" and summary.seconds >= 0.2
 
 
 def test_runs_until_the_pool_is_exhausted(store_url: str) -> None:
