@@ -54,6 +54,7 @@ def test_pool_command_end_to_end(csv: Path, tmp_path: Path) -> None:
     first = ok(kiln(*common, "--jobs", 1, "--out", tmp_path / "one.json", "--plot", tmp_path / "one.html"))
     assert "kiln" in first.stdout and "random" in first.stdout and "Top% 0.8" in first.stdout
     assert "N = 54 candidates (60 rows)" in first.stderr
+    assert "runs: 2/4 done after" in first.stderr and "runs: 4/4 done after" in first.stderr  # not a terminal
 
     results = json.loads((tmp_path / "one.json").read_text())
     assert results["dataset"] | {"threshold": None} == {

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from kiln.cli.help import KilnGroup
+from kiln.cli.run_progress import run_progress
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -138,8 +139,6 @@ def pool(
     """Backtest strategies on a pool of measured candidates: how fast each finds the best 5 % (one target), or
     the pool's Pareto front (HV%: several targets or an outcome constraint), or with --goal map how fast each
     learns a model of the whole pool."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from kiln.bench.backtest import PoolProblem
     from kiln.bench.hv_backtest import HVProblem
     from kiln.bench.registry import resolve_strategies
@@ -230,12 +229,8 @@ def pool(
     )
     for column, line in problem.pool.describe_encodings().items():  # how Kiln's models see each text column
         err.print(f"  {column}: {line}", highlight=False, soft_wrap=True)
-    columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=False) as progress:
-        task = progress.add_task("runs", total=settings.runs * len(entries))
-        trajectories = run_bench(
-            problem, entries, settings, on_progress=lambda done, total: progress.update(task, completed=done)
-        )
+    with run_progress(err, settings.runs * len(entries)) as update:
+        trajectories = run_bench(problem, entries, settings, on_progress=update)
     if isinstance(problem, HVProblem):
         results = hv_results_json(problem, meta, settings, entries, trajectories)
         console.print(_hv_table(results, meta.name, settings.runs, settings.budget))
@@ -269,8 +264,6 @@ def _map_pool(
 ) -> None:
     """``kiln bench pool --goal map``: map backtests (``kiln.bench.mapping``) with a progress bar, a table of
     R^2 and the experiments to R^2 0.8 / 0.9, and the optional JSON results and plot."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from kiln.bench.mapping import MapProblem, map_results_json
     from kiln.bench.registry import MAP_STRATEGIES, resolve_strategies
     from kiln.bench.runner import check_settings, check_strategies, load_problem, run_bench
@@ -300,12 +293,8 @@ def _map_pool(
         highlight=False,
         soft_wrap=True,
     )
-    columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=False) as progress:
-        task = progress.add_task("runs", total=settings.runs * len(entries))
-        trajectories = run_bench(
-            problem, entries, settings, on_progress=lambda done, total: progress.update(task, completed=done)
-        )
+    with run_progress(err, settings.runs * len(entries)) as update:
+        trajectories = run_bench(problem, entries, settings, on_progress=update)
     results = map_results_json(problem, meta, settings, entries, trajectories)
     console.print(_map_table(results, meta.name, settings.runs, settings.budget))
     if out is not None:
@@ -422,15 +411,6 @@ def suite(
     written."""
     import os
 
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     from kiln.bench.suite import SuiteProgress, run_suite
     from kiln.bench.suite_spec import load_suite
     from kiln.cli.app import err
@@ -453,9 +433,7 @@ def suite(
             soft_wrap=True,
         )
         return
-    columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=False) as progress:
-        task = progress.add_task("runs", total=None)
+    with run_progress(err, None, remaining=True) as update:
 
         def started(state: SuiteProgress) -> None:
             err.print(
@@ -463,10 +441,10 @@ def suite(
                 highlight=False,
                 soft_wrap=True,
             )
-            progress.update(task, total=state.total, completed=state.skipped)
+            update(state.skipped, state.total)
 
         def advanced(state: SuiteProgress) -> None:
-            progress.update(task, completed=state.skipped + state.finished + len(state.failures))
+            update(state.skipped + state.finished + len(state.failures), None)
 
         def execute(address: str | None) -> None:
             run_suite(spec, folder, jobs=workers, ray_address=address, on_start=started, on_progress=advanced)
