@@ -45,6 +45,35 @@ def test_the_acquisition_chosen_for_the_number_of_targets(setting: str, targets:
     assert chosen_acquisition(setting, targets) == kind
 
 
+@pytest.mark.parametrize(("setting", "targets"), [("auto", 1), ("auto", 2), ("qlognparego", 3), ("auto", 6)])
+def test_unmet_constraints_choose_the_probability_of_feasibility_whatever_the_setting(
+    setting: str, targets: int
+) -> None:
+    assert chosen_acquisition(setting, targets, unmet=True) == "qlogpof"
+
+
+def test_the_probability_of_feasibility_rises_where_the_constraint_probably_holds() -> None:
+    """The constrained quantity c = 1 - x must be >= 0.5 (slack 0.5 - c); every observed x > 0.5 breaks it. The
+    target rises with x, and does not enter: the best point is on the low side, where the target is worst."""
+    seen = X[X[:, 0] > 0.55]
+    fitted = fit_model_list([(seen, seen[:, 0]), (seen, 1.0 - seen[:, 0])], ["y", "c"])
+    outcomes = Outcomes(((0, identity),), ((1, lambda c: 0.5 - c),))
+    acquisition = build_mo_acquisition("qlogpof", fitted, outcomes, baseline=seen, seed=0)
+    values = score_points(acquisition, GRID)
+    assert np.all(values <= 1e-9)  # a log probability
+    assert float(GRID[int(np.argmax(values)), 0]) < 0.5
+    assert values[0] > values[-1] + 1.0
+    busy = build_mo_acquisition("qlogpof", fitted, outcomes, baseline=seen, pending=GRID[:1], seed=0)
+    with_busy = score_points(busy, GRID)  # a point in flight that probably holds: then any batch with it does
+    assert with_busy[-1] > values[-1] + 1.0 and np.all(with_busy >= values - 0.05)
+
+
+def test_the_probability_of_feasibility_needs_constraints() -> None:
+    fitted = fit_model_list([(X, X[:, 0])], ["y"])
+    with pytest.raises(ValidationError, match="outcome constraints"):
+        build_mo_acquisition("qlogpof", fitted, Outcomes(((0, identity),)), baseline=X)
+
+
 def test_an_unknown_acquisition_is_refused_with_the_known_ones() -> None:
     with pytest.raises(ValidationError, match="qlognparego"):
         chosen_acquisition("ehvi", 2)

@@ -61,6 +61,7 @@ def x_of(k: int) -> float:
         ({"kernel": "cubic"}, "kernel"),
         ({"ard": "yes"}, "ard"),
         ({"feasibility": 1}, "feasibility"),
+        ({"feasibility_first": "no"}, "feasibility_first"),
         ({"raw_samples": 1}, "raw_samples"),
         ({"restarts": 0}, "restarts"),
         ({"raw_samples": 8, "restarts": 9}, "restarts"),
@@ -77,6 +78,9 @@ def test_the_kind_is_registered_and_its_config_round_trips() -> None:
     assert config["kind"] == "multi"
     assert strategy_from_config(config) == strategy
     assert strategy_from_config("multi") == MultiObjectiveStrategy()
+    assert "feasibility_first" not in config  # off: configs stored before the option existed read the same
+    seeking = MultiObjectiveStrategy(feasibility_first=True)
+    assert seeking.to_config()["feasibility_first"] is True and strategy_from_config(seeking.to_config()) == seeking
 
 
 # --------------------------------------------------------------------------------------------- what is modelled
@@ -144,6 +148,27 @@ def test_an_outcome_constraint_keeps_a_single_target_inside_it(acquisition: str)
     [inside] = strategy.propose(LINE, bound, h, 1, seed=0)
     assert x_of(int(without.candidate or 0)) > 0.8
     assert 0.2 < x_of(int(inside.candidate or 0)) <= 0.45
+
+
+@pytest.mark.parametrize("targets", [1, 2])
+def test_feasibility_first_seeks_the_constraints_while_no_experiment_meets_them(targets: int) -> None:
+    """yield (and purity) grow with x; stability = 1 - x must stay >= 0.6 (x <= 0.4), and every experiment so far
+    is at x >= 0.6. Improvement would go right; the probability of feasibility goes left."""
+    bound = Objective((Target("yield"), Target("purity"))[:targets], (OutcomeConstraint("stability", ">=", 0.6),))
+    quantities = {"yield": lambda x: x, "purity": lambda x: x**2, "stability": lambda x: 1 - x}
+    h = line_history(line_results([24, 28, 32, 36, 40], **quantities))
+    assert build_problem(LINE, bound, h).unmet
+    [proposal] = MultiObjectiveStrategy(feasibility_first=True).propose(LINE, bound, h, 1, seed=0)
+    assert x_of(int(proposal.candidate or 0)) <= 0.45
+    from kiln.models.model_list import fit_model_list
+
+    problem = build_problem(LINE, bound, h)
+    fitted = fit_model_list(problem.columns, problem.names)
+    assert AcquisitionChooser("auto", fitted, problem, feasibility_first=True).kind == "qlogpof"
+    assert AcquisitionChooser("auto", fitted, problem).kind == ("qlognei" if targets == 1 else "qlognehvi")  # off
+    met = line_history(line_results([12, 24, 28, 32, 36, 40], **quantities))  # x = 0.3 meets it
+    assert not build_problem(LINE, bound, met).unmet
+    assert not build_problem(LINE, Objective((Target("yield"),)), h).unmet  # no constraint: nothing to meet
 
 
 def test_a_range_target_is_sought_inside_its_window() -> None:

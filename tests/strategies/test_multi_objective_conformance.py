@@ -27,6 +27,7 @@ from kiln.strategies.multi_objective import MultiObjectiveStrategy
 STRATEGIES: dict[str, Strategy] = {
     "multi (qLogNEHVI)": MultiObjectiveStrategy(),
     "multi (qLogNParEGO)": MultiObjectiveStrategy(acquisition="qlognparego"),
+    "multi (feasibility first)": MultiObjectiveStrategy(feasibility_first=True),
     "default": DefaultStrategy(),
 }
 COMPLETED, PENDING, FAILED = ExperimentStatus.COMPLETED, ExperimentStatus.PENDING, ExperimentStatus.FAILED

@@ -4,7 +4,9 @@ Stock BoTorch acquisitions on the list of Kiln's fast GPs:
 - "qlognehvi": qLogNEHVI, the log noisy expected hypervolume improvement (two or more targets);
 - "qlognparego": qLogNParEGO, log noisy expected improvement of a random Chebyshev scalarisation (a fresh random
   weight vector per proposal; two or more targets);
-- "qlognei": qLogNEI, log noisy expected improvement of a single target (or of a scalar utility).
+- "qlognei": qLogNEI, log noisy expected improvement of a single target (or of a scalar utility);
+- "qlogpof": qLogProbabilityOfFeasibility, the log probability that the outcome constraints hold, in place of the
+  others while no completed experiment satisfies them, where asked for (see ``chosen_acquisition``).
 
 Each GP models a quantity in lab units (standardised internally). The objective is a Monte Carlo multi-output
 objective: posterior samples are mapped back to lab units and through each target's ``score`` (its maximisation-
@@ -91,10 +93,14 @@ def check_mo_acquisition(kind: str, field: str = "acquisition") -> str:
     return kind
 
 
-def chosen_acquisition(kind: str, targets: int) -> str:
+def chosen_acquisition(kind: str, targets: int, unmet: bool = False) -> str:
     """The acquisition that setting ``kind`` gives with ``targets`` objectives: "qlognei", "qlognehvi" or
-    "qlognparego"."""
+    "qlognparego"; with ``unmet`` (outcome constraints that no completed experiment meets, to be sought first:
+    the multi-objective strategy's ``feasibility_first``) "qlogpof" whatever the setting, the probability of
+    feasibility alone, as in Optuna's constrained GP sampler and Gelbart et al. (2014)."""
     check_mo_acquisition(kind)
+    if unmet:
+        return "qlogpof"
     if targets <= 1:
         return "qlognei"
     if kind == "auto":
@@ -182,8 +188,8 @@ def build_mo_acquisition(
     reference: Sequence[float] | None = None,
     seed: int = 0,
 ) -> AcquisitionFunction:
-    """The acquisition ``kind`` ("qlognehvi", "qlognparego" or "qlognei"; see ``chosen_acquisition``) on the
-    model list.
+    """The acquisition ``kind`` ("qlognehvi", "qlognparego", "qlognei" or "qlogpof"; see ``chosen_acquisition``)
+    on the model list.
 
     Args:
         baseline: model coordinates of the completed experiments (n x d), pruned to the possibly optimal ones.
@@ -215,9 +221,18 @@ def build_mo_acquisition(
 
     single = GenericMCObjective(first)
     multi = GenericMCMultiOutputObjective(objective)
-    if kind not in ("qlognei", "qlognehvi", "qlognparego"):
-        raise ValidationError("acquisition", kind, "qlognehvi, qlognparego or qlognei", "see chosen_acquisition")
-    if kind != "qlognei" and (reference is None or len(reference) != k):
+    if kind not in ("qlognei", "qlognehvi", "qlognparego", "qlogpof"):
+        raise ValidationError(
+            "acquisition", kind, "qlognehvi, qlognparego, qlognei or qlogpof", "see chosen_acquisition"
+        )
+    if kind == "qlogpof":
+        if constraints is None:
+            raise ValidationError("acquisition", kind, "outcome constraints to satisfy", "use qlognei")
+        from botorch.acquisition.logei import qLogProbabilityOfFeasibility
+
+        with quiet():
+            return qLogProbabilityOfFeasibility(fitted.model, constraints, sampler=sampler, X_pending=X_pending)
+    if kind not in ("qlognei", "qlogpof") and (reference is None or len(reference) != k):
         raise ValidationError("reference point", reference, f"{k} values, one per target", "")
     with quiet(), torch.random.fork_rng():  # samplers made inside BoTorch draw their seeds from torch
         torch.manual_seed(seed)
