@@ -65,17 +65,20 @@ def _write_lock_free(db: Path) -> bool:
 
 
 def test_a_stalled_run_is_taken_over_after_its_lease_expires_and_is_told(tmp_path: Path) -> None:
-    command, url = hands_lab(tmp_path, budget=4, lease={"expiry": 3, "heartbeat": 0.5})
+    # an expiry long enough that a busy machine never starves the heartbeat past it: only the SIGSTOP below does
+    command, url = hands_lab(tmp_path, budget=4, lease={"expiry": 20, "heartbeat": 0.5})
     db = tmp_path / "k.db"
     with (tmp_path / "first.log").open("wb") as log:
         first = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
         try:
             flying = _until(lambda: len(sent_to_hands(url)) == 2 and sent_to_hands(url), "two experiments in flight")
+            deadline = time.monotonic() + 60
             while True:  # stall it, but not in the middle of a write
                 os.kill(first.pid, signal.SIGSTOP)
                 if _write_lock_free(db):
                     break
                 os.kill(first.pid, signal.SIGCONT)
+                assert time.monotonic() < deadline, "the first run never left the write lock free"
             campaign = Campaign.open("hands-lab", store=url)
             lease = campaign.store.get_lease("hands-lab")
             assert lease is not None and lease.pid == first.pid

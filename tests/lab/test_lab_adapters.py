@@ -6,12 +6,14 @@ import asyncio
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from kiln.core.errors import ValidationError
 from kiln.lab import ExperimentFailed
+from kiln.lab.adapters import simulated
 from kiln.lab.adapters.callable import CallableInstrument
 from kiln.lab.adapters.command import CommandInstrument, parse_values
 from kiln.lab.adapters.simulated import FailureRegion, Latency, SimulatedInstrument
@@ -121,17 +123,33 @@ def test_simulated_random_failures_follow_their_probability() -> None:
     assert 0.22 < share < 0.38
 
 
-def test_simulated_latency_is_waited_for() -> None:
+def test_simulated_latency_is_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    delays: list[float] = []
+    real_sleep = asyncio.sleep
+
     async def go() -> float:
+        all_waiting = asyncio.Event()
+
+        async def recording_sleep(delay: float) -> None:
+            delays.append(delay)
+            if len(delays) == 5:
+                all_waiting.set()
+            await all_waiting.wait()  # no wait ends before all five have begun: they overlap
+            await real_sleep(delay)
+
+        monkeypatch.setattr(simulated, "asyncio", SimpleNamespace(sleep=recording_sleep))
         instrument = SimulatedInstrument(square, latency={"kind": "uniform", "low": 0.2, "high": 0.3})
         loop = asyncio.get_running_loop()
         start = loop.time()
         handles = [await instrument.submit({"x": 1.0}) for _ in range(5)]
-        await asyncio.gather(*(instrument.outcome(h) for h in handles))
+        outcomes = await asyncio.wait_for(asyncio.gather(*(instrument.outcome(h) for h in handles)), timeout=60)
+        assert outcomes == [Observation({"y": 1.0})] * 5
         return loop.time() - start
 
     elapsed = asyncio.run(go())
-    assert 0.2 <= elapsed < 1.0  # five experiments at once, not one after the other
+    assert elapsed >= 0.2  # the latency was waited for
+    assert len(delays) == 5 and all(0.2 <= d <= 0.3 for d in delays)  # five experiments at once, as configured
+    assert len(set(delays)) == 5  # each drew its own latency
 
 
 def test_latency_and_region_settings_are_checked() -> None:

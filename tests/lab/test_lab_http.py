@@ -21,14 +21,19 @@ def instrument(base: str, **options: Any) -> HttpInstrument:
 
 
 def test_submit_poll_and_collect() -> None:
-    service = LabService(latency=0.1)
+    service = LabService(latency=3600.0)  # the job runs until the test lets it finish
     with running_service(service) as base:
         robot = instrument(base)
+
+        def finish(handle: str) -> None:
+            with service.lock:
+                service.jobs[handle]["ready"] = 0.0
 
         async def go() -> tuple[RunStatus, Any, RunStatus, Any]:
             handle = await robot.submit({"x": 2.5}, key="exp-1")
             first = await robot.status(handle)
-            outcome = await robot.outcome(handle)
+            finish(handle)
+            outcome = await asyncio.wait_for(robot.outcome(handle), timeout=60)
             return first, outcome, await robot.status("job-999"), await robot.outcome("job-999")
 
         first, outcome, unknown, lost = asyncio.run(go())

@@ -66,9 +66,15 @@ def test_the_heartbeat_moves_the_expiry_on(campaign: Campaign) -> None:
 
 
 def test_a_holder_elsewhere_is_taken_over_only_after_its_lease_expires(campaign: Campaign) -> None:
-    gone = campaign.store.acquire_lease("c", "robot-pc-run", host="robot-pc", pid=999, expiry=0.5)
+    held = campaign.store.acquire_lease("c", "robot-pc-run", host="robot-pc", pid=999, expiry=60)
     with pytest.raises(ConflictError, match="process 999 on host 'robot-pc'"):
         RunLease(campaign, FAST).acquire()
+    lease = campaign.store.get_lease("c")
+    assert lease is not None and lease.owner == "robot-pc-run"  # the refused run changed nothing
+    # robot-pc renews its own lease with a short expiry (then, say, loses its machine): it is taken over once that
+    # expiry has passed, however long that takes to come on this machine
+    gone = campaign.store.acquire_lease("c", "robot-pc-run", host="robot-pc", pid=999, expiry=0.5)
+    assert gone.since == held.since
     taken: list[RunLease] = []
 
     def try_again() -> bool:
@@ -83,6 +89,7 @@ def test_a_holder_elsewhere_is_taken_over_only_after_its_lease_expires(campaign:
     _until(try_again, "the lease of robot-pc expires")
     try:
         assert taken[0].took_over == gone
+        assert taken[0].record is not None and taken[0].record.since >= gone.expires_at  # not before it expired
     finally:
         taken[0].release()
 

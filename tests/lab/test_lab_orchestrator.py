@@ -208,18 +208,22 @@ def test_settings_are_checked(campaign: Campaign) -> None:
 
 
 def test_an_experiment_in_flight_can_be_cancelled(campaign: Campaign) -> None:
-    slow = SimulatedInstrument(value, name="slow", latency=5.0)
+    slow = SimulatedInstrument(value, name="slow", latency=3600.0)  # none ends unless cancelled
 
     async def go() -> Any:
         orchestrator = Orchestrator(campaign, [slow], in_flight=2, stop=StopRules(budget=2))
         run = asyncio.create_task(orchestrator.run())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
         while len(orchestrator.in_flight_ids()) < 2:
+            assert not run.done(), run.result()
+            assert loop.time() < deadline, "never two experiments in flight"
             await asyncio.sleep(0.01)
         first, second = orchestrator.in_flight_ids()
         assert orchestrator.cancel(first, "wrong precursor loaded")
         assert orchestrator.cancel(second)
         assert not orchestrator.cancel("exp-unknown")
-        return await asyncio.wait_for(run, timeout=3)
+        return await asyncio.wait_for(run, timeout=60)
 
     summary = asyncio.run(go())
     assert summary.failed == 2

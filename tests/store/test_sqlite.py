@@ -108,13 +108,20 @@ def test_writer_waits_for_the_write_lock(store: SqlStore, db_path: Path) -> None
     """A write that meets another writer's lock waits for it (busy_timeout), it does not fail."""
     blocker = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
     blocker.execute("BEGIN IMMEDIATE")
-    threading.Timer(0.3, blocker.commit).start()
+    releasing = threading.Event()
+
+    def release() -> None:
+        releasing.set()  # just before the lock goes: a write that did not wait for it would come back before this
+        blocker.commit()
+
     started = time.monotonic()
+    threading.Timer(0.3, release).start()
     try:
         store.create_campaign("late", {})
+        assert releasing.is_set()  # it waited for the lock
     finally:
         blocker.close()
-    assert time.monotonic() - started >= 0.25
+    assert time.monotonic() - started >= 0.25  # read before the timer started: a lower bound only
     assert [c.name for c in store.list_campaigns()] == ["late"]
 
 
