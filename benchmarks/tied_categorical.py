@@ -70,7 +70,7 @@ def tied_matern52(d: int, ard: bool = True) -> Any:
 
 def column_groups(pool: CandidatePool) -> list[int]:
     """The group of each model column: one per numeric column, one per categorical's encoded block."""
-    index = [g for g in range(int(sum(pool.numeric)))]
+    index = list(range(int(sum(pool.numeric))))
     group = len(index)
     for j, column in enumerate(pool.columns):
         if not pool.numeric[j]:
