@@ -62,6 +62,7 @@ def page() -> Iterator[Page]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         context = browser.new_context(viewport={"width": 1200, "height": 1000}, accept_downloads=True)
         page = context.new_page()
+        page.set_default_timeout(60_000)  # every wait of Playwright's, on a busy machine
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         yield page
@@ -162,7 +163,7 @@ def test_the_report_button_says_why_when_the_server_refuses(tmp_path: Path, page
         store.revoke_token("reader")
         page.click("#report-button")
         page.wait_for_function(
-            "() => document.getElementById('report-note').textContent.startsWith('No report:')", timeout=30_000
+            "() => document.getElementById('report-note').textContent.startsWith('No report:')", timeout=60_000
         )
         assert "unknown or revoked" in page.locator("#report-note").inner_text()
     store.close()
@@ -218,13 +219,13 @@ def _map_report(tmp_path: Path) -> str:
 
 
 def _phone_width(page: Page) -> int:
-    """Narrow the viewport to ``PHONE`` px, wait (up to 15 s) until the page, its plots resized by plotly, fits it;
+    """Narrow the viewport to ``PHONE`` px, wait (up to 60 s) until the page, its plots resized by plotly, fits it;
     the page's width then (px)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     page.set_viewport_size({"width": PHONE, "height": 800})
     with contextlib.suppress(PlaywrightTimeout):  # the assertion below says how wide it stayed
-        page.wait_for_function(f"() => document.documentElement.scrollWidth <= {PHONE + 2}", timeout=15_000)
+        page.wait_for_function(f"() => document.documentElement.scrollWidth <= {PHONE + 2}", timeout=60_000)
     return int(page.evaluate("() => document.documentElement.scrollWidth"))
 
 

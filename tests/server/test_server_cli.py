@@ -41,22 +41,29 @@ def _free_port() -> int:
 
 def test_serve_answers_on_loopback(tmp_path: Path) -> None:
     port = _free_port()
-    process = subprocess.Popen(
-        [str(KILN), "serve", "--store", str(tmp_path / "k.db"), "--port", str(port), "--public-read"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    log = tmp_path / "serve.log"  # the server's output goes to a file: reading it never waits on the process
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(KILN), "serve", "--store", str(tmp_path / "k.db"), "--port", str(port), "--public-read"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/campaigns", timeout=2)
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/campaigns", timeout=60)
                 break
             except httpx.TransportError:
-                assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()  # type: ignore[union-attr]
+                alive = process.poll() is None
+                assert alive and time.monotonic() < deadline, log.read_text(errors="replace")
                 time.sleep(0.2)
         assert answer.status_code == 200 and answer.json() == []
-        assert httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()["openapi"].startswith("3.")
+        assert httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=60).json()["openapi"].startswith("3.")
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=60)

@@ -12,10 +12,9 @@ from fastapi.testclient import TestClient
 from kiln.client import Client
 from kiln.core.errors import NotFoundError, StateError, ValidationError
 from kiln.core.records import Change, ExperimentStatus
-from kiln.server.app import create_app
 from kiln.server.auth import create_token
 from kiln.store.base import Store
-from server_helpers import SPEC, http
+from server_helpers import SPEC, create_app, http
 
 API = "/api/v1/campaigns"
 

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from kiln.server.app import create_app
 from kiln.server.auth import create_token
 from kiln.store.base import Store
-from server_helpers import SPEC, http
+from server_helpers import SPEC, create_app, http
 
 API = "/api/v1/campaigns/films"
 

@@ -10,10 +10,9 @@ from fastapi.testclient import TestClient
 
 from kiln.client import Client
 from kiln.core.errors import ConflictError, StateError
-from kiln.server.app import create_app
 from kiln.server.bodies import RESULT_NAME_MAX, RESULT_NAMES
 from kiln.store.base import Store
-from server_helpers import SPEC, http, scoped_tokens
+from server_helpers import SPEC, create_app, http, scoped_tokens
 
 
 @pytest.fixture

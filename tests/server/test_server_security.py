@@ -11,17 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, event
 
 from kiln.campaign import Campaign
 from kiln.server import json_body, model_cache
-from kiln.server.app import create_app
 from kiln.server.auth import create_token
 from kiln.server.jobs import Jobs
 from kiln.server.limits import ServerLimits
 from kiln.store import open_store
 from kiln.store.base import Store
 from kiln.strategies.profile import Profile
-from server_helpers import SPEC, http, scoped_tokens
+from server_helpers import SPEC, create_app, http, scoped_tokens
 
 API = "/api/v1"
 
@@ -363,40 +363,76 @@ def test_a_csv_import_over_the_row_limit_is_a_422(setup: tuple[Any, dict[str, st
     assert sum(writer.get(f"{API}/campaigns/films").json()["counts"].values()) == 0
 
 
-def test_other_writers_do_not_fail_while_a_maximal_import_runs(setup: tuple[Any, dict[str, str]]) -> None:
+def test_other_writers_do_not_fail_while_a_maximal_import_runs(
+    setup: tuple[Any, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that begins while a maximal import holds the write lock waits for it and succeeds.
+
+    The overlap is forced: the import (in the server's store) is held at its commit, the write lock taken and
+    its rows written, until this thread, writing through a store of its own, is about to take the lock; the
+    write then starts while the import still holds it."""
     from kiln.server.limits import IMPORT_ROWS
 
     store, tokens = setup
-    app = create_app(store)
-    writer = http(app, tokens["write"])
+    writer = http(create_app(store), tokens["write"])
     other = open_store(store.url)  # connections of its own, as another process has
     campaign = Campaign.open("films", store=other)
-    overlapped = False
-    for attempt in range(5):  # until a write is seen to start while the import is still running
-        table = "x,y\n" + "".join(f"{(i % 997) / 997},{attempt}.{i}\n" for i in range(IMPORT_ROWS))
-        answers: list[Any] = []
-        started = threading.Event()
+    importing = threading.local()
+    held, writing = threading.Event(), threading.Event()
+    steps: list[str] = []
+    me = threading.get_ident()
+    record_results = store.record_results
 
-        def run_import(table: str = table, answers: list[Any] = answers, started: threading.Event = started) -> None:
-            started.set()
-            answers.append(
-                writer.post(f"{API}/campaigns/films/import/csv", content=table, headers={"content-type": "text/csv"})
-            )
+    def marked(*args: Any, **kwargs: Any) -> Any:  # the import's write, marked for hold_the_commit
+        importing.on = True
+        try:
+            return record_results(*args, **kwargs)
+        finally:
+            importing.on = False
 
-        importer = threading.Thread(target=run_import)
+    def hold_the_commit(conn: Any) -> None:
+        if getattr(importing, "on", False):
+            steps.append("import holds the lock")
+            held.set()
+            assert writing.wait(60), "the other writer did not start"
+            steps.append("import commits")
+
+    def note_the_write(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if threading.get_ident() == me and ("BEGIN IMMEDIATE" in statement or "pg_advisory_xact_lock" in statement):
+            if not writing.is_set():
+                steps.append("write begins")
+            writing.set()
+
+    monkeypatch.setattr(store, "record_results", marked)
+    event.listen(Engine, "commit", hold_the_commit)
+    event.listen(Engine, "before_cursor_execute", note_the_write)
+    table = "x,y\n" + "".join(f"{(i % 997) / 997},{i}\n" for i in range(IMPORT_ROWS))
+    answers: list[Any] = []
+
+    def run_import() -> None:
+        answers.append(
+            writer.post(f"{API}/campaigns/films/import/csv", content=table, headers={"content-type": "text/csv"})
+        )
+
+    importer = threading.Thread(target=run_import)
+    try:
         importer.start()
-        started.wait(30)
-        while importer.is_alive():
-            (pending,) = campaign.ask(1)
-            campaign.tell(pending.id, 0.5)  # waits for the import's write lock instead of failing
-            overlapped = overlapped or importer.is_alive()
-        importer.join()
-        assert answers[0].status_code == 200, answers[0].text[:300]
-        assert len(answers[0].json()) == IMPORT_ROWS
-        if overlapped:
-            break
-    other.close()
-    assert overlapped, "no write ran while an import did"
+        assert held.wait(120), "the import did not reach its commit"
+        (pending,) = campaign.ask(1)  # takes the write lock while the import holds it: waits, does not fail
+        steps.append("write stored")
+        campaign.tell(pending.id, 0.5)
+    finally:
+        writing.set()  # the import goes on whatever happened here
+        importer.join(120)
+        event.remove(Engine, "before_cursor_execute", note_the_write)
+        event.remove(Engine, "commit", hold_the_commit)
+        other.close()
+    assert not importer.is_alive(), "the import did not finish"
+    assert steps == ["import holds the lock", "write begins", "import commits", "write stored"], steps
+    assert answers[0].status_code == 200, answers[0].text[:300]
+    assert len(answers[0].json()) == IMPORT_ROWS
+    assert pending.seq == IMPORT_ROWS + 1  # stored after the import's rows, from the history with them
+    assert store.get_experiment("films", pending.id).results == {"y": 0.5}
 
 
 # -- 10. text, numbers and settings that cannot be stored or run are refused; exports run no formulas ---------

@@ -11,9 +11,8 @@ from fastapi.testclient import TestClient
 from kiln.client import Client
 from kiln.core.errors import StateError, ValidationError
 from kiln.objective import Objective, OutcomeConstraint, Target
-from kiln.server.app import create_app
 from kiln.store.base import Store
-from server_helpers import SPEC, http, scoped_tokens
+from server_helpers import SPEC, create_app, http, scoped_tokens
 
 SEVERAL: dict[str, Any] = {
     **SPEC,
