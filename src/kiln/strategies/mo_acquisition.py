@@ -232,7 +232,7 @@ def build_mo_acquisition(
 
         with quiet():
             return qLogProbabilityOfFeasibility(fitted.model, constraints, sampler=sampler, X_pending=X_pending)
-    if kind not in ("qlognei", "qlogpof") and (reference is None or len(reference) != k):
+    if kind != "qlognei" and (reference is None or len(reference) != k):
         raise ValidationError("reference point", reference, f"{k} values, one per target", "")
     with quiet(), torch.random.fork_rng():  # samplers made inside BoTorch draw their seeds from torch
         torch.manual_seed(seed)
