@@ -53,6 +53,7 @@ def test_pool_command_end_to_end(csv: Path, tmp_path: Path) -> None:
     common += ["--strategy", "kiln", "--strategy", "random"]
     first = ok(kiln(*common, "--jobs", 1, "--out", tmp_path / "one.json", "--plot", tmp_path / "one.html"))
     assert "kiln" in first.stdout and "random" in first.stdout and "Top% 0.8" in first.stdout
+    assert "90 % bootstrap interval" in first.stdout and "best 1 %" in first.stdout
     assert "N = 54 candidates (60 rows)" in first.stderr
     assert "runs: 2/4 done after" in first.stderr and "runs: 4/4 done after" in first.stderr  # not a terminal
 
@@ -86,6 +87,12 @@ def test_pool_command_end_to_end(csv: Path, tmp_path: Path) -> None:
     assert block["config"] == {"kind": "default"}
     assert all(v is None or 1 <= v <= 8 for v in block["cycles_to_top"].values())
     assert block["af_at_0.8"] is None or block["af_at_0.8"] > 0
+    assert set(block["cycles_to_top_interval"]) == {"0.5", "0.8", "1.0"}
+    for low, high in [*block["cycles_to_top_interval"].values(), block["cycles_to_best_1pct_interval"]]:
+        assert low is None or high is None or low <= high
+    best = block["cycles_to_best_1pct"]
+    low, high = block["cycles_to_best_1pct_interval"]
+    assert best is None or (low is not None and low <= best and (high is None or best <= high))
 
     page = (tmp_path / "one.html").read_text()
     assert "<html>" in page[:100] and "kiln" in page and "random baseline" in page and "Top%" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,7 @@ def test_command_with_two_targets_and_a_constraint(csv: Path, tmp_path: Path) ->
     common += ["--constraint", "cost<=4", "--inputs", "x", "--inputs", "kind", "--runs", 3, "--budget", 12]
     common += ["--strategy", "random", "--strategy", "sobol", "--seed", 2]
     first = ok(kiln(*common, "--jobs", 1, "--out", tmp_path / "one.json", "--plot", tmp_path / "one.html"))
-    assert "HV% 0.95" in first.stdout and "random" in first.stdout
+    assert "HV% 0.95" in first.stdout and "bootstrap interval" in first.stdout and "random" in first.stdout
     assert "targets max up, min down, constraints cost <= 4" in first.stderr
     results = json.loads((tmp_path / "one.json").read_text())
     assert results["metric"] == "hypervolume"
@@ -111,6 +112,10 @@ def test_command_with_two_targets_and_a_constraint(csv: Path, tmp_path: Path) ->
         block = results["strategies"][name]
         assert set(block["cycles_to_hv"]) == {"0.9", "0.95", "0.99"}
         assert all(v is None or 1 <= v <= 12 for v in block["cycles_to_hv"].values())
+        for level, median in block["cycles_to_hv"].items():  # the bootstrap interval holds the median
+            low, high = block["cycles_to_hv_interval"][level]
+            assert (low is None and median is None) or (low <= (math.inf if median is None else median))
+            assert (high is None) or (median is not None and median <= high)
         assert len(block["runs"]) == 3 and all(len(r["hv_percent"]) == 12 for r in block["runs"])
         curves = np.array([r["hv_percent"] for r in block["runs"]])
         assert block["hv_percent"]["median"] == pytest.approx(np.median(curves, axis=0).tolist())

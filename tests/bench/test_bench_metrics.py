@@ -15,8 +15,10 @@ from kiln.bench.metrics import (
     curve_cycles_to_top,
     cycles_to_top,
     enhancement_factor,
+    format_interval,
     found_matrix,
     median_cycles,
+    median_interval,
     random_cycles_to_top,
     random_top_percent,
     summarize,
@@ -84,6 +86,40 @@ def test_band_and_summary() -> None:
     assert summary.mean_curve_cycles_to_top == {0.5: 4.0, 0.8: None, 1.0: None}
     assert curve_cycles_to_top(np.array([0.1, 0.8]), 0.8) == 2.0
     assert summarize([[0, 0]], 1, 4).af_at_08 is None
+
+
+def test_median_interval_is_the_bootstrap_distribution_of_the_median() -> None:
+    # three runs 1, 2, 3: a resample's median is 1 (or 3) when two or three of its draws are 1 (or 3),
+    # P = 3 * (1/3)^2 * (2/3) + (1/3)^3 = 7/27 = 0.26 each, and 2 otherwise (13/27)
+    assert median_interval([1, 2, 3]) == [1.0, 3.0]  # 5 % and 95 % quantiles
+    assert median_interval([1, 2, 3], level=0.4) == [2.0, 2.0]  # 30 % and 70 %: inside the 2's 0.26-0.74
+    assert median_interval([1, 2, 3], level=0.6) == [1.0, 3.0]  # 20 % and 80 %: in the 1's and the 3's
+    assert median_interval([7, 7, 7, 7]) == [7.0, 7.0]
+    spread = list(range(1, 21))
+    assert median_interval(spread) == median_interval(spread)  # fixed seed
+    low, high = median_interval(spread)
+    assert low is not None and high is not None and low < float(np.median(spread)) < high
+    narrow = median_interval(spread * 5)  # the same spread of values, five times the runs
+    assert narrow[0] is not None and narrow[1] is not None and low < narrow[0] and narrow[1] < high
+
+
+def test_median_interval_with_runs_that_never_got_there() -> None:
+    most_never = [3, *[math.inf] * 8]  # a resample's median is 3 only if 5 of its 9 draws are 3: P < 0.001
+    assert median_interval(most_never) == [None, None]  # the median and both bounds beyond the budget
+    assert median_interval([3, 4, math.inf, math.inf, math.inf]) == [3.0, None]  # 3 of 5 draws finite: P = 0.32
+    some_never = [3, 4, 5, 6, math.inf]
+    low, high = median_interval(some_never)
+    assert low == 3.0 and high is None
+    assert format_interval([low, high], 40) == "[3, >40]" and format_interval([10.0, 17.5], 40) == "[10, 17.5]"
+    assert format_interval([None, None], 40) == "[>40, >40]"
+    assert median_interval([]) == [None, None]
+
+
+def test_summary_reports_intervals_of_its_medians() -> None:
+    summary = summarize(FOUND, top_size=2, size=10)
+    for fraction, median in summary.cycles_to_top.items():
+        low, high = summary.cycles_to_top_interval[fraction]
+        assert median is None or (low is not None and low <= median and (high is None or median <= high))
 
 
 def test_runs_of_different_lengths_are_refused() -> None:

@@ -125,6 +125,14 @@ def test_runs_are_saved_skipped_when_done_and_equal_bench_pool(tmp_path: Path, c
     )
     table = (out / "summary.md").read_text()
     assert "| grid | 48 | Top% 0.5 | 2 |" in table and "## p3ht (N = 178, budget 5)" in table
+    grid_random = summary["grid"]["random"]
+    assert len(grid_random["cycles_to_best_1pct_interval"]) == 2 and set(grid_random["cycles_to_top_interval"]) == {
+        "0.5",
+        "0.8",
+        "1.0",
+    }
+    random_row = next(line for line in table.splitlines() if line.startswith("| random | 2 |"))
+    assert random_row.count("([") == 2  # the two judged metrics, each with its bootstrap interval
     page = (out / "index.html").read_text()
     assert page.count("<section") == 2 and "plotly" in page
     assert json.loads((out / "datasets" / "grid.json").read_text())["dataset"]["N"] == 48

@@ -84,6 +84,36 @@ def median_cycles(cycles: np.ndarray) -> float | None:
     return value if math.isfinite(value) else None
 
 
+MEDIAN_INTERVAL_LEVEL = 0.9
+"""Coverage of the bootstrap interval reported beside each median of cycles."""
+
+MEDIAN_INTERVAL_DRAWS = 4000
+"""Resamples of the runs behind each bootstrap interval (fixed seed: the same runs give the same interval)."""
+
+
+def median_interval(
+    cycles: np.ndarray | Sequence[float], level: float = MEDIAN_INTERVAL_LEVEL, draws: int = MEDIAN_INTERVAL_DRAWS
+) -> list[float | None]:
+    """The bootstrap interval [low, high] of the median over runs (R,): the runs are resampled with replacement
+    (R of them, ``draws`` times), and the interval holds the middle ``level`` of the resamples' medians. Runs that
+    never reached the level count as infinity, and an infinite bound is None (">budget"). How far a 20-run median
+    of a small pool can move with other seeds: differences well inside it are not evidence."""
+    values = np.asarray(cycles, dtype=float).reshape(-1)
+    if values.size == 0:
+        return [None, None]
+    rng = np.random.default_rng(0)
+    medians = np.sort(np.median(values[rng.integers(0, values.size, size=(draws, values.size))], axis=1))
+    tail = (1.0 - level) / 2.0
+    low, high = medians[math.floor(tail * draws + 1e-9)], medians[math.ceil((1.0 - tail) * draws - 1e-9) - 1]
+    return [float(v) if math.isfinite(v) else None for v in (low, high)]
+
+
+def format_interval(bounds: Sequence[float | None], budget: int) -> str:
+    """An interval for a table: ``[low, high]``, each bound as ``format_cycles`` writes it (``>BUDGET``: beyond)."""
+    low, high = (format_cycles(v, budget) for v in bounds)
+    return f"[{low}, {high}]"
+
+
 def band(values: np.ndarray) -> dict[str, np.ndarray]:
     """Median and 5th / 95th percentiles (linear interpolation) over runs: (R, B) -> three (B,) arrays."""
     values = np.atleast_2d(np.asarray(values, dtype=float))
@@ -102,6 +132,7 @@ class Summary:
         ef_max: max over i of the median EF(i) curve.
         af_at_08: AF(0.8) of the median run: 0.8 N / median cycles to Top% 0.8 (None when that is None).
         top_percent, enhancement: median / p5 / p95 curves over runs of Top%(i) and EF(i), each (B,).
+        cycles_to_top_interval: a -> the bootstrap interval [low, high] of that median (``median_interval``).
     """
 
     cycles_to_top: dict[float, float | None]
@@ -111,6 +142,7 @@ class Summary:
     af_at_08: float | None
     top_percent: dict[str, np.ndarray]
     enhancement: dict[str, np.ndarray]
+    cycles_to_top_interval: dict[float, list[float | None]]
 
 
 def summarize(found: Sequence[Sequence[int]] | np.ndarray, top_size: int, size: int) -> Summary:
@@ -129,6 +161,7 @@ def summarize(found: Sequence[Sequence[int]] | np.ndarray, top_size: int, size: 
         af_at_08=None if at_08 is None else float(acceleration_factor(at_08, 0.8, size)),
         top_percent=band(top),
         enhancement=ef,
+        cycles_to_top_interval={a: median_interval(c) for a, c in cycles.items()},
     )
 
 

@@ -24,6 +24,7 @@ from kiln.bench.metrics import (
     HV_LEVELS,
     cycles_to_hv,
     median_cycles,
+    median_interval,
     quartile_band,
     random_top_percent,
     summarize,
@@ -406,11 +407,13 @@ def results_json(
         strategies[entry.name] = {
             **entry.describe(),
             "cycles_to_top": {f"{a:.1f}": summary.cycles_to_top[a] for a in FRACTIONS},
+            "cycles_to_top_interval": {f"{a:.1f}": summary.cycles_to_top_interval[a] for a in FRACTIONS},
             "reached": {f"{a:.1f}": summary.reached[a] for a in FRACTIONS},
             "cycles_to_top_mean_curve": {f"{a:.1f}": summary.mean_curve_cycles_to_top[a] for a in FRACTIONS},
             "ef_max": summary.ef_max,
             "af_at_0.8": summary.af_at_08,
             "cycles_to_best_1pct": median_or_none(hits),
+            "cycles_to_best_1pct_interval": median_interval([math.inf if h is None else h for h in hits]),
             "reached_best_1pct": sum(h is not None for h in hits),
             "top_percent": {k: _curve(v) for k, v in summary.top_percent.items()},
             "enhancement": {k: _curve(v) for k, v in summary.enhancement.items()},
@@ -462,6 +465,7 @@ def hv_results_json(
         strategies[entry.name] = {
             **entry.describe(),
             "cycles_to_hv": {f"{a:g}": median_cycles(c) for a, c in cycles.items()},
+            "cycles_to_hv_interval": {f"{a:g}": median_interval(c) for a, c in cycles.items()},
             "reached": {f"{a:g}": int(np.isfinite(c).sum()) for a, c in cycles.items()},
             "hv_percent": {k: _curve(v) for k, v in band.items()},
             "runs": [

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiln.bench.metrics import format_cycles as _cycles
+from kiln.bench.metrics import format_interval
 from kiln.bench.registry import resolve_strategy
 
 if TYPE_CHECKING:
@@ -40,6 +41,13 @@ def metric_value(block: Mapping[str, Any], metric: str) -> float | None:
     else:
         value = block["cycles_to_top"][metric.removeprefix("top_")]
     return None if value is None else float(value)
+
+
+def metric_interval(block: Mapping[str, Any], metric: str) -> list[float | None]:
+    """The 90 % bootstrap interval [low, high] of ``metric_value`` (None bounds: beyond the budget)."""
+    if metric == "cycles_to_best_1pct":
+        return list(block["cycles_to_best_1pct_interval"])
+    return list(block["cycles_to_top_interval"][metric.removeprefix("top_")])
 
 
 def dataset_results(
@@ -89,7 +97,9 @@ def summary_entry(results: Mapping[str, Any]) -> dict[str, Any]:
         "runs_planned",
         "cycles_to_top",
         "reached",
+        "cycles_to_top_interval",
         "cycles_to_best_1pct",
+        "cycles_to_best_1pct_interval",
         "reached_best_1pct",
         "ef_max",
         "af_at_0.8",
@@ -120,7 +130,13 @@ def _best(blocks: Mapping[str, Any], names: Sequence[str], metric: str) -> tuple
 def summary_markdown(all_results: Mapping[str, Mapping[str, Any]]) -> str:
     """summary.md: the summary table (the default against the best peer and the best other Kiln configuration,
     chosen in hindsight), then one table per dataset."""
-    lines = ["# Benchmark suite", "", "Median cycles over the runs done (`>B`: the median run did not get there).", ""]
+    lines = [
+        "# Benchmark suite",
+        "",
+        "Median cycles over the runs done (`>B`: the median run did not get there); in the dataset tables, in",
+        "brackets, the 90 % bootstrap interval of each median (how far it could move with other seeds).",
+        "",
+    ]
     lines += [
         "| dataset | N | metric | runs | default (kiln) | best peer | default / best peer "
         "| best Kiln configuration (of k) | default / it |",
@@ -170,7 +186,10 @@ def summary_markdown(all_results: Mapping[str, Mapping[str, Any]]) -> str:
             "|---|---|" + "---|" * len(metrics) + "---|---|",
         ]
         for strategy, block in results["strategies"].items():
-            values = " | ".join(_cycles(metric_value(block, m), budget) for m in metrics)
+            values = " | ".join(
+                f"{_cycles(metric_value(block, m), budget)} ({format_interval(metric_interval(block, m), budget)})"
+                for m in metrics
+            )
             lines.append(
                 f"| {strategy} | {block['runs_done']} | {values} | "
                 f"{block['reached_best_1pct']}/{block['runs_done']} | {block['ef_max']:.2f} |"

@@ -234,9 +234,13 @@ def pool(
     if isinstance(problem, HVProblem):
         results = hv_results_json(problem, meta, settings, entries, trajectories)
         console.print(_hv_table(results, meta.name, settings.runs, settings.budget))
+        levels: list[tuple[str, str, str | None]] = [(f"HV% {a}", "cycles_to_hv", a) for a in ("0.9", "0.95", "0.99")]
     else:
         results = results_json(problem, meta, settings, entries, trajectories)
         console.print(_top_table(results, meta.name, settings.runs, settings.budget))
+        levels = [(f"Top% {a}", "cycles_to_top", a) for a in ("0.5", "0.8")]
+        levels.append(("best 1 %", "cycles_to_best_1pct", None))
+    console.print(_interval_table(results, levels, settings.budget))
     if out is not None:
         _write_json(out, results)
         err.print(f"wrote results to {out}")
@@ -366,6 +370,27 @@ def _hv_table(results: dict[str, Any], name: str, runs: int, budget: int) -> Tab
             *(_cycles(cycles[a], budget) for a in ("0.9", "0.95", "0.99")),
             f"{block['hv_percent']['median'][-1]:.3f}",
         )
+    return table
+
+
+def _interval_table(results: dict[str, Any], levels: list[tuple[str, str, str | None]], budget: int) -> Table:
+    """Per strategy and level (header, results key, level or None): the median cycles and the 90 % bootstrap
+    interval of that median (``kiln.bench.metrics.median_interval``): how far it could move with other seeds."""
+    from rich.table import Table
+
+    from kiln.bench.metrics import format_cycles, format_interval
+
+    table = Table(title="median cycles [90 % bootstrap interval of the median]")
+    table.add_column("strategy")
+    for header, _, _ in levels:
+        table.add_column(header, justify="right")
+    for strategy, block in results["strategies"].items():
+        cells = []
+        for _, key, level in levels:
+            median = block[key] if level is None else block[key][level]
+            bounds = block[f"{key}_interval"] if level is None else block[f"{key}_interval"][level]
+            cells.append(f"{format_cycles(median, budget)} {format_interval(bounds, budget)}")
+        table.add_row(strategy, *cells)
     return table
 
 
