@@ -19,6 +19,7 @@ from kiln.bench.metrics import (
     found_matrix,
     median_cycles,
     median_interval,
+    paired,
     random_cycles_to_top,
     random_top_percent,
     summarize,
@@ -120,6 +121,17 @@ def test_summary_reports_intervals_of_its_medians() -> None:
     for fraction, median in summary.cycles_to_top.items():
         low, high = summary.cycles_to_top_interval[fraction]
         assert median is None or (low is not None and low <= median and (high is None or median <= high))
+
+
+def test_paired_counts_runs_seed_by_seed_with_a_sign_test() -> None:
+    mine = {1: 3, 2: 5, 3: None, 4: 7, 5: 2, 6: 2, 7: 2, 8: 2}
+    theirs = {1: 4, 2: 5, 3: None, 4: 9, 5: 3, 6: None, 7: 30, 8: 4, 99: 1}  # seed 99: mine lacks it
+    result = paired(mine, theirs)
+    assert (result.better, result.worse, result.same) == (6, 0, 2)  # never == never is the same
+    assert result.p_value == pytest.approx(2 * 0.5**6)  # all six untied pairs one way
+    assert result.describe() == "6 / 0 / 2 (p 0.031)"
+    assert paired(theirs, mine).p_value == result.p_value and paired(theirs, mine).worse == 6
+    assert paired({1: 4}, {1: 4}).p_value == 1.0 and paired({}, {1: 2}).same == 0
 
 
 def test_runs_of_different_lengths_are_refused() -> None:

@@ -193,6 +193,8 @@ def test_the_summary_takes_in_other_suites_runs_of_the_same_data_and_settings(tm
     assert (
         cells[5].startswith("random: ") and "(of 2)" in cells[7] and cells[7].split(":")[0] in ("gp-iso-ucb", "rf-ucb")
     )
+    better, worse, same = (int(part) for part in cells[9].split(" (p ")[0].split(" / "))
+    assert better + worse + same == 2 and 0 < float(cells[9].split(" (p ")[1].rstrip(")")) <= 1
 
 
 def test_processes_equal_one_process_and_json_configs_are_named_as_the_registry_does(tmp_path: Path, csv: Path) -> None:

@@ -8,7 +8,7 @@ random ones included). ``found[r, i - 1]`` is how many top candidates run r had 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,6 +112,34 @@ def format_interval(bounds: Sequence[float | None], budget: int) -> str:
     """An interval for a table: ``[low, high]``, each bound as ``format_cycles`` writes it (``>BUDGET``: beyond)."""
     low, high = (format_cycles(v, budget) for v in bounds)
     return f"[{low}, {high}]"
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Two strategies' runs compared seed by seed (the same seeds and initial candidates): how many runs the
+    first needed fewer cycles in (``better``), more (``worse``) or as many (``same``; two runs that both never
+    got there are the same), and the two-sided sign test's p-value over the untied pairs (1.0 when all tie)."""
+
+    better: int
+    worse: int
+    same: int
+    p_value: float
+
+    def describe(self) -> str:
+        """``better / worse / same (p 0.12)``, for a table."""
+        return f"{self.better} / {self.worse} / {self.same} (p {self.p_value:.2g})"
+
+
+def paired(mine: Mapping[int, float | None], theirs: Mapping[int, float | None]) -> Paired:
+    """Compare per-run cycles (run seed -> cycles, None: never got there) on the seeds both have."""
+    from scipy.stats import binomtest
+
+    seeds = sorted(set(mine) & set(theirs))
+    a = np.array([math.inf if mine[s] is None else mine[s] for s in seeds], dtype=float)
+    b = np.array([math.inf if theirs[s] is None else theirs[s] for s in seeds], dtype=float)
+    better, worse = int((a < b).sum()), int((a > b).sum())
+    p_value = float(binomtest(better, better + worse, 0.5).pvalue) if better + worse else 1.0
+    return Paired(better, worse, len(seeds) - better - worse, p_value)
 
 
 def band(values: np.ndarray) -> dict[str, np.ndarray]:

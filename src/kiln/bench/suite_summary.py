@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiln.bench.metrics import format_cycles as _cycles
-from kiln.bench.metrics import format_interval
+from kiln.bench.metrics import format_interval, paired
 from kiln.bench.registry import resolve_strategy
 
 if TYPE_CHECKING:
@@ -48,6 +48,12 @@ def metric_interval(block: Mapping[str, Any], metric: str) -> list[float | None]
     if metric == "cycles_to_best_1pct":
         return list(block["cycles_to_best_1pct_interval"])
     return list(block["cycles_to_top_interval"][metric.removeprefix("top_")])
+
+
+def per_seed(block: Mapping[str, Any], metric: str) -> dict[int, float | None]:
+    """A strategy's cycles for ``metric`` per run seed (None: the run never got there), from its results block."""
+    seeds = [run["seed"] for run in block["runs"]]
+    return dict(zip(seeds, block["cycles_per_run"][metric], strict=True))
 
 
 def dataset_results(
@@ -134,13 +140,15 @@ def summary_markdown(all_results: Mapping[str, Mapping[str, Any]]) -> str:
         "# Benchmark suite",
         "",
         "Median cycles over the runs done (`>B`: the median run did not get there); in the dataset tables, in",
-        "brackets, the 90 % bootstrap interval of each median (how far it could move with other seeds).",
+        "brackets, the 90 % bootstrap interval of each median (how far it could move with other seeds). Seed by",
+        "seed: the runs (same seeds, same initial candidates) where the default needed fewer / more / as many cycles",
+        "as the best peer, and the two-sided sign test's p over the untied ones.",
         "",
     ]
     lines += [
         "| dataset | N | metric | runs | default (kiln) | best peer | default / best peer "
-        "| best Kiln configuration (of k) | default / it |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| best Kiln configuration (of k) | default / it | default against the best peer, seed by seed |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     ratios: dict[str, list[float]] = {"peer": [], "kiln": []}
     bounds: dict[str, int] = {"peer": 0, "kiln": 0}  # ratios where the default never got there: lower bounds
@@ -154,6 +162,7 @@ def summary_markdown(all_results: Mapping[str, Mapping[str, Any]]) -> str:
         mine = metric_value(blocks[DEFAULT_STRATEGY], main) if DEFAULT_STRATEGY in blocks else None
         runs = min(b["runs_done"] for b in blocks.values())
         cells = []
+        versus = "-"
         for group, members in (("peer", peers), ("kiln", configs)):
             best = _best(blocks, members, main)
             if best is None:
@@ -164,8 +173,12 @@ def summary_markdown(all_results: Mapping[str, Mapping[str, Any]]) -> str:
                 ratios[group].append((budget + 1 if mine is None else mine) / best[1])
                 bounds[group] += mine is None
             cells += [label, _ratio(mine, best[1], budget) if DEFAULT_STRATEGY in blocks else "-"]
+            if group == "peer" and DEFAULT_STRATEGY in blocks:
+                versus = paired(per_seed(blocks[DEFAULT_STRATEGY], main), per_seed(blocks[best[0]], main)).describe()
         default_text = _cycles(mine, budget) if DEFAULT_STRATEGY in blocks else "-"
-        lines.append(f"| {name} | {size} | {_LABELS[main]} | {runs} | {default_text} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| {name} | {size} | {_LABELS[main]} | {runs} | {default_text} | " + " | ".join(cells) + f" | {versus} |"
+        )
     for group, label in (("peer", "best peer"), ("kiln", "best Kiln configuration")):
         if ratios[group]:
             geometric = math.exp(sum(math.log(r) for r in ratios[group]) / len(ratios[group]))
