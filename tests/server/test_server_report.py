@@ -124,6 +124,33 @@ def hold_reports(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, thre
     return release, started
 
 
+def test_a_report_asked_again_unchanged_is_a_304_made_and_sent_once(served: Any) -> None:
+    app, campaign, tokens, counted = served
+    reader = http(app, tokens["read"])
+    first = reader.get(f"{API}/campaigns/films/report")
+    tag = first.headers["etag"]
+    assert (
+        first.status_code == 200
+        and tag.startswith('W/"report-')
+        and first.headers["cache-control"] == "private, no-cache"
+    )
+    again = reader.get(f"{API}/campaigns/films/report", headers={"If-None-Match": f'"other", {tag}'})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
+    assert reader.get(f"{API}/campaigns/films/report", headers={"If-None-Match": "*"}).status_code == 304
+    assert counted.calls == 1  # no page was made for the 304s
+    other_seed = reader.get(f"{API}/campaigns/films/report?seed=3", headers={"If-None-Match": tag})
+    assert other_seed.status_code == 200 and other_seed.headers["etag"] != tag
+    (experiment,) = campaign.ask(1)
+    campaign.tell(experiment.id, 0.5)
+    changed = reader.get(f"{API}/campaigns/films/report", headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag and b"9 completed" in changed.content
+    # the tag is no key: a client without a token gets a 401 whatever it sends
+    refused = http(app).get(f"{API}/campaigns/films/report", headers={"If-None-Match": changed.headers["etag"]})
+    assert refused.status_code == 401 and counted.calls == 3
+    too_long = reader.get(f"{API}/campaigns/films/report", headers={"If-None-Match": "x" * 2000})
+    assert too_long.status_code == 422 and too_long.json()["detail"]["field"] == "if-none-match" and counted.calls == 3
+
+
 def test_reports_beyond_the_bound_are_a_429_and_the_same_report_is_made_once(
     served: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

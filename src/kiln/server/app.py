@@ -65,7 +65,7 @@ from kiln.server.jobs import Busy, Jobs
 from kiln.server.json_body import JsonRoute
 from kiln.server.limits import IMPORT_ROWS, ServerLimits
 from kiln.server.model_cache import ModelCache
-from kiln.server.report_cache import ReportCache
+from kiln.server.report_cache import ReportCache, etag_matches, report_etag
 from kiln.store import open_store
 from kiln.store.base import Store
 from kiln.store.schema import NAME_MAX
@@ -82,6 +82,9 @@ PROBLEMS_LISTED = 20
 """Most problems of one request listed in its 422 answer (the first names the field)."""
 SEED_MAX = 2**32 - 1
 """The largest seed of a report (numpy's seeds are 32-bit)."""
+IF_NONE_MATCH_MAX = 1024
+"""Characters at most of an If-None-Match header (a report's tag is about 30)."""
+
 REPORT_HEADERS = {
     "Content-Security-Policy": "sandbox allow-scripts allow-downloads allow-popups",
     "X-Content-Type-Options": "nosniff",
@@ -390,21 +393,31 @@ def create_app(
     @app.get(
         f"{API}/campaigns/{{name}}/report",
         response_class=HTMLResponse,
-        responses={200: {"content": {"text/html": {}}}, 429: {"model": ErrorBody, "description": "too many reports"}},
+        responses={
+            200: {"content": {"text/html": {}}},
+            304: {"description": "not modified: If-None-Match holds the page's ETag (this state and seed)"},
+            429: {"model": ErrorBody, "description": "too many reports"},
+        },
     )
     async def report(
         name: str,
         found: Token,
         seed: Annotated[int, Query(ge=0, le=SEED_MAX, description="Seed of the model fits and simulations.")] = 0,
-    ) -> HTMLResponse:
+        if_none_match: Annotated[str | None, Header(max_length=IF_NONE_MATCH_MAX)] = None,
+    ) -> Response:
         """The campaign report as one self-contained HTML page, the one ``kiln report NAME --seed SEED`` writes
         (docs/report.md); made once per state of the campaign and seed (``kiln.server.report_cache``), 429 with
-        Retry-After while the server makes too many others."""
+        Retry-After while the server makes too many others. Its ETag names that state: asked again with
+        If-None-Match and nothing changed, 304 and no page (about 5 MB) is sent or made."""
         need(found, "read", name)
         campaign = await run_in_threadpool(campaign_of, name)
-        future = await run_in_threadpool(reports.report, campaign, seed)
+        _, cursor = await run_in_threadpool(campaign.snapshot)
+        headers = {**REPORT_HEADERS, "ETag": report_etag(cursor, seed), "Cache-Control": "private, no-cache"}
+        if if_none_match is not None and etag_matches(if_none_match, headers["ETag"]):
+            return Response(status_code=304, headers=headers)
+        future = await run_in_threadpool(reports.report, campaign, seed, cursor)
         page = await asyncio.shield(asyncio.wrap_future(future))  # a client gone does not cancel it for others
-        return HTMLResponse(page, headers=REPORT_HEADERS)
+        return HTMLResponse(page, headers=headers)
 
     @app.get(f"{API}/campaigns/{{name}}/experiments")
     def experiments(name: str, found: Token) -> list[dict[str, Any]]:

@@ -21,6 +21,26 @@ Key = tuple[str, int, int]
 """(campaign name, event cursor, seed)."""
 
 
+def report_etag(cursor: int, seed: int) -> str:
+    """The entity tag of the page of a campaign at event ``cursor`` with ``seed`` (weak: two pages made at one
+    state may differ in bytes, never in content), with Kiln's version, whose report may differ."""
+    from kiln.core.version import VERSION
+
+    return f'W/"report-{cursor}-{seed}-{VERSION}"'
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """Whether an If-None-Match header (``*`` or a comma-separated list of tags) holds ``etag`` (weak comparison:
+    the ``W/`` prefix is ignored on both sides)."""
+
+    def bare(tag: str) -> str:
+        tag = tag.strip()
+        return tag[2:] if tag.startswith("W/") else tag
+
+    tags = [bare(tag) for tag in if_none_match.split(",")]
+    return "*" in tags or bare(etag) in tags
+
+
 def report_page(campaign: Campaign, seed: int) -> bytes:
     """The page ``kiln report NAME --seed SEED`` writes, as UTF-8 bytes."""
     from kiln.report.findings import campaign_findings
@@ -43,10 +63,11 @@ class ReportCache:
         self._making: dict[Key, concurrent.futures.Future[bytes]] = {}
         self._lock = threading.Lock()  # guards _pages, _making and computed
 
-    def report(self, campaign: Campaign, seed: int) -> concurrent.futures.Future[bytes]:
-        """The page of ``campaign`` now with ``seed``: done at once when kept, else the future of the page being
-        made. Busy when ``queued`` other pages are being made or wait already."""
-        _, cursor = campaign.snapshot()
+    def report(self, campaign: Campaign, seed: int, cursor: int | None = None) -> concurrent.futures.Future[bytes]:
+        """The page of ``campaign`` at event ``cursor`` (None: now) with ``seed``: done at once when kept, else the
+        future of the page being made. Busy when ``queued`` other pages are being made or wait already."""
+        if cursor is None:
+            _, cursor = campaign.snapshot()
         key = (campaign.name, cursor, seed)
         with self._lock:
             kept = self._pages.get(key)
