@@ -90,6 +90,10 @@ def test_pool_command_end_to_end(csv: Path, tmp_path: Path) -> None:
     assert set(block["cycles_to_top_interval"]) == {"0.5", "0.8", "1.0"}
     for low, high in [*block["cycles_to_top_interval"].values(), block["cycles_to_best_1pct_interval"]]:
         assert low is None or high is None or low <= high
+    assert "seed_by_seed" not in block  # the first strategy is the one the others are compared with
+    versus = results["strategies"]["random"]["seed_by_seed"]
+    assert versus["against"] == "kiln" and versus["metric"] == "top_0.5" and 0 < versus["p_value"] <= 1
+    assert versus["fewer"] + versus["more"] + versus["same"] == 2 and "seed by seed against kiln" in first.stdout
     best = block["cycles_to_best_1pct"]
     low, high = block["cycles_to_best_1pct_interval"]
     assert best is None or (low is not None and low <= best and (high is None or best <= high))

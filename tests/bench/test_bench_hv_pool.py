@@ -120,6 +120,19 @@ def test_command_with_two_targets_and_a_constraint(csv: Path, tmp_path: Path) ->
         curves = np.array([r["hv_percent"] for r in block["runs"]])
         assert block["hv_percent"]["median"] == pytest.approx(np.median(curves, axis=0).tolist())
         assert set(block["hv_percent"]) == {"median", "p25", "p75"}
+    versus = results["strategies"]["sobol"]["seed_by_seed"]
+    per_run = {  # seed -> cycles to 95 % HV, None never
+        name: [next((i + 1 for i, h in enumerate(r["hv_percent"]) if h >= 0.95 - 1e-9), None) for r in block["runs"]]
+        for name, block in results["strategies"].items()
+    }
+    fewer = sum(
+        (math.inf if s is None else s) < (math.inf if r is None else r)
+        for s, r in zip(per_run["sobol"], per_run["random"], strict=True)
+    )
+    assert versus["against"] == "random" and versus["metric"] == "hv_0.95" and versus["fewer"] == fewer
+    assert (
+        versus["fewer"] + versus["more"] + versus["same"] == 3 and "seed_by_seed" not in results["strategies"]["random"]
+    )
     same = [(r["seed"], r["initial"]) for r in results["strategies"]["random"]["runs"]]
     assert same == [(r["seed"], r["initial"]) for r in results["strategies"]["sobol"]["runs"]]
     page = (tmp_path / "one.html").read_text()

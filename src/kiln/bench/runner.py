@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,7 @@ from kiln.bench.metrics import (
     cycles_to_hv,
     median_cycles,
     median_interval,
+    paired,
     quartile_band,
     random_top_percent,
     summarize,
@@ -385,6 +386,28 @@ def median_or_none(values: Sequence[int | None]) -> float | None:
     return float(sum(v for v in pair if v is not None) / len(pair))
 
 
+def seed_by_seed(
+    per_run: Mapping[str, Mapping[int, float | None]], names: Sequence[str], metric: str
+) -> dict[str, dict[str, Any]]:
+    """Each strategy after the first against the first, on the runs of the same seeds (``paired``): in how many
+    it needed ``fewer`` / ``more`` / the ``same`` cycles to ``metric`` (per run: seed -> cycles, None never), and
+    the sign test's ``p_value``. Empty for one strategy."""
+    first = names[0] if names else None
+    out: dict[str, dict[str, Any]] = {}
+    for name in names[1:]:
+        assert first is not None
+        result = paired(per_run[name], per_run[first])
+        out[name] = {
+            "against": first,
+            "metric": metric,
+            "fewer": result.better,
+            "more": result.worse,
+            "same": result.same,
+            "p_value": result.p_value,
+        }
+    return out
+
+
 def _curve(values: Any) -> list[float]:
     return [float(v) for v in values]
 
@@ -397,8 +420,16 @@ def results_json(
     trajectories: dict[str, list[Trajectory]],
 ) -> dict[str, Any]:
     """The results file's content (see docs/bench.md): dataset, settings, baseline and one block per strategy."""
+    from kiln.bench.suite_summary import cycles_per_run, judged_metrics
+
     top_size = len(problem.top)
     best_1pct = problem.best(0.01)
+    metric = judged_metrics(problem.size)[0]
+    per_run: dict[str, dict[int, float | None]] = {}
+    for entry in entries:
+        runs = trajectories[entry.name]
+        per_run[entry.name] = dict(zip((t.seed for t in runs), cycles_per_run(problem, runs)[metric], strict=True))
+    versus = seed_by_seed(per_run, [e.name for e in entries], metric)
     strategies: dict[str, Any] = {}
     for entry in entries:
         runs = trajectories[entry.name]
@@ -421,6 +452,7 @@ def results_json(
                 {"run": r, "seed": t.seed, "initial": list(t.initial), "found": list(t.found), "chosen": list(t.chosen)}
                 for r, t in enumerate(runs)
             ],
+            **({"seed_by_seed": versus[entry.name]} if entry.name in versus else {}),
         }
     return {
         "dataset": {
@@ -456,6 +488,14 @@ def hv_results_json(
     trajectories: dict[str, list[HVTrajectory]],
 ) -> dict[str, Any]:
     """The results file of a benchmark with several targets or constraints (see docs/bench.md)."""
+    per_run: dict[str, dict[int, float | None]] = {}
+    for entry in entries:
+        runs = trajectories[entry.name]
+        first = cycles_to_hv(np.array([t.hv_percent for t in runs], dtype=float).reshape(len(runs), -1), 0.95)
+        per_run[entry.name] = {
+            t.seed: (float(c) if math.isfinite(c) else None) for t, c in zip(runs, first, strict=True)
+        }
+    versus = seed_by_seed(per_run, [e.name for e in entries], "hv_0.95")
     strategies: dict[str, Any] = {}
     for entry in entries:
         runs = trajectories[entry.name]
@@ -478,6 +518,7 @@ def hv_results_json(
                 }
                 for r, t in enumerate(runs)
             ],
+            **({"seed_by_seed": versus[entry.name]} if entry.name in versus else {}),
         }
     return {
         "metric": "hypervolume",

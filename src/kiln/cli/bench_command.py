@@ -241,6 +241,8 @@ def pool(
         levels = [(f"Top% {a}", "cycles_to_top", a) for a in ("0.5", "0.8")]
         levels.append(("best 1 %", "cycles_to_best_1pct", None))
     console.print(_interval_table(results, levels, settings.budget))
+    if len(entries) > 1:
+        console.print(_seed_by_seed_table(results))
     if out is not None:
         _write_json(out, results)
         err.print(f"wrote results to {out}")
@@ -391,6 +393,26 @@ def _interval_table(results: dict[str, Any], levels: list[tuple[str, str, str | 
             bounds = block[f"{key}_interval"] if level is None else block[f"{key}_interval"][level]
             cells.append(f"{format_cycles(median, budget)} {format_interval(bounds, budget)}")
         table.add_row(strategy, *cells)
+    return table
+
+
+SEED_BY_SEED_METRICS = {"hv_0.95": "HV% 0.95", "cycles_to_best_1pct": "best 1 %", "top_0.5": "Top% 0.5"}
+"""How the seed-by-seed table names the metric it compares (``kiln.bench.runner.seed_by_seed``)."""
+
+
+def _seed_by_seed_table(results: dict[str, Any]) -> Table:
+    """Per strategy after the first: the runs (same seeds, same initial candidates) where it needed fewer / more /
+    as many cycles as the first strategy, and the two-sided sign test's p over the untied ones."""
+    from rich.table import Table
+
+    blocks = {name: block["seed_by_seed"] for name, block in results["strategies"].items() if "seed_by_seed" in block}
+    first = next(iter(blocks.values()))
+    metric = SEED_BY_SEED_METRICS.get(first["metric"], first["metric"])
+    table = Table(title=f"seed by seed against {first['against']}: cycles to {metric}")
+    for header in ("strategy", "fewer", "more", "same", "sign test p"):
+        table.add_column(header, justify="left" if header == "strategy" else "right")
+    for name, block in blocks.items():
+        table.add_row(name, str(block["fewer"]), str(block["more"]), str(block["same"]), f"{block['p_value']:.2g}")
     return table
 
 
