@@ -63,3 +63,17 @@ def test_a_campaign_without_an_image_gets_a_409_that_says_why(tmp_path: Path) ->
     assert client.get("/api/v1/campaigns/films").json()["image"] is False
     answer = client.get("/api/v1/campaigns/films/image-map")
     assert answer.status_code == 409 and "no overview image" in answer.json()["detail"]["message"]
+
+
+def test_the_campaigns_state_without_its_configuration_leaves_the_rows_and_the_image_out(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    microscope_campaign(url)
+    store = open_store(url)
+    client = http(create_app(store), create_token(store, "reader", "read")[1])
+    whole = client.get("/api/v1/campaigns/scope")
+    state = client.get("/api/v1/campaigns/scope?config=false")
+    assert whole.status_code == state.status_code == 200
+    image = whole.json()["config"]["space"]["image"]["data"]  # the overview, base64, in the whole answer only
+    assert "config" not in state.json() and image not in state.text and len(state.content) < len(image)
+    assert {k: v for k, v in whole.json().items() if k != "config"} == state.json()  # nothing else differs
+    assert client.get("/api/v1/campaigns/scope?config=maybe").json()["detail"]["field"] == "config"

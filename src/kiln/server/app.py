@@ -316,7 +316,19 @@ def create_app(
         return show(parsed.name, found)
 
     @app.get(f"{API}/campaigns/{{name}}")
-    def show(name: str, found: Token) -> dict[str, Any]:
+    def show(
+        name: str,
+        found: Token,
+        config: Annotated[
+            bool,
+            Query(
+                description="Include the campaign's whole configuration (a pool's every row, an overview image): "
+                "false for a page that polls the campaign and needs its state only."
+            ),
+        ] = True,
+    ) -> dict[str, Any]:
+        """The campaign's state: parameters, units, targets and constraints, counts, best or front, the run's
+        lease and the event cursor; and its configuration unless ``config`` is false."""
         need(found, "read", name)
         campaign = campaign_of(name)
         experiments, cursor = campaign.snapshot()
@@ -326,7 +338,7 @@ def create_app(
         first = objective.targets[0]
         return {
             "name": name,
-            "config": campaign.config.to_json(),
+            **({"config": campaign.config.to_json()} if config else {}),
             "parameters": campaign.domain.names,
             "encodings": campaign.domain.describe_encodings(),
             "image": getattr(campaign.domain, "image", None) is not None,

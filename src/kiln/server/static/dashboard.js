@@ -143,7 +143,7 @@ async function drawCampaignList(generation = state.generation) {
   body.replaceChildren();
   const shown = campaigns.slice(0, ROWS_SHOWN);
   const infos = await Promise.all(
-    shown.map((c) => api(`/campaigns/${encodeURIComponent(c.name)}`).catch((error) => ({ error: error.message }))),
+    shown.map((c) => api(`/campaigns/${encodeURIComponent(c.name)}?config=false`).catch((error) => ({ error: error.message }))),
   );
   stillCurrent(generation);
   shown.forEach((campaign, i) => {
@@ -756,7 +756,7 @@ function showValueField() {
 
 async function loadCampaign(generation = state.generation) {
   const path = `/campaigns/${encodeURIComponent(state.campaign)}`;
-  const info = await api(path);
+  const info = await api(`${path}?config=false`); // the state only: a pool's rows and image stay on the server
   const experiments = await api(`${path}/experiments`);
   stillCurrent(generation);
   state.experiments = experiments;
