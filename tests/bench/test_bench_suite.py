@@ -132,7 +132,7 @@ def test_runs_are_saved_skipped_when_done_and_equal_bench_pool(tmp_path: Path, c
         "1.0",
     }
     random_row = next(line for line in table.splitlines() if line.startswith("| random | 2 |"))
-    assert random_row.count("([") == 2  # the two judged metrics, each with its bootstrap interval
+    assert random_row.count(" [") == 2  # the two judged metrics, each with its bootstrap interval
     page = (out / "index.html").read_text()
     assert page.count("<section") == 2 and "plotly" in page
     assert json.loads((out / "datasets" / "grid.json").read_text())["dataset"]["N"] == 48

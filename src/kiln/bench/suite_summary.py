@@ -200,7 +200,7 @@ def summary_markdown(all_results: Mapping[str, Mapping[str, Any]]) -> str:
         ]
         for strategy, block in results["strategies"].items():
             values = " | ".join(
-                f"{_cycles(metric_value(block, m), budget)} ({format_interval(metric_interval(block, m), budget)})"
+                f"{_cycles(metric_value(block, m), budget)} {format_interval(metric_interval(block, m), budget)}"
                 for m in metrics
             )
             lines.append(
