@@ -392,13 +392,11 @@ def seed_by_seed(
     """Each strategy after the first against the first, on the runs of the same seeds (``paired``): in how many
     it needed ``fewer`` / ``more`` / the ``same`` cycles to ``metric`` (per run: seed -> cycles, None never), and
     the sign test's ``p_value``. Empty for one strategy."""
-    first = names[0] if names else None
     out: dict[str, dict[str, Any]] = {}
     for name in names[1:]:
-        assert first is not None
-        result = paired(per_run[name], per_run[first])
+        result = paired(per_run[name], per_run[names[0]])
         out[name] = {
-            "against": first,
+            "against": names[0],
             "metric": metric,
             "fewer": result.better,
             "more": result.worse,
