@@ -70,6 +70,15 @@ def acceleration_factor(cycles: float | np.ndarray, fraction: float, size: int) 
     return random_cycles_to_top(fraction, size) / np.asarray(cycles, dtype=float)
 
 
+METRIC_LABELS = {
+    "cycles_to_best_1pct": "best 1 %",
+    "top_0.5": "Top% 0.5",
+    "top_0.8": "Top% 0.8",
+    "hv_0.95": "HV% 0.95",
+}
+"""How tables name a cycles-to metric (the keys of ``results.json`` and ``summary.json``)."""
+
+
 def format_cycles(value: float | None, budget: int) -> str:
     """Median cycles for a table: the number, or ``>BUDGET`` when the median run never got there (None)."""
     return f">{budget}" if value is None else f"{value:g}"

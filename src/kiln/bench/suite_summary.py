@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiln.bench.metrics import METRIC_LABELS, format_interval, paired
 from kiln.bench.metrics import format_cycles as _cycles
-from kiln.bench.metrics import format_interval, paired
 from kiln.bench.registry import resolve_strategy
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 LARGE_POOL = 300
 DEFAULT_STRATEGY = "kiln"
-_LABELS = {"cycles_to_best_1pct": "best 1 %", "top_0.5": "Top% 0.5", "top_0.8": "Top% 0.8"}
 
 
 def judged_metrics(size: int) -> tuple[str, str]:
@@ -177,7 +176,9 @@ def summary_markdown(all_results: Mapping[str, Mapping[str, Any]]) -> str:
                 versus = paired(per_seed(blocks[DEFAULT_STRATEGY], main), per_seed(blocks[best[0]], main)).describe()
         default_text = _cycles(mine, budget) if DEFAULT_STRATEGY in blocks else "-"
         lines.append(
-            f"| {name} | {size} | {_LABELS[main]} | {runs} | {default_text} | " + " | ".join(cells) + f" | {versus} |"
+            f"| {name} | {size} | {METRIC_LABELS[main]} | {runs} | {default_text} | "
+            + " | ".join(cells)
+            + f" | {versus} |"
         )
     for group, label in (("peer", "best peer"), ("kiln", "best Kiln configuration")):
         if ratios[group]:
@@ -195,7 +196,7 @@ def summary_markdown(all_results: Mapping[str, Mapping[str, Any]]) -> str:
         metrics = judged_metrics(size)
         lines += ["", f"## {name} (N = {size}, budget {budget})", ""]
         lines += [
-            "| strategy | runs | " + " | ".join(_LABELS[m] for m in metrics) + " | reached best 1 % | EF max |",
+            "| strategy | runs | " + " | ".join(METRIC_LABELS[m] for m in metrics) + " | reached best 1 % | EF max |",
             "|---|---|" + "---|" * len(metrics) + "---|---|",
         ]
         for strategy, block in results["strategies"].items():

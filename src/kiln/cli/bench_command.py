@@ -396,18 +396,16 @@ def _interval_table(results: dict[str, Any], levels: list[tuple[str, str, str | 
     return table
 
 
-SEED_BY_SEED_METRICS = {"hv_0.95": "HV% 0.95", "cycles_to_best_1pct": "best 1 %", "top_0.5": "Top% 0.5"}
-"""How the seed-by-seed table names the metric it compares (``kiln.bench.runner.seed_by_seed``)."""
-
-
 def _seed_by_seed_table(results: dict[str, Any]) -> Table:
     """Per strategy after the first: the runs (same seeds, same initial candidates) where it needed fewer / more /
     as many cycles as the first strategy, and the two-sided sign test's p over the untied ones."""
     from rich.table import Table
 
+    from kiln.bench.metrics import METRIC_LABELS
+
     blocks = {name: block["seed_by_seed"] for name, block in results["strategies"].items() if "seed_by_seed" in block}
     first = next(iter(blocks.values()))
-    metric = SEED_BY_SEED_METRICS.get(first["metric"], first["metric"])
+    metric = METRIC_LABELS.get(first["metric"], first["metric"])
     table = Table(title=f"seed by seed against {first['against']}: cycles to {metric}")
     for header in ("strategy", "fewer", "more", "same", "sign test p"):
         table.add_column(header, justify="left" if header == "strategy" else "right")
