@@ -57,7 +57,13 @@ def small_suite(**overrides: Any) -> dict[str, Any]:
 
 
 def record_files(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): p.read_text() for p in sorted((folder / "runs").rglob("run-*.json"))}
+    """Each run file's record without its wall-clock ``seconds`` (the one field that differs between equal runs)."""
+    records = {}
+    for path in sorted((folder / "runs").rglob("run-*.json")):
+        record = json.loads(path.read_text())
+        assert record["seconds"] >= 0
+        records[str(path.relative_to(folder))] = json.dumps({k: v for k, v in record.items() if k != "seconds"})
+    return records
 
 
 def test_suite_file_defaults_overrides_and_paths(tmp_path: Path, csv: Path) -> None:
@@ -119,6 +125,9 @@ def test_runs_are_saved_skipped_when_done_and_equal_bench_pool(tmp_path: Path, c
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary) == {"grid", "p3ht"} and set(summary["grid"]) == {"random", "gp-iso-ucb"}
     assert summary["grid"]["random"]["runs_done"] == 2 and "cycles_to_best_1pct" in summary["grid"]["random"]
+    timed = [json.loads((out / "runs/grid/random" / f"run-{run}.json").read_text())["seconds"] for run in (0, 1)]
+    assert summary["grid"]["random"]["runs_timed"] == 2
+    assert summary["grid"]["random"]["seconds_per_run"] == pytest.approx(sum(timed) / 2)
     assert (
         results["grid"]["strategies"]["random"]["runs"][0]["chosen"]
         == json.loads(saved["runs/grid/random/run-0.json"])["chosen"]

@@ -179,15 +179,25 @@ def summarize_suite(
         problem, meta = problems[dataset.name]
         budget = next(u.budget for u in records if u.dataset.name == dataset.name)
         results[dataset.name] = dataset_results(problem, meta, dataset, suite.seed, suite.initial, budget, trajectories)
-        keys: dict[str, list[dict[str, Any]]] = {}
+        kept: dict[str, list[dict[str, Any]]] = {}
         for unit, record in records.items():
             if record is not None and unit.dataset.name == dataset.name:
-                keys.setdefault(unit.strategy, []).append(record["key"])
+                kept.setdefault(unit.strategy, []).append(record)
         for name, found in other_records(template, out, dataset.strategies).items():
-            keys.setdefault(name, []).extend(r["key"] for r in found)
+            kept.setdefault(name, []).extend(found)
         for name, block in results[dataset.name]["strategies"].items():
-            block["versions"] = run_versions(keys.get(name, []))
+            block["versions"] = run_versions([r["key"] for r in kept.get(name, [])])
+            block.update(run_seconds(kept.get(name, [])))
     return results
+
+
+def run_seconds(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """``runs_timed`` (the records that hold their wall-clock ``seconds``; older ones do not) and
+    ``seconds_per_run``, the median over those (None when none is timed)."""
+    import statistics
+
+    seconds = [float(r["seconds"]) for r in records if isinstance(r.get("seconds"), int | float)]
+    return {"runs_timed": len(seconds), "seconds_per_run": statistics.median(seconds) if seconds else None}
 
 
 def run_versions(keys: list[dict[str, Any]]) -> list[str]:

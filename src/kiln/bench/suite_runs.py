@@ -21,6 +21,7 @@ import os
 import re
 import socket
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,12 +156,14 @@ def failure(unit: SuiteUnit, why: str) -> dict[str, Any]:
 
 
 def run_unit(unit: SuiteUnit) -> dict[str, Any]:
-    """Run ``unit`` in this process (torch and BLAS on one thread): its result record, or ``{"error": message}``
-    when the strategy fails (any exception: a peer library's numerical failure is reported, not fatal)."""
+    """Run ``unit`` in this process (torch and BLAS on one thread): its result record (with ``seconds``, the run's
+    wall-clock time), or ``{"error": message}`` when the strategy fails (any exception: a peer library's numerical
+    failure is reported, not fatal)."""
     from kiln.bench.backtest import run_seed, run_trajectory
     from kiln.models.gp import limit_threads
 
     limit_threads(1)
+    started = time.perf_counter()
     try:
         trajectory = run_trajectory(
             dataset_problem(unit.dataset)[0],
@@ -179,6 +182,7 @@ def run_unit(unit: SuiteUnit) -> dict[str, Any]:
         "initial": list(trajectory.initial),
         "chosen": list(trajectory.chosen),
         "found": list(trajectory.found),
+        "seconds": round(time.perf_counter() - started, 3),
     }
 
 

@@ -108,8 +108,10 @@ def summary_entry(results: Mapping[str, Any]) -> dict[str, Any]:
         "reached_best_1pct",
         "ef_max",
         "af_at_0.8",
+        "runs_timed",
+        "seconds_per_run",
     )
-    return {name: {k: block[k] for k in keep} for name, block in results["strategies"].items()}
+    return {name: {k: block[k] for k in keep if k in block} for name, block in results["strategies"].items()}
 
 
 def _ratio(value: float | None, best: float | None, budget: int) -> str:
@@ -141,7 +143,8 @@ def summary_markdown(all_results: Mapping[str, Mapping[str, Any]]) -> str:
         "Median cycles over the runs done (`>B`: the median run did not get there); in the dataset tables, in",
         "brackets, the 90 % bootstrap interval of each median (how far it could move with other seeds). Seed by",
         "seed: the runs (same seeds, same initial candidates) where the default needed fewer / more / as many cycles",
-        "as the best peer, and the two-sided sign test's p over the untied ones.",
+        "as the best peer, and the two-sided sign test's p over the untied ones. s / run: the median wall-clock",
+        "seconds of a run (one thread), over the runs that were timed.",
         "",
     ]
     lines += [
@@ -196,17 +199,22 @@ def summary_markdown(all_results: Mapping[str, Mapping[str, Any]]) -> str:
         metrics = judged_metrics(size)
         lines += ["", f"## {name} (N = {size}, budget {budget})", ""]
         lines += [
-            "| strategy | runs | " + " | ".join(METRIC_LABELS[m] for m in metrics) + " | reached best 1 % | EF max |",
-            "|---|---|" + "---|" * len(metrics) + "---|---|",
+            "| strategy | runs | "
+            + " | ".join(METRIC_LABELS[m] for m in metrics)
+            + " | reached best 1 % | EF max | s / run |",
+            "|---|---|" + "---|" * len(metrics) + "---|---|---|",
         ]
         for strategy, block in results["strategies"].items():
             values = " | ".join(
                 f"{_cycles(metric_value(block, m), budget)} {format_interval(metric_interval(block, m), budget)}"
                 for m in metrics
             )
+            seconds = block.get("seconds_per_run")
             lines.append(
                 f"| {strategy} | {block['runs_done']} | {values} | "
-                f"{block['reached_best_1pct']}/{block['runs_done']} | {block['ef_max']:.2f} |"
+                f"{block['reached_best_1pct']}/{block['runs_done']} | {block['ef_max']:.2f} | "
+                + ("-" if seconds is None else f"{seconds:.1f}")
+                + " |"
             )
     return "\n".join(lines) + "\n"
 
