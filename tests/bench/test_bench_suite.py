@@ -358,3 +358,28 @@ def test_the_suite_writes_its_report_and_report_only_rewrites_it(tmp_path: Path,
     empty = CliRunner().invoke(app, ["bench", "suite", str(path), "--report-only", "--out", str(tmp_path / "none")])
     assert empty.exit_code == 1 and "finished runs of this suite" in empty.stderr
     assert not (tmp_path / "none").exists()
+
+
+def test_a_peer_with_too_few_of_its_runs_cannot_be_the_best(tmp_path: Path, csv: Path) -> None:
+    body = small_suite(runs=4, strategies=["kiln", "random", "sobol"])
+    body["datasets"] = body["datasets"][:1]
+    path = write_suite(tmp_path, body)
+    out = tmp_path / "out"
+    run_suite(load_suite(path), out, jobs=1)
+
+    def best_peer() -> str:
+        row = next(line for line in (out / "summary.md").read_text().splitlines() if line.startswith("| grid |"))
+        return row.split(" | ")[5]
+
+    for run in (1, 2, 3):  # random keeps one run of its four: below half the default's four
+        (out / "runs" / "grid" / "random" / f"run-{run}.json").unlink()
+    (out / "runs" / "grid" / "sobol" / "run-3.json").unlink()  # three of four: enough
+    result = CliRunner().invoke(app, ["bench", "suite", str(path), "--out", str(out), "--report-only"])
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    assert best_peer().startswith("sobol: ")
+    table = (out / "summary.md").read_text()
+    assert next(line for line in table.splitlines() if line.startswith("| random | 1 |"))  # still in its table
+    for run in (0, 1, 2):
+        (out / "runs" / "grid" / "sobol" / f"run-{run}.json").unlink()
+    CliRunner().invoke(app, ["bench", "suite", str(path), "--out", str(out), "--report-only"])
+    assert best_peer() == "-"  # no peer has enough runs; a lone lucky run is never the best

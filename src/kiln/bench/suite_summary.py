@@ -126,6 +126,15 @@ def is_peer(name: str) -> bool:
     return name in ("random", "sobol") or resolve_strategy(name).peer
 
 
+def eligible(blocks: Mapping[str, Any], names: Sequence[str]) -> list[str]:
+    """The strategies among ``names`` with enough runs done to be named the best: all their planned runs, or at
+    least half as many as the default (half the most of any strategy without it). A peer with one run of ten
+    planned is in its dataset's table but cannot be the best on a lucky seed."""
+    default = blocks.get(DEFAULT_STRATEGY)
+    reference = default["runs_done"] if default else max((b["runs_done"] for b in blocks.values()), default=0)
+    return [n for n in names if blocks[n]["runs_done"] >= min(blocks[n]["runs_planned"], math.ceil(reference / 2))]
+
+
 def _best(blocks: Mapping[str, Any], names: Sequence[str], metric: str) -> tuple[str, float | None] | None:
     """The strategy among ``names`` with the fewest median cycles, or None when ``names`` is empty."""
     ranked = sorted(
@@ -143,8 +152,9 @@ def summary_markdown(all_results: Mapping[str, Mapping[str, Any]]) -> str:
         "Median cycles over the runs done (`>B`: the median run did not get there); in the dataset tables, in",
         "brackets, the 90 % bootstrap interval of each median (how far it could move with other seeds). Seed by",
         "seed: the runs (same seeds, same initial candidates) where the default needed fewer / more / as many cycles",
-        "as the best peer, and the two-sided sign test's p over the untied ones. s / run: the median wall-clock",
-        "seconds of a run (one thread), over the runs that were timed.",
+        "as the best peer, and the two-sided sign test's p over the untied ones. Only a strategy with all its",
+        "planned runs done, or at least half as many as the default, can be the best. s / run: the median",
+        "wall-clock seconds of a run (one thread), over the runs that were timed.",
         "",
     ]
     lines += [
@@ -159,8 +169,8 @@ def summary_markdown(all_results: Mapping[str, Mapping[str, Any]]) -> str:
         main = judged_metrics(size)[0]
         blocks = results["strategies"]
         others = [s for s in blocks if s != DEFAULT_STRATEGY]
-        peers = [s for s in others if is_peer(s)]
-        configs = [s for s in others if not is_peer(s)]
+        peers = eligible(blocks, [s for s in others if is_peer(s)])
+        configs = eligible(blocks, [s for s in others if not is_peer(s)])
         mine = metric_value(blocks[DEFAULT_STRATEGY], main) if DEFAULT_STRATEGY in blocks else None
         runs = min(b["runs_done"] for b in blocks.values())
         cells = []
