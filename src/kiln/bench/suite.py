@@ -163,31 +163,27 @@ def summarize_suite(
 
     results: dict[str, dict[str, Any]] = {}
     for dataset in suite.datasets:
-        trajectories: dict[str, list[Trajectory]] = {}
+        kept: dict[str, list[dict[str, Any]]] = {}  # strategy -> its records, in run order
         for strategy in dataset.strategies:
             mine = sorted(
                 (u.run, r)
                 for u, r in records.items()
                 if r is not None and u.dataset.name == dataset.name and u.strategy == strategy
             )
-            trajectories[strategy] = [_trajectory(r) for _, r in mine]
-        if not any(trajectories.values()):
+            kept[strategy] = [r for _, r in mine]
+        if not any(kept.values()):
             continue
         template = next(u for u in records if u.dataset.name == dataset.name)
-        for name, found in other_records(template, out, dataset.strategies).items():
-            trajectories[name] = [_trajectory(r) for r in found]
+        kept.update(other_records(template, out, dataset.strategies))
+        trajectories: dict[str, list[Trajectory]] = {
+            name: [_trajectory(r) for r in found] for name, found in kept.items()
+        }
         problem, meta = problems[dataset.name]
         budget = next(u.budget for u in records if u.dataset.name == dataset.name)
         results[dataset.name] = dataset_results(problem, meta, dataset, suite.seed, suite.initial, budget, trajectories)
-        kept: dict[str, list[dict[str, Any]]] = {}
-        for unit, record in records.items():
-            if record is not None and unit.dataset.name == dataset.name:
-                kept.setdefault(unit.strategy, []).append(record)
-        for name, found in other_records(template, out, dataset.strategies).items():
-            kept.setdefault(name, []).extend(found)
         for name, block in results[dataset.name]["strategies"].items():
-            block["versions"] = run_versions([r["key"] for r in kept.get(name, [])])
-            block.update(run_seconds(kept.get(name, [])))
+            block["versions"] = run_versions([r["key"] for r in kept[name]])
+            block.update(run_seconds(kept[name]))
     return results
 
 
@@ -196,7 +192,7 @@ def run_seconds(records: list[dict[str, Any]]) -> dict[str, Any]:
     ``seconds_per_run``, the median over those (None when none is timed)."""
     import statistics
 
-    seconds = [float(r["seconds"]) for r in records if isinstance(r.get("seconds"), int | float)]
+    seconds = [float(r["seconds"]) for r in records if "seconds" in r]
     return {"runs_timed": len(seconds), "seconds_per_run": statistics.median(seconds) if seconds else None}
 
 

@@ -111,7 +111,7 @@ def summary_entry(results: Mapping[str, Any]) -> dict[str, Any]:
         "runs_timed",
         "seconds_per_run",
     )
-    return {name: {k: block[k] for k in keep if k in block} for name, block in results["strategies"].items()}
+    return {name: {k: block[k] for k in keep} for name, block in results["strategies"].items()}
 
 
 def _ratio(value: float | None, best: float | None, budget: int) -> str:
